@@ -159,23 +159,23 @@ const (
 // MediaInsight is one row of media_insights: lifetime metrics of one media
 // object as of the run. Watch times are milliseconds.
 type MediaInsight struct {
-	ID                         string     `parquet:"id"`
-	MediaType                  *string    `parquet:"media_type,optional,dict"`
-	MediaProductType           *string    `parquet:"media_product_type,optional,dict"`
-	MediaTimestamp             *time.Time `parquet:"media_timestamp,optional,timestamp(microsecond)"`
-	Views                      *int64     `parquet:"views,optional"`
-	Reach                      *int64     `parquet:"reach,optional"`
-	Likes                      *int64     `parquet:"likes,optional"`
-	Comments                   *int64     `parquet:"comments,optional"`
-	Saved                      *int64     `parquet:"saved,optional"`
-	Shares                     *int64     `parquet:"shares,optional"`
-	TotalInteractions          *int64     `parquet:"total_interactions,optional"`
-	Follows                    *int64     `parquet:"follows,optional"`
-	ProfileVisits              *int64     `parquet:"profile_visits,optional"`
-	IGReelsAvgWatchTime        *int64     `parquet:"ig_reels_avg_watch_time,optional"`
-	IGReelsVideoViewTotalTime  *int64     `parquet:"ig_reels_video_view_total_time,optional"`
-	InsightsStatus             string     `parquet:"insights_status,dict"`
-	FetchedAt                  time.Time  `parquet:"fetched_at,timestamp(microsecond)"`
+	ID                        string     `parquet:"id"`
+	MediaType                 *string    `parquet:"media_type,optional,dict"`
+	MediaProductType          *string    `parquet:"media_product_type,optional,dict"`
+	MediaTimestamp            *time.Time `parquet:"media_timestamp,optional,timestamp(microsecond)"`
+	Views                     *int64     `parquet:"views,optional"`
+	Reach                     *int64     `parquet:"reach,optional"`
+	Likes                     *int64     `parquet:"likes,optional"`
+	Comments                  *int64     `parquet:"comments,optional"`
+	Saved                     *int64     `parquet:"saved,optional"`
+	Shares                    *int64     `parquet:"shares,optional"`
+	TotalInteractions         *int64     `parquet:"total_interactions,optional"`
+	Follows                   *int64     `parquet:"follows,optional"`
+	ProfileVisits             *int64     `parquet:"profile_visits,optional"`
+	IGReelsAvgWatchTime       *int64     `parquet:"ig_reels_avg_watch_time,optional"`
+	IGReelsVideoViewTotalTime *int64     `parquet:"ig_reels_video_view_total_time,optional"`
+	InsightsStatus            string     `parquet:"insights_status,dict"`
+	FetchedAt                 time.Time  `parquet:"fetched_at,timestamp(microsecond)"`
 }
 
 // Key implements Row.
