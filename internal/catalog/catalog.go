@@ -1,0 +1,228 @@
+// Package catalog is the metric catalog of SPEC §1.3: one table, per Graph
+// API version, of which metric is valid for which kind of object, with which
+// period, metric_type and breakdown, and when it was or will be deprecated.
+//
+// Every metric name the exporter sends comes from here; nothing else in the
+// code spells a metric list.
+package catalog
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Kind is the kind of object a metric applies to.
+type Kind string
+
+// Kinds of objects with insights.
+const (
+	FeedImage      Kind = "FEED_IMAGE"
+	FeedVideo      Kind = "FEED_VIDEO"
+	Carousel       Kind = "CAROUSEL_ALBUM"
+	Reels          Kind = "REELS"
+	Story          Kind = "STORY"
+	UserTimeSeries Kind = "USER_TIME_SERIES" // period=day, time_series, 30-day windows
+	UserTotalValue Kind = "USER_TOTAL_VALUE" // period=day, metric_type=total_value, one day per request
+	UserLifetime   Kind = "USER_LIFETIME"    // period=lifetime (online_followers)
+	Demographics   Kind = "DEMOGRAPHICS"     // period=lifetime, total_value, timeframe, breakdowns
+)
+
+// MediaKinds are the kinds a media_insights row can be about.
+var MediaKinds = []Kind{FeedImage, FeedVideo, Carousel, Reels}
+
+// Metric is one catalog entry.
+type Metric struct {
+	Name       string
+	Kinds      []Kind
+	Period     string // "lifetime" or "day"
+	MetricType string // "", "time_series" or "total_value"
+	Breakdown  string // requested breakdown, if any
+	// Default metrics are requested unless a stream block overrides the list.
+	Default bool
+	// Deprecated is the day the API stops serving the metric, when known.
+	Deprecated *time.Time
+	// Removed says the metric is no longer served by this API version.
+	Removed bool
+	// Column is the output column (stream column name) the metric fills;
+	// empty for removed metrics.
+	Column string
+	Note   string
+}
+
+// AppliesTo reports whether the metric is valid for kind k.
+func (m Metric) AppliesTo(k Kind) bool { return slices.Contains(m.Kinds, k) }
+
+// Catalog is the metric table of one Graph API version.
+type Catalog struct {
+	version string
+	metrics []Metric
+}
+
+// Version is the Graph API version this catalog describes.
+func (c *Catalog) Version() string { return c.version }
+
+// Metrics returns every entry, removed ones included.
+func (c *Catalog) Metrics() []Metric { return slices.Clone(c.metrics) }
+
+// Get returns the entry with that name.
+func (c *Catalog) Get(name string) (Metric, bool) {
+	for _, m := range c.metrics {
+		if m.Name == name {
+			return m, true
+		}
+	}
+	return Metric{}, false
+}
+
+// Defaults returns the default metrics for kind k, in catalog order.
+func (c *Catalog) Defaults(k Kind) []Metric {
+	var out []Metric
+	for _, m := range c.metrics {
+		if m.Default && !m.Removed && m.AppliesTo(k) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// Select returns the metrics to request for kind k: the defaults, or, when
+// names is not empty, those of names that apply to k (in catalog order).
+func (c *Catalog) Select(k Kind, names []string) []Metric {
+	if len(names) == 0 {
+		return c.Defaults(k)
+	}
+	var out []Metric
+	for _, m := range c.metrics {
+		if !m.Removed && m.AppliesTo(k) && slices.Contains(names, m.Name) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// StreamKinds returns the kinds of objects a stream's metrics are about.
+func StreamKinds(stream string) []Kind {
+	switch stream {
+	case "media_insights":
+		return MediaKinds
+	case "story_insights":
+		return []Kind{Story}
+	case "user_insights":
+		return []Kind{UserTimeSeries, UserTotalValue, UserLifetime}
+	case "user_lifetime_insights":
+		return []Kind{Demographics}
+	}
+	return nil
+}
+
+// DeprecationWarningWindow is how long before a deprecation date plan and
+// apply start warning about a metric.
+const DeprecationWarningWindow = 90 * 24 * time.Hour
+
+// Check says whether metric name may be configured for stream at time now:
+// nil when it is fine, an error explaining why not otherwise (unknown for
+// the stream, removed in this version, past its deprecation date). Use
+// Warning for metrics whose deprecation date is near.
+func (c *Catalog) Check(stream, name string, now time.Time) error {
+	kinds := StreamKinds(stream)
+	if kinds == nil {
+		return fmt.Errorf("stream %q has no metrics", stream)
+	}
+	m, ok := c.Get(name)
+	if !ok || !slices.ContainsFunc(kinds, m.AppliesTo) {
+		return fmt.Errorf("metric %q is not a %s metric in Graph API %s; valid: %s",
+			name, stream, c.version, strings.Join(c.names(kinds), ", "))
+	}
+	if m.Removed {
+		return fmt.Errorf("metric %q was removed from Graph API %s%s", name, c.version, noteSuffix(m))
+	}
+	if m.Column == "" {
+		return fmt.Errorf("metric %q has no column in igexport's %s schema%s", name, stream, noteSuffix(m))
+	}
+	if m.Deprecated != nil && !now.Before(*m.Deprecated) {
+		return fmt.Errorf("metric %q is deprecated since %s and no longer served%s",
+			name, m.Deprecated.Format(time.DateOnly), noteSuffix(m))
+	}
+	return nil
+}
+
+// Warning returns a non-empty message when metric name is valid but will be
+// deprecated within DeprecationWarningWindow of now.
+func (c *Catalog) Warning(name string, now time.Time) string {
+	m, ok := c.Get(name)
+	if !ok || m.Removed || m.Deprecated == nil {
+		return ""
+	}
+	if now.Before(*m.Deprecated) && m.Deprecated.Sub(now) <= DeprecationWarningWindow {
+		return fmt.Sprintf("metric %q will be deprecated on %s (Graph API %s)%s",
+			name, m.Deprecated.Format(time.DateOnly), c.version, noteSuffix(m))
+	}
+	return ""
+}
+
+func noteSuffix(m Metric) string {
+	if m.Note == "" {
+		return ""
+	}
+	return ": " + m.Note
+}
+
+func (c *Catalog) names(kinds []Kind) []string {
+	var out []string
+	for _, m := range c.metrics {
+		if !m.Removed && slices.ContainsFunc(kinds, m.AppliesTo) {
+			out = append(out, m.Name)
+		}
+	}
+	return out
+}
+
+// KindOf maps a media's media_type and media_product_type to its Kind.
+// Unknown combinations map to FeedImage's rules when the product type is
+// FEED and to "" otherwise (the caller treats "" as unsupported).
+func KindOf(mediaType, productType string) Kind {
+	switch strings.ToUpper(productType) {
+	case "REELS":
+		return Reels
+	case "STORY":
+		return Story
+	case "FEED", "":
+		switch strings.ToUpper(mediaType) {
+		case "CAROUSEL_ALBUM":
+			return Carousel
+		case "VIDEO":
+			return FeedVideo
+		default:
+			return FeedImage
+		}
+	}
+	return ""
+}
+
+// Versions returns the Graph API versions the catalog knows.
+func Versions() []string {
+	out := make([]string, 0, len(versions))
+	for v := range versions {
+		out = append(out, v)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// New builds a catalog from an explicit table (tests, future versions).
+func New(version string, metrics []Metric) *Catalog {
+	return &Catalog{version: version, metrics: slices.Clone(metrics)}
+}
+
+// For returns the catalog of a Graph API version.
+func For(version string) (*Catalog, error) {
+	build, ok := versions[version]
+	if !ok {
+		return nil, fmt.Errorf("graph API version %q is not in the metric catalog (known: %s)",
+			version, strings.Join(Versions(), ", "))
+	}
+	return &Catalog{version: version, metrics: build()}, nil
+}
