@@ -1,0 +1,96 @@
+package sinks
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/igexport/igexport/internal/schema"
+)
+
+// Object layout (SPEC §2). Data keys are relative to the destination Store,
+// state keys to the state Store.
+const (
+	// PartFile is the one file name of every partition.
+	PartFile = "part-00000.parquet"
+	// KeepGenerations is how many state generations CommitState keeps.
+	KeepGenerations = 30
+
+	accountsDir = "accounts/"
+	runsDir     = "runs/"
+	statePrefix = "state-"
+	stateSuffix = ".json"
+	lockName    = "lock.json"
+	genDigits   = 10
+)
+
+// DataKey returns the key of the partition file of stream for day dt and one
+// account: "<stream>/dt=YYYY-MM-DD/account_id=<id>/part-00000.parquet".
+func DataKey(stream string, dt schema.Date, accountID string) string {
+	return stream + "/dt=" + dt.String() + "/account_id=" + accountID + "/" + PartFile
+}
+
+// StateKey returns the key of one state generation of an account:
+// "accounts/<id>/state-<generation, 10 digits>.json".
+func StateKey(accountID string, generation int64) string {
+	return fmt.Sprintf("%s%s/%s%0*d%s", accountsDir, accountID, statePrefix, genDigits, generation, stateSuffix)
+}
+
+// LockKey returns the key of an account's lease: "accounts/<id>/lock.json".
+func LockKey(accountID string) string { return accountsDir + accountID + "/" + lockName }
+
+// RunKey returns the key of a run summary: "runs/<run_id>.json".
+func RunKey(runID string) string { return runsDir + runID + ".json" }
+
+// parseStateKey returns the account and generation of a state key relative
+// to the state Store, and false for any other key (temp files included).
+func parseStateKey(rel string) (accountID string, gen int64, ok bool) {
+	rest, ok := strings.CutPrefix(rel, accountsDir)
+	if !ok {
+		return "", 0, false
+	}
+	accountID, name, ok := strings.Cut(rest, "/")
+	if !ok || accountID == "" {
+		return "", 0, false
+	}
+	digits, ok := strings.CutPrefix(name, statePrefix)
+	if !ok {
+		return "", 0, false
+	}
+	digits, ok = strings.CutSuffix(digits, stateSuffix)
+	if !ok || len(digits) != genDigits {
+		return "", 0, false
+	}
+	for _, c := range digits {
+		if c < '0' || c > '9' {
+			return "", 0, false
+		}
+	}
+	gen, err := strconv.ParseInt(digits, 10, 64)
+	if err != nil {
+		return "", 0, false
+	}
+	return accountID, gen, true
+}
+
+// ValidateID checks that s can be an account id or a run id inside an object
+// key: non-empty, at most 128 characters of [A-Za-z0-9._-], not starting
+// with a dot.
+func ValidateID(s string) error {
+	if s == "" {
+		return fmt.Errorf("empty id")
+	}
+	if len(s) > 128 {
+		return fmt.Errorf("id %.20q… is longer than 128 characters", s)
+	}
+	if s[0] == '.' {
+		return fmt.Errorf("id %q starts with a dot", s)
+	}
+	for _, c := range s {
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-'
+		if !ok {
+			return fmt.Errorf("id %q: only letters, digits, '.', '_' and '-' are allowed", s)
+		}
+	}
+	return nil
+}

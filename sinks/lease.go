@@ -1,0 +1,340 @@
+package sinks
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+
+	"gocloud.dev/blob"
+)
+
+// ErrLeaseHeld is matched (errors.Is) by the error AcquireLease returns when
+// another run holds the account's lease; the error is a *LeaseHeldError.
+var ErrLeaseHeld = errors.New("lease held")
+
+// ErrLeaseLost is wrapped by Renew and Release when the lease is no longer
+// ours: it was force-unlocked, or taken over after it expired.
+var ErrLeaseLost = errors.New("lease lost")
+
+// LeaseInfo is the content of an account's lock.json.
+type LeaseInfo struct {
+	RunID      string    `json:"run_id"`
+	Host       string    `json:"host"`
+	PID        int       `json:"pid,omitempty"`
+	AcquiredAt time.Time `json:"acquired_at"`
+	ExpiresAt  time.Time `json:"expires_at"`
+}
+
+// Expired reports whether the lease has expired at now.
+func (li *LeaseInfo) Expired(now time.Time) bool { return !now.Before(li.ExpiresAt) }
+
+func (li *LeaseInfo) same(o *LeaseInfo) bool {
+	return li.RunID == o.RunID && li.Host == o.Host && li.PID == o.PID && li.AcquiredAt.Equal(o.AcquiredAt)
+}
+
+// LeaseHeldError says who holds an account's lease. It matches ErrLeaseHeld.
+type LeaseHeldError struct {
+	AccountID string
+	Holder    *LeaseInfo // nil when lock.json could not be parsed
+	Detail    string     // extra explanation, may be empty
+}
+
+func (e *LeaseHeldError) Error() string {
+	msg := "account " + e.AccountID + " is locked"
+	if h := e.Holder; h != nil {
+		msg += fmt.Sprintf(" by run %s on host %s until %s", h.RunID, h.Host, h.ExpiresAt.UTC().Format(time.RFC3339))
+	}
+	if e.Detail != "" {
+		msg += " (" + e.Detail + ")"
+	}
+	return msg + "; `igexport state unlock " + e.AccountID + "` forces it"
+}
+
+// Is makes errors.Is(err, ErrLeaseHeld) true.
+func (e *LeaseHeldError) Is(target error) bool { return target == ErrLeaseHeld }
+
+// Lease is a held account lease (lock.json). Its methods are safe for
+// concurrent use.
+type Lease struct {
+	s         *Store
+	accountID string
+	ttl       time.Duration
+
+	mu       sync.Mutex
+	info     LeaseInfo
+	released bool
+	kaStop   chan struct{} // non-nil once KeepAlive started
+	kaDone   sync.WaitGroup
+
+	errMu    sync.Mutex
+	err      error
+	lost     chan struct{}
+	lostOnce sync.Once
+}
+
+// AcquireLease creates the account's lock.json for runID, valid for ttl,
+// with a create-only write (IfNotExist; an exclusive local create on
+// file://). If a live lease is there the error is a *LeaseHeldError naming
+// the holder and its expiry. An expired lease is taken over: it is deleted
+// and the create retried once; losing that race to another run is
+// ErrLeaseHeld too.
+//
+// The lease keeps two runs from working on one account at the same time in
+// normal operation. It is not the last line of defence: CommitState's
+// create-only generations are, and they stay correct even if two runs ever
+// both believed they held the lease.
+func (s *Store) AcquireLease(ctx context.Context, accountID, runID string, ttl time.Duration) (*Lease, error) {
+	if err := ValidateID(accountID); err != nil {
+		return nil, fmt.Errorf("acquire lease: account: %w", err)
+	}
+	if err := ValidateID(runID); err != nil {
+		return nil, fmt.Errorf("acquire lease: run: %w", err)
+	}
+	if ttl <= 0 {
+		return nil, fmt.Errorf("acquire lease of account %s: ttl %v <= 0", accountID, ttl)
+	}
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "unknown"
+	}
+	now := s.now().UTC()
+	info := LeaseInfo{RunID: runID, Host: host, PID: os.Getpid(), AcquiredAt: now, ExpiresAt: now.Add(ttl)}
+	body, err := json.MarshalIndent(&info, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	full := s.FullKey(LockKey(accountID))
+	for attempt := 0; attempt < 2; attempt++ {
+		err := s.createOnce(ctx, full, body, ContentTypeJSON)
+		if err == nil {
+			return &Lease{s: s, accountID: accountID, ttl: ttl, info: info, lost: make(chan struct{})}, nil
+		}
+		if !isExists(err) {
+			return nil, fmt.Errorf("acquire lease %s in %s: %w", full, s, err)
+		}
+		cur, _, err := s.readLease(ctx, accountID)
+		switch {
+		case errors.Is(err, errCorruptLease):
+			return nil, &LeaseHeldError{AccountID: accountID, Detail: "lock.json is unreadable"}
+		case err != nil:
+			return nil, err
+		case cur == nil:
+			continue // released meanwhile: try again
+		case !cur.Expired(s.now()):
+			return nil, &LeaseHeldError{AccountID: accountID, Holder: cur}
+		case attempt > 0:
+			return nil, &LeaseHeldError{AccountID: accountID, Holder: cur, Detail: "another run is taking over the expired lease"}
+		}
+		// Expired: take it over.
+		if err := s.bucket.Delete(ctx, full); err != nil && !isNotFound(err) {
+			return nil, fmt.Errorf("take over expired lease %s in %s: %w", full, s, err)
+		}
+	}
+	return nil, &LeaseHeldError{AccountID: accountID, Detail: "another run took over the expired lease first"}
+}
+
+var errCorruptLease = errors.New("corrupt lease")
+
+// readLease returns the parsed lock.json, its bytes, or nil, nil, nil when
+// there is none.
+func (s *Store) readLease(ctx context.Context, accountID string) (*LeaseInfo, []byte, error) {
+	full := s.FullKey(LockKey(accountID))
+	b, err := s.bucket.ReadAll(ctx, full)
+	if isNotFound(err) {
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("read lease %s in %s: %w", full, s, err)
+	}
+	var li LeaseInfo
+	if err := json.Unmarshal(b, &li); err != nil || li.RunID == "" {
+		return nil, b, fmt.Errorf("%w: %s in %s does not parse", errCorruptLease, full, s)
+	}
+	return &li, b, nil
+}
+
+// ReadLease returns the account's current lease (expired or not), or nil,
+// nil when it has none. For `igexport state show`.
+func (s *Store) ReadLease(ctx context.Context, accountID string) (*LeaseInfo, error) {
+	if err := ValidateID(accountID); err != nil {
+		return nil, fmt.Errorf("read lease: account: %w", err)
+	}
+	li, _, err := s.readLease(ctx, accountID)
+	return li, err
+}
+
+// Unlock deletes the account's lease whoever holds it (`igexport state
+// unlock`). No lease is not an error.
+func (s *Store) Unlock(ctx context.Context, accountID string) error {
+	if err := ValidateID(accountID); err != nil {
+		return fmt.Errorf("unlock: account: %w", err)
+	}
+	full := s.FullKey(LockKey(accountID))
+	if err := s.bucket.Delete(ctx, full); err != nil && !isNotFound(err) {
+		return fmt.Errorf("unlock %s in %s: %w", full, s, err)
+	}
+	return nil
+}
+
+// Info returns the lease as last written.
+func (l *Lease) Info() LeaseInfo {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.info
+}
+
+// AccountID returns the account the lease is for.
+func (l *Lease) AccountID() string { return l.accountID }
+
+// Renew moves expires_at to now + ttl, if lock.json is still ours (checked by
+// reading it first; the check and the write are two requests, which is safe
+// as long as Renew runs well before expiry, as KeepAlive does). A lease that
+// is gone or belongs to another run gives an error wrapping ErrLeaseLost.
+func (l *Lease) Renew(ctx context.Context) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.released {
+		return fmt.Errorf("%w: lease of account %s was released", ErrLeaseLost, l.accountID)
+	}
+	if err := l.checkOurs(ctx); err != nil {
+		return err
+	}
+	next := l.info
+	next.ExpiresAt = l.s.now().UTC().Add(l.ttl)
+	body, err := json.MarshalIndent(&next, "", "  ")
+	if err != nil {
+		return err
+	}
+	full := l.s.FullKey(LockKey(l.accountID))
+	err = l.s.bucket.Upload(ctx, full, bytes.NewReader(body), &blob.WriterOptions{ContentType: ContentTypeJSON})
+	if err != nil {
+		return fmt.Errorf("renew lease %s in %s: %w", full, l.s, err)
+	}
+	l.info = next
+	return nil
+}
+
+// checkOurs reads lock.json and returns an ErrLeaseLost error (and marks the
+// lease lost) unless it is ours. Called with l.mu held.
+func (l *Lease) checkOurs(ctx context.Context) error {
+	cur, _, err := l.s.readLease(ctx, l.accountID)
+	switch {
+	case errors.Is(err, errCorruptLease):
+		l.markLost()
+		return fmt.Errorf("%w: %v", ErrLeaseLost, err)
+	case err != nil:
+		return err
+	case cur == nil:
+		l.markLost()
+		return fmt.Errorf("%w: lease of account %s was deleted (igexport state unlock?)", ErrLeaseLost, l.accountID)
+	case !cur.same(&l.info):
+		l.markLost()
+		return fmt.Errorf("%w: account %s is now held by run %s on host %s", ErrLeaseLost, l.accountID, cur.RunID, cur.Host)
+	}
+	return nil
+}
+
+// Release stops KeepAlive and deletes lock.json if it is still ours. A
+// second Release returns nil; a lease that is gone returns nil; one that
+// another run holds now returns an error wrapping ErrLeaseLost (and is left
+// alone).
+func (l *Lease) Release(ctx context.Context) error {
+	l.mu.Lock()
+	stop := l.kaStop
+	l.kaStop = nil
+	l.mu.Unlock()
+	if stop != nil {
+		close(stop)
+		l.kaDone.Wait()
+	}
+
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.released {
+		return nil
+	}
+	cur, _, err := l.s.readLease(ctx, l.accountID)
+	switch {
+	case errors.Is(err, errCorruptLease):
+		l.released = true
+		l.markLost()
+		return fmt.Errorf("%w: %v", ErrLeaseLost, err)
+	case err != nil:
+		return err // transient: Release may be retried
+	case cur == nil:
+		l.released = true
+		return nil
+	case !cur.same(&l.info):
+		l.released = true
+		l.markLost()
+		return fmt.Errorf("%w: account %s is now held by run %s on host %s", ErrLeaseLost, l.accountID, cur.RunID, cur.Host)
+	}
+	full := l.s.FullKey(LockKey(l.accountID))
+	if err := l.s.bucket.Delete(ctx, full); err != nil && !isNotFound(err) {
+		return fmt.Errorf("release lease %s in %s: %w", full, l.s, err)
+	}
+	l.released = true
+	return nil
+}
+
+// KeepAlive renews the lease every `every` (ttl/3 when every <= 0) in a
+// goroutine until ctx is done, Release is called, or the lease is lost. A
+// failed renewal is retried at the next tick and reported by Err; a lost
+// lease closes Lost. Calling KeepAlive again while it runs does nothing.
+func (l *Lease) KeepAlive(ctx context.Context, every time.Duration) {
+	if every <= 0 {
+		every = l.ttl / 3
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.kaStop != nil || l.released {
+		return
+	}
+	stop := make(chan struct{})
+	l.kaStop = stop
+	l.kaDone.Add(1)
+	go func() {
+		defer l.kaDone.Done()
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-stop:
+				return
+			case <-t.C:
+			}
+			err := l.Renew(ctx)
+			l.setErr(err)
+			if errors.Is(err, ErrLeaseLost) {
+				return
+			}
+		}
+	}()
+}
+
+// Lost is closed once the lease is known to be lost (found deleted or held by
+// another run by Renew, KeepAlive or Release).
+func (l *Lease) Lost() <-chan struct{} { return l.lost }
+
+// Err returns the result of the last renewal by KeepAlive (nil after a
+// successful one).
+func (l *Lease) Err() error {
+	l.errMu.Lock()
+	defer l.errMu.Unlock()
+	return l.err
+}
+
+func (l *Lease) setErr(err error) {
+	l.errMu.Lock()
+	l.err = err
+	l.errMu.Unlock()
+}
+
+func (l *Lease) markLost() { l.lostOnce.Do(func() { close(l.lost) }) }

@@ -1,0 +1,304 @@
+package sinks
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/parquet-go/parquet-go"
+	"gocloud.dev/blob"
+	"gocloud.dev/gcerrors"
+
+	"github.com/igexport/igexport/internal/schema"
+)
+
+// FileInfo describes one committed data file (it goes into the state).
+type FileInfo struct {
+	Key    string `json:"key"`    // full key in the bucket, prefix included
+	Rows   int64  `json:"rows"`   // rows in the file
+	Bytes  int64  `json:"bytes"`  // file size
+	SHA256 string `json:"sha256"` // hex SHA-256 of the file
+}
+
+// uploadAttempts and uploadBackoff bound the upload retry of Commit.
+const uploadAttempts = 3
+
+var uploadBackoff = 500 * time.Millisecond
+
+// Commit finishes the partition and makes it visible at key (relative to s):
+// rows of the file already at key whose Key() was not written here are
+// appended after the new rows (new rows win, old-only rows are kept), so a
+// re-run with the same rows gives the same file content. The file is
+// uploaded whole, with up to three attempts, and replaces the old object in
+// one PUT; a cancelled ctx leaves the previous object (or nothing) at key.
+// The writer is spent afterwards, whether Commit succeeded or not, and its
+// temp files are gone.
+func (w *PartitionWriter[T]) Commit(ctx context.Context, s *Store, key string) (fi FileInfo, err error) {
+	if w.done {
+		return FileInfo{}, errors.New("partition writer: commit after commit or abort")
+	}
+	full := s.FullKey(key)
+	defer func() {
+		if err != nil {
+			err = fmt.Errorf("commit %s to %s: %w", full, s, err)
+		}
+	}()
+	if w.err != nil {
+		w.Abort()
+		return FileInfo{}, w.err
+	}
+	if err := checkRel(key); err != nil {
+		w.Abort()
+		return FileInfo{}, err
+	}
+	w.done = true
+	files := []*os.File{w.f}
+	defer func() {
+		for _, f := range files {
+			removeFile(f)
+		}
+	}()
+	if err := ctx.Err(); err != nil {
+		_ = w.w.Close()
+		return FileInfo{}, err
+	}
+
+	out, ow := w.f, w.w
+	if w.n > int64(len(w.last)) {
+		// The same key was written more than once: keep each key's last row.
+		if out, ow, err = w.dedupe(); err != nil {
+			return FileInfo{}, err
+		}
+		files = append(files, out)
+	}
+
+	rows := int64(len(w.last))
+	old, err := s.download(ctx, full, w.opts.tempDir())
+	if err != nil {
+		_ = ow.Close()
+		return FileInfo{}, err
+	}
+	if old != nil {
+		files = append(files, old)
+		n, err := appendOldRows(old, ow, w.last)
+		if err != nil {
+			_ = ow.Close()
+			return FileInfo{}, fmt.Errorf("merge with the existing object (delete it to rewrite the partition from scratch): %w", err)
+		}
+		rows += n
+	}
+	if err := ow.Close(); err != nil {
+		return FileInfo{}, err
+	}
+	size, sum, err := hashFile(out)
+	if err != nil {
+		return FileInfo{}, err
+	}
+	opts := &blob.WriterOptions{
+		ContentType: ContentTypeParquet,
+		Metadata:    map[string]string{"sha256": sum, "igexport-run-id": w.opts.RunID},
+	}
+	if err := s.upload(ctx, full, io.NewSectionReader(out, 0, size), opts); err != nil {
+		return FileInfo{}, err
+	}
+	return FileInfo{Key: full, Rows: rows, Bytes: size, SHA256: sum}, nil
+}
+
+// dedupe closes the temp file of new rows and copies it to a new one,
+// keeping only the last row written for each key.
+func (w *PartitionWriter[T]) dedupe() (*os.File, *parquet.GenericWriter[T], error) {
+	if err := w.w.Close(); err != nil {
+		return nil, nil, err
+	}
+	f, pw, err := w.newFile()
+	if err != nil {
+		return nil, nil, err
+	}
+	var i int64
+	err = eachRow[T](w.f, func(batch []T) error {
+		keep := batch[:0]
+		for _, r := range batch {
+			if w.last[r.Key()] == i {
+				keep = append(keep, r)
+			}
+			i++
+		}
+		_, err := pw.Write(keep)
+		return err
+	})
+	if err != nil {
+		_ = pw.Close()
+		removeFile(f)
+		return nil, nil, err
+	}
+	return f, pw, nil
+}
+
+// appendOldRows copies the rows of the old file whose key is not in newKeys.
+func appendOldRows[T schema.Row](old *os.File, w *parquet.GenericWriter[T], newKeys map[string]int64) (int64, error) {
+	var n int64
+	err := eachRow[T](old, func(batch []T) error {
+		keep := batch[:0]
+		for _, r := range batch {
+			if _, ok := newKeys[r.Key()]; !ok {
+				keep = append(keep, r)
+			}
+		}
+		n += int64(len(keep))
+		_, err := w.Write(keep)
+		return err
+	})
+	return n, err
+}
+
+// eachRow streams the rows of a Parquet file in batches. The file's schema
+// may differ from T's as long as parquet-go can convert it (additive schema
+// evolution); fn must not keep the batch.
+func eachRow[T any](r io.ReaderAt, fn func([]T) error) (err error) {
+	size, err := sizeOfReaderAt(r)
+	if err != nil {
+		return err
+	}
+	pf, err := parquet.OpenFile(r, size)
+	if err != nil {
+		return fmt.Errorf("not a readable Parquet file: %w", err)
+	}
+	target := parquet.SchemaOf(*new(T))
+	if !parquet.EqualNodes(target, pf.Schema()) {
+		if _, err := parquet.Convert(target, pf.Schema()); err != nil {
+			return fmt.Errorf("file schema does not convert to %s: %w", target.Name(), err)
+		}
+	}
+	defer func() {
+		// parquet-go panics on some malformed files; report them as errors.
+		if p := recover(); p != nil {
+			err = fmt.Errorf("reading Parquet rows: %v", p)
+		}
+	}()
+	rd := parquet.NewGenericReader[T](pf)
+	defer func() { _ = rd.Close() }()
+	buf := make([]T, readBatch)
+	for {
+		clear(buf)
+		n, rerr := rd.Read(buf)
+		if n > 0 {
+			if err := fn(buf[:n]); err != nil {
+				return err
+			}
+		}
+		if errors.Is(rerr, io.EOF) {
+			return nil
+		}
+		if rerr != nil {
+			return rerr
+		}
+	}
+}
+
+func sizeOfReaderAt(r io.ReaderAt) (int64, error) {
+	switch v := r.(type) {
+	case *os.File:
+		st, err := v.Stat()
+		if err != nil {
+			return 0, err
+		}
+		return st.Size(), nil
+	case interface{ Size() int64 }:
+		return v.Size(), nil
+	}
+	return 0, errors.New("cannot tell the size of the Parquet input")
+}
+
+// ReadRows reads every row of the Parquet file at key (relative to s) into
+// memory. For tests, `state show` and small files; Commit streams instead.
+func ReadRows[T schema.Row](ctx context.Context, s *Store, key string) ([]T, error) {
+	full := s.FullKey(key)
+	b, err := s.bucket.ReadAll(ctx, full)
+	if err != nil {
+		return nil, fmt.Errorf("read %s from %s: %w", full, s, err)
+	}
+	var out []T
+	err = eachRow[T](bytes.NewReader(b), func(batch []T) error {
+		out = append(out, batch...)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read %s from %s: %w", full, s, err)
+	}
+	return out, nil
+}
+
+// download copies the object at full key to a temp file, or returns nil, nil
+// when there is none.
+func (s *Store) download(ctx context.Context, full, dir string) (*os.File, error) {
+	r, err := s.bucket.NewReader(ctx, full, nil)
+	if isNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read existing object: %w", err)
+	}
+	defer func() { _ = r.Close() }()
+	f, err := os.CreateTemp(dir, "igexport-old-*.parquet")
+	if err != nil {
+		return nil, err
+	}
+	if _, err := io.Copy(f, r); err != nil {
+		removeFile(f)
+		return nil, fmt.Errorf("read existing object: %w", err)
+	}
+	return f, nil
+}
+
+// hashFile returns the size and hex SHA-256 of f.
+func hashFile(f *os.File) (int64, string, error) {
+	h := sha256.New()
+	n, err := io.Copy(h, io.NewSectionReader(f, 0, 1<<62))
+	if err != nil {
+		return 0, "", err
+	}
+	return n, hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// upload puts the body at full key with bounded retries; every attempt
+// re-reads the body from the start.
+func (s *Store) upload(ctx context.Context, full string, body *io.SectionReader, opts *blob.WriterOptions) error {
+	var err error
+	delay := uploadBackoff
+	for attempt := 1; ; attempt++ {
+		if _, err = body.Seek(0, io.SeekStart); err != nil {
+			return err
+		}
+		err = s.bucket.Upload(ctx, full, body, opts)
+		if err == nil || attempt == uploadAttempts || !retryable(ctx, err) {
+			return err
+		}
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return errors.Join(err, ctx.Err())
+		case <-t.C:
+		}
+		delay *= 4
+	}
+}
+
+// retryable reports whether another upload attempt may succeed.
+func retryable(ctx context.Context, err error) bool {
+	if ctx.Err() != nil {
+		return false
+	}
+	switch gcerrors.Code(err) {
+	case gcerrors.InvalidArgument, gcerrors.PermissionDenied, gcerrors.FailedPrecondition,
+		gcerrors.NotFound, gcerrors.Unimplemented, gcerrors.Canceled:
+		return false
+	}
+	return true
+}

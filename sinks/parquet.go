@@ -1,0 +1,194 @@
+package sinks
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"reflect"
+	"strings"
+
+	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/compress"
+
+	"github.com/igexport/igexport/internal/schema"
+)
+
+// Parquet settings of SPEC §3 that are not options.
+const (
+	// DefaultCompression is the codec used when FileOptions.Compression is "".
+	DefaultCompression = "zstd"
+	// DefaultRowGroupRows bounds row groups when FileOptions.RowGroupRows is 0.
+	DefaultRowGroupRows = 50_000
+	// ContentTypeParquet is the content type of every data file.
+	ContentTypeParquet = "application/vnd.apache.parquet"
+
+	pageBufferSize = 1 << 20
+	readBatch      = 1024
+)
+
+// Key/value metadata written to every file.
+const (
+	MetaStream        = "igexport.stream"
+	MetaSchemaVersion = "igexport.schema_version"
+	MetaRunID         = "igexport.run_id"
+)
+
+// Compressions lists the accepted FileOptions.Compression names.
+func Compressions() []string { return []string{"zstd", "snappy", "gzip", "none"} }
+
+// CheckCompression returns an error unless name is "" or one of Compressions.
+func CheckCompression(name string) error {
+	_, err := codecOf(name)
+	return err
+}
+
+func codecOf(name string) (compress.Codec, error) {
+	switch strings.ToLower(name) {
+	case "", "zstd":
+		return &parquet.Zstd, nil
+	case "snappy":
+		return &parquet.Snappy, nil
+	case "gzip":
+		return &parquet.Gzip, nil
+	case "none", "uncompressed":
+		return &parquet.Uncompressed, nil
+	}
+	return nil, fmt.Errorf("unknown compression %q (want one of %s)", name, strings.Join(Compressions(), ", "))
+}
+
+// FileOptions configures a PartitionWriter.
+type FileOptions struct {
+	Stream       string // stream name (schema.Streams); must match the row type
+	RunID        string // written as igexport.run_id
+	Version      string // igexport version, written in created_by ("dev" when empty)
+	Compression  string // zstd (default) | snappy | gzip | none
+	RowGroupRows int    // rows per row group (default DefaultRowGroupRows)
+	TempDir      string // local directory for temp files (default os.TempDir())
+}
+
+// writerOptions returns the parquet-go options every igexport file is
+// written with.
+func (o FileOptions) writerOptions(codec compress.Codec) []parquet.WriterOption {
+	version := o.Version
+	if version == "" {
+		version = "dev"
+	}
+	rg := o.RowGroupRows
+	if rg <= 0 {
+		rg = DefaultRowGroupRows
+	}
+	return []parquet.WriterOption{
+		parquet.DataPageVersion(1),
+		parquet.DefaultEncodingFor(parquet.ByteArray, &parquet.Plain),
+		parquet.Compression(codec),
+		parquet.MaxRowsPerRowGroup(int64(rg)),
+		parquet.PageBufferSize(pageBufferSize),
+		// Pages of the open row group spill to disk, not to memory.
+		parquet.ColumnPageBuffers(parquet.NewFileBufferPool(o.tempDir(), "igexport-pages-*")),
+		parquet.CreatedBy("igexport", version, ""),
+		parquet.KeyValueMetadata(MetaStream, o.Stream),
+		parquet.KeyValueMetadata(MetaSchemaVersion, schema.Version),
+		parquet.KeyValueMetadata(MetaRunID, o.RunID),
+	}
+}
+
+func (o FileOptions) tempDir() string {
+	if o.TempDir == "" {
+		return os.TempDir()
+	}
+	return o.TempDir
+}
+
+// PartitionWriter collects the new rows of one partition file in a local
+// temp file, as they come: memory holds only the set of their keys. Commit
+// merges them with the file already at the key and uploads the result. A
+// PartitionWriter is not safe for concurrent use.
+type PartitionWriter[T schema.Row] struct {
+	opts  FileOptions
+	codec compress.Codec
+	f     *os.File
+	w     *parquet.GenericWriter[T]
+	last  map[string]int64 // key → index of its last occurrence among written rows
+	n     int64            // rows written, duplicates included
+	err   error            // sticky write error
+	done  bool
+}
+
+// NewPartitionWriter starts a partition file for stream o.Stream, whose row
+// type must be T.
+func NewPartitionWriter[T schema.Row](o FileOptions) (*PartitionWriter[T], error) {
+	info, ok := schema.Lookup(o.Stream)
+	if !ok {
+		return nil, fmt.Errorf("partition writer: unknown stream %q", o.Stream)
+	}
+	if want, got := reflect.TypeOf(info.Row), reflect.TypeFor[T](); want != got {
+		return nil, fmt.Errorf("partition writer: stream %s has rows of type %v, not %v", o.Stream, want, got)
+	}
+	if o.RunID == "" {
+		return nil, errors.New("partition writer: empty run id")
+	}
+	codec, err := codecOf(o.Compression)
+	if err != nil {
+		return nil, fmt.Errorf("partition writer: %w", err)
+	}
+	f, err := os.CreateTemp(o.tempDir(), "igexport-"+o.Stream+"-*.parquet")
+	if err != nil {
+		return nil, fmt.Errorf("partition writer: %w", err)
+	}
+	return &PartitionWriter[T]{
+		opts:  o,
+		codec: codec,
+		f:     f,
+		w:     parquet.NewGenericWriter[T](f, o.writerOptions(codec)...),
+		last:  make(map[string]int64),
+	}, nil
+}
+
+// Write appends rows. When a key is written twice, the later row wins.
+func (w *PartitionWriter[T]) Write(rows ...T) error {
+	switch {
+	case w.done:
+		return errors.New("partition writer: write after commit or abort")
+	case w.err != nil:
+		return w.err
+	}
+	if _, err := w.w.Write(rows); err != nil {
+		w.err = fmt.Errorf("partition writer: %w", err)
+		return w.err
+	}
+	for _, r := range rows {
+		w.last[r.Key()] = w.n
+		w.n++
+	}
+	return nil
+}
+
+// Len returns the number of distinct keys written so far.
+func (w *PartitionWriter[T]) Len() int { return len(w.last) }
+
+// Abort discards the rows and removes the temp file. It is a no-op after
+// Commit or a previous Abort.
+func (w *PartitionWriter[T]) Abort() {
+	if w.done {
+		return
+	}
+	w.done = true
+	_ = w.w.Close()
+	removeFile(w.f)
+}
+
+// newFile starts another temp file with the same settings.
+func (w *PartitionWriter[T]) newFile() (*os.File, *parquet.GenericWriter[T], error) {
+	f, err := os.CreateTemp(w.opts.tempDir(), "igexport-"+w.opts.Stream+"-*.parquet")
+	if err != nil {
+		return nil, nil, err
+	}
+	return f, parquet.NewGenericWriter[T](f, w.opts.writerOptions(w.codec)...), nil
+}
+
+func removeFile(f *os.File) {
+	if f != nil {
+		_ = f.Close()
+		_ = os.Remove(f.Name())
+	}
+}

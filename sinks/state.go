@@ -1,0 +1,192 @@
+package sinks
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"gocloud.dev/blob"
+
+	"github.com/igexport/igexport/internal/schema"
+)
+
+// StateFormat is the format tag of every state object.
+const StateFormat = "igexport.state/v1"
+
+// ContentTypeJSON is the content type of state, lock and run objects.
+const ContentTypeJSON = "application/json"
+
+// ErrConcurrentRun is wrapped by CommitState when another run committed the
+// same generation first.
+var ErrConcurrentRun = errors.New("concurrent run")
+
+// State is one generation of an account's state manifest (SPEC §4).
+type State struct {
+	Format      string                  `json:"format"`
+	AccountID   string                  `json:"account_id"`
+	Generation  int64                   `json:"generation"`
+	RunID       string                  `json:"run_id"`
+	CommittedAt time.Time               `json:"committed_at"`
+	Version     string                  `json:"version"`
+	Streams     map[string]*StreamState `json:"streams"`
+}
+
+// StreamState is the state of one stream of one account.
+type StreamState struct {
+	Cursor       *schema.Date `json:"cursor,omitempty"`        // user_insights: last complete date
+	LastSnapshot *schema.Date `json:"last_snapshot,omitempty"` // last snapshot dt written
+	Files        []FileInfo   `json:"files"`                   // files committed by UpdatedRunID
+	UpdatedRunID string       `json:"updated_run_id,omitempty"`
+}
+
+// Generations returns the state generations stored for an account, oldest
+// first.
+func (s *Store) Generations(ctx context.Context, accountID string) ([]int64, error) {
+	if err := ValidateID(accountID); err != nil {
+		return nil, fmt.Errorf("account: %w", err)
+	}
+	var gens []int64
+	prefix := accountsDir + accountID + "/" + statePrefix
+	it := s.bucket.List(&blob.ListOptions{Prefix: s.FullKey(prefix)})
+	for {
+		obj, err := it.Next(ctx)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("list state of account %s in %s: %w", accountID, s, err)
+		}
+		id, gen, ok := parseStateKey(s.rel(obj.Key))
+		if ok && id == accountID {
+			gens = append(gens, gen)
+		}
+	}
+	slices.Sort(gens)
+	return gens, nil
+}
+
+// LoadState returns the newest state generation of an account, or nil, nil
+// when the account has none. A newest generation that does not parse is an
+// error naming its key (older generations are not consulted: fix or delete
+// the object).
+func (s *Store) LoadState(ctx context.Context, accountID string) (*State, error) {
+	gens, err := s.Generations(ctx, accountID)
+	if err != nil || len(gens) == 0 {
+		return nil, err
+	}
+	return s.LoadGeneration(ctx, accountID, gens[len(gens)-1])
+}
+
+// LoadGeneration reads one state generation of an account.
+func (s *Store) LoadGeneration(ctx context.Context, accountID string, gen int64) (*State, error) {
+	if err := ValidateID(accountID); err != nil {
+		return nil, fmt.Errorf("account: %w", err)
+	}
+	full := s.FullKey(StateKey(accountID, gen))
+	b, err := s.bucket.ReadAll(ctx, full)
+	if err != nil {
+		return nil, fmt.Errorf("read state %s from %s: %w", full, s, err)
+	}
+	var st State
+	if err := json.Unmarshal(b, &st); err != nil {
+		return nil, fmt.Errorf("state %s in %s is corrupt: %w", full, s, err)
+	}
+	switch {
+	case st.Format != StateFormat:
+		return nil, fmt.Errorf("state %s in %s: format %q, want %q (written by a newer igexport?)", full, s, st.Format, StateFormat)
+	case st.AccountID != accountID || st.Generation != gen:
+		return nil, fmt.Errorf("state %s in %s is corrupt: it says account %q generation %d", full, s, st.AccountID, st.Generation)
+	}
+	if st.Streams == nil {
+		st.Streams = map[string]*StreamState{}
+	}
+	return &st, nil
+}
+
+// CommitState writes st as generation st.Generation (the caller sets it to
+// the loaded generation + 1, or 1) with a create-only write: IfNotExist on
+// object stores, an exclusive create on the local file system for file://.
+// If that generation exists already, another run won the race and the error
+// wraps ErrConcurrentRun. Empty Format and zero CommittedAt are filled in.
+// Afterwards generations older than the newest KeepGenerations are deleted
+// (best effort: failures there are ignored).
+func (s *Store) CommitState(ctx context.Context, st *State) error {
+	if err := ValidateID(st.AccountID); err != nil {
+		return fmt.Errorf("commit state: account: %w", err)
+	}
+	if st.Generation < 1 {
+		return fmt.Errorf("commit state of account %s: generation %d < 1", st.AccountID, st.Generation)
+	}
+	if st.Format == "" {
+		st.Format = StateFormat
+	}
+	if st.CommittedAt.IsZero() {
+		st.CommittedAt = s.now()
+	}
+	st.CommittedAt = st.CommittedAt.UTC()
+	if st.Streams == nil {
+		st.Streams = map[string]*StreamState{}
+	}
+	body, err := json.MarshalIndent(st, "", "  ")
+	if err != nil {
+		return fmt.Errorf("commit state of account %s: %w", st.AccountID, err)
+	}
+	full := s.FullKey(StateKey(st.AccountID, st.Generation))
+	if err := s.createOnce(ctx, full, append(body, '\n'), ContentTypeJSON); err != nil {
+		if isExists(err) {
+			return fmt.Errorf("%w: another run committed generation %d of account %s first", ErrConcurrentRun, st.Generation, st.AccountID)
+		}
+		return fmt.Errorf("commit state %s to %s: %w", full, s, err)
+	}
+	s.prune(ctx, st.AccountID)
+	return nil
+}
+
+// prune deletes all but the newest KeepGenerations generations.
+func (s *Store) prune(ctx context.Context, accountID string) {
+	gens, err := s.Generations(ctx, accountID)
+	if err != nil || len(gens) <= KeepGenerations {
+		return
+	}
+	for _, g := range gens[:len(gens)-KeepGenerations] {
+		_ = s.bucket.Delete(ctx, s.FullKey(StateKey(accountID, g)))
+	}
+}
+
+// ListAccounts returns, sorted, the accounts that have at least one state
+// generation.
+func (s *Store) ListAccounts(ctx context.Context) ([]string, error) {
+	seen := map[string]bool{}
+	it := s.bucket.List(&blob.ListOptions{Prefix: s.FullKey(accountsDir)})
+	for {
+		obj, err := it.Next(ctx)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("list accounts in %s: %w", s, err)
+		}
+		if id, _, ok := parseStateKey(s.rel(obj.Key)); ok {
+			seen[id] = true
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for id := range seen {
+		out = append(out, id)
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// rel strips the Store's prefix from a full key.
+func (s *Store) rel(full string) string {
+	if s.prefix == "" {
+		return full
+	}
+	return strings.TrimPrefix(full, s.prefix+"/")
+}
