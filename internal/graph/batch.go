@@ -1,0 +1,289 @@
+package graph
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+)
+
+// MaxBatchOps is the Graph limit of operations in one batch POST.
+const MaxBatchOps = 50
+
+// batchEndpoint names the batch POST itself in errors.
+const batchEndpoint = "/ (batch)"
+
+// defaultBatchParallel bounds concurrent batch POSTs of one Batch call when
+// the client has no Limiter.
+const defaultBatchParallel = 4
+
+// Request is one GET operation of a batch.
+type Request struct {
+	Path   string     // version-less, e.g. "/17890000000000001/insights"
+	Params url.Values // query parameters; access_token is ignored
+}
+
+// Response is the outcome of one batch operation: Body is the operation's
+// JSON body on success; Err is an [*Error] for an operation the API failed
+// (HTTPStatus is the operation's code), an *Error of type
+// TypeBatchTimeout for one that kept coming back null, or another error
+// (malformed response, or the error that stopped the whole batch).
+type Response struct {
+	Body json.RawMessage
+	Err  error
+}
+
+// batchOp is the JSON of one operation.
+type batchOp struct {
+	Method      string `json:"method"`
+	RelativeURL string `json:"relative_url"`
+}
+
+// Batch runs reqs as Graph batch requests: POST BaseURL/Version/ with
+// batch=[{"method":"GET","relative_url":…},…] and include_headers=false, at
+// most 50 operations per POST; chunks run concurrently (bounded by the
+// Limiter, or 4 without one). Responses come back in request order.
+//
+// Operations that come back null (the batch timed out before them) or fail
+// with a transient error are retried in a follow-up batch with backoff, up
+// to RetryPolicy.MaxAttempts times; throttled operations are retried after
+// the throttle wait, within MaxWait. Other operation errors are final and
+// isolated in their Response.Err.
+//
+// The error is non-nil only when the batch as a whole could not go on: the
+// POST itself failed for good (invalid token, deferral past MaxWait, ctx
+// done, …). Then every operation without an outcome carries that error too.
+func (c *Client) Batch(ctx context.Context, reqs []Request) ([]Response, error) {
+	out := make([]Response, len(reqs))
+	if len(reqs) == 0 {
+		return out, nil
+	}
+	if c.baseErr != nil {
+		return nil, c.baseErr
+	}
+	ops := make([]batchOp, len(reqs))
+	endpoints := make([]string, len(reqs))
+	for i, rq := range reqs {
+		p, q := splitPath(rq.Path, rq.Params)
+		q.Del("appsecret_proof") // sent once, as a form field of the POST
+		rel := strings.TrimPrefix(p, "/")
+		if len(q) > 0 {
+			rel += "?" + q.Encode()
+		}
+		ops[i] = batchOp{Method: http.MethodGet, RelativeURL: rel}
+		endpoints[i] = p
+	}
+	var chunks [][]int
+	for start := 0; start < len(reqs); start += MaxBatchOps {
+		idx := make([]int, 0, MaxBatchOps)
+		for i := start; i < min(start+MaxBatchOps, len(reqs)); i++ {
+			idx = append(idx, i)
+		}
+		chunks = append(chunks, idx)
+	}
+	workers := defaultBatchParallel
+	if c.lim != nil {
+		workers = c.lim.Cap()
+	}
+	workers = max(1, min(workers, len(chunks)))
+
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var (
+		wg       sync.WaitGroup
+		once     sync.Once
+		firstErr error
+		sem      = make(chan struct{}, workers)
+	)
+	for _, idx := range chunks {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				once.Do(func() { firstErr = context.Cause(ctx) })
+				return
+			}
+			defer func() { <-sem }()
+			if err := c.runChunk(ctx, ops, endpoints, idx, out); err != nil {
+				once.Do(func() { firstErr = err; cancel(err) })
+			}
+		}()
+	}
+	wg.Wait()
+	if firstErr != nil {
+		for i := range out {
+			if out[i].Body == nil && out[i].Err == nil {
+				out[i].Err = firstErr
+			}
+		}
+		return out, firstErr
+	}
+	return out, nil
+}
+
+// errNullOp marks an operation that came back null.
+var errNullOp = errors.New("null operation")
+
+// runChunk sends the operations idx (≤ 50) and their follow-up batches,
+// writing each outcome into out[i]. Each goroutine owns its indices.
+func (c *Client) runChunk(ctx context.Context, ops []batchOp, endpoints []string, idx []int, out []Response) error {
+	pending := idx
+	attempts := make(map[int]int) // null/transient failures per operation
+	for round := 1; len(pending) > 0; round++ {
+		elems, reading, err := c.postBatch(ctx, ops, pending)
+		if err != nil {
+			var se *safeError
+			if errors.As(err, &se) && errors.Is(err, errMalformedBatch) {
+				for _, i := range pending {
+					out[i].Err = err
+				}
+				return nil
+			}
+			return err
+		}
+		var retry []int
+		var throttle *Error
+		for k, el := range elems {
+			i := pending[k]
+			body, err := c.parseOp(el, endpoints[i])
+			var ae *Error
+			switch {
+			case err == nil:
+				out[i] = Response{Body: body}
+			case errors.Is(err, errNullOp):
+				attempts[i]++
+				if attempts[i] >= c.retry.MaxAttempts {
+					out[i].Err = &Error{Type: TypeBatchTimeout, IsTransient: true, Endpoint: endpoints[i],
+						Message: fmt.Sprintf("batch operation timed out: it came back null in %d batches", attempts[i])}
+				} else {
+					retry = append(retry, i)
+				}
+			case !errors.As(err, &ae):
+				out[i].Err = err
+			case ae.TokenInvalid() || ae.Permission():
+				out[i].Err = ae
+			case ae.Throttle():
+				throttle = ae
+				retry = append(retry, i)
+			case ae.Transient():
+				attempts[i]++
+				if attempts[i] >= c.retry.MaxAttempts {
+					out[i].Err = ae
+				} else {
+					retry = append(retry, i)
+				}
+			default:
+				out[i].Err = ae
+			}
+		}
+		if len(retry) == 0 {
+			return nil
+		}
+		if throttle != nil {
+			if err := c.waitThrottle(ctx, throttle.Endpoint, throttle, reading.Regain); err != nil {
+				for _, i := range retry {
+					out[i].Err = err
+				}
+				return err
+			}
+		} else {
+			d := c.backoff(round)
+			c.log.Warn("graph: retrying batch operations", "ops", len(retry), "round", round, "in", d)
+			if err := c.clock.Sleep(ctx, d); err != nil {
+				return c.ctxError(request{endpoint: batchEndpoint}, err)
+			}
+		}
+		c.mu.Lock()
+		c.stats.Retries += int64(len(retry))
+		c.mu.Unlock()
+		pending = retry
+	}
+	return nil
+}
+
+// errMalformedBatch marks a batch POST whose 2xx body is not the expected
+// array.
+var errMalformedBatch = errors.New("malformed batch response")
+
+// postBatch POSTs the operations pending (with the client's retry handling
+// of the POST itself) and returns one raw element per operation, plus the
+// usage reading of the response.
+func (c *Client) postBatch(ctx context.Context, ops []batchOp, pending []int) ([]json.RawMessage, Usage, error) {
+	sel := make([]batchOp, len(pending))
+	for k, i := range pending {
+		sel[k] = ops[i]
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(sel); err != nil {
+		return nil, Usage{}, fmt.Errorf("graph: encoding batch: %w", err)
+	}
+	form := url.Values{}
+	form.Set("batch", strings.TrimSpace(buf.String()))
+	form.Set("include_headers", "false")
+	if c.proof != "" {
+		form.Set("appsecret_proof", c.proof)
+	}
+	r := request{
+		method:   http.MethodPost,
+		url:      c.baseURL + "/" + c.version + "/",
+		endpoint: batchEndpoint,
+		form:     form,
+		ops:      len(sel),
+	}
+	body, h, err := c.do(ctx, r)
+	if err != nil {
+		return nil, Usage{}, err
+	}
+	reading, _ := ParseUsage(h)
+	var elems []json.RawMessage
+	if err := json.Unmarshal(body, &elems); err != nil {
+		return nil, reading, &safeError{msg: decodeError(batchEndpoint, err).Error(), err: errMalformedBatch}
+	}
+	if len(elems) != len(sel) {
+		return nil, reading, &safeError{
+			msg: fmt.Sprintf("graph: %s: malformed response: %d results for %d operations", batchEndpoint, len(elems), len(sel)),
+			err: errMalformedBatch,
+		}
+	}
+	return elems, reading, nil
+}
+
+// parseOp decodes one element of a batch response: errNullOp for null, an
+// *Error for a failed operation, a decode error for a malformed one.
+func (c *Client) parseOp(el json.RawMessage, endpoint string) (json.RawMessage, error) {
+	el = bytes.TrimSpace(el)
+	if len(el) == 0 || string(el) == "null" {
+		return nil, errNullOp
+	}
+	var op struct {
+		Code flexInt `json:"code"`
+		Body *string `json:"body"`
+	}
+	if err := json.Unmarshal(el, &op); err != nil {
+		return nil, decodeError(endpoint, fmt.Errorf("batch operation: %w", err))
+	}
+	body := []byte{}
+	if op.Body != nil {
+		body = []byte(*op.Body)
+	}
+	code := int(op.Code)
+	if code == 0 {
+		code = http.StatusOK
+	}
+	if ae := parseError(code, body, endpoint, c.sc); ae != nil {
+		return nil, ae
+	}
+	if !json.Valid(body) {
+		return nil, decodeError(endpoint, errors.New("batch operation body is not JSON: "+snippet(body, c.sc)))
+	}
+	return json.RawMessage(body), nil
+}

@@ -1,0 +1,448 @@
+package graph
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Defaults for [Options].
+const (
+	DefaultBaseURL         = "https://graph.facebook.com"
+	DefaultVersion         = "v23.0"
+	DefaultMaxUsagePercent = 75
+	DefaultMaxPaceDelay    = 10 * time.Second
+	DefaultUserAgent       = "igexport"
+	// MaxResponseBytes bounds the body read from one response.
+	MaxResponseBytes = 64 << 20
+)
+
+// Clock is the time source of a client. All sleeping (backoff, throttling,
+// pacing) goes through Sleep, so tests can use a fake clock.
+type Clock interface {
+	Now() time.Time
+	// Sleep waits for d or until ctx is done, returning ctx.Err() then.
+	Sleep(ctx context.Context, d time.Duration) error
+}
+
+// RealClock is the wall clock.
+type RealClock struct{}
+
+// Now returns time.Now().
+func (RealClock) Now() time.Time { return time.Now() }
+
+// Sleep waits for d or until ctx is done.
+func (RealClock) Sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Options configure a [Client]. The zero value of every field has a default.
+type Options struct {
+	// BaseURL is the Graph host (default "https://graph.facebook.com"; an
+	// emulator URL in tests). Version is the path version (default "v23.0").
+	// Request URLs are BaseURL + "/" + Version + path.
+	BaseURL, Version string
+	// Token is sent as "Authorization: Bearer <token>" only. When AppSecret
+	// is set, appsecret_proof = hex(HMAC-SHA256(AppSecret, Token)) goes with
+	// every call.
+	Token, AppSecret string
+	// HTTPClient nil → [DefaultHTTPClient].
+	HTTPClient *http.Client
+	// Limiter is shared across clients and bounds requests in flight;
+	// nil → unbounded.
+	Limiter *Limiter
+	// Retry zero value → defaults (see [RetryPolicy]).
+	Retry RetryPolicy
+	// MaxUsagePercent is the pacing threshold (default 75): above it each
+	// request is delayed by MaxPaceDelay × (usage − max)/(100 − max); at 100
+	// the client pauses until the regain time. ≥ 100 disables pacing below 100.
+	MaxUsagePercent int
+	// MaxPaceDelay is the pacing delay at 100 % usage (default 10s).
+	MaxPaceDelay time.Duration
+	// Logger nil → discard. Everything logged is redacted.
+	Logger *slog.Logger
+	// Clock nil → [RealClock].
+	Clock Clock
+	// UserAgent default "igexport".
+	UserAgent string
+}
+
+// Client is a Graph API client for one access token. It is safe for
+// concurrent use.
+type Client struct {
+	baseURL  string   // BaseURL without trailing slash
+	base     *url.URL // parsed BaseURL, for paging.next host checks
+	baseErr  error
+	version  string
+	token    string
+	proof    string
+	hc       *http.Client
+	lim      *Limiter
+	retry    RetryPolicy
+	maxUsage int
+	maxPace  time.Duration
+	log      *slog.Logger
+	clock    Clock
+	ua       string
+	sc       scrubber
+	rand     func() float64 // [0,1), for jitter; replaceable in tests
+
+	mu       sync.Mutex
+	stats    Stats
+	ps       paceState
+	deferred error // sticky once throttling passed MaxWait
+}
+
+// Stats are a client's counters. A call is one object operation (each
+// operation of a batch POST counts, and so does each resend); a round trip
+// is one HTTP request; Retries counts operations sent again (a retried GET
+// counts 1, a follow-up batch counts its operations).
+type Stats struct {
+	Calls, RoundTrips, Retries, ThrottleWaits int64
+	// ThrottleWaited is the time the client paused for throttling
+	// (overlapping waits of concurrent requests counted once); it is what
+	// RetryPolicy.MaxWait bounds.
+	ThrottleWaited time.Duration
+	// LastUsagePercent is the highest percentage of the last usage header seen.
+	LastUsagePercent int
+	// PaceWaits and PaceWaited count the delays added by usage pacing
+	// below 100 %.
+	PaceWaits  int64
+	PaceWaited time.Duration
+}
+
+// New returns a client. A BaseURL that does not parse makes every call fail
+// with an error saying so.
+func New(o Options) *Client {
+	c := &Client{
+		baseURL:  strings.TrimRight(o.BaseURL, "/"),
+		version:  strings.Trim(o.Version, "/"),
+		token:    o.Token,
+		hc:       o.HTTPClient,
+		lim:      o.Limiter,
+		retry:    o.Retry.withDefaults(),
+		maxUsage: o.MaxUsagePercent,
+		maxPace:  o.MaxPaceDelay,
+		log:      o.Logger,
+		clock:    o.Clock,
+		ua:       o.UserAgent,
+		sc:       newScrubber(o.Token, o.AppSecret),
+		rand:     rand.Float64,
+	}
+	if c.baseURL == "" {
+		c.baseURL = DefaultBaseURL
+	}
+	if c.version == "" {
+		c.version = DefaultVersion
+	}
+	if c.hc == nil {
+		c.hc = DefaultHTTPClient()
+	}
+	if c.maxUsage <= 0 {
+		c.maxUsage = DefaultMaxUsagePercent
+	}
+	if c.maxPace <= 0 {
+		c.maxPace = DefaultMaxPaceDelay
+	}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	if c.clock == nil {
+		c.clock = RealClock{}
+	}
+	if c.ua == "" {
+		c.ua = DefaultUserAgent
+	}
+	if o.AppSecret != "" {
+		c.proof = AppSecretProof(o.AppSecret, o.Token)
+	}
+	u, err := url.Parse(c.baseURL)
+	if err == nil && (u.Scheme == "" || u.Host == "") {
+		err = errors.New("missing scheme or host")
+	}
+	if err != nil {
+		c.baseErr = fmt.Errorf("graph: invalid base URL %q: %s", Redact(c.baseURL), Redact(err.Error()))
+	}
+	c.base = u
+	return c
+}
+
+// AppSecretProof is the lowercase hex HMAC-SHA256 of token keyed by the app
+// secret, Graph's appsecret_proof.
+func AppSecretProof(appSecret, token string) string {
+	m := hmac.New(sha256.New, []byte(appSecret))
+	m.Write([]byte(token))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// DefaultHTTPClient returns the client used when Options.HTTPClient is nil:
+// dial timeout 10s, TLS handshake 10s, response header timeout 60s, 120s per
+// request overall, keep-alives, up to 64 idle connections per host, HTTP/2
+// when offered. net/http asks for and decodes gzip itself.
+func DefaultHTTPClient() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.DialContext = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	t.TLSHandshakeTimeout = 10 * time.Second
+	t.ResponseHeaderTimeout = 60 * time.Second
+	t.MaxIdleConns = 256
+	t.MaxIdleConnsPerHost = 64
+	t.IdleConnTimeout = 90 * time.Second
+	t.ForceAttemptHTTP2 = true
+	return &http.Client{Transport: t, Timeout: 120 * time.Second}
+}
+
+// Stats returns a snapshot of the client's counters.
+func (c *Client) Stats() Stats {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.stats
+}
+
+// Get fetches path (version-less, e.g. "/17841400000000001") with params and
+// decodes the JSON response into out (nil: discard). A response that does
+// not decode into out is an error naming the endpoint.
+func (c *Client) Get(ctx context.Context, path string, params url.Values, out any) error {
+	r, err := c.getRequest(path, params)
+	if err != nil {
+		return err
+	}
+	body, _, err := c.do(ctx, r)
+	if err != nil {
+		return err
+	}
+	if out == nil {
+		return nil
+	}
+	return decodeJSON(r.endpoint, body, out)
+}
+
+// request is one logical HTTP request, re-sent as is on retry.
+type request struct {
+	method   string
+	url      string     // absolute, never carrying the token
+	endpoint string     // version-less path: errors and logs
+	form     url.Values // POST body; nil for GET
+	ops      int        // operations it carries (Stats.Calls)
+}
+
+// versionPrefix matches a leading "/v23.0" path segment.
+var versionPrefix = regexp.MustCompile(`^/v\d+(\.\d+)?(/|$)`)
+
+// splitPath normalises a caller's path: leading "/", no version segment,
+// any "?query" merged into a copy of params, access_token removed.
+func splitPath(path string, params url.Values) (string, url.Values) {
+	q := url.Values{}
+	for k, v := range params {
+		q[k] = append([]string(nil), v...)
+	}
+	if p, raw, ok := strings.Cut(path, "?"); ok {
+		path = p
+		if extra, err := url.ParseQuery(raw); err == nil {
+			for k, v := range extra {
+				if _, set := q[k]; !set {
+					q[k] = v
+				}
+			}
+		}
+	}
+	if !strings.HasPrefix(path, "/") {
+		path = "/" + path
+	}
+	if m := versionPrefix.FindString(path); m != "" {
+		path = "/" + strings.TrimPrefix(path[len(m):], "/")
+	}
+	q.Del("access_token") // the header carries the token
+	return path, q
+}
+
+func (c *Client) getRequest(path string, params url.Values) (request, error) {
+	if c.baseErr != nil {
+		return request{}, c.baseErr
+	}
+	p, q := splitPath(path, params)
+	q.Del("appsecret_proof")
+	if c.proof != "" {
+		q.Set("appsecret_proof", c.proof)
+	}
+	u := c.baseURL + "/" + c.version + p
+	if len(q) > 0 {
+		u += "?" + q.Encode()
+	}
+	return request{method: http.MethodGet, url: u, endpoint: p, ops: 1}, nil
+}
+
+// endpointOf is the version-less path of a URL, for errors.
+func endpointOf(u *url.URL) string {
+	p := u.EscapedPath()
+	if m := versionPrefix.FindString(p); m != "" {
+		p = "/" + strings.TrimPrefix(p[len(m):], "/")
+	}
+	if p == "" {
+		p = "/"
+	}
+	return p
+}
+
+// roundTrip sends r once. The limiter slot is held from before the request
+// is sent until its body has been read, and at no other time.
+func (c *Client) roundTrip(ctx context.Context, r request) (body []byte, h http.Header, status int, err error) {
+	var rd io.Reader
+	if r.form != nil {
+		rd = strings.NewReader(r.form.Encode())
+	}
+	req, err := http.NewRequestWithContext(ctx, r.method, r.url, rd)
+	if err != nil {
+		return nil, nil, 0, &safeError{msg: "graph: " + Redact(r.endpoint) + ": building request: " + c.sc.clean(err.Error()), err: err}
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", c.ua)
+	if r.form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	if err := c.lim.Acquire(ctx); err != nil {
+		return nil, nil, 0, c.ctxError(r, err)
+	}
+	c.mu.Lock()
+	c.stats.RoundTrips++
+	c.stats.Calls += int64(r.ops)
+	c.mu.Unlock()
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		c.lim.Release()
+		return nil, nil, 0, c.transportError(ctx, r, err)
+	}
+	body, err = io.ReadAll(io.LimitReader(resp.Body, MaxResponseBytes+1))
+	resp.Body.Close()
+	c.lim.Release()
+	if err != nil {
+		return nil, resp.Header, resp.StatusCode, c.transportError(ctx, r, err)
+	}
+	if len(body) > MaxResponseBytes {
+		return nil, resp.Header, resp.StatusCode, &safeError{msg: fmt.Sprintf("graph: %s: response larger than %d bytes", Redact(r.endpoint), MaxResponseBytes)}
+	}
+	return body, resp.Header, resp.StatusCode, nil
+}
+
+// transportError wraps a failure to send or read: transient unless the
+// context ended or TLS verification failed. The message is redacted (a
+// *url.Error prints the URL).
+func (c *Client) transportError(ctx context.Context, r request, err error) error {
+	if ctx.Err() != nil {
+		return c.ctxError(r, context.Cause(ctx))
+	}
+	var ue *url.Error
+	cause := err
+	if errors.As(err, &ue) {
+		cause = ue.Err
+	}
+	var certErr *tls.CertificateVerificationError
+	var unknownAuth x509.UnknownAuthorityError
+	var hostErr x509.HostnameError
+	permanent := errors.As(err, &certErr) || errors.As(err, &unknownAuth) || errors.As(err, &hostErr)
+	return &safeError{
+		msg:       "graph: " + r.method + " " + Redact(r.endpoint) + ": " + c.sc.clean(cause.Error()),
+		err:       err,
+		transient: !permanent,
+	}
+}
+
+func (c *Client) ctxError(r request, err error) error {
+	return &safeError{msg: "graph: " + Redact(r.endpoint) + ": " + err.Error(), err: err}
+}
+
+// do sends r until it succeeds or fails for good: transient failures are
+// retried with backoff up to MaxAttempts attempts, throttling is waited out
+// within MaxWait, anything else is returned at once. It returns the body
+// and headers of the successful response.
+func (c *Client) do(ctx context.Context, r request) ([]byte, http.Header, error) {
+	failures := 0
+	for {
+		if err := c.pace(ctx, r); err != nil {
+			return nil, nil, err
+		}
+		body, h, status, err := c.roundTrip(ctx, r)
+		reading := c.observe(h)
+		if err == nil {
+			if apiErr := parseError(status, body, r.endpoint, c.sc); apiErr != nil {
+				err = apiErr
+			} else {
+				c.succeeded()
+				return body, h, nil
+			}
+		}
+		if ctx.Err() != nil {
+			return nil, nil, c.ctxError(r, context.Cause(ctx))
+		}
+		var ae *Error
+		isAPI := errors.As(err, &ae)
+		switch {
+		case isAPI && (ae.TokenInvalid() || ae.Permission()):
+			return nil, nil, err
+		case isAPI && ae.Throttle():
+			if werr := c.waitThrottle(ctx, r.endpoint, ae, reading.Regain); werr != nil {
+				return nil, nil, werr
+			}
+		case isAPI && ae.Transient(), isTransient(err):
+			failures++
+			if failures >= c.retry.MaxAttempts {
+				return nil, nil, &safeError{msg: fmt.Sprintf("%s (gave up after %d attempts)", err.Error(), failures), err: err}
+			}
+			d := c.backoff(failures)
+			c.log.Warn("graph: transient error, retrying", "endpoint", Redact(r.endpoint), "attempt", failures, "in", d, "err", err.Error())
+			if serr := c.clock.Sleep(ctx, d); serr != nil {
+				return nil, nil, c.ctxError(r, serr)
+			}
+		default:
+			return nil, nil, err
+		}
+		c.mu.Lock()
+		c.stats.Retries += int64(r.ops)
+		c.mu.Unlock()
+	}
+}
+
+// isTransient reports a transport failure worth retrying.
+func isTransient(err error) bool {
+	var se *safeError
+	return errors.As(err, &se) && se.transient
+}
+
+// decodeJSON is json.Unmarshal that never panics on odd input and names the
+// endpoint on failure.
+func decodeJSON(endpoint string, body []byte, out any) error {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return decodeError(endpoint, errors.New("empty body"))
+	}
+	if err := json.Unmarshal(body, out); err != nil {
+		return decodeError(endpoint, err)
+	}
+	return nil
+}

@@ -1,0 +1,292 @@
+package graph
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+// ErrDeferred is wrapped by the error a call returns once throttling has
+// lasted, or would last, longer than RetryPolicy.MaxWait: the account should
+// be deferred to the next run (exit code 3). The same error also wraps the
+// throttle [*Error] that caused it. Once a client has deferred, every later
+// call on it fails fast with that error, without a request.
+var ErrDeferred = errors.New("throttled past the max wait: deferred to the next run")
+
+// Type values this package puts in [Error.Type] for failures that did not
+// come with a Graph error object.
+const (
+	// TypeMalformedResponse marks a non-2xx response whose body is not a
+	// Graph error object (HTML from a proxy, truncated JSON, wrong types).
+	TypeMalformedResponse = "MalformedResponse"
+	// TypeBatchTimeout marks a batch operation that kept coming back null.
+	TypeBatchTimeout = "BatchTimeout"
+)
+
+// Error is a Graph API error: the {"error":{…}} object of a response (or of
+// one batch operation), the HTTP status (the operation's code in a batch) and
+// the endpoint, the redacted request path without host or query.
+// Text fields are scrubbed of the client's token and app secret.
+type Error struct {
+	HTTPStatus  int
+	Code        int
+	Subcode     int
+	Type        string
+	Message     string
+	UserTitle   string
+	UserMsg     string
+	FBTraceID   string
+	IsTransient bool
+	Endpoint    string
+}
+
+// Error names the endpoint, the message, code/subcode, HTTP status and
+// fbtrace_id. It never contains a token: everything goes through [Redact].
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString("graph: ")
+	if e.Endpoint != "" {
+		b.WriteString(Redact(e.Endpoint))
+		b.WriteString(": ")
+	}
+	msg := e.Message
+	if msg == "" {
+		msg = http.StatusText(e.HTTPStatus)
+	}
+	if msg == "" {
+		msg = "unknown error"
+	}
+	b.WriteString(Redact(msg))
+	if e.UserTitle != "" {
+		b.WriteString(" (")
+		b.WriteString(Redact(e.UserTitle))
+		b.WriteString(")")
+	}
+	b.WriteString(" [")
+	sep := ""
+	if e.Code != 0 || e.Subcode != 0 {
+		b.WriteString("code ")
+		b.WriteString(strconv.Itoa(e.Code))
+		if e.Subcode != 0 {
+			b.WriteString("/")
+			b.WriteString(strconv.Itoa(e.Subcode))
+		}
+		sep = ", "
+	}
+	if e.HTTPStatus != 0 {
+		b.WriteString(sep + "HTTP " + strconv.Itoa(e.HTTPStatus))
+		sep = ", "
+	}
+	if e.Type != "" {
+		b.WriteString(sep + Redact(e.Type))
+		sep = ", "
+	}
+	if e.IsTransient {
+		b.WriteString(sep + "transient")
+		sep = ", "
+	}
+	if e.FBTraceID != "" {
+		b.WriteString(sep + "fbtrace_id " + Redact(e.FBTraceID))
+	}
+	b.WriteString("]")
+	return b.String()
+}
+
+// Throttle reports a rate-limit error: codes 4, 17, 32, 341, 613,
+// 80001–80006, or HTTP 429. (341, "application limit reached", is an
+// addition to the contract's list: graph-api.md §2.2 lists it as a wait.)
+func (e *Error) Throttle() bool {
+	switch {
+	case e.Code == 4, e.Code == 17, e.Code == 32, e.Code == 341, e.Code == 613:
+		return true
+	case e.Code >= 80001 && e.Code <= 80006:
+		return true
+	}
+	return e.HTTPStatus == http.StatusTooManyRequests
+}
+
+// Transient reports a temporary failure worth retrying with backoff: HTTP
+// 5xx, codes 1 and 2, or is_transient. Token, permission and throttle errors
+// are classified first by the client, so a "(#4) … is_transient: true" is a
+// throttle, not a transient error.
+func (e *Error) Transient() bool {
+	return e.HTTPStatus >= 500 || e.Code == 1 || e.Code == 2 || e.IsTransient
+}
+
+// TokenInvalid reports an access token that expired or was invalidated
+// (code 190, any subcode; also 102, the legacy "API session" code).
+func (e *Error) TokenInvalid() bool { return e.Code == 190 || e.Code == 102 }
+
+// Permission reports a missing permission: code 10 or 200–299. Note that
+// Graph also uses (#10) for "Not enough viewers for the media to show
+// insights" on stories; callers that care look at Message.
+func (e *Error) Permission() bool { return e.Code == 10 || (e.Code >= 200 && e.Code <= 299) }
+
+// tokenSubcodes explains the subcodes of error 190.
+var tokenSubcodes = map[int]string{
+	458: "the app is not installed: the user never authorized it or removed it",
+	459: "the user is checkpointed and must log in at facebook.com",
+	460: "the session was invalidated because the user changed their password (or Facebook reset the session)",
+	463: "the token has expired",
+	464: "the user is unconfirmed",
+	467: "the token is invalid, e.g. the user logged out",
+	492: "the user has no role on the Facebook Page linked to the Instagram account",
+}
+
+// Permissions igexport needs, in the order users grant them.
+var Permissions = []string{"instagram_basic", "instagram_manage_insights", "pages_show_list", "pages_read_engagement"}
+
+// Advice says what a user should do about the error, or "" when there is
+// nothing beyond retrying later.
+func (e *Error) Advice() string {
+	switch {
+	case e.TokenInvalid():
+		why := tokenSubcodes[e.Subcode]
+		if why == "" {
+			why = "the token is invalid"
+		}
+		return "The access token expired or was invalidated (" + why + "). Get a new long-lived token: " +
+			"in the Graph API Explorer (https://developers.facebook.com/tools/explorer/) generate a user token for your app " +
+			"with " + strings.Join(Permissions, ", ") + "; exchange it for a long-lived (~60 day) token with " +
+			"GET /oauth/access_token?grant_type=fb_exchange_token&client_id=APP_ID&client_secret=APP_SECRET&fb_exchange_token=SHORT_LIVED_TOKEN; " +
+			"then update the environment variable your igexport.hcl reads the token from (e.g. IG_ACCESS_TOKEN) and re-run."
+	case e.Permission():
+		var named []string
+		lower := strings.ToLower(e.Message + " " + e.UserMsg)
+		for _, p := range Permissions {
+			if strings.Contains(lower, p) {
+				named = append(named, p)
+			}
+		}
+		s := "The token lacks a permission for this request. "
+		if len(named) > 0 {
+			s += "Graph names: " + strings.Join(named, ", ") + ". "
+		}
+		return s + "Make sure the token was granted " + strings.Join(Permissions, ", ") +
+			" (plus ads_read if the Page role comes through Business Manager), that the app has them approved, " +
+			"and that the user has a role on the Facebook Page linked to the Instagram account; then create a new token."
+	case e.Throttle():
+		return "The Graph API rate limit was reached. igexport waits and retries; past rate_limit.max_wait the account " +
+			"is deferred to the next run. Lower igexport.concurrency or the number of streams/metrics if it persists."
+	case e.Code == 100 && strings.Contains(strings.ToLower(e.Message), "appsecret_proof"):
+		return "The app requires appsecret_proof: set app_secret on the account to the app's secret (App Dashboard → Settings → Basic)."
+	case e.Transient():
+		return "A temporary Graph API failure; it was retried. Re-run later."
+	}
+	return ""
+}
+
+// apiError is the JSON shape of a Graph error object. Numbers and booleans
+// are accepted as strings too, since a wrong type must not hide the error.
+type apiError struct {
+	Message     string   `json:"message"`
+	Type        string   `json:"type"`
+	Code        flexInt  `json:"code"`
+	Subcode     flexInt  `json:"error_subcode"`
+	IsTransient flexBool `json:"is_transient"`
+	UserTitle   string   `json:"error_user_title"`
+	UserMsg     string   `json:"error_user_msg"`
+	FBTraceID   string   `json:"fbtrace_id"`
+}
+
+type flexInt int
+
+func (f *flexInt) UnmarshalJSON(b []byte) error {
+	s := strings.Trim(string(b), `"`)
+	if s == "" || s == "null" {
+		return nil
+	}
+	n, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return fmt.Errorf("not a number: %.20q", s)
+	}
+	*f = flexInt(n)
+	return nil
+}
+
+type flexBool bool
+
+func (f *flexBool) UnmarshalJSON(b []byte) error {
+	s := strings.Trim(string(b), `"`)
+	*f = flexBool(s == "true" || s == "1")
+	return nil
+}
+
+// parseError returns the Graph error in body, if any. A non-2xx status whose
+// body holds no valid error object yields a TypeMalformedResponse error, so
+// that every failed response becomes an *Error carrying its HTTP status.
+// A 2xx body without an "error" key yields nil.
+func parseError(status int, body []byte, endpoint string, sc scrubber) *Error {
+	ok2xx := status >= 200 && status <= 299
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) > 0 && trimmed[0] == '{' {
+		var env struct {
+			Error json.RawMessage `json:"error"`
+		}
+		if err := json.Unmarshal(trimmed, &env); err == nil {
+			if len(env.Error) == 0 || string(env.Error) == "null" {
+				if ok2xx {
+					return nil
+				}
+			} else {
+				var a apiError
+				if err := json.Unmarshal(env.Error, &a); err == nil {
+					return &Error{
+						HTTPStatus:  status,
+						Code:        int(a.Code),
+						Subcode:     int(a.Subcode),
+						Type:        sc.clean(a.Type),
+						Message:     sc.clean(a.Message),
+						UserTitle:   sc.clean(a.UserTitle),
+						UserMsg:     sc.clean(a.UserMsg),
+						FBTraceID:   sc.clean(a.FBTraceID),
+						IsTransient: bool(a.IsTransient),
+						Endpoint:    endpoint,
+					}
+				}
+				return malformed(status, "error object of unexpected shape: "+snippet(env.Error, sc), endpoint)
+			}
+		}
+	}
+	if ok2xx {
+		return nil
+	}
+	if len(trimmed) == 0 {
+		return malformed(status, "empty response body", endpoint)
+	}
+	return malformed(status, "response is not a Graph error object: "+snippet(trimmed, sc), endpoint)
+}
+
+func malformed(status int, msg, endpoint string) *Error {
+	return &Error{HTTPStatus: status, Type: TypeMalformedResponse, Message: msg, Endpoint: endpoint}
+}
+
+// snippet is a short, scrubbed excerpt of a body for an error message.
+func snippet(b []byte, sc scrubber) string {
+	const n = 120
+	s := strings.TrimSpace(string(b))
+	if len(s) > n {
+		s = s[:n] + "…"
+	}
+	return strconv.Quote(sc.clean(s))
+}
+
+// decodeError wraps a failure to decode a successful response.
+func decodeError(endpoint string, err error) error {
+	return &safeError{msg: "graph: " + Redact(endpoint) + ": malformed response: " + Redact(err.Error()), err: err}
+}
+
+// safeError carries a pre-redacted message and keeps the cause for
+// errors.Is / errors.As (context.Canceled, net.Error, *json.SyntaxError …).
+type safeError struct {
+	msg       string
+	err       error
+	transient bool // a transport failure worth retrying
+}
+
+func (e *safeError) Error() string { return e.msg }
+func (e *safeError) Unwrap() error { return e.err }

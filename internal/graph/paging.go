@@ -1,0 +1,107 @@
+package graph
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// DefaultPageSize is the limit Pages sets when params has none.
+const DefaultPageSize = "100"
+
+// Pages fetches path with params (limit=100 unless set) and calls fn with
+// the raw "data" array of every page, following paging.next until it is
+// absent — not cursors.after, and an empty page that has a next continues.
+//
+// A next URL is followed as given, except that any access_token in it is
+// dropped (the Authorization header carries the token) and appsecret_proof
+// is replaced by the client's own. A next URL on another host than BaseURL,
+// or one already followed (a loop), is an error. An error from fn stops the
+// iteration and is returned as is.
+func (c *Client) Pages(ctx context.Context, path string, params url.Values, fn func(data json.RawMessage) error) error {
+	p := url.Values{}
+	for k, v := range params {
+		p[k] = v
+	}
+	if p.Get("limit") == "" {
+		p.Set("limit", DefaultPageSize)
+	}
+	r, err := c.getRequest(path, p)
+	if err != nil {
+		return err
+	}
+	seen := map[string]bool{}
+	if u, err := url.Parse(r.url); err == nil {
+		seen[pageKey(u)] = true
+	}
+	for page := 1; ; page++ {
+		body, _, err := c.do(ctx, r)
+		if err != nil {
+			return err
+		}
+		var pg struct {
+			Data   json.RawMessage `json:"data"`
+			Paging *struct {
+				Next string `json:"next"`
+			} `json:"paging"`
+		}
+		if err := decodeJSON(r.endpoint, body, &pg); err != nil {
+			return err
+		}
+		data := bytes.TrimSpace(pg.Data)
+		if len(data) == 0 || data[0] != '[' {
+			return decodeError(r.endpoint, fmt.Errorf(`page %d: "data" is missing or not an array`, page))
+		}
+		if err := fn(json.RawMessage(data)); err != nil {
+			return err
+		}
+		if pg.Paging == nil || pg.Paging.Next == "" {
+			return nil
+		}
+		if r, err = c.nextRequest(r.endpoint, pg.Paging.Next, seen); err != nil {
+			return err
+		}
+	}
+}
+
+// pageKey identifies a page URL for loop detection, ignoring credentials.
+func pageKey(u *url.URL) string {
+	q := u.Query()
+	q.Del("access_token")
+	q.Del("appsecret_proof")
+	return strings.ToLower(u.Host) + u.EscapedPath() + "?" + q.Encode()
+}
+
+// nextRequest turns a paging.next URL into the request for the next page.
+func (c *Client) nextRequest(from, next string, seen map[string]bool) (request, error) {
+	u, err := url.Parse(next)
+	if err != nil {
+		return request{}, fmt.Errorf("graph: %s: paging.next is not a valid URL: %s", Redact(from), c.sc.clean(next))
+	}
+	if !u.IsAbs() {
+		u = c.base.ResolveReference(u)
+	}
+	if !strings.EqualFold(u.Scheme, c.base.Scheme) || !strings.EqualFold(u.Host, c.base.Host) {
+		return request{}, fmt.Errorf("graph: %s: paging.next points to %s://%s, not the Graph API host %s; refusing to send the token there",
+			Redact(from), u.Scheme, u.Host, c.base.Host)
+	}
+	key := pageKey(u)
+	if seen[key] {
+		return request{}, fmt.Errorf("graph: %s: paging loop: paging.next repeats a page already fetched (%s)", Redact(from), c.sc.clean(u.String()))
+	}
+	seen[key] = true
+	q := u.Query()
+	q.Del("access_token")
+	q.Del("appsecret_proof")
+	if c.proof != "" {
+		q.Set("appsecret_proof", c.proof)
+	}
+	u.RawQuery = q.Encode()
+	u.User = nil
+	u.Fragment = ""
+	return request{method: http.MethodGet, url: u.String(), endpoint: endpointOf(u), ops: 1}, nil
+}
