@@ -1,0 +1,52 @@
+package hcl
+
+import (
+	"fmt"
+	"unicode"
+	"unicode/utf8"
+
+	hcl2 "github.com/hashicorp/hcl/v2"
+
+	"github.com/igexport/igexport/internal/catalog"
+)
+
+// checkCatalog checks the Graph API version, then every metric of the
+// stream blocks against that version's metric catalog. It runs last: the
+// metrics cannot be judged before the version is known.
+func (l *loader) checkCatalog(d *decoder, cfg *Config, versionExpr hcl2.Expression) {
+	cat, err := catalog.For(cfg.GraphAPIVersion)
+	if err != nil {
+		diag := &hcl2.Diagnostic{
+			Severity: hcl2.DiagError,
+			Summary:  "Unsupported Graph API version",
+			Detail:   sentence(err.Error()) + " Pin one of those versions.",
+		}
+		if versionExpr != nil {
+			diag.Subject = versionExpr.Range().Ptr()
+		}
+		d.add(diag)
+		return
+	}
+	now := l.now()
+	for _, ref := range d.metrics {
+		if err := cat.Check(ref.stream, ref.metric.val, now); err != nil {
+			detail := sentence(err.Error())
+			if ref.metric.sensitive {
+				detail = fmt.Sprintf("A metric given by a sensitive value is not a valid %s metric in Graph API %s.", ref.stream, cat.Version())
+			}
+			d.errorf(ref.metric.rng, "Invalid metric", "%s", detail)
+		} else if w := cat.Warning(ref.metric.val, now); w != "" {
+			d.warnf(ref.metric.rng, "Metric deprecated soon", "%s", sentence(w))
+		}
+	}
+}
+
+// sentence capitalizes s and ends it with a period.
+func sentence(s string) string {
+	r, n := utf8.DecodeRuneInString(s)
+	s = string(unicode.ToUpper(r)) + s[n:]
+	if s != "" && s[len(s)-1] != '.' {
+		s += "."
+	}
+	return s
+}

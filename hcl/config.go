@@ -1,0 +1,232 @@
+package hcl
+
+import (
+	"path"
+	"slices"
+	"time"
+
+	hcl2 "github.com/hashicorp/hcl/v2"
+
+	"github.com/igexport/igexport/internal/schema"
+)
+
+// Defaults of SPEC §5, used when the file leaves a setting out.
+const (
+	DefaultGraphAPIURL     = "https://graph.facebook.com"
+	DefaultGraphAPIVersion = "v23.0"
+	DefaultConcurrency     = 8
+	DefaultDestinationURL  = "file://./igexport-data"
+	DefaultCompression     = "zstd"
+	DefaultLookbackDays    = 2
+	DefaultTimeframe       = "this_month"
+	DefaultMaxUsagePercent = 75
+	DefaultMaxWait         = 30 * time.Minute
+	// StateDir is the state prefix's last segment when the state block
+	// does not set a prefix: "<destination prefix>/_igexport".
+	StateDir = "_igexport"
+	// EnvVarPrefix prefixes the environment variables that set variables:
+	// IGEXPORT_VAR_token sets var.token.
+	EnvVarPrefix = "IGEXPORT_VAR_"
+)
+
+// Config is a decoded configuration file. Every field holds its default
+// when the file does not set it.
+type Config struct {
+	// Path is the file that was loaded, as given to Load.
+	Path string
+
+	// GraphAPIURL is the Graph API base URL (an emulator's in tests).
+	GraphAPIURL string
+	// GraphAPIVersion is the pinned Graph API version, e.g. "v23.0"; it is
+	// one the metric catalog knows.
+	GraphAPIVersion string
+	// Concurrency bounds the requests in flight across all accounts (>= 1).
+	Concurrency int
+
+	// Accounts are the account blocks, in file order.
+	Accounts []Account
+	// Discover are the discover blocks, in file order.
+	Discover []Discover
+
+	// Streams are the enabled stream names, in the order given (default:
+	// all seven, in schema order).
+	Streams []string
+	// StreamSettings holds the stream blocks by stream name, with defaults
+	// filled in. Use StreamSetting to get the settings of any stream.
+	StreamSettings map[string]StreamConfig
+
+	Destination Destination
+	State       StateConfig
+	RateLimit   RateLimit
+
+	// Variables are the declared variables with their final values.
+	Variables []Variable
+}
+
+// Account is one account block: an Instagram business or creator account
+// exported with its own token.
+type Account struct {
+	// Name is the block label, used by -account and in messages.
+	Name string
+	// IGUserID is the Instagram user id (digits).
+	IGUserID string
+	// AccessToken is the token used for every call of this account.
+	AccessToken string
+	// AppSecret, when set, makes every call carry appsecret_proof.
+	AppSecret string
+	// StartDate is the first-run lower bound of user_insights; nil means
+	// as far back as the API serves.
+	StartDate *schema.Date
+	// DeclRange is where the block is declared.
+	DeclRange hcl2.Range
+}
+
+// Discover is one discover block: every Instagram business account behind
+// a token (GET /me/accounts), filtered by username globs.
+type Discover struct {
+	Name        string
+	AccessToken string
+	AppSecret   string
+	// Include and Exclude are path.Match globs on the username; an account
+	// is exported when it matches one Include glob and no Exclude glob.
+	// Include defaults to ["*"].
+	Include, Exclude []string
+	DeclRange        hcl2.Range
+}
+
+// Match reports whether the account with that username passes the block's
+// include and exclude globs.
+func (d Discover) Match(username string) bool {
+	match := func(globs []string) bool {
+		return slices.ContainsFunc(globs, func(g string) bool {
+			ok, _ := path.Match(g, username) // patterns were checked by Load
+			return ok
+		})
+	}
+	return match(d.Include) && !match(d.Exclude)
+}
+
+// StreamConfig is the settings of one stream. A field that does not apply
+// to the stream is zero.
+type StreamConfig struct {
+	// Name is the stream name.
+	Name string
+	// Metrics overrides the catalog's default metrics; nil means the
+	// defaults. (media_insights, story_insights, user_insights,
+	// user_lifetime_insights)
+	Metrics []string
+	// LookbackDays is how many days before the cursor are re-read
+	// (user_insights; default 2).
+	LookbackDays int
+	// MaxMediaAgeDays, when > 0, limits insights refreshes to media younger
+	// than that (media_insights; 0 means no limit).
+	MaxMediaAgeDays int
+	// StartDate is the first-run lower bound for accounts whose block has
+	// no start_date (user_insights).
+	StartDate *schema.Date
+	// Breakdowns are the demographic breakdowns, each one dimension or a
+	// comma list such as "age,gender" (user_lifetime_insights; default
+	// age, gender, country, city, "age,gender").
+	Breakdowns []string
+	// Timeframe of the demographics, "this_week" or "this_month"
+	// (user_lifetime_insights; default "this_month").
+	Timeframe string
+	// DeclRange is where the stream block is declared; zero for defaults.
+	DeclRange hcl2.Range
+}
+
+// Destination is where the Parquet files go.
+type Destination struct {
+	// URL is a gocloud.dev/blob bucket URL (default "file://./igexport-data").
+	URL string
+	// Prefix is the key prefix, without leading or trailing slash (default "").
+	Prefix string
+	// Compression is zstd (default), snappy, gzip or none.
+	Compression string
+}
+
+// StateConfig is where the state manifests, leases and run summaries go.
+type StateConfig struct {
+	// URL is a bucket URL (default: the destination URL).
+	URL string
+	// Prefix is the key prefix (default "<destination prefix>/_igexport",
+	// or "_igexport" when the destination has no prefix).
+	Prefix string
+}
+
+// RateLimit is the pacing and throttling budget.
+type RateLimit struct {
+	// MaxUsagePercent is the usage-header value above which an account
+	// slows down (1..100, default 75).
+	MaxUsagePercent int
+	// MaxWait is how long an account may wait on throttling before it is
+	// deferred to the next run (default 30m).
+	MaxWait time.Duration
+}
+
+// Variable is one declared variable with its final value.
+type Variable struct {
+	Name        string
+	Description string
+	// Sensitive values are listed by Config.Secrets and masked in
+	// diagnostics.
+	Sensitive bool
+	// Value is the value after precedence (default < IGEXPORT_VAR_NAME <
+	// -var-file < -var).
+	Value     string
+	DeclRange hcl2.Range
+}
+
+// Secrets returns every non-empty access_token and app_secret of the
+// accounts and discover blocks and every sensitive variable value, without
+// duplicates, longest first (so that replacing them in order never leaves a
+// piece of a longer one behind).
+func (c *Config) Secrets() []string {
+	var out []string
+	add := func(s string) {
+		if s != "" && !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	for _, a := range c.Accounts {
+		add(a.AccessToken)
+		add(a.AppSecret)
+	}
+	for _, d := range c.Discover {
+		add(d.AccessToken)
+		add(d.AppSecret)
+	}
+	for _, v := range c.Variables {
+		if v.Sensitive {
+			add(v.Value)
+		}
+	}
+	sortLongestFirst(out)
+	return out
+}
+
+// StreamSetting returns the settings of stream name: its stream block's,
+// or the defaults when the file has no block for it.
+func (c *Config) StreamSetting(name string) StreamConfig {
+	if sc, ok := c.StreamSettings[name]; ok {
+		return sc
+	}
+	return defaultStreamConfig(name)
+}
+
+// defaultStreamConfig returns the settings of a stream without a block.
+func defaultStreamConfig(name string) StreamConfig {
+	sc := StreamConfig{Name: name}
+	switch name {
+	case schema.UserInsights:
+		sc.LookbackDays = DefaultLookbackDays
+	case schema.UserLifetimeInsights:
+		sc.Timeframe = DefaultTimeframe
+		sc.Breakdowns = []string{"age", "gender", "country", "city", "age,gender"}
+	}
+	return sc
+}
+
+func sortLongestFirst(ss []string) {
+	slices.SortStableFunc(ss, func(a, b string) int { return len(b) - len(a) })
+}

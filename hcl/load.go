@@ -1,0 +1,126 @@
+package hcl
+
+import (
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	hcl2 "github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclparse"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// LoadOptions are the values given outside the file. The zero value is
+// ready to use.
+type LoadOptions struct {
+	// Vars are the -var NAME=VALUE flags; they win over every other source.
+	Vars map[string]string
+	// VarFiles are the -var-file files (NAME = "value" lines), applied in
+	// order, the last one winning.
+	VarFiles []string
+	// LookupEnv reads environment variables, for env() and
+	// IGEXPORT_VAR_<NAME>; nil means os.LookupEnv.
+	LookupEnv func(string) (string, bool)
+	// Now is the time metric deprecation dates are judged against; nil
+	// means time.Now.
+	Now func() time.Time
+}
+
+// Load reads the configuration file at path and decodes it.
+//
+// The Diagnostics hold every problem found, errors and warnings, each
+// pointing into the file where possible; decoding carries on after errors
+// so one run reports them all. When Diagnostics.HasErrors is true the
+// Config must not be used: it is nil when the file could not be read or
+// has syntax errors, and incomplete otherwise. Warnings alone leave a
+// usable Config.
+func Load(path string, o LoadOptions) (*Config, Diagnostics) {
+	l := &loader{path: path, opts: o, parser: hclparse.NewParser(), lookupEnv: o.LookupEnv, now: o.Now}
+	if l.lookupEnv == nil {
+		l.lookupEnv = os.LookupEnv
+	}
+	if l.now == nil {
+		l.now = time.Now
+	}
+	cfg := l.load()
+	return cfg, l.diagnostics(cfg)
+}
+
+// loader holds the state of one Load.
+type loader struct {
+	path      string
+	opts      LoadOptions
+	parser    *hclparse.Parser
+	lookupEnv func(string) (string, bool)
+	now       func() time.Time
+	diags     hcl2.Diagnostics
+	masks     []string // sensitive values to mask besides Config.Secrets
+}
+
+var rootSchema = &hcl2.BodySchema{
+	Attributes: []hcl2.AttributeSchema{{Name: "streams"}},
+	Blocks: []hcl2.BlockHeaderSchema{
+		{Type: "igexport"},
+		{Type: "variable", LabelNames: []string{"name"}},
+		{Type: "account", LabelNames: []string{"name"}},
+		{Type: "discover", LabelNames: []string{"name"}},
+		{Type: "stream", LabelNames: []string{"name"}},
+		{Type: "destination"},
+		{Type: "state"},
+		{Type: "rate_limit"},
+	},
+}
+
+func (l *loader) load() *Config {
+	f, diags := l.parser.ParseHCLFile(l.path)
+	l.diags = append(l.diags, diags...)
+	if f == nil || diags.HasErrors() {
+		// Decoding a file with syntax errors would mostly report
+		// consequences of them.
+		return nil
+	}
+	content, diags := f.Body.Content(rootSchema)
+	l.diags = append(l.diags, diags...)
+
+	var varBlocks []*hcl2.Block
+	for _, b := range content.Blocks {
+		if b.Type == "variable" {
+			varBlocks = append(varBlocks, b)
+		}
+	}
+	vars := l.decodeVariables(varBlocks)
+	l.settleValues(vars)
+
+	cfg := &Config{Path: l.path}
+	declared := map[string]bool{}
+	for _, v := range vars {
+		declared[v.Name] = true
+		cfg.Variables = append(cfg.Variables, v.Variable)
+	}
+	d := &decoder{
+		ctx: &hcl2.EvalContext{
+			Variables: map[string]cty.Value{"var": varObject(vars)},
+			Functions: functions(filepath.Dir(l.path), l.lookupEnv),
+		},
+		declared: declared,
+	}
+	l.decodeConfig(d, cfg, content, f.Body.MissingItemRange())
+	l.diags = append(l.diags, d.diags...)
+	return cfg
+}
+
+// diagnostics wraps what was found with the sources and the secrets to
+// mask.
+func (l *loader) diagnostics(cfg *Config) Diagnostics {
+	secrets := slices.Clone(l.masks)
+	if cfg != nil {
+		secrets = append(secrets, cfg.Secrets()...)
+	}
+	slices.Sort(secrets)
+	secrets = slices.Compact(secrets)
+	sortLongestFirst(secrets)
+	sortDiags(l.diags)
+	return Diagnostics{diags: l.diags, files: maps.Clone(l.parser.Files()), secrets: secrets}
+}
