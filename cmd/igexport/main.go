@@ -1,0 +1,88 @@
+// Command igexport exports Instagram Business and Creator account data from
+// the Instagram Graph API into date-partitioned Parquet files in object
+// storage, driven by a declarative HCL file: validate, plan, apply.
+//
+// See README.md for the user documentation and ../../docs/architecture.md
+// for how a run flows through the packages.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// Exit codes (SPEC §6).
+const (
+	exitOK      = 0
+	exitError   = 1
+	exitUsage   = 2
+	exitPartial = 3
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, LookupEnv: os.LookupEnv}))
+}
+
+// env is what a command may touch of the outside world (tests swap it).
+type env struct {
+	Stdin     io.Reader
+	Stdout    io.Writer
+	Stderr    io.Writer
+	LookupEnv func(string) (string, bool)
+	// IsTerminal reports whether Stdout is a terminal (nil: detect).
+	IsTerminal func() bool
+}
+
+const usage = `Usage: igexport <command> [flags]
+
+Commands:
+  validate   parse and type-check the config; opens nothing
+  plan       show what apply would fetch and write; fetches nothing from Instagram
+  apply      run the export (or apply a saved plan)
+  state      list | show ACCOUNT | unlock ACCOUNT
+  fmt        rewrite config files in canonical HCL format
+  ddl        print CREATE TABLE / VIEW statements for Athena, BigQuery or DuckDB
+  version    print the version
+
+Run 'igexport <command> -h' for a command's flags.
+Exit codes: 0 success, 1 error, 2 invalid config or usage, 3 partial (deferred; picked up next run).
+`
+
+func run(ctx context.Context, args []string, e env) int {
+	if len(args) == 0 {
+		fmt.Fprint(e.Stderr, usage)
+		return exitUsage
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "validate":
+		return cmdValidate(ctx, rest, e)
+	case "plan":
+		return cmdPlan(ctx, rest, e)
+	case "apply":
+		return cmdApply(ctx, rest, e)
+	case "state":
+		return cmdState(ctx, rest, e)
+	case "fmt":
+		return cmdFmt(ctx, rest, e)
+	case "ddl":
+		return cmdDDL(ctx, rest, e)
+	case "version", "-version", "--version":
+		fmt.Fprintf(e.Stdout, "igexport %s\n", version)
+		return exitOK
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(e.Stdout, usage)
+		return exitOK
+	}
+	fmt.Fprintf(e.Stderr, "igexport: unknown command %q\n\n%s", cmd, usage)
+	return exitUsage
+}
