@@ -126,6 +126,11 @@ func (r *runner) runAccount(ctx context.Context, t target) AccountResult {
 }
 
 func (a *accountRun) commitState(ctx context.Context) (int64, error) {
+	if hook := a.r.opts.beforeStateCommit; hook != nil {
+		if err := hook(a.t.ID); err != nil {
+			return 0, err
+		}
+	}
 	next := &sinks.State{Format: StateFormat, AccountID: a.t.ID, RunID: a.r.runID,
 		Version: a.r.opts.version(), Streams: map[string]*sinks.StreamState{}}
 	if a.prev != nil {

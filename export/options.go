@@ -41,6 +41,10 @@ type Options struct {
 	LeaseTTL time.Duration
 	// Host names this machine in leases (default: os.Hostname).
 	Host string
+
+	// beforeStateCommit, when set, runs after an account's data files are
+	// uploaded and before its state is written (crash tests).
+	beforeStateCommit func(accountID string) error
 }
 
 func (o *Options) now() time.Time {
