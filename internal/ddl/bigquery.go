@@ -1,0 +1,108 @@
+package ddl
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/igexport/igexport/internal/schema"
+)
+
+// bigqueryReserved are GoogleSQL's reserved keywords; such identifiers are backticked.
+var bigqueryReserved = toSet(`ALL AND ANY ARRAY AS ASC ASSERT_ROWS_MODIFIED AT BETWEEN BY CASE
+CAST COLLATE CONTAINS CREATE CROSS CUBE CURRENT DEFAULT DEFINE DESC DISTINCT ELSE END ENUM
+ESCAPE EXCEPT EXCLUDE EXISTS EXTRACT FALSE FETCH FOLLOWING FOR FROM FULL GROUP GROUPING
+GROUPS HASH HAVING IF IGNORE IN INNER INTERSECT INTERVAL INTO IS JOIN LATERAL LEFT LIKE
+LIMIT LOOKUP MERGE NATURAL NEW NO NOT NULL NULLS OF ON OR ORDER OUTER OVER PARTITION
+PRECEDING PROTO QUALIFY RANGE RECURSIVE RESPECT RIGHT ROLLUP ROWS SELECT SET SOME STRUCT
+TABLESAMPLE THEN TO TREAT TRUE UNBOUNDED UNION UNNEST USING WHEN WHERE WINDOW WITH WITHIN`)
+
+func bigqueryIdent(name string) string {
+	if plainIdent.MatchString(name) && !bigqueryReserved[name] {
+		return name
+	}
+	return "`" + name + "`"
+}
+
+// bigqueryType is the BigQuery type a Parquet column of type t reads as
+// (with enable_list_inference = true, a 3-level LIST is an ARRAY of its element).
+func bigqueryType(t typ) string {
+	switch t.kind {
+	case kindString:
+		return "STRING"
+	case kindBytes:
+		return "BYTES"
+	case kindBool:
+		return "BOOL"
+	case kindInt8, kindInt16, kindInt32, kindInt64:
+		return "INT64"
+	case kindFloat, kindDouble:
+		return "FLOAT64"
+	case kindDate:
+		return "DATE"
+	case kindTimestamp:
+		return "TIMESTAMP"
+	case kindLocalTS:
+		return "DATETIME"
+	case kindDecimal:
+		if t.precision-t.scale <= 29 && t.scale <= 9 {
+			return "NUMERIC"
+		}
+		return "BIGNUMERIC"
+	case kindList:
+		return "ARRAY<" + bigqueryType(*t.elem) + ">"
+	case kindStruct:
+		parts := make([]string, len(t.fields))
+		for i, f := range t.fields {
+			parts[i] = bigqueryIdent(f.name) + " " + bigqueryType(f.typ)
+		}
+		return "STRUCT<" + strings.Join(parts, ", ") + ">"
+	}
+	panic("ddl: unhandled type kind " + t.kind)
+}
+
+var bigqueryDataset = regexp.MustCompile(`^([a-z][a-z0-9-]{4,28}[a-z0-9]\.)?[A-Za-z0-9_]{1,1024}$`)
+
+// bigquery emits explicit column lists: GoogleSQL's CREATE EXTERNAL TABLE
+// takes a column list together with WITH PARTITION COLUMNS, and a schema may be
+// given for self-describing formats such as Parquet. The list pins the table's
+// types (instead of inferring them from whichever file BigQuery samples) and
+// documents them; every column is NULLABLE, which any file (required or
+// optional field) satisfies.
+func bigquery(o *Options) (func(*strings.Builder, schema.StreamInfo, []column) error, error) {
+	base, err := bucketPath(o.Location, "gs")
+	if err != nil {
+		return nil, fmt.Errorf("bigquery: %w", err)
+	}
+	ds := o.Database
+	if ds == "" {
+		ds = DefaultDatabase
+	}
+	if !bigqueryDataset.MatchString(ds) {
+		return nil, fmt.Errorf("bigquery: dataset %q is not [project.]dataset (letters, digits, underscores)", ds)
+	}
+	if o.Projection != "" && o.Projection != "date" {
+		return nil, fmt.Errorf("bigquery: projection %q applies to athena only", o.Projection)
+	}
+	return func(b *strings.Builder, s schema.StreamInfo, cols []column) error {
+		loc := join(base, o.Prefix, s.Name)
+		fmt.Fprintf(b, "CREATE EXTERNAL TABLE `%s.%s` (\n", ds, s.Name)
+		for i, c := range cols {
+			sep := ","
+			if i == len(cols)-1 {
+				sep = ""
+			}
+			fmt.Fprintf(b, "  %s %s%s\n", bigqueryIdent(c.name), bigqueryType(c.typ), sep)
+		}
+		b.WriteString(")\n")
+		b.WriteString("WITH PARTITION COLUMNS (dt DATE, account_id STRING)\n")
+		b.WriteString("OPTIONS (\n")
+		b.WriteString("  format = 'PARQUET',\n")
+		fmt.Fprintf(b, "  uris = [%s],\n", sqlString(loc+"/*"))
+		fmt.Fprintf(b, "  hive_partition_uri_prefix = %s,\n", sqlString(loc))
+		b.WriteString("  require_hive_partition_filter = true,\n")
+		b.WriteString("  enable_list_inference = true\n")
+		b.WriteString(");\n")
+		return nil
+	}, nil
+}

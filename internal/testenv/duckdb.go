@@ -1,0 +1,87 @@
+package testenv
+
+import (
+	"bytes"
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+//go:embed duckdb.mjs
+var duckdbScript []byte
+
+// QueryTimeout bounds one DuckDB query (a node process).
+var QueryTimeout = 60 * time.Second
+
+// Duck runs SQL through DuckDB (the @duckdb/node-api package in .tools/node),
+// an independent Parquet reader. Each query is one node process on the same
+// database file, so views and tables created by one query are there for the
+// next. DuckDB here has the parquet, json and icu extensions but no httpfs:
+// read local paths.
+type Duck struct {
+	node, script, nodeDir, db string
+	mu                        sync.Mutex // one process at a time: DuckDB locks its file
+}
+
+// DuckDB returns a Duck on a fresh database file in t.TempDir().
+func DuckDB(t testing.TB) *Duck {
+	t.Helper()
+	node := nodeBin(t)
+	tool(t, "node/node_modules/@duckdb/node-api/package.json")
+	dir := t.TempDir()
+	script := filepath.Join(dir, "duckdb.mjs")
+	if err := os.WriteFile(script, duckdbScript, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return &Duck{node: node, script: script, nodeDir: filepath.Join(Tools(t), "node"), db: filepath.Join(dir, "test.duckdb")}
+}
+
+// Query runs sql (one or more statements) and returns the rows of the last
+// statement, failing the test on error. Row values are JSON-decoded from
+// DuckDB's JSON rendering: BIGINT/HUGEINT/DECIMAL are strings (exact),
+// INTEGER/SMALLINT/TINYINT/DOUBLE are float64, DATE and TIMESTAMP are strings,
+// LISTs are []any, STRUCTs map[string]any, NULL is nil.
+func (d *Duck) Query(t testing.TB, sql string) []map[string]any {
+	t.Helper()
+	rows, err := d.Run(sql)
+	if err != nil {
+		t.Fatalf("duckdb: %v\nSQL:\n%s", err, sql)
+	}
+	return rows
+}
+
+// Run is Query returning the error (DuckDB's message) instead of failing the test.
+func (d *Duck) Run(sql string) ([]map[string]any, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	cmd := exec.Command(d.node, d.script, d.db)
+	cmd.Env = append(os.Environ(), "IGEXPORT_NODE_DIR="+d.nodeDir)
+	cmd.Stdin = strings.NewReader(sql)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("starting node: %w", err)
+	}
+	timer := time.AfterFunc(QueryTimeout, func() { _ = cmd.Process.Kill() })
+	err := cmd.Wait()
+	timer.Stop()
+	if err != nil {
+		msg := strings.TrimSpace(stderr.String())
+		if msg == "" {
+			msg = err.Error()
+		}
+		return nil, fmt.Errorf("%s", msg)
+	}
+	var rows []map[string]any
+	if err := json.Unmarshal(stdout.Bytes(), &rows); err != nil {
+		return nil, fmt.Errorf("decoding DuckDB output: %w (stdout %q, stderr %q)", err, stdout.String(), stderr.String())
+	}
+	return rows, nil
+}
