@@ -413,7 +413,7 @@ func (c *Client) do(ctx context.Context, r request) ([]byte, http.Header, error)
 		case isAPI && ae.Transient(), isTransient(err):
 			failures++
 			if failures >= c.retry.MaxAttempts {
-				return nil, nil, &safeError{msg: fmt.Sprintf("%s (gave up after %d attempts)", err.Error(), failures), err: err}
+				return nil, nil, &safeError{msg: fmt.Sprintf("%s (gave up after %s)", err.Error(), plural(failures, "attempt")), err: err}
 			}
 			d := c.backoff(failures)
 			c.log.Warn("graph: transient error, retrying", "endpoint", Redact(r.endpoint), "attempt", failures, "in", d, "err", err.Error())
@@ -445,4 +445,11 @@ func decodeJSON(endpoint string, body []byte, out any) error {
 		return decodeError(endpoint, err)
 	}
 	return nil
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
 }

@@ -93,8 +93,8 @@ func (c *Client) waitThrottle(ctx context.Context, endpoint string, cause *Error
 	} else {
 		wait = c.throttleBackoffLocked()
 	}
-	c.ps.pausedSeq = c.ps.seq // this reading is handled: pace must not pause for it again
-	err := c.reserveLocked(now, wait, cause, "")
+	c.ps.usage, c.ps.regain = 0, 0 // reading consumed by this pause: pace must not pause or slow down for it again
+	err := c.reserveLocked(now, endpoint, wait, cause, "")
 	until := c.ps.blockedUntil
 	total := c.stats.ThrottleWaited
 	c.mu.Unlock()
@@ -115,7 +115,7 @@ func (c *Client) waitThrottle(ctx context.Context, endpoint string, cause *Error
 // counts toward MaxWait. When the total would pass MaxWait the client
 // defers: the error is stored and returned by every later call.
 // c.mu must be held.
-func (c *Client) reserveLocked(now time.Time, wait time.Duration, cause *Error, reason string) error {
+func (c *Client) reserveLocked(now time.Time, endpoint string, wait time.Duration, cause *Error, reason string) error {
 	if c.deferred != nil {
 		return c.deferred
 	}
@@ -126,17 +126,13 @@ func (c *Client) reserveLocked(now time.Time, wait time.Duration, cause *Error, 
 	end := now.Add(wait)
 	if ext := end.Sub(start); ext > 0 {
 		if c.stats.ThrottleWaited+ext > c.retry.MaxWait {
-			what := reason
+			what := "graph: " + Redact(endpoint) + ": " + reason
 			if cause != nil {
 				what = cause.Error()
 			}
-			msg := fmt.Sprintf("graph: %s (throttled %s so far; waiting another %s would pass the max wait of %s): %s",
-				ErrDeferred, c.stats.ThrottleWaited.Round(time.Second), wait.Round(time.Second), c.retry.MaxWait, what)
-			if cause != nil {
-				c.deferred = &deferredError{msg: msg, cause: cause}
-			} else {
-				c.deferred = &deferredError{msg: msg}
-			}
+			msg := fmt.Sprintf("%s: %s (throttled %s so far; waiting another %s would pass the max wait of %s)",
+				what, ErrDeferred, c.stats.ThrottleWaited.Round(time.Second), wait.Round(time.Second), c.retry.MaxWait)
+			c.deferred = &deferredError{msg: msg, cause: cause}
 			return c.deferred
 		}
 		c.stats.ThrottleWaited += ext

@@ -86,17 +86,16 @@ func PaceDelay(usage, maxPercent int, maxDelay time.Duration) time.Duration {
 
 // paceState is the client's throttling and pacing state, guarded by c.mu.
 type paceState struct {
-	usage        int           // last usage percent seen
+	usage        int           // last usage percent seen; 0 once a pause consumed it
 	regain       time.Duration // its regain time
-	seq          uint64        // readings seen
-	pausedSeq    uint64        // reading a pause was already taken for
 	streak       int           // consecutive throttles, for backoff
 	blockedUntil time.Time     // end of the current throttle pause
 	lastSlot     time.Time     // last paced send time
 }
 
 // observe records the usage headers of a response and returns the reading
-// (zero when absent). Absent headers leave the last reading in place.
+// (zero when absent). Absent headers leave the last reading in place, until
+// a throttle pause consumes it.
 func (c *Client) observe(h http.Header) Usage {
 	if h == nil {
 		return Usage{}
@@ -107,7 +106,6 @@ func (c *Client) observe(h http.Header) Usage {
 	}
 	c.mu.Lock()
 	c.ps.usage, c.ps.regain = u.Percent, u.Regain
-	c.ps.seq++
 	c.stats.LastUsagePercent = u.Percent
 	c.mu.Unlock()
 	return u
@@ -133,21 +131,22 @@ func (c *Client) pace(ctx context.Context, r request) error {
 		return err
 	}
 	now := c.clock.Now()
-	if c.ps.usage >= 100 && c.ps.pausedSeq != c.ps.seq {
-		c.ps.pausedSeq = c.ps.seq
+	if c.ps.usage >= 100 {
 		wait := c.ps.regain
 		if wait > 0 {
 			c.ps.streak++
 		} else {
 			wait = c.throttleBackoffLocked()
 		}
-		reason := "usage headers report " + strconv.Itoa(c.ps.usage) + "% of the rate limit"
-		if err := c.reserveLocked(now, wait, nil, reason); err != nil {
+		usage := c.ps.usage
+		c.ps.usage, c.ps.regain = 0, 0 // consumed: the next response brings a fresh reading
+		reason := "usage headers report " + strconv.Itoa(usage) + "% of the rate limit"
+		if err := c.reserveLocked(now, r.endpoint, wait, nil, reason); err != nil {
 			c.mu.Unlock()
 			c.log.Warn("graph: usage at limit past max wait, deferring", "endpoint", Redact(r.endpoint), "err", err.Error())
 			return err
 		}
-		c.log.Warn("graph: usage at limit, pausing", "endpoint", Redact(r.endpoint), "usage", c.ps.usage, "wait", wait)
+		c.log.Warn("graph: usage at limit, pausing", "endpoint", Redact(r.endpoint), "usage", usage, "wait", wait)
 	}
 	until := now
 	if c.ps.blockedUntil.After(until) {
