@@ -1,0 +1,119 @@
+package igfake
+
+import (
+	"net/http"
+	"time"
+)
+
+// Faults are the fault-injection switches. Every "every Nth" switch counts
+// HTTP round trips (or batch operations) from the start of the server, so a
+// sequential client meets the same faults on every run.
+type Faults struct {
+	// ThrottleAfter is the number of calls per account (per app with
+	// UsageHeader "app") allowed in the rolling 24 h budget before the
+	// throttle error; 0 never throttles. Usage headers climb in proportion.
+	ThrottleAfter int
+	// ThrottleFor is how long a block lasts (default 1m); every call while
+	// blocked restarts it. estimated_time_to_regain_access is the remaining
+	// time in minutes, rounded up, at least 1 while blocked.
+	ThrottleFor time.Duration
+	// ThrottleCode is the throttle error code: 80002 (default), 4, 17, 32 or
+	// 613, with HTTP 400, or 429 when ThrottleHTTP429 is set.
+	ThrottleCode    int
+	ThrottleHTTP429 bool
+	// UsageHeader is "buc" (default: X-Business-Use-Case-Usage keyed by the
+	// IG user id, type instagram), "app" (X-App-Usage, one app-wide budget)
+	// or "none".
+	UsageHeader string
+	// UsageAfter: usage headers appear only once a budget has been charged
+	// more than this many calls (default 0).
+	UsageAfter int
+	// ServerErrorEvery: every Nth round trip answers HTTP 500, code 2,
+	// is_transient; ServerErrorBurst makes it that many round trips in a row.
+	ServerErrorEvery int
+	ServerErrorBurst int
+	// ResetEvery: every Nth round trip, the connection is closed without a response.
+	ResetEvery int
+	// SlowEvery: every Nth round trip is delayed by SlowDelay (default 2s)
+	// before it is served.
+	SlowEvery int
+	SlowDelay time.Duration
+	// MalformedEvery: every Nth round trip answers 200 with the first half of
+	// its JSON body.
+	MalformedEvery int
+	// TokenExpiresAfter: after N calls the token is expired: 190/463 with a
+	// WWW-Authenticate header.
+	TokenExpiresAfter int
+	// BatchNullEvery: every Nth batch operation is answered null (timed out)
+	// the first time it is asked for; a retry of the same operation succeeds.
+	BatchNullEvery int
+	// FailingChildren: the first N carousel children of each account (newest
+	// carousel first) answer 100/33 when fetched one by one (GET /{child-id});
+	// field expansion still returns them.
+	FailingChildren int
+}
+
+func (f Faults) withDefaults() Faults {
+	if f.ThrottleFor <= 0 {
+		f.ThrottleFor = time.Minute
+	}
+	if _, ok := throttleMessages[f.ThrottleCode]; !ok {
+		f.ThrottleCode = 80002
+	}
+	switch f.UsageHeader {
+	case "app", "none":
+	default:
+		f.UsageHeader = "buc"
+	}
+	if f.SlowDelay <= 0 {
+		f.SlowDelay = 2 * time.Second
+	}
+	return f
+}
+
+// faultPlan is what the faults do to one round trip.
+type faultPlan struct {
+	reset, serverError, slow, malformed bool
+}
+
+// roundTrip counts one HTTP request and returns its number (from 1).
+func (s *Server) roundTrip() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.st.RoundTrips++
+	s.rtSeq++
+	return s.rtSeq
+}
+
+// faultFor decides the faults of round trip n. Reset wins over a server
+// error, which wins over a malformed body; slowness adds to any of them.
+func (s *Server) faultFor(n int64) faultPlan {
+	f := s.o.Faults
+	every := func(k int) bool { return k > 0 && n%int64(k) == 0 }
+	p := faultPlan{slow: every(f.SlowEvery), reset: every(f.ResetEvery)}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if every(f.ServerErrorEvery) {
+		s.burstLeft = max(f.ServerErrorBurst, 1)
+	}
+	if !p.reset && s.burstLeft > 0 {
+		s.burstLeft--
+		p.serverError = true
+	}
+	p.malformed = !p.reset && !p.serverError && every(f.MalformedEvery)
+	if p.reset || p.serverError || p.malformed {
+		s.st.Faults++
+	}
+	return p
+}
+
+// resetConn closes the client connection without writing a response.
+func resetConn(w http.ResponseWriter) {
+	if hj, ok := w.(http.Hijacker); ok {
+		if conn, _, err := hj.Hijack(); err == nil {
+			conn.Close()
+			return
+		}
+	}
+	panic(http.ErrAbortHandler) // HTTP/2: abort the stream
+}

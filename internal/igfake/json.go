@@ -1,0 +1,103 @@
+package igfake
+
+import (
+	"bytes"
+	"encoding/json"
+	"strconv"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// kv is one member of an ordered JSON object.
+type kv struct {
+	k string
+	v any
+}
+
+// obj is a JSON object that keeps its members in insertion order, so bodies
+// list fields in the order the request asked for them, like Graph does.
+type obj []kv
+
+// MarshalJSON implements json.Marshaler.
+func (o obj) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, m := range o {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		k, _ := marshal(m.k)
+		b.Write(k)
+		b.WriteByte(':')
+		v, err := marshal(m.v)
+		if err != nil {
+			return nil, err
+		}
+		b.Write(v)
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
+
+// marshal is json.Marshal without HTML escaping (Graph keeps & < > as is).
+func marshal(v any) ([]byte, error) {
+	var b bytes.Buffer
+	e := json.NewEncoder(&b)
+	e.SetEscapeHTML(false)
+	if err := e.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+}
+
+// get returns the value of member k.
+func (o obj) get(k string) (any, bool) {
+	for _, m := range o {
+		if m.k == k {
+			return m.v, true
+		}
+	}
+	return nil, false
+}
+
+// encode renders v the way Graph does: compact, "/" escaped as "\/" and every
+// non-ASCII character as a \uXXXX escape (UTF-16 surrogate pairs above the
+// BMP). Clients must therefore decode JSON, never match raw bytes.
+func encode(v any) []byte {
+	raw, err := marshal(v)
+	if err != nil {
+		panic("igfake: encode: " + err.Error()) // only our own types are encoded
+	}
+	out := make([]byte, 0, len(raw)+len(raw)/16)
+	for i := 0; i < len(raw); {
+		c := raw[i]
+		switch {
+		case c == '/':
+			out = append(out, '\\', '/')
+			i++
+		case c < utf8.RuneSelf:
+			out = append(out, c)
+			i++
+		default:
+			r, n := utf8.DecodeRune(raw[i:])
+			i += n
+			if r >= 0x10000 {
+				r1, r2 := utf16.EncodeRune(r)
+				out = appendU(out, r1)
+				out = appendU(out, r2)
+			} else {
+				out = appendU(out, r)
+			}
+		}
+	}
+	return out
+}
+
+func appendU(b []byte, r rune) []byte {
+	s := strconv.FormatInt(int64(r), 16)
+	b = append(b, '\\', 'u')
+	for i := len(s); i < 4; i++ {
+		b = append(b, '0')
+	}
+	return append(b, s...)
+}
