@@ -17,8 +17,13 @@ LIMIT LOOKUP MERGE NATURAL NEW NO NOT NULL NULLS OF ON OR ORDER OUTER OVER PARTI
 PRECEDING PROTO QUALIFY RANGE RECURSIVE RESPECT RIGHT ROLLUP ROWS SELECT SET SOME STRUCT
 TABLESAMPLE THEN TO TREAT TRUE UNBOUNDED UNION UNNEST USING WHEN WHERE WINDOW WITH WITHIN`)
 
+// bigqueryTypeNames are not reserved, but a column named like a type reads
+// badly (and confuses some tools) unquoted.
+var bigqueryTypeNames = toSet(`BIGNUMERIC BOOL BYTES DATE DATETIME FLOAT64 GEOGRAPHY INT64 INTERVAL
+JSON NUMERIC RANGE STRING TIME TIMESTAMP`)
+
 func bigqueryIdent(name string) string {
-	if plainIdent.MatchString(name) && !bigqueryReserved[name] {
+	if plainIdent.MatchString(name) && !bigqueryReserved[name] && !bigqueryTypeNames[name] {
 		return name
 	}
 	return "`" + name + "`"
@@ -61,7 +66,7 @@ func bigqueryType(t typ) string {
 	panic("ddl: unhandled type kind " + t.kind)
 }
 
-var bigqueryDataset = regexp.MustCompile(`^([a-z][a-z0-9-]{4,28}[a-z0-9]\.)?[A-Za-z0-9_]{1,1024}$`)
+var bigqueryDataset = regexp.MustCompile(`^([a-z][a-z0-9-]{4,28}[a-z0-9]\.)?[A-Za-z0-9_]+$`)
 
 // bigquery emits explicit column lists: GoogleSQL's CREATE EXTERNAL TABLE
 // takes a column list together with WITH PARTITION COLUMNS, and a schema may be
