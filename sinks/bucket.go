@@ -61,7 +61,11 @@ func openBucket(ctx context.Context, rawURL string) (*blob.Bucket, string, error
 	}
 	b, err := blob.OpenBucket(ctx, u.String())
 	if err != nil {
-		return nil, "", &redactedError{msg: "open bucket " + shown + ": " + scrub(err.Error(), rawURL, u.String()), err: err}
+		msg := scrub(err.Error(), rawURL, u.String())
+		if !strings.HasPrefix(msg, "open bucket ") {
+			msg = "open bucket " + shown + ": " + msg
+		}
+		return nil, "", &redactedError{msg: msg, err: err}
 	}
 	return b, root, nil
 }
@@ -94,20 +98,22 @@ func RedactURL(rawURL string) string {
 	if err != nil {
 		return "<unparsable URL>"
 	}
+	changed := false
 	if _, ok := u.User.Password(); ok {
 		u.User = url.UserPassword(u.User.Username(), "REDACTED")
+		changed = true
 	}
 	q := u.Query()
-	changed := false
 	for k := range q {
 		if secretParam.MatchString(k) {
 			q[k] = []string{"REDACTED"}
 			changed = true
 		}
 	}
-	if changed {
-		u.RawQuery = q.Encode()
+	if !changed {
+		return rawURL
 	}
+	u.RawQuery = q.Encode()
 	return u.String()
 }
 
@@ -267,7 +273,7 @@ func normPrefix(p string) (string, error) {
 
 // checkRel validates a key relative to the Store.
 func checkRel(rel string) error {
-	if rel == "" || strings.HasPrefix(rel, "/") || strings.HasSuffix(rel, "/") {
+	if rel == "" || strings.HasPrefix(rel, "/") || strings.HasSuffix(rel, "/") || strings.Contains(rel, "//") {
 		return fmt.Errorf("invalid key %q", rel)
 	}
 	if _, err := normPrefix(rel); err != nil {

@@ -1,0 +1,157 @@
+package sinks
+
+import (
+	"context"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"gocloud.dev/gcerrors"
+)
+
+func TestOpenBucketFileDefaults(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "not", "yet")
+	b, err := OpenBucket(ctx, "file://"+filepath.ToSlash(dir))
+	if err != nil {
+		t.Fatalf("create_dir not added: %v", err)
+	}
+	defer b.Close()
+	if err := b.WriteAll(ctx, "a/b.parquet", []byte("x"), nil); err != nil {
+		t.Fatal(err)
+	}
+	ents, err := os.ReadDir(filepath.Join(dir, "a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ents) != 1 || ents[0].Name() != "b.parquet" {
+		t.Fatalf("files next to the object: %v (metadata=skip missing?)", ents)
+	}
+	// Parameters the URL sets are kept: metadata= (empty) asks for sidecars.
+	b2, err := OpenBucket(ctx, "file://"+filepath.ToSlash(dir)+"?metadata=")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b2.Close()
+	if err := b2.WriteAll(ctx, "c", []byte("x"), nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "c.attrs")); err != nil {
+		t.Fatalf("explicit metadata= was overridden: %v", err)
+	}
+}
+
+func TestFileRoot(t *testing.T) {
+	cwd, _ := os.Getwd()
+	for in, want := range map[string]string{
+		"file:///abs/dir":          "/abs/dir",
+		"file://localhost/abs/dir": "/abs/dir",
+		"file://./rel/dir":         filepath.Join(cwd, "rel", "dir"),
+	} {
+		u, _ := url.Parse(in)
+		got, err := fileRoot(u)
+		if err != nil || got != filepath.FromSlash(want) {
+			t.Errorf("fileRoot(%s) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"file://lake", "file://lake/dir", "file://"} {
+		if _, err := Open(context.Background(), bad, ""); err == nil {
+			t.Errorf("%s accepted", bad)
+		}
+	}
+}
+
+func TestOpenErrorsRedacted(t *testing.T) {
+	ctx := context.Background()
+	for _, u := range []string{
+		"mem://?sas_token=SECRETVALUE",
+		"s3://bucket?region=x&bogus=1&secret=SECRETVALUE",
+		"azblob://c?sig=SECRETVALUE&bogus=1",
+		"file:///nonexistent?secret_key_path=/SECRETVALUE&base_url=http://x",
+		"nope://user:SECRETVALUE@host/x",
+	} {
+		_, err := Open(ctx, u, "")
+		if err == nil {
+			t.Errorf("%s opened", u)
+			continue
+		}
+		if strings.Contains(err.Error(), "SECRETVALUE") {
+			t.Errorf("error leaks a secret: %v", err)
+		}
+		if !strings.Contains(err.Error(), "REDACTED") && !strings.Contains(err.Error(), strings.SplitN(u, "?", 2)[0][:5]) {
+			t.Errorf("error does not name the URL: %v", err)
+		}
+	}
+	_, err := Open(ctx, "mem://?bogus=1", "")
+	if gcerrors.Code(err) == gcerrors.OK {
+		t.Errorf("wrapped error lost: %v", err)
+	}
+}
+
+func TestRedactURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"s3://b?region=eu-west-1&endpoint=http://h:1":  "s3://b?region=eu-west-1&endpoint=http://h:1",
+		"azblob://c?sas_token=abc&protocol=http":       "azblob://c?protocol=http&sas_token=REDACTED",
+		"https://user:pw@host/x?access_token=t&a=1":    "https://user:REDACTED@host/x?a=1&access_token=REDACTED",
+		"gs://b?private_key_path=/k.pem&access_id=a@b": "gs://b?access_id=a%40b&private_key_path=REDACTED",
+	} {
+		if got := RedactURL(in); got != want {
+			t.Errorf("RedactURL(%s) = %s, want %s", in, got, want)
+		}
+	}
+}
+
+func TestPrefixes(t *testing.T) {
+	ctx := context.Background()
+	s := openT(t, "mem://", "/a//b/")
+	defer s.Close()
+	if s.Prefix() != "a/b" || s.FullKey("x/y") != "a/b/x/y" {
+		t.Fatalf("prefix %q, key %q", s.Prefix(), s.FullKey("x/y"))
+	}
+	sub, err := s.Sub("_igexport")
+	if err != nil || sub.Prefix() != "a/b/_igexport" {
+		t.Fatalf("Sub: %q, %v", sub.Prefix(), err)
+	}
+	if err := sub.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Bucket().WriteAll(ctx, "still-open", nil, nil); err != nil {
+		t.Fatalf("closing a Sub closed the bucket: %v", err)
+	}
+	for _, bad := range []string{"a/../b", "./a", "a/\x00"} {
+		if _, err := Open(ctx, "mem://", bad); err == nil {
+			t.Errorf("prefix %q accepted", bad)
+		}
+	}
+	none := openT(t, "mem://", "")
+	if none.FullKey("x") != "x" || none.String() != "mem://" {
+		t.Fatalf("no prefix: %q %q", none.FullKey("x"), none.String())
+	}
+}
+
+func TestValidateID(t *testing.T) {
+	for _, ok := range []string{"17841400000000001", "brand_a", "20261122T010203Z-ab12", "a.b"} {
+		if err := ValidateID(ok); err != nil {
+			t.Errorf("%q: %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"", ".", "..", ".hidden", "a/b", "a b", "é", strings.Repeat("1", 129)} {
+		if err := ValidateID(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+func TestParseStateKey(t *testing.T) {
+	if id, g, ok := parseStateKey("accounts/17/state-0000000042.json"); !ok || id != "17" || g != 42 {
+		t.Fatalf("got %q %d %v", id, g, ok)
+	}
+	for _, bad := range []string{"accounts/17/state-42.json", "accounts/17/.state-0000000042.json.123.tmp",
+		"accounts/17/lock.json", "accounts//state-0000000042.json", "runs/x.json", "accounts/17/state-000000004x.json"} {
+		if _, _, ok := parseStateKey(bad); ok {
+			t.Errorf("%q parsed", bad)
+		}
+	}
+}
