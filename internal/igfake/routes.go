@@ -31,7 +31,7 @@ func (c *call) route() route {
 		return route{endpoint: "GET /{unknown}", err: errUnknownPath(strings.Join(segs[2:], "/"))}
 	}
 	switch id {
-	case "me":
+	case "me", ds.UserID:
 		switch edge {
 		case "":
 			return route{endpoint: "GET /me", handler: (*call).me}
