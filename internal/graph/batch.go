@@ -183,6 +183,9 @@ func (c *Client) runChunk(ctx context.Context, ops []batchOp, endpoints []string
 				out[i].Err = ae
 			}
 		}
+		if throttle == nil {
+			c.succeeded()
+		}
 		if len(retry) == 0 {
 			return nil
 		}

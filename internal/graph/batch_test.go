@@ -363,3 +363,23 @@ func TestBatchEmpty(t *testing.T) {
 		t.Fatal(res, err)
 	}
 }
+
+func TestBatchThrottledOpBackoffEscalates(t *testing.T) {
+	_, _, base := newBatchServer(t, func(rel string, n int) any {
+		if strings.HasPrefix(rel, "m0/") && n < 3 {
+			return opResult(400, graphErr(4, 0, "(#4) Application request limit reached", true))
+		}
+		return echo(rel, n)
+	}, nil)
+	c, fc := clientFor(t, base, nil)
+	res, err := c.Batch(context.Background(), reqsN(2))
+	if err != nil || res[0].Err != nil {
+		t.Fatal(err, res[0].Err)
+	}
+	if got := fmt.Sprint(fc.Sleeps()); got != "[500ms 1s 2s]" {
+		t.Errorf("sleeps %s: throttle backoff must grow across follow-up batches", got)
+	}
+	if s := c.Stats(); s.ThrottleWaits != 3 || s.RoundTrips != 4 {
+		t.Errorf("stats %+v", s)
+	}
+}

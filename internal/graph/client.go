@@ -334,6 +334,7 @@ func (c *Client) roundTrip(ctx context.Context, r request) (body []byte, h http.
 	c.stats.RoundTrips++
 	c.stats.Calls += int64(r.ops)
 	c.mu.Unlock()
+	c.log.Debug("graph: request", "method", r.method, "url", c.sc.clean(r.url), "ops", r.ops)
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		c.lim.Release()
@@ -394,7 +395,11 @@ func (c *Client) do(ctx context.Context, r request) ([]byte, http.Header, error)
 			if apiErr := parseError(status, body, r.endpoint, c.sc); apiErr != nil {
 				err = apiErr
 			} else {
-				c.succeeded()
+				if r.method == http.MethodGet {
+					// A batch POST can succeed with throttled operations in
+					// it: runChunk decides for those.
+					c.succeeded()
+				}
 				return body, h, nil
 			}
 		}

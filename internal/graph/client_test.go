@@ -2,6 +2,7 @@ package graph
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
@@ -341,5 +342,39 @@ func TestCanaryTokenNeverPrinted(t *testing.T) {
 	next := "https://graph.facebook.com/v23.0/1784/media?limit=25&access_token=" + testToken + "&after=QVFI&appsecret_proof=" + proof
 	if r := Redact(next); strings.Contains(r, testToken) || strings.Contains(r, proof) || !strings.Contains(r, "after=QVFI") {
 		t.Errorf("Redact(next) = %s", r)
+	}
+}
+
+func TestDefaultHTTPClient(t *testing.T) {
+	hc := DefaultHTTPClient()
+	tr := hc.Transport.(*http.Transport)
+	if hc.Timeout != 120*time.Second || tr.ResponseHeaderTimeout != 60*time.Second || tr.MaxIdleConnsPerHost < 64 || tr.DisableKeepAlives {
+		t.Fatalf("client %+v transport %+v", hc, tr)
+	}
+}
+
+func TestGzipAndTimeoutRetry(t *testing.T) {
+	var n atomic.Int32
+	srv, _ := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1) == 1 {
+			time.Sleep(300 * time.Millisecond) // past the client timeout: a transient failure
+		}
+		if !strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
+			t.Error("no Accept-Encoding: gzip")
+		}
+		w.Header().Set("Content-Encoding", "gzip")
+		zw := gzip.NewWriter(w)
+		_, _ = zw.Write([]byte(`{"id":"zipped"}`))
+		_ = zw.Close()
+	})
+	hc := srv.Client()
+	hc.Timeout = 100 * time.Millisecond
+	c, fc := newTestClient(t, srv, func(o *Options) { o.HTTPClient = hc })
+	var out struct{ ID string }
+	if err := c.Get(context.Background(), "/x", nil, &out); err != nil {
+		t.Fatal(err)
+	}
+	if out.ID != "zipped" || n.Load() != 2 || len(fc.Sleeps()) != 1 {
+		t.Fatalf("out %+v, %d requests, sleeps %v", out, n.Load(), fc.Sleeps())
 	}
 }

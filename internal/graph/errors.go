@@ -154,6 +154,8 @@ func (e *Error) Advice() string {
 			"with " + strings.Join(Permissions, ", ") + "; exchange it for a long-lived (~60 day) token with " +
 			"GET /oauth/access_token?grant_type=fb_exchange_token&client_id=APP_ID&client_secret=APP_SECRET&fb_exchange_token=SHORT_LIVED_TOKEN; " +
 			"then update the environment variable your igexport.hcl reads the token from (e.g. IG_ACCESS_TOKEN) and re-run."
+	case e.Code == 10 && strings.Contains(strings.ToLower(e.Message), "not enough viewers"):
+		return "Instagram withholds insights of a story with fewer than 5 viewers; nothing to do."
 	case e.Permission():
 		var named []string
 		lower := strings.ToLower(e.Message + " " + e.UserMsg)
@@ -268,11 +270,12 @@ func malformed(status int, msg, endpoint string) *Error {
 // snippet is a short, scrubbed excerpt of a body for an error message.
 func snippet(b []byte, sc scrubber) string {
 	const n = 120
-	s := strings.TrimSpace(string(b))
+	// Scrub before cutting: a cut could leave half a token unrecognised.
+	s := sc.clean(strings.TrimSpace(string(b)))
 	if len(s) > n {
 		s = s[:n] + "…"
 	}
-	return strconv.Quote(sc.clean(s))
+	return strconv.Quote(s)
 }
 
 // decodeError wraps a failure to decode a successful response.

@@ -69,6 +69,7 @@ func TestAdvice(t *testing.T) {
 			[]string{"Graph names: instagram_manage_insights", "instagram_basic", "pages_show_list", "pages_read_engagement"}},
 		{Error{Code: 10}, []string{"instagram_basic, instagram_manage_insights, pages_show_list, pages_read_engagement"}},
 		{Error{Code: 80002}, []string{"rate limit", "deferred"}},
+		{Error{Code: 10, Message: "(#10) Not enough viewers for the media to show insights"}, []string{"fewer than 5 viewers"}},
 		{Error{Code: 100, Message: "Invalid appsecret_proof provided in the API argument"}, []string{"app_secret"}},
 	} {
 		a := tc.e.Advice()
