@@ -137,8 +137,8 @@ var tokenSubcodes = map[int]string{
 	492: "the user has no role on the Facebook Page linked to the Instagram account",
 }
 
-// Permissions igexport needs, in the order users grant them.
-var Permissions = []string{"instagram_basic", "instagram_manage_insights", "pages_show_list", "pages_read_engagement"}
+// permissions igexport needs, in the order users grant them.
+var permissions = []string{"instagram_basic", "instagram_manage_insights", "pages_show_list", "pages_read_engagement"}
 
 // Advice says what a user should do about the error, or "" when there is
 // nothing beyond retrying later.
@@ -151,7 +151,7 @@ func (e *Error) Advice() string {
 		}
 		return "The access token expired or was invalidated (" + why + "). Get a new long-lived token: " +
 			"in the Graph API Explorer (https://developers.facebook.com/tools/explorer/) generate a user token for your app " +
-			"with " + strings.Join(Permissions, ", ") + "; exchange it for a long-lived (~60 day) token with " +
+			"with " + strings.Join(permissions, ", ") + "; exchange it for a long-lived (~60 day) token with " +
 			"GET /oauth/access_token?grant_type=fb_exchange_token&client_id=APP_ID&client_secret=APP_SECRET&fb_exchange_token=SHORT_LIVED_TOKEN; " +
 			"then update the environment variable your igexport.hcl reads the token from (e.g. IG_ACCESS_TOKEN) and re-run."
 	case e.Code == 10 && strings.Contains(strings.ToLower(e.Message), "not enough viewers"):
@@ -159,7 +159,7 @@ func (e *Error) Advice() string {
 	case e.Permission():
 		var named []string
 		lower := strings.ToLower(e.Message + " " + e.UserMsg)
-		for _, p := range Permissions {
+		for _, p := range permissions {
 			if strings.Contains(lower, p) {
 				named = append(named, p)
 			}
@@ -168,7 +168,7 @@ func (e *Error) Advice() string {
 		if len(named) > 0 {
 			s += "Graph names: " + strings.Join(named, ", ") + ". "
 		}
-		return s + "Make sure the token was granted " + strings.Join(Permissions, ", ") +
+		return s + "Make sure the token was granted " + strings.Join(permissions, ", ") +
 			" (plus ads_read if the Page role comes through Business Manager), that the app has them approved, " +
 			"and that the user has a role on the Facebook Page linked to the Instagram account; then create a new token."
 	case e.Throttle():
