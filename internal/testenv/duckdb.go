@@ -4,12 +4,14 @@ import (
 	"bytes"
 	_ "embed"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -69,15 +71,22 @@ func (d *Duck) Run(sql string) ([]map[string]any, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting node: %w", err)
 	}
-	timer := time.AfterFunc(QueryTimeout, func() { _ = cmd.Process.Kill() })
+	var timedOut atomic.Bool
+	timer := time.AfterFunc(QueryTimeout, func() {
+		timedOut.Store(true)
+		_ = cmd.Process.Kill()
+	})
 	err := cmd.Wait()
 	timer.Stop()
+	if timedOut.Load() {
+		return nil, fmt.Errorf("query killed after %v (QueryTimeout)", QueryTimeout)
+	}
 	if err != nil {
 		msg := strings.TrimSpace(stderr.String())
 		if msg == "" {
 			msg = err.Error()
 		}
-		return nil, fmt.Errorf("%s", msg)
+		return nil, errors.New(msg)
 	}
 	var rows []map[string]any
 	if err := json.Unmarshal(stdout.Bytes(), &rows); err != nil {
