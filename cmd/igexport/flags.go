@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -33,13 +34,13 @@ func (f *dateFlag) String() string {
 func (f *dateFlag) Set(v string) error {
 	d, err := schema.ParseDate(v)
 	if err != nil {
-		return err
+		return errors.New("want a date as YYYY-MM-DD")
 	}
 	f.d = &d
 	return nil
 }
 
-// common holds the flags shared by plan and apply (and validate's subset).
+// common holds the flags shared by the commands that read a config.
 type common struct {
 	config      string
 	vars        listFlag
@@ -53,31 +54,56 @@ type common struct {
 	logFormat   string
 	logLevel    string
 	json        bool
+
+	set map[string]bool // flags given on the command line
 }
 
-func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+// selectionFlags are the flags a saved plan fixes.
+var selectionFlags = []string{"account", "stream", "shard", "from", "to", "snapshot-date"}
+
+func newFlagSet(name, synopsis string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: igexport %s\n\nFlags:\n", synopsis)
+		fs.PrintDefaults()
+	}
 	return fs
+}
+
+// parse parses args and records which flags were given. It returns false
+// on a usage error (already printed by the flag package); -h is a usage
+// error too, as with every Go command.
+func (c *common) parse(fs *flag.FlagSet, args []string) bool {
+	if err := fs.Parse(args); err != nil {
+		return false
+	}
+	c.set = map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { c.set[f.Name] = true })
+	return true
 }
 
 func (c *common) configFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.config, "config", "igexport.hcl", "config `file`")
-	fs.Var(&c.vars, "var", "set a variable: `NAME=VALUE` (repeatable)")
-	fs.Var(&c.varFiles, "var-file", "read variables from an HCL `file` (repeatable)")
+	fs.Var(&c.vars, "var", "set a variable: `NAME=VALUE` (repeatable; wins over -var-file and IGEXPORT_VAR_NAME)")
+	fs.Var(&c.varFiles, "var-file", "read variables from a `file` of NAME = \"value\" lines (repeatable)")
+}
+
+func (c *common) logFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.logFormat, "log-format", "text", "log format on stderr: text or json")
+	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 }
 
 func (c *common) runFlags(fs *flag.FlagSet) {
 	c.configFlags(fs)
-	fs.Var(&c.accounts, "account", "only this account `name` or IG user id (repeatable)")
+	fs.Var(&c.accounts, "account", "only this account: its `name` (account label or discovered username) or IG user id (repeatable)")
 	fs.Var(&c.streams, "stream", "only this `stream` (repeatable)")
-	fs.StringVar(&c.shard, "shard", "", "only shard `I/N` of the accounts (stable hash of the IG user id, 0-based)")
-	fs.Var(&c.from, "from", "backfill user_insights from this `date` (YYYY-MM-DD)")
-	fs.Var(&c.to, "to", "backfill user_insights up to this `date` (default: yesterday)")
-	fs.Var(&c.snapshot, "snapshot-date", "write snapshot partitions for this `date` instead of today (UTC)")
-	fs.IntVar(&c.concurrency, "concurrency", 0, "requests in flight across all accounts (default: the config's)")
-	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json (logs go to stderr)")
-	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	fs.StringVar(&c.shard, "shard", "", "only shard `I/N` of the accounts, 0 <= I < N (a stable hash of the IG user id)")
+	fs.Var(&c.from, "from", "backfill user_insights from this `date` (YYYY-MM-DD); the cursor never moves backwards")
+	fs.Var(&c.to, "to", "end the -from backfill at this `date` (default: yesterday)")
+	fs.Var(&c.snapshot, "snapshot-date", "write the snapshot streams' partitions for this `date` (YYYY-MM-DD) instead of today (UTC)")
+	fs.IntVar(&c.concurrency, "concurrency", 0, "requests in flight across all accounts (default: the config's concurrency)")
+	c.logFlags(fs)
 	fs.BoolVar(&c.json, "json", false, "print the result as JSON on stdout")
 }
 
@@ -90,19 +116,20 @@ func (c *common) loadOptions(e env) (hcl.LoadOptions, error) {
 		}
 		vars[name] = value
 	}
-	return hcl.LoadOptions{Vars: vars, VarFiles: c.varFiles, LookupEnv: e.LookupEnv}, nil
+	return hcl.LoadOptions{Vars: vars, VarFiles: c.varFiles, LookupEnv: e.lookupEnv, Now: e.now}, nil
 }
 
 // load reads the config; on failure it prints the diagnostics and returns
-// nil. Warnings are printed in every case.
-func (c *common) load(e env) *hcl.Config {
+// nil. Warnings are printed unless quiet (commands that use no token need
+// no warning about an empty one).
+func (c *common) load(e env, quiet bool) *hcl.Config {
 	lo, err := c.loadOptions(e)
 	if err != nil {
 		fmt.Fprintf(e.Stderr, "igexport: %v\n", err)
 		return nil
 	}
 	cfg, diags := hcl.Load(c.config, lo)
-	if diags.Len() > 0 {
+	if diags.HasErrors() || (!quiet && diags.Len() > 0) {
 		_ = diags.Write(e.Stderr, false)
 	}
 	if diags.HasErrors() {
@@ -111,41 +138,79 @@ func (c *common) load(e env) *hcl.Config {
 	return cfg
 }
 
+// exportOptions checks the selection flags and returns them as Options.
 func (c *common) exportOptions() (export.Options, error) {
 	o := export.Options{Accounts: c.accounts, Streams: c.streams, From: c.from.d, To: c.to.d,
-		SnapshotDate: c.snapshot.d, Concurrency: c.concurrency, Version: version}
+		SnapshotDate: c.snapshot.d, Concurrency: c.concurrency, Version: versionString()}
+	for _, s := range c.streams {
+		if _, ok := schema.Lookup(s); !ok {
+			return o, fmt.Errorf("-stream %q: unknown stream (streams: %s)", s, strings.Join(schema.Names(), ", "))
+		}
+	}
 	if c.to.d != nil && c.from.d == nil {
 		return o, errors.New("-to needs -from")
 	}
 	if c.from.d != nil && c.to.d != nil && *c.to.d < *c.from.d {
 		return o, fmt.Errorf("-to %s is before -from %s", c.to.d, c.from.d)
 	}
+	if c.concurrency < 0 {
+		return o, fmt.Errorf("-concurrency %d: want a positive number", c.concurrency)
+	}
 	if c.shard != "" {
 		i, n, ok := strings.Cut(c.shard, "/")
 		si, err1 := strconv.Atoi(i)
 		sn, err2 := strconv.Atoi(n)
 		if !ok || err1 != nil || err2 != nil || sn < 1 || si < 0 || si >= sn {
-			return o, fmt.Errorf("-shard %q: want I/N with 0 <= I < N", c.shard)
+			return o, fmt.Errorf("-shard %q: want I/N with 0 <= I < N, e.g. 0/4", c.shard)
 		}
 		o.Shard, o.Shards = si, sn
 	}
 	return o, nil
 }
 
-func (c *common) logger(e env, secrets []string) (*slog.Logger, error) {
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(c.logLevel)); err != nil {
-		return nil, fmt.Errorf("-log-level %q: want debug, info, warn or error", c.logLevel)
+// checkAccounts reports a -account that names no configured account when
+// the config has no discover block (with one, the name may be discovered).
+func (c *common) checkAccounts(cfg *hcl.Config) error {
+	if len(cfg.Discover) > 0 {
+		return nil
+	}
+	for _, a := range c.accounts {
+		if !slices.ContainsFunc(cfg.Accounts, func(x hcl.Account) bool { return x.Name == a || x.IGUserID == a }) {
+			var names []string
+			for _, x := range cfg.Accounts {
+				names = append(names, x.Name)
+			}
+			return fmt.Errorf("-account %q: no such account in %s (accounts: %s)", a, cfg.Path, strings.Join(names, ", "))
+		}
+	}
+	return nil
+}
+
+// logger returns the logger of a command: slog on w (stderr, or the live
+// display), secrets redacted. defaultLevel applies when -log-level was not
+// given.
+func (c *common) logger(w io.Writer, secrets []string, defaultLevel slog.Level) (*slog.Logger, error) {
+	level := defaultLevel
+	if c.set["log-level"] || defaultLevel == slog.LevelInfo {
+		if err := level.UnmarshalText([]byte(c.logLevel)); err != nil {
+			return nil, fmt.Errorf("-log-level %q: want debug, info, warn or error", c.logLevel)
+		}
 	}
 	opts := &slog.HandlerOptions{Level: level}
 	var h slog.Handler
 	switch c.logFormat {
 	case "text":
-		h = slog.NewTextHandler(e.Stderr, opts)
+		h = slog.NewTextHandler(w, opts)
 	case "json":
-		h = slog.NewJSONHandler(e.Stderr, opts)
+		h = slog.NewJSONHandler(w, opts)
 	default:
 		return nil, fmt.Errorf("-log-format %q: want text or json", c.logFormat)
 	}
 	return slog.New(newRedactHandler(h, secrets)), nil
+}
+
+// checkLogFlags validates -log-format and -log-level before anything runs.
+func (c *common) checkLogFlags() error {
+	_, err := c.logger(io.Discard, nil, slog.LevelInfo)
+	return err
 }

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 )
 
 // Exit codes (SPEC §6).
@@ -33,24 +34,45 @@ func main() {
 }
 
 // env is what a command may touch of the outside world (tests swap it).
+// Results go to Stdout, logs, diagnostics and progress to Stderr.
 type env struct {
 	Stdin     io.Reader
 	Stdout    io.Writer
 	Stderr    io.Writer
-	LookupEnv func(string) (string, bool)
-	// IsTerminal reports whether Stdout is a terminal (nil: detect).
-	IsTerminal func() bool
+	LookupEnv func(string) (string, bool) // nil: os.LookupEnv
+	// Terminal reports whether Stderr, where progress is drawn, is a
+	// terminal that takes a live display (nil: detect).
+	Terminal func() bool
+	// Now is the clock (nil: time.Now).
+	Now func() time.Time
+	// Heartbeat is the interval of the progress line printed when Stderr
+	// is not a terminal (0: 30 s).
+	Heartbeat time.Duration
+}
+
+func (e env) lookupEnv(name string) (string, bool) {
+	if e.LookupEnv == nil {
+		return os.LookupEnv(name)
+	}
+	return e.LookupEnv(name)
+}
+
+func (e env) now() time.Time {
+	if e.Now == nil {
+		return time.Now()
+	}
+	return e.Now()
 }
 
 const usage = `Usage: igexport <command> [flags]
 
 Commands:
   validate   parse and type-check the config; opens nothing
-  plan       show what apply would fetch and write; fetches nothing from Instagram
-  apply      run the export (or apply a saved plan)
+  plan       show what apply would fetch and write; reads the state, fetches nothing from Instagram
+  apply      run the export, or apply a plan saved with plan -out
   state      list | show ACCOUNT | unlock ACCOUNT
-  fmt        rewrite config files in canonical HCL format
-  ddl        print CREATE TABLE / VIEW statements for Athena, BigQuery or DuckDB
+  fmt        rewrite config files in canonical HCL format (-check: only report)
+  ddl        print CREATE EXTERNAL TABLE / VIEW statements for Athena, BigQuery or DuckDB
   version    print the version
 
 Run 'igexport <command> -h' for a command's flags.
@@ -77,8 +99,7 @@ func run(ctx context.Context, args []string, e env) int {
 	case "ddl":
 		return cmdDDL(ctx, rest, e)
 	case "version", "-version", "--version":
-		fmt.Fprintf(e.Stdout, "igexport %s\n", version)
-		return exitOK
+		return cmdVersion(ctx, rest, e)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(e.Stdout, usage)
 		return exitOK

@@ -79,3 +79,18 @@ func (h *redactHandler) WithAttrs(as []slog.Attr) slog.Handler {
 func (h *redactHandler) WithGroup(name string) slog.Handler {
 	return &redactHandler{next: h.next.WithGroup(name), secrets: h.secrets}
 }
+
+// redactor removes secrets from text printed outside the logger (summaries,
+// errors, JSON): the same last line of defence as redactHandler.
+type redactor struct{ h *redactHandler }
+
+func newRedactor(secrets []string) *redactor {
+	return &redactor{h: newRedactHandler(nil, secrets)}
+}
+
+func (r *redactor) clean(s string) string {
+	if r == nil {
+		return graph.Redact(s)
+	}
+	return r.h.clean(s)
+}
