@@ -25,8 +25,8 @@ import (
 	"github.com/igexport/igexport/internal/schema"
 )
 
-// Dialects lists the supported SQL dialects.
-var Dialects = []string{"athena", "bigquery", "duckdb"}
+// Dialects returns the supported SQL dialects.
+func Dialects() []string { return []string{"athena", "bigquery", "duckdb"} }
 
 // Options configures Generate.
 type Options struct {
@@ -90,7 +90,7 @@ func Generate(o Options) (string, error) {
 		notes = []string{"DuckDB binds a view when it is created: each stream needs at least one file by then.",
 			"s3:// and gs:// locations need the httpfs extension, az:// the azure extension."}
 	default:
-		return "", fmt.Errorf("unknown DDL dialect %q (want one of %s)", o.Dialect, strings.Join(Dialects, ", "))
+		return "", fmt.Errorf("unknown DDL dialect %q (want one of %s)", o.Dialect, strings.Join(Dialects(), ", "))
 	}
 	if err != nil {
 		return "", err

@@ -20,7 +20,7 @@ import (
 var duckdbScript []byte
 
 // QueryTimeout bounds one DuckDB query (a node process).
-var QueryTimeout = 60 * time.Second
+const QueryTimeout = 60 * time.Second
 
 // Duck runs SQL through DuckDB (the @duckdb/node-api package in .tools/node),
 // an independent Parquet reader. Each query is one node process on the same

@@ -38,7 +38,7 @@ const InstallHint = "install the test tools with `make tools` (scripts/install-t
 const RequireToolsEnv = "IGEXPORT_REQUIRE_TOOLS"
 
 // StartTimeout bounds how long a server may take to become ready.
-var StartTimeout = 30 * time.Second
+const StartTimeout = 30 * time.Second
 
 // Tools returns the absolute path of the tools directory (<module root>/.tools,
 // or $IGEXPORT_TOOLS). If it does not exist the test is skipped, or fails
