@@ -109,11 +109,9 @@ func (s *Server) faultFor(n int64) faultPlan {
 
 // resetConn closes the client connection without writing a response.
 func resetConn(w http.ResponseWriter) {
-	if hj, ok := w.(http.Hijacker); ok {
-		if conn, _, err := hj.Hijack(); err == nil {
-			conn.Close()
-			return
-		}
+	if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+		conn.Close()
+		return
 	}
 	panic(http.ErrAbortHandler) // HTTP/2: abort the stream
 }

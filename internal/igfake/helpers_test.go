@@ -35,7 +35,7 @@ func (c *fakeClock) Advance(d time.Duration) {
 
 // env is a server under test.
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	srv   *Server
 	ts    *httptest.Server
 	clock *fakeClock
