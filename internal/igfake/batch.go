@@ -114,7 +114,7 @@ func (s *Server) batchOp(outer *call, op batchOp, named map[string]any, proof st
 	if prefix == "" {
 		version, prefix = outer.version, outer.prefix
 	}
-	c := &call{s: s, ctx: outer.ctx, version: version, prefix: prefix, segs: segs, base: outer.base}
+	c := &call{s: s, version: version, prefix: prefix, segs: segs, base: outer.base}
 	switch {
 	case err != nil:
 		return c.fail(errParam("(#100) Invalid relative_url %q", op.RelativeURL)), nil, version

@@ -207,7 +207,6 @@ func (s *Server) traceID() string {
 // call is one GET operation: a top-level request or a batch operation.
 type call struct {
 	s            *Server
-	ctx          context.Context
 	version      string // served version, "v23.0"
 	prefix       string // "/v23.0" when the path had one
 	segs         []string
@@ -251,7 +250,8 @@ func splitVersion(path string) (version, prefix string, segs []string, err *apiE
 	return version, prefix, segs, nil
 }
 
-// tokens collects the token from the query/form and the Authorization header.
+// collectToken collects the token from the query/form parameters and the
+// Authorization header (Bearer or OAuth); different tokens make it invalid.
 func collectToken(c *call, params url.Values, header string, paramsInQuery bool) {
 	var vals []string
 	for _, v := range params["access_token"] {
@@ -397,7 +397,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // handle routes one HTTP request: a batch POST or a GET.
 func (s *Server) handle(r *http.Request) (result, []string, string) {
 	version, prefix, segs, verr := splitVersion(r.URL.Path)
-	c := &call{s: s, ctx: r.Context(), version: version, prefix: prefix, segs: segs, base: baseURL(r)}
+	c := &call{s: s, version: version, prefix: prefix, segs: segs, base: baseURL(r)}
 	if verr != nil {
 		c.version = DefaultVersion
 		return c.fail(verr), nil, c.version
