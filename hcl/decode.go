@@ -106,10 +106,9 @@ func (l *loader) decodeConfig(d *decoder, cfg *Config, content *hcl2.BodyContent
 		d.errorf(fileStart, "Nothing to export",
 			"The file has no account block and no discover block: add an account \"NAME\" { ig_user_id = ..., access_token = ... } block, or a discover block to export every account behind a token.")
 	}
-	for _, b := range streams {
-		name := b.Labels[0]
-		if _, known := schema.Lookup(name); known && streamsAttr != nil && !slices.Contains(cfg.Streams, name) {
-			d.warnf(b.LabelRanges[0], "Stream not enabled",
+	for name, sc := range cfg.StreamSettings {
+		if streamsAttr != nil && !slices.Contains(cfg.Streams, name) {
+			d.warnf(sc.DeclRange, "Stream not enabled",
 				"There is a stream %q block, but %q is not in streams at %s, so its settings have no effect.",
 				name, name, at(streamsAttr.Range))
 		}
@@ -249,8 +248,8 @@ func (d *decoder) credentials(content *hcl2.BodyContent) (token, secret string) 
 		switch {
 		case s.val != "" && isLiteral(a.Expr):
 			d.warnf(a.Expr.Range(), "Secret in the configuration file",
-				"%s is written in the file: anyone who can read the file or its history can use it. Use env() or a sensitive variable instead, e.g. %s = env(\"IG_ACCESS_TOKEN\").",
-				name, name)
+				"%s is written in the file: anyone who can read the file or its history can use it. Use env() or a sensitive variable instead, e.g. %s = env(%q).",
+				name, name, "IG_"+strings.ToUpper(name))
 		case s.val == "" && name == "access_token":
 			d.warnf(a.Expr.Range(), "Empty access_token",
 				"access_token evaluates to an empty string (an unset environment variable?); plan and apply will fail for this block.")

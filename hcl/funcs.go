@@ -1,6 +1,8 @@
 package hcl
 
 import (
+	"errors"
+
 	"github.com/hashicorp/go-cty-funcs/filesystem"
 	"github.com/hashicorp/hcl/v2/ext/tryfunc"
 	"github.com/zclconf/go-cty/cty"
@@ -29,7 +31,7 @@ func functions(baseDir string, lookupEnv func(string) (string, bool)) map[string
 		"replace":    stdlib.ReplaceFunc,
 		"substr":     stdlib.SubstrFunc,
 		"regex":      stdlib.RegexFunc,
-		"coalesce":   stdlib.CoalesceFunc,
+		"coalesce":   coalesceFunc,
 		"jsonencode": stdlib.JSONEncodeFunc,
 		"jsondecode": stdlib.JSONDecodeFunc,
 	}
@@ -69,3 +71,30 @@ func noUnknownOnError(f function.Function) function.Function {
 		},
 	})
 }
+
+// coalesceFunc is coalesce(a, b, ...): the first argument that is neither
+// null nor an empty string, as in Terraform, so that
+// coalesce(env("X"), var.fallback) falls back when X is unset. (cty's own
+// coalesce only skips nulls.)
+var coalesceFunc = function.New(&function.Spec{
+	Description: "Returns the first argument that is neither null nor an empty string.",
+	VarParam: &function.Parameter{
+		Name:             "vals",
+		Type:             cty.String,
+		AllowNull:        true,
+		AllowUnknown:     true,
+		AllowDynamicType: true,
+	},
+	Type: function.StaticReturnType(cty.String),
+	Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+		for _, a := range args {
+			if !a.IsKnown() {
+				return cty.UnknownVal(cty.String), nil
+			}
+			if !a.IsNull() && a.AsString() != "" {
+				return a, nil
+			}
+		}
+		return cty.NilVal, errors.New("no non-empty argument: every argument is null or an empty string")
+	},
+})

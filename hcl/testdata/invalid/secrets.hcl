@@ -1,0 +1,15 @@
+# Secrets written in the file are warnings, not errors.
+account "brand_a" {
+  ig_user_id   = "17841400000000001"
+  access_token = "EAAB-literal-token-in-file"  # WARNING: Secret in the configuration file: access_token is written in the file
+  app_secret   = "literal-app-secret"          # WARNING: Secret in the configuration file: app_secret is written in the file
+}
+
+account "brand_b" {
+  ig_user_id   = "17841400000000002"
+  access_token = env("UNSET_TOKEN")  # WARNING: Empty access_token
+}
+
+discover "agency" {
+  access_token = "EAAB-${"template"}-token-in-file"  # WARNING: Secret in the configuration file
+}
