@@ -179,7 +179,7 @@ func testRoundTrip(t *testing.T, s *Store) {
 	key := DataKey(schema.Media, day, account)
 	in := []schema.MediaRow{
 		media("1", schema.Ptr[int64](0), longCaption), // zero stays zero
-		media("2", nil, ""),                            // NULL stays NULL, "" stays ""
+		media("2", nil, ""),                           // NULL stays NULL, "" stays ""
 		media("3", schema.Ptr[int64](1<<40), "a"),
 	}
 	in[1].Caption = schema.Ptr("")
