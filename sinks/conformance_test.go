@@ -41,6 +41,7 @@ func runConformance(t *testing.T, newStore func(t *testing.T) *Store) {
 		{"Lease", testLease},
 		{"LeaseExpiredTakeover", testLeaseTakeover},
 		{"LeaseRace", testLeaseRace},
+		{"LeaseTakeoverRace", testLeaseTakeoverRace},
 		{"LeaseKeepAlive", testLeaseKeepAlive},
 		{"Runs", testRuns},
 	}
@@ -684,6 +685,46 @@ func testLeaseRace(t *testing.T, s *Store) {
 	}
 	if wins != 1 {
 		t.Fatalf("%d winners", wins)
+	}
+}
+
+// testLeaseTakeoverRace races takers of one expired lease. Takeover is
+// delete-then-create, so in a rare interleaving two takers may both see
+// success; what must hold is that exactly one of them still owns the lease
+// at its first renewal.
+func testLeaseTakeoverRace(t *testing.T, s *Store) {
+	ctx := context.Background()
+	if _, err := s.AcquireLease(ctx, account, "old", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	later := s.WithClock(func() time.Time { return time.Now().Add(time.Hour) })
+	const n = 8
+	leases := make([]*Lease, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			leases[i], errs[i] = later.AcquireLease(ctx, account, fmt.Sprintf("r%d", i), time.Minute)
+		})
+	}
+	close(start)
+	wg.Wait()
+	owners := 0
+	for i := range n {
+		if errs[i] != nil {
+			if !errors.Is(errs[i], ErrLeaseHeld) {
+				t.Fatalf("r%d: %v", i, errs[i])
+			}
+			continue
+		}
+		if leases[i].Renew(ctx) == nil {
+			owners++
+		}
+	}
+	if owners != 1 {
+		t.Fatalf("%d owners after the takeover race", owners)
 	}
 }
 

@@ -2,4 +2,46 @@
 // layout of SPEC §2, merged by primary key with what a partition already
 // holds, per-account state generations, the lease lock and run summaries,
 // on any gocloud.dev/blob bucket (file://, mem://, s3://, gs://, azblob://).
+//
+// # Stores and keys
+//
+// A Store is a bucket plus a key prefix (Open, Sub). Keys passed to Store
+// methods and to PartitionWriter.Commit / ReadRows are relative to the
+// prefix; FileInfo.Key is the full key in the bucket. DataKey, StateKey,
+// LockKey and RunKey build the relative keys:
+//
+//	<stream>/dt=YYYY-MM-DD/account_id=<id>/part-00000.parquet   (destination Store)
+//	accounts/<id>/state-<generation, 10 digits>.json            (state Store)
+//	accounts/<id>/lock.json
+//	runs/<run_id>.json
+//
+// file:// buckets are opened with create_dir=1, metadata=skip (no .attrs
+// sidecars in the lake) and no_tmp_dir=1 (temp files next to their target)
+// unless the URL sets those parameters.
+//
+// # Data files
+//
+// NewPartitionWriter streams rows to a local temp file (memory holds the set
+// of keys written; pages of the open row group spill to disk). Commit merges
+// with the object already at the key — new rows first, then the old rows
+// whose key was not written (new rows win), so re-running a day gives the
+// same rows — and uploads the finished file whole with bucket.Upload, three
+// attempts at most. Files are written with data page V1, PLAIN strings
+// (dictionary only where the row type says dict), zstd/snappy/gzip/none,
+// bounded row groups, created_by "igexport version <v>", and the key/value
+// metadata igexport.stream, igexport.schema_version and igexport.run_id.
+//
+// # State, lease, runs
+//
+// Every state commit creates a new generation object with a create-only
+// write; on S3, GCS, Azure and mem:// that is the bucket's IfNotExist, on
+// file:// an exclusive create on the local file system (temp file + os.Link),
+// because fileblob's IfNotExist is not atomic. Losing that race is
+// ErrConcurrentRun. The newest 30 generations are kept.
+//
+// The lease (lock.json) is created the same way; a live one is ErrLeaseHeld
+// (a *LeaseHeldError naming the holder), an expired one is taken over.
+// Lease.KeepAlive renews it in the background; Release deletes it if it is
+// still ours. The lease avoids wasted work; the create-only state generations
+// are what keeps two runs from both committing.
 package sinks
