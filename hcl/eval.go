@@ -23,6 +23,8 @@ type decoder struct {
 	// themselves are decoded (no var.* allowed there).
 	declared map[string]bool
 	diags    hcl2.Diagnostics
+	// sensitive are the names of the sensitive variables.
+	sensitive map[string]bool
 	// metrics are the stream blocks' metrics, for the catalog checks.
 	metrics []metricRef
 }
@@ -99,6 +101,9 @@ func (d *decoder) value(expr hcl2.Expression) (cty.Value, bool, bool) {
 		return cty.NilVal, false, false
 	}
 	v, diags := expr.Value(d.ctx)
+	if d.usesSensitive(expr) {
+		diags = hideDetails(diags)
+	}
 	d.add(diags...)
 	if diags.HasErrors() || !v.IsWhollyKnown() {
 		return cty.NilVal, false, false
@@ -216,4 +221,32 @@ func traversalString(t hcl2.Traversal) string {
 		}
 	}
 	return b.String()
+}
+
+// usesSensitive reports whether expr refers to a sensitive variable.
+func (d *decoder) usesSensitive(expr hcl2.Expression) bool {
+	for _, t := range expr.Variables() {
+		if len(t) > 1 && t.RootName() == "var" {
+			if step, ok := t[1].(hcl2.TraverseAttr); ok && d.sensitive[step.Name] {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// hideDetails drops what follows the first colon of each detail: function
+// errors quote pieces of their arguments (jsondecode names the character
+// it choked on), and here an argument is sensitive.
+func hideDetails(diags hcl2.Diagnostics) hcl2.Diagnostics {
+	out := make(hcl2.Diagnostics, len(diags))
+	for i, dg := range diags {
+		c := *dg
+		if head, _, found := strings.Cut(c.Detail, ": "); found {
+			c.Detail = head
+		}
+		c.Detail = strings.TrimSuffix(c.Detail, ".") + " (details hidden: the expression uses a sensitive value)."
+		out[i] = &c
+	}
+	return out
 }

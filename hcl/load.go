@@ -94,9 +94,10 @@ func (l *loader) load() *Config {
 	l.settleValues(vars)
 
 	cfg := &Config{Path: l.path}
-	declared := map[string]bool{}
+	declared, sensitive := map[string]bool{}, map[string]bool{}
 	for _, v := range vars {
 		declared[v.Name] = true
+		sensitive[v.Name] = v.Sensitive
 		cfg.Variables = append(cfg.Variables, v.Variable)
 	}
 	d := &decoder{
@@ -104,7 +105,8 @@ func (l *loader) load() *Config {
 			Variables: map[string]cty.Value{"var": varObject(vars)},
 			Functions: functions(filepath.Dir(l.path), l.lookupEnv),
 		},
-		declared: declared,
+		declared:  declared,
+		sensitive: sensitive,
 	}
 	l.decodeConfig(d, cfg, content, f.Body.MissingItemRange())
 	l.diags = append(l.diags, d.diags...)
