@@ -253,6 +253,8 @@ func (d *decoder) credentials(content *hcl2.BodyContent) (token, secret string) 
 		case s.val == "" && name == "access_token":
 			d.warnf(a.Expr.Range(), "Empty access_token",
 				"access_token evaluates to an empty string (an unset environment variable?); plan and apply will fail for this block.")
+		case s.val != "":
+			d.warnLiteralDefaults(a)
 		}
 		if name == "access_token" {
 			token = s.val
@@ -261,6 +263,32 @@ func (d *decoder) credentials(content *hcl2.BodyContent) (token, secret string) 
 		}
 	}
 	return token, secret
+}
+
+// warnLiteralDefaults warns, once per variable, when a credential comes
+// from a variable whose value is a constant default written in the file:
+// the same leak as a literal, one step removed.
+func (d *decoder) warnLiteralDefaults(a *hcl2.Attribute) {
+	for _, t := range a.Expr.Variables() {
+		if len(t) < 2 || t.RootName() != "var" {
+			continue
+		}
+		step, ok := t[1].(hcl2.TraverseAttr)
+		if !ok {
+			continue
+		}
+		rng, literal := d.literalDefaults[step.Name]
+		if !literal || d.warned[step.Name] {
+			continue
+		}
+		if d.warned == nil {
+			d.warned = map[string]bool{}
+		}
+		d.warned[step.Name] = true
+		d.warnf(rng, "Secret in the configuration file",
+			"%s = var.%s, and this default of var.%s is written in the file: anyone who can read the file or its history can use it. Use default = env(\"...\"), or no default and set %s%s or -var %s=... instead.",
+			a.Name, step.Name, step.Name, EnvVarPrefix, step.Name, step.Name)
+	}
 }
 
 // globs decodes a list of path.Match patterns.

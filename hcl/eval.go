@@ -25,6 +25,11 @@ type decoder struct {
 	diags    hcl2.Diagnostics
 	// sensitive are the names of the sensitive variables.
 	sensitive map[string]bool
+	// literalDefaults locates the defaults written as constants in the
+	// file, by variable name, for variables whose value is that default.
+	literalDefaults map[string]hcl2.Range
+	// warned are the variables already warned about as secret literals.
+	warned map[string]bool
 	// metrics are the stream blocks' metrics, for the catalog checks.
 	metrics []metricRef
 }

@@ -23,10 +23,12 @@ var testNow = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
 
 // testEnv is the environment every fixture sees.
 var testEnv = map[string]string{
-	"IG_ACCESS_TOKEN":       "EAAB-test-token-0001",
-	"IG_APP_SECRET":         "test-app-secret-0001",
-	"IGEXPORT_VAR_token":    "EAAB-var-token-0002",
-	"IGEXPORT_VAR_not_decl": "ignored: undeclared variables in the environment are not an error",
+	"IG_ACCESS_TOKEN":    "EAAB-test-token-0001",
+	"IG_APP_SECRET":      "test-app-secret-0001",
+	"IGEXPORT_VAR_token": "EAAB-var-token-0002",
+	// overrides the literal default of var.overridden in invalid/secrets.hcl
+	"IGEXPORT_VAR_overridden": "app-secret-from-env",
+	"IGEXPORT_VAR_not_decl":   "ignored: undeclared variables in the environment are not an error",
 }
 
 func fakeEnv(env map[string]string) func(string) (string, bool) {

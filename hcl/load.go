@@ -95,9 +95,13 @@ func (l *loader) load() *Config {
 
 	cfg := &Config{Path: l.path}
 	declared, sensitive := map[string]bool{}, map[string]bool{}
+	literalDefaults := map[string]hcl2.Range{}
 	for _, v := range vars {
 		declared[v.Name] = true
 		sensitive[v.Name] = v.Sensitive
+		if v.literalDefault != nil {
+			literalDefaults[v.Name] = *v.literalDefault
+		}
 		cfg.Variables = append(cfg.Variables, v.Variable)
 	}
 	d := &decoder{
@@ -105,8 +109,9 @@ func (l *loader) load() *Config {
 			Variables: map[string]cty.Value{"var": varObject(vars)},
 			Functions: functions(filepath.Dir(l.path), l.lookupEnv),
 		},
-		declared:  declared,
-		sensitive: sensitive,
+		declared:        declared,
+		sensitive:       sensitive,
+		literalDefaults: literalDefaults,
 	}
 	l.decodeConfig(d, cfg, content, f.Body.MissingItemRange())
 	l.diags = append(l.diags, d.diags...)

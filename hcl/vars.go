@@ -25,6 +25,9 @@ type varState struct {
 	Variable
 	set bool // has a value
 	bad bool // a value failed to evaluate (already reported)
+	// literalDefault is where the default is written, when the value is
+	// that default and it is a non-empty constant.
+	literalDefault *hcl2.Range
 }
 
 // decodeVariables decodes the variable blocks (pass one). Defaults may
@@ -63,6 +66,9 @@ func (l *loader) decodeVariables(blocks []*hcl2.Block) []*varState {
 			if s, ok := d.str(a); ok {
 				v.Value, v.set = s.val, true
 				l.noteSecret(v, s.val)
+				if s.val != "" && isLiteral(a.Expr) {
+					v.literalDefault = a.Expr.Range().Ptr()
+				}
 			} else if len(d.diags) > n {
 				v.bad = true
 			}
@@ -81,7 +87,7 @@ func (l *loader) settleValues(vars []*varState) {
 		byName[v.Name] = v
 	}
 	set := func(v *varState, val string) {
-		v.Value, v.set, v.bad = val, true, false
+		v.Value, v.set, v.bad, v.literalDefault = val, true, false, nil
 		l.noteSecret(v, val)
 	}
 

@@ -13,3 +13,23 @@ account "brand_b" {
 discover "agency" {
   access_token = "EAAB-${"template"}-token-in-file"  # WARNING: Secret in the configuration file
 }
+
+variable "pasted" {
+  sensitive = true
+  default   = "EAAB-pasted-into-a-default"  # WARNING: Secret in the configuration file: access_token = var.pasted, and this default of var.pasted is written in the file
+}
+
+variable "overridden" {
+  default = "EAAB-default-replaced-by-IGEXPORT_VAR"
+}
+
+account "brand_c" {
+  ig_user_id   = "17841400000000003"
+  access_token = var.pasted
+  app_secret   = var.overridden
+}
+
+account "brand_d" {
+  ig_user_id   = "17841400000000004"
+  access_token = var.pasted
+}
