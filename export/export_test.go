@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -45,8 +46,11 @@ func newFixture(t *testing.T, fo igfake.Options) *fixture {
 		State:          hcl.StateConfig{URL: "file://" + filepath.ToSlash(dir), Prefix: "_igexport"},
 		RateLimit:      hcl.RateLimit{MaxUsagePercent: 75, MaxWait: time.Minute},
 	}
+	// Ten days of account insights keep first runs short; tests of the
+	// two-year default clear StartDate.
+	start := schema.DateOf(now).AddDays(-10)
 	for _, a := range fake.Dataset().Accounts {
-		cfg.Accounts = append(cfg.Accounts, hcl.Account{Name: a.Username, IGUserID: a.ID, AccessToken: testToken})
+		cfg.Accounts = append(cfg.Accounts, hcl.Account{Name: a.Username, IGUserID: a.ID, AccessToken: testToken, StartDate: &start})
 	}
 	return &fixture{t: t, fake: fake, srv: srv, cfg: cfg, now: now}
 }
@@ -239,6 +243,12 @@ func TestApplyTwiceSameDayIsIdempotent(t *testing.T) {
 	}
 	k1, k2 := keys(first), keys(second)
 	for k, n := range k1 {
+		if strings.HasPrefix(k, schema.UserInsights+"/") {
+			if m, ok := k2[k]; ok && m != n {
+				t.Errorf("%s: %d rows first, %d second", k, n, m)
+			}
+			continue // the second run re-reads only the lookback window
+		}
 		if m, ok := k2[k]; !ok || m != n {
 			t.Errorf("%s: %d rows first, %d (present %v) second", k, n, m, ok)
 		}

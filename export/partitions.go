@@ -8,6 +8,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/sourcegraph/conc/pool"
+
 	"github.com/igexport/igexport/internal/schema"
 	"github.com/igexport/igexport/sinks"
 )
@@ -48,24 +50,36 @@ func (p *partitions[T]) add(dt schema.Date, rows ...T) error {
 	return nil
 }
 
-// commit uploads every partition (merging with what the bucket holds) in
-// date order and returns the files.
+// commitParallel bounds concurrent partition uploads of one stream (a
+// first user_insights run writes one small file per day: 728 of them).
+const commitParallel = 8
+
+// commit uploads every partition (merging with what the bucket holds) and
+// returns the files in date order. On any failure the rest are aborted.
 func (p *partitions[T]) commit(ctx context.Context) ([]sinks.FileInfo, error) {
 	dts := make([]schema.Date, 0, len(p.w))
 	for dt := range p.w {
 		dts = append(dts, dt)
 	}
 	slices.Sort(dts)
-	var files []sinks.FileInfo
-	for _, dt := range dts {
-		key := sinks.DataKey(p.s.name(), dt, p.s.a.t.ID)
-		fi, err := p.w[dt].Commit(ctx, p.s.a.r.data, key)
-		delete(p.w, dt)
-		if err != nil {
-			p.abort()
-			return nil, fmt.Errorf("%s: uploading %s: %w", p.s.name(), key, err)
-		}
-		files = append(files, fi)
+	files := make([]sinks.FileInfo, len(dts))
+	workers := pool.New().WithContext(ctx).WithCancelOnError().WithFirstError().WithMaxGoroutines(commitParallel)
+	for i, dt := range dts {
+		w := p.w[dt]
+		workers.Go(func(ctx context.Context) error {
+			key := sinks.DataKey(p.s.name(), dt, p.s.a.t.ID)
+			fi, err := w.Commit(ctx, p.s.a.r.data, key)
+			if err != nil {
+				return fmt.Errorf("%s: uploading %s: %w", p.s.name(), key, err)
+			}
+			files[i] = fi
+			return nil
+		})
+	}
+	err := workers.Wait()
+	p.abort() // temp files of committed writers are gone already; this cleans the rest
+	if err != nil {
+		return nil, err
 	}
 	return files, nil
 }

@@ -25,7 +25,7 @@ const (
 	// since of the oldest day inside the limit whatever the account's time zone.
 	maxHistoryDays      = 728
 	followerCountDays   = 29 // follower_count: last 30 days excluding today
-	maxWindowDays       = 29 // time series windows: ≤ 30 days between since and until
+	maxWindowDays       = 27 // days per time-series window: with its margin days a window spans 29 days, under the 30-day limit
 	defaultLookbackDays = 2
 )
 
