@@ -43,9 +43,6 @@ var (
 
 var compressions = []string{"zstd", "snappy", "gzip", "none"}
 
-// singleBlocks may appear at most once.
-var singleBlocks = []string{"igexport", "destination", "state", "rate_limit"}
-
 // decodeConfig decodes everything but the variable blocks (pass two).
 // fileStart locates problems of the file as a whole.
 func (l *loader) decodeConfig(d *decoder, cfg *Config, content *hcl2.BodyContent, fileStart hcl2.Range) {
@@ -176,11 +173,12 @@ func (d *decoder) decodeAccounts(blocks []*hcl2.Block, cfg *Config) {
 					d.errorf(s.rng, "Invalid ig_user_id",
 						"ig_user_id must be the numeric Instagram user id (e.g. \"17841400000000001\"), not %s.", s.show())
 				default:
-					if first, ok := byID[s.val]; ok && !dup {
+					if first, seen := byID[s.val]; !seen {
+						byID[s.val] = b.DefRange
+					} else if !dup {
 						d.errorf(s.rng, "Duplicate ig_user_id",
 							"Account %q has the same ig_user_id as the account at %s; each account is exported once.", name, at(first))
 					}
-					byID[s.val] = b.DefRange
 					acct.IGUserID = s.val
 				}
 			}
