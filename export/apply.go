@@ -108,6 +108,9 @@ func newRunner(ctx context.Context, cfg *hcl.Config, o Options) (*runner, error)
 	if err != nil {
 		return nil, err
 	}
+	if o.catalog != nil {
+		cat = o.catalog
+	}
 	streams := slices.Clone(cfg.Streams)
 	if len(o.Streams) > 0 {
 		for _, s := range o.Streams {

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/igexport/igexport/internal/catalog"
 	"github.com/igexport/igexport/internal/schema"
 )
 
@@ -45,6 +46,9 @@ type Options struct {
 	// beforeStateCommit, when set, runs after an account's data files are
 	// uploaded and before its state is written (crash tests).
 	beforeStateCommit func(accountID string) error
+	// catalog replaces the metric catalog of the configured version (tests
+	// of a catalog that is out of date with the API).
+	catalog *catalog.Catalog
 }
 
 func (o *Options) now() time.Time {

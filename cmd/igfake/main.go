@@ -72,6 +72,8 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.IntVar(&o.MaxPageSize, "max-page-size", 100, "largest page size a limit can ask for")
 	fs.StringVar(&c.convertedAt, "converted-at", "", "business-conversion time: YYYY-MM-DD, RFC 3339, or a duration ago (8760h); older media answer 100/2108006")
 	fs.IntVar(&o.LowViewerStories, "low-viewer-stories", 0, "first N stories per account answer (#10) Not enough viewers")
+	fs.IntVar(&o.DeletedMedia, "deleted-media", 0, "the N newest media per account answer 100/33 on insights (deleted after listing)")
+	fs.IntVar(&o.NoPermissionMedia, "no-permission-media", 0, "the next N media per account answer (#10) no permission on insights")
 	fs.BoolVar(&c.logRequests, "log", false, "log every request (tokens redacted) to stderr")
 
 	fs.IntVar(&f.ThrottleAfter, "throttle-after", 0, "calls per account before the throttle error (0: never)")

@@ -96,6 +96,12 @@ type Media struct {
 	FailsAlone bool
 	// LowViewers: the story answers "(#10) Not enough viewers…" on insights.
 	LowViewers bool
+	// DeletedAfterListing: the media is listed, but its insights answer
+	// 100/33 as for an object deleted in between (Options.DeletedMedia).
+	DeletedAfterListing bool
+	// NoInsightsPermission: its insights answer "(#10) Application does not
+	// have permission for this action" (Options.NoPermissionMedia).
+	NoInsightsPermission bool
 }
 
 // IsStory reports whether m is a story.
@@ -253,6 +259,8 @@ func (d *Dataset) buildAccount(o *Options, i int, now time.Time) *Account {
 				d.objects[cid] = ch
 			}
 		}
+		m.DeletedAfterListing = j < o.DeletedMedia
+		m.NoInsightsPermission = j >= o.DeletedMedia && j < o.DeletedMedia+o.NoPermissionMedia
 		a.Media = append(a.Media, m)
 		d.objects[mid] = m
 	}

@@ -66,6 +66,13 @@ type Options struct {
 	// LowViewerStories: the first N stories of each account answer
 	// "(#10) Not enough viewers for the media to show insights".
 	LowViewerStories int
+	// DeletedMedia: the N newest media of each account are listed but their
+	// insights answer 100/33 "Unsupported get request…", as for media
+	// deleted between the listing and the insights request.
+	DeletedMedia int
+	// NoPermissionMedia: the next N media answer "(#10) Application does not
+	// have permission for this action" on insights.
+	NoPermissionMedia int
 	// Faults are the fault-injection switches.
 	Faults Faults
 }

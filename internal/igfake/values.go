@@ -92,8 +92,10 @@ var navigationTypes = []string{"tap_forward", "tap_back", "tap_exit", "swipe_for
 func (d *Dataset) mediaServed(m *Media) (bool, *apiError) {
 	now := d.now()
 	switch {
-	case m.IsChild():
+	case m.IsChild() || m.DeletedAfterListing:
 		return false, errUnsupportedGet("GET", m.ID)
+	case m.NoInsightsPermission:
+		return false, errNoPermission()
 	case !d.convertedAt.IsZero() && m.Timestamp.Before(d.convertedAt):
 		return false, errPreConversion()
 	case m.IsStory() && m.LowViewers:
