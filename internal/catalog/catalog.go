@@ -77,6 +77,17 @@ func (c *Catalog) Get(name string) (Metric, bool) {
 	return Metric{}, false
 }
 
+// getFor returns the entry named name that applies to one of kinds (a name
+// like reach has one entry for media and others for the account).
+func (c *Catalog) getFor(name string, kinds []Kind) (Metric, bool) {
+	for _, m := range c.metrics {
+		if m.Name == name && slices.ContainsFunc(kinds, m.AppliesTo) {
+			return m, true
+		}
+	}
+	return Metric{}, false
+}
+
 // Defaults returns the default metrics for kind k, in catalog order.
 func (c *Catalog) Defaults(k Kind) []Metric {
 	var out []Metric
@@ -131,8 +142,8 @@ func (c *Catalog) Check(stream, name string, now time.Time) error {
 	if kinds == nil {
 		return fmt.Errorf("stream %q has no metrics", stream)
 	}
-	m, ok := c.Get(name)
-	if !ok || !slices.ContainsFunc(kinds, m.AppliesTo) {
+	m, ok := c.getFor(name, kinds)
+	if !ok {
 		return fmt.Errorf("metric %q is not a %s metric in Graph API %s; valid: %s",
 			name, stream, c.version, strings.Join(c.names(kinds), ", "))
 	}

@@ -56,6 +56,11 @@ func TestCheck(t *testing.T) {
 		{"v23.0", "media_insights", "replies", now, `"replies" is not a media_insights metric`},
 		{"v23.0", "media_insights", "bogus", now, "valid: views, reach"},
 		{"v23.0", "user_insights", "follower_count", now, ""},
+		{"v23.0", "user_insights", "reach", now, ""},
+		{"v23.0", "user_insights", "views", now, ""},
+		{"v23.0", "story_insights", "replies", now, ""},
+		{"v23.0", "user_lifetime_insights", "follower_demographics", now, ""},
+		{"v23.0", "user_insights", "navigation", now, "is not a user_insights metric"},
 		{"v21.0", "media_insights", "impressions", now, "has no column"},
 		{"v23.0", "users", "reach", now, "has no metrics"},
 	}
