@@ -21,8 +21,9 @@ demo: build
 	trap 'kill $$fake 2>/dev/null || true' EXIT; \
 	host=$${DEMO_ADDR%:*}; port=$${DEMO_ADDR##*:}; for i in $$(seq 1 100); do (exec 3<>/dev/tcp/$$host/$$port) 2>/dev/null && break; sleep 0.1; done; \
 	IG_ACCESS_TOKEN=$(DEMO_TOKEN) $(BIN)/igexport apply -config examples/demo.hcl; rc=$$?; \
-	echo; echo "== files written under ./lake"; find lake -name '*.parquet' | sort | sed 's/^/  /' | head -40; \
-	echo "  ($$(find lake -name '*.parquet' | wc -l) Parquet files, state under lake/_igexport)"; \
+	echo; echo "== Parquet files written under ./lake, per stream"; \
+	for d in lake/*/; do n=$$(find "$$d" -name '*.parquet' | wc -l); [ "$$n" -gt 0 ] && printf '  %-26s %5d files  e.g. %s\n' "$$(basename $$d)" "$$n" "$$(find "$$d" -name '*.parquet' | sort | tail -1)"; done; \
+	echo "  state and run summaries: lake/_igexport/"; \
 	exit $$rc
 
 tools:

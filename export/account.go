@@ -305,7 +305,9 @@ func (s *streamRun) countCalls() {
 	s.res.Counters.Retries = cs.Retries
 	s.res.Counters.ThrottleWaits = cs.ThrottleWaits
 	s.res.Counters.ThrottleWaited = Duration(cs.ThrottleWaited)
-	s.res.Duration = Duration(time.Since(s.start))
+	if !s.res.finished {
+		s.res.Duration = Duration(time.Since(s.start))
+	}
 }
 
 func (a *accountRun) prevStream(name string) *sinks.StreamState {
