@@ -56,11 +56,12 @@ func cmdApply(ctx context.Context, args []string, e env) int {
 	var c common
 	fs := newFlagSet("apply", "apply [flags] [PLAN]", e.Stderr)
 	c.runFlags(fs)
-	if !c.parse(fs, args) {
+	pos, ok := parseInterspersed(&c, fs, args)
+	if !ok {
 		return exitUsage
 	}
-	if fs.NArg() > 1 {
-		fmt.Fprintf(e.Stderr, "igexport apply: at most one PLAN file, got %v\n", fs.Args())
+	if len(pos) > 1 {
+		fmt.Fprintf(e.Stderr, "igexport apply: at most one PLAN file, got %v\n", pos)
 		return exitUsage
 	}
 	if err := c.checkLogFlags(); err != nil {
@@ -69,7 +70,7 @@ func cmdApply(ctx context.Context, args []string, e env) int {
 	}
 
 	var plan *export.Plan
-	if fs.NArg() == 1 {
+	if len(pos) == 1 {
 		for _, f := range selectionFlags {
 			if c.set[f] {
 				fmt.Fprintf(e.Stderr, "igexport apply: -%s cannot be used with a saved plan: the plan fixes the selection (run plan again instead)\n", f)
@@ -77,7 +78,7 @@ func cmdApply(ctx context.Context, args []string, e env) int {
 			}
 		}
 		var err error
-		if plan, err = readPlan(fs.Arg(0)); err != nil {
+		if plan, err = readPlan(pos[0]); err != nil {
 			fmt.Fprintf(e.Stderr, "igexport apply: %v\n", err)
 			return exitUsage
 		}
@@ -102,7 +103,7 @@ func cmdApply(ctx context.Context, args []string, e env) int {
 	if plan != nil {
 		if err := plan.Check(ctx, cfg, e.now()); err != nil {
 			if errors.Is(err, export.ErrStalePlan) {
-				fmt.Fprintf(e.Stderr, "igexport apply: refusing %s: %s\n", fs.Arg(0), red.clean(err.Error()))
+				fmt.Fprintf(e.Stderr, "igexport apply: refusing %s: %s\n", pos[0], red.clean(err.Error()))
 			} else {
 				fmt.Fprintf(e.Stderr, "igexport apply: %s\n", red.clean(err.Error()))
 			}

@@ -84,9 +84,18 @@ func cmdState(ctx context.Context, args []string, e env) int {
 // positional arguments (`state show ACCOUNT -json`).
 func parseInterspersed(c *common, fs *flag.FlagSet, args []string) ([]string, bool) {
 	var pos []string
+	set := map[string]bool{}
+	defer func() {
+		for k := range set {
+			c.set[k] = true
+		}
+	}()
 	for {
 		if !c.parse(fs, args) {
 			return nil, false
+		}
+		for k := range c.set {
+			set[k] = true
 		}
 		if fs.NArg() == 0 {
 			return pos, true
@@ -172,6 +181,9 @@ func stateList(ctx context.Context, e env, asJSON bool, st *sinks.Store, names m
 	return exitOK
 }
 
+// showFiles is how many files per stream `state show` lists.
+const showFiles = 5
+
 func stateShow(ctx context.Context, e env, asJSON bool, st *sinks.Store, names map[string]string, arg string, red *redactor) int {
 	id, err := resolveAccount(arg, names)
 	if err != nil {
@@ -229,13 +241,18 @@ func stateShow(ctx context.Context, e env, asJSON bool, st *sinks.Store, names m
 	}
 	tw.Flush()
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "  Files committed by each stream's last run:")
+	fmt.Fprintln(w, "  Files committed by each stream's last run (the newest of each; -json lists all):")
 	for _, name := range schema.Names() {
 		ss, ok := s.Streams[name]
 		if !ok {
 			continue
 		}
-		for _, f := range ss.Files {
+		files := ss.Files
+		if len(files) > showFiles {
+			fmt.Fprintf(w, "    %s: %d older file(s) not shown\n", name, len(files)-showFiles)
+			files = files[len(files)-showFiles:]
+		}
+		for _, f := range files {
 			fmt.Fprintf(w, "    %s  %d rows  %s\n", f.Key, f.Rows, bytesText(f.Bytes))
 		}
 	}

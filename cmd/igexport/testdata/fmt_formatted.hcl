@@ -1,0 +1,4 @@
+account "a" {
+  ig_user_id   = "1"
+  access_token = env("T")
+}
