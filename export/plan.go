@@ -682,7 +682,8 @@ func AccountNames(ctx context.Context, state *sinks.Store) (map[string]string, e
 func (r *runner) pastRuns(ctx context.Context) (pastRuns, error) { return readPastRuns(ctx, r.state) }
 
 // readPastRuns reads the newest run summaries (at most pastRunsRead) and
-// keeps, per account, the newest run that has it.
+// keeps, per account, its newest name and the newest run whose usage headers
+// it saw (they appear only once enough calls were made).
 func readPastRuns(ctx context.Context, state *sinks.Store) (pastRuns, error) {
 	out := pastRuns{accounts: map[string]pastAccount{}}
 	ids, err := state.ListRuns(ctx)
@@ -699,15 +700,21 @@ func readPastRuns(ctx context.Context, state *sinks.Store) (pastRuns, error) {
 			continue // not ours to judge here; apply rewrites its own
 		}
 		for _, a := range rf.Accounts {
-			if _, seen := out.accounts[a.AccountID]; seen || a.AccountID == "" {
+			if a.AccountID == "" {
 				continue
+			}
+			pa, seen := out.accounts[a.AccountID]
+			if !seen {
+				pa.Name = a.Name // the newest name
 			}
 			u := max(a.UsagePercent, a.Counters.UsagePercent)
 			for _, s := range a.Streams {
 				u = max(u, s.Counters.UsagePercent)
 			}
-			out.accounts[a.AccountID] = pastAccount{Name: a.Name, RunID: rf.RunID, FinishedAt: rf.FinishedAt,
-				Calls: a.Counters.Calls, UsagePercent: u}
+			if pa.UsagePercent == 0 && u > 0 { // the newest run that saw a usage header
+				pa.RunID, pa.FinishedAt, pa.Calls, pa.UsagePercent = rf.RunID, rf.FinishedAt, a.Counters.Calls, u
+			}
+			out.accounts[a.AccountID] = pa
 		}
 	}
 	return out, nil

@@ -166,6 +166,9 @@ func (d *liveDisplay) frameLines() []string {
 		}
 	}
 	header := fmt.Sprintf("%sigexport apply%s  %d/%d accounts done", csiBold, csiReset, done, len(d.accounts))
+	if len(d.accounts) == 0 {
+		header = fmt.Sprintf("%sigexport apply%s  starting: accounts, discovery, leases", csiBold, csiReset)
+	}
 	if failed > 0 {
 		header += fmt.Sprintf(", %s%d failed%s", csiRed, failed, csiReset)
 	}

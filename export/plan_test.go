@@ -1,0 +1,309 @@
+package export
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/igexport/igexport/hcl"
+	"github.com/igexport/igexport/internal/igfake"
+	"github.com/igexport/igexport/internal/schema"
+	"github.com/igexport/igexport/sinks"
+)
+
+// planNow: 12:00 UTC, when the previous US Pacific day is over.
+var planNow = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+
+const planToken = "plan-canary-token-5f3c2a"
+
+type planFixture struct {
+	t    *testing.T
+	fake *igfake.Server
+	cfg  *hcl.Config
+}
+
+func newPlanFixture(t *testing.T, fo igfake.Options) *planFixture {
+	t.Helper()
+	fo.Now = func() time.Time { return planNow }
+	fo.Token = planToken
+	fake := igfake.New(fo)
+	srv := httptest.NewServer(fake)
+	t.Cleanup(srv.Close)
+	dir := filepath.ToSlash(t.TempDir())
+	cfg := &hcl.Config{
+		Path: "igexport.hcl", GraphAPIURL: srv.URL, GraphAPIVersion: "v23.0", Concurrency: 8,
+		Streams:        schema.Names(),
+		StreamSettings: map[string]hcl.StreamConfig{},
+		Destination:    hcl.Destination{URL: "file://" + dir, Prefix: "ig", Compression: "zstd"},
+		State:          hcl.StateConfig{URL: "file://" + dir, Prefix: "ig/_igexport"},
+		RateLimit:      hcl.RateLimit{MaxUsagePercent: 75, MaxWait: time.Minute},
+	}
+	start := schema.DateOf(planNow).AddDays(-5)
+	for _, a := range fake.Dataset().Accounts {
+		cfg.Accounts = append(cfg.Accounts, hcl.Account{Name: a.Username, IGUserID: a.ID, AccessToken: planToken, StartDate: &start})
+	}
+	return &planFixture{t: t, fake: fake, cfg: cfg}
+}
+
+func (f *planFixture) options(o Options) Options {
+	o.Now = func() time.Time { return planNow }
+	return o
+}
+
+func (f *planFixture) plan(o Options) *Plan {
+	f.t.Helper()
+	p, err := MakePlan(context.Background(), f.cfg, f.options(o))
+	if err != nil {
+		f.t.Fatalf("plan: %v", err)
+	}
+	return p
+}
+
+func (f *planFixture) apply(o Options) *Summary {
+	f.t.Helper()
+	sum, err := Apply(context.Background(), f.cfg, f.options(o))
+	if err != nil {
+		f.t.Fatalf("apply: %v", err)
+	}
+	return sum
+}
+
+func (f *planFixture) state() *sinks.Store {
+	f.t.Helper()
+	s, err := sinks.Open(context.Background(), f.cfg.State.URL, f.cfg.State.Prefix)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	f.t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func streamPlan(t *testing.T, p *Plan, account, stream string) StreamPlan {
+	t.Helper()
+	for _, a := range p.Accounts {
+		if a.Name == account || a.AccountID == account {
+			for _, s := range a.Streams {
+				if s.Stream == stream {
+					return s
+				}
+			}
+		}
+	}
+	t.Fatalf("no plan for %s/%s", account, stream)
+	return StreamPlan{}
+}
+
+// TestPlanEstimatesMatchApply: a plan fetches nothing; made from the state,
+// its estimates are the calls and round trips apply then makes, stream by
+// stream (250 media: 3 pages, 5 batches; 3 stories with navigation).
+func TestPlanEstimatesMatchApply(t *testing.T) {
+	f := newPlanFixture(t, igfake.Options{Accounts: 2, Media: 250, Stories: 3, Seed: 3})
+	first := f.plan(Options{})
+	if st := f.fake.Stats(); st.RoundTrips != 0 {
+		t.Fatalf("MakePlan sent %d requests to the Graph API", st.RoundTrips)
+	}
+	if !first.Totals.LowerBound {
+		t.Error("a first-run plan cannot know the media count: its totals must be a lower bound")
+	}
+	if s := streamPlan(t, first, "igfake_1", schema.UserInsights); s.Fetch != "window" || *s.Since != schema.DateOf(planNow).AddDays(-5) {
+		t.Errorf("first run user_insights: %+v", s)
+	}
+	f.apply(Options{})
+
+	for _, sel := range [][]string{nil, {schema.MediaInsights, schema.StoryInsights}} {
+		p := f.plan(Options{Streams: sel})
+		f.fake.ResetStats()
+		sum := f.apply(Options{Streams: sel})
+		for _, a := range sum.Accounts {
+			for _, s := range a.Streams {
+				sp := streamPlan(t, p, a.AccountID, s.Stream)
+				if sp.Estimate.LowerBound {
+					t.Errorf("%s/%s: a lower bound after a run: %+v", a.Name, s.Stream, sp)
+				}
+				if sp.Estimate.Calls != s.Counters.Calls || sp.Estimate.RoundTrips != s.Counters.RoundTrips {
+					t.Errorf("streams %v: %s/%s: planned %d calls / %d round trips, made %d / %d (%s)", sel, a.Name, s.Stream,
+						sp.Estimate.Calls, sp.Estimate.RoundTrips, s.Counters.Calls, s.Counters.RoundTrips, sp.Basis)
+				}
+			}
+		}
+		if st := f.fake.Stats(); st.Calls != p.Totals.Calls || st.RoundTrips != p.Totals.RoundTrips {
+			t.Errorf("streams %v: the emulator counted %d calls / %d round trips, the plan said %d / %d",
+				sel, st.Calls, st.RoundTrips, p.Totals.Calls, p.Totals.RoundTrips)
+		}
+	}
+}
+
+// TestPlanPartitionsAndWindows: keys of the snapshot partitions, the
+// user_insights window from the cursor, a backfill with its part too old
+// to recover, -snapshot-date.
+func TestPlanPartitionsAndWindows(t *testing.T) {
+	f := newPlanFixture(t, igfake.Options{Accounts: 1, Media: 5, Stories: 1, Seed: 1})
+	f.apply(Options{Streams: []string{schema.Users, schema.UserInsights}})
+
+	snap := schema.DateOf(planNow).AddDays(-3)
+	p := f.plan(Options{SnapshotDate: &snap})
+	users := streamPlan(t, p, "igfake_1", schema.Users)
+	if want := "ig/users/dt=" + snap.String() + "/account_id=17841400000000001/part-00000.parquet"; len(users.Partitions.Keys) != 1 || users.Partitions.Keys[0] != want {
+		t.Errorf("users partitions: %+v, want %s", users.Partitions, want)
+	}
+	ui := streamPlan(t, p, "igfake_1", schema.UserInsights)
+	yesterday := schema.DateOf(planNow).AddDays(-1)
+	if ui.Fetch != "window" || *ui.Since != yesterday.AddDays(-2) || *ui.Until != yesterday || ui.Partitions.Count != 3 {
+		t.Errorf("user_insights after a run: %+v", ui)
+	}
+	if ui.Partitions.Pattern != "ig/user_insights/dt=*/account_id=17841400000000001/part-00000.parquet" {
+		t.Errorf("pattern %q", ui.Partitions.Pattern)
+	}
+	if p.Accounts[0].Generation != 1 || p.Accounts[0].LastRunID == "" {
+		t.Errorf("generation %d, last run %q", p.Accounts[0].Generation, p.Accounts[0].LastRunID)
+	}
+
+	from, to := schema.DateOf(planNow).AddDays(-1000), schema.DateOf(planNow).AddDays(-700)
+	p = f.plan(Options{From: &from, To: &to, Streams: []string{schema.UserInsights}})
+	ui = streamPlan(t, p, "igfake_1", schema.UserInsights)
+	if ui.Fetch != "backfill" || ui.TooOld == nil || ui.TooOld.From != from || *ui.Until != to || *ui.Since != ui.TooOld.To.AddDays(1) {
+		t.Errorf("backfill: %+v", ui)
+	}
+	if !strings.Contains(strings.Join(ui.Notes, "\n"), "not recoverable") || !strings.Contains(strings.Join(ui.Notes, "\n"), "does not move backwards") {
+		t.Errorf("backfill notes: %v", ui.Notes)
+	}
+	from = schema.DateOf(planNow).AddDays(-2000)
+	to = schema.DateOf(planNow).AddDays(-1900)
+	p = f.plan(Options{From: &from, To: &to, Streams: []string{schema.UserInsights}})
+	if ui = streamPlan(t, p, "igfake_1", schema.UserInsights); ui.Fetch != "none" || ui.TooOld == nil || ui.Estimate.Calls != 0 {
+		t.Errorf("a backfill entirely too old: %+v", ui)
+	}
+}
+
+// TestPlanBudgetWarning: the last run's usage headers (usage_percent in its
+// summary) against the calls planned.
+func TestPlanBudgetWarning(t *testing.T) {
+	f := newPlanFixture(t, igfake.Options{Accounts: 1, Media: 40, Stories: 1, Seed: 1})
+	f.apply(Options{})
+	put := func(runID string, finished time.Time, calls int64, usage int) {
+		t.Helper()
+		b, _ := json.Marshal(map[string]any{"format": SummaryFormat, "run_id": runID, "finished_at": finished,
+			"accounts": []map[string]any{{"name": "igfake_1", "account_id": "17841400000000001",
+				"counters": map[string]any{"api_calls": calls, "usage_percent": usage}}}})
+		if err := f.state().PutRun(context.Background(), runID, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// 60 calls made 90 %: a budget of 66, 6 left; the plan needs more.
+	put("20261122T110000Z-aaaaaa", planNow.Add(-time.Hour), 60, 90)
+	p := f.plan(Options{})
+	a := p.Accounts[0]
+	if a.Budget == nil || a.Budget.Total != 66 || a.Budget.Left != 6 {
+		t.Fatalf("budget %+v", a.Budget)
+	}
+	if !strings.Contains(strings.Join(a.Warnings, "\n"), "more than the ≈6 the last run's usage headers suggest are left") {
+		t.Errorf("no budget warning: %v", a.Warnings)
+	}
+	// The same run 2 days ago: its calls left the 24 h window.
+	put("20261122T115900Z-bbbbbb", planNow.Add(-48*time.Hour), 1000, 10)
+	p = f.plan(Options{})
+	if b := p.Accounts[0].Budget; b == nil || b.Total != 10000 || b.Left != 10000 || len(p.Accounts[0].Warnings) != 0 {
+		t.Errorf("budget %+v, warnings %v", b, p.Accounts[0].Warnings)
+	}
+}
+
+// TestPlanDiscoverFromState: a discover block's accounts are known at
+// apply time; those an earlier run found come from the state, filtered by
+// the block's globs, and nothing is fetched.
+func TestPlanDiscoverFromState(t *testing.T) {
+	f := newPlanFixture(t, igfake.Options{Accounts: 3, Media: 5, Stories: 1, Seed: 1})
+	f.cfg.Accounts = f.cfg.Accounts[:1] // igfake_1 explicit
+	f.cfg.Discover = []hcl.Discover{{Name: "agency", AccessToken: planToken, Include: []string{"*"}}}
+	f.cfg.Streams = []string{schema.Users}
+
+	p := f.plan(Options{})
+	if len(p.Accounts) != 1 || len(p.Discover) != 1 || len(p.Discover[0].Known) != 0 || !p.Totals.LowerBound {
+		t.Fatalf("before any run: %+v", p)
+	}
+	f.apply(Options{})
+	f.fake.ResetStats()
+
+	f.cfg.Discover[0].Exclude = []string{"igfake_3"}
+	p = f.plan(Options{})
+	if f.fake.Stats().RoundTrips != 0 {
+		t.Error("plan called the Graph API")
+	}
+	var got []string
+	for _, a := range p.Accounts {
+		got = append(got, a.Name+":"+a.Source)
+	}
+	if strings.Join(got, ",") != "igfake_1:account,igfake_2:state" || strings.Join(p.Discover[0].Known, ",") != "igfake_2" {
+		t.Errorf("accounts %v, known %v", got, p.Discover[0].Known)
+	}
+
+	// -account may name an account only discovery knows: a warning, not an error.
+	p = f.plan(Options{Accounts: []string{"someone_new"}})
+	if len(p.Accounts) != 0 || len(p.Warnings) == 0 {
+		t.Errorf("-account of a not yet discovered account: %+v", p)
+	}
+}
+
+// TestPlanCheck: a saved plan goes stale when a generation, the config or
+// the day moves.
+func TestPlanCheck(t *testing.T) {
+	f := newPlanFixture(t, igfake.Options{Accounts: 2, Media: 5, Stories: 1, Seed: 1})
+	f.cfg.Streams = []string{schema.Users}
+	ctx := context.Background()
+	p := f.plan(Options{})
+	b, _ := json.Marshal(p)
+	if strings.Contains(string(b), planToken) {
+		t.Fatal("the plan holds the token")
+	}
+	if err := p.Check(ctx, f.cfg, planNow); err != nil {
+		t.Fatalf("fresh plan: %v", err)
+	}
+	f.apply(Options{Accounts: []string{"igfake_2"}})
+	err := p.Check(ctx, f.cfg, planNow)
+	if !errors.Is(err, ErrStalePlan) || !strings.Contains(err.Error(), "igfake_2 (17841400000000002) generation 0 → 1") ||
+		strings.Contains(err.Error(), "igfake_1") {
+		t.Errorf("after a run of igfake_2: %v", err)
+	}
+	p = f.plan(Options{})
+	if err := p.Check(ctx, f.cfg, planNow.Add(24*time.Hour)); !errors.Is(err, ErrStalePlan) {
+		t.Errorf("the next day: %v", err)
+	}
+	f.cfg.Streams = []string{schema.Users, schema.Media}
+	if err := p.Check(ctx, f.cfg, planNow); !errors.Is(err, ErrStalePlan) {
+		t.Errorf("another config: %v", err)
+	}
+	f.cfg.Streams = []string{schema.Users}
+	f.cfg.Accounts[0].AccessToken = "another-token-entirely"
+	if err := p.Check(ctx, f.cfg, planNow); err != nil {
+		t.Errorf("a rotated token does not make a plan stale: %v", err)
+	}
+	if o := p.Options(); len(o.Accounts) != 0 || o.Shards != 0 {
+		t.Errorf("options %+v", o)
+	}
+}
+
+// TestPlanLeaseAndMediaCount: a live lease is shown; without a media file
+// in the state the media count comes from the users stream's media_count.
+func TestPlanLeaseAndMediaCount(t *testing.T) {
+	f := newPlanFixture(t, igfake.Options{Accounts: 1, Media: 130, Stories: 1, Seed: 1})
+	f.apply(Options{Streams: []string{schema.Users}})
+	lease, err := f.state().AcquireLease(context.Background(), "17841400000000001", "20261122T115000Z-cccccc", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lease.Release(context.Background())
+	p := f.plan(Options{})
+	a := p.Accounts[0]
+	if a.Lease == nil || a.Lease.RunID != "20261122T115000Z-cccccc" || !strings.Contains(strings.Join(a.Warnings, "\n"), "apply will skip this account") {
+		t.Errorf("lease %+v, warnings %v", a.Lease, a.Warnings)
+	}
+	media := streamPlan(t, p, "igfake_1", schema.Media)
+	ins := streamPlan(t, p, "igfake_1", schema.MediaInsights)
+	if media.Estimate.Calls != 2 || ins.Estimate.Calls != 130 || ins.Estimate.RoundTrips != 3 || !strings.Contains(media.Basis, "media_count") {
+		t.Errorf("media %+v, media_insights %+v", media, ins)
+	}
+}
