@@ -143,12 +143,12 @@ func (h *harness) wantCode(r result, code int) {
 }
 
 var (
-	reRunID   = regexp.MustCompile(`\d{8}T\d{6}Z-[0-9a-f]{6}`)
-	reBytes   = regexp.MustCompile(`\b\d+(\.\d+)?(B|KiB|MiB|GiB)\b`)
-	reDur     = regexp.MustCompile(`\b(\d+h)?(\d+m)?\d+(\.\d+)?(ns|µs|ms|s|m|h)\b`)
-	reSpaces  = regexp.MustCompile(` {2,}`)
-	reAPI     = regexp.MustCompile(`http://127\.0\.0\.1:\d+`)
-	reTime    = regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ`)
+	reRunID  = regexp.MustCompile(`\d{8}T\d{6}Z-[0-9a-f]{6}`)
+	reBytes  = regexp.MustCompile(`\b\d+(\.\d+)?(B|KiB|MiB|GiB)\b`)
+	reDur    = regexp.MustCompile(`\b(\d+h)?(\d+m)?\d+(\.\d+)?(ns|µs|ms|s|m|h)\b`)
+	reSpaces = regexp.MustCompile(` {2,}`)
+	reAPI    = regexp.MustCompile(`http://127\.0\.0\.1:\d+`)
+	reTime   = regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ`)
 )
 
 var hostname, _ = os.Hostname()

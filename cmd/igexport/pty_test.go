@@ -52,7 +52,7 @@ func TestLiveDisplayInPTY(t *testing.T) {
 	s := screen.String()
 	for _, want := range []string{
 		csiHideCursor, csiShowCursor, // the cursor is hidden while drawing, then restored
-		csiClearDown, // redrawn in place: up over the frame, erase it
+		csiClearDown,                          // redrawn in place: up over the frame, erase it
 		"igexport apply", "2/2 accounts done", // header of the final frame
 		"brand_a", "brand_b", "7/7 streams", "✓",
 	} {
