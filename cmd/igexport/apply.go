@@ -20,7 +20,7 @@ func cmdValidate(_ context.Context, args []string, e env) int {
 	c.configFlags(fs)
 	fs.BoolVar(&c.json, "json", false, "print the diagnostics as JSON on stdout")
 	if !c.parse(fs, args) {
-		return exitUsage
+		return c.failed()
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(e.Stderr, "igexport validate: unexpected arguments %v (the config is -config FILE)\n", fs.Args())
@@ -58,7 +58,7 @@ func cmdApply(ctx context.Context, args []string, e env) int {
 	c.runFlags(fs)
 	pos, ok := parseInterspersed(&c, fs, args)
 	if !ok {
-		return exitUsage
+		return c.failed()
 	}
 	if len(pos) > 1 {
 		fmt.Fprintf(e.Stderr, "igexport apply: at most one PLAN file, got %v\n", pos)

@@ -38,6 +38,16 @@ func TestUsage(t *testing.T) {
 	}
 	r = h.run("help")
 	h.wantCode(r, exitOK)
+	for _, args := range [][]string{{"validate", "-h"}, {"plan", "-h"}, {"apply", "-h"}, {"state", "list", "-h"},
+		{"fmt", "-h"}, {"ddl", "-h"}, {"version", "-h"}} {
+		r = h.run(args...)
+		h.wantCode(r, exitOK)
+		if !strings.Contains(r.stderr, "Usage: igexport "+args[0]) {
+			t.Errorf("%v: no usage:\n%s", args, r.stderr)
+		}
+	}
+	r = h.run("plan", "-h")
+	golden(t, "plan_help.txt", r.stderr)
 }
 
 func TestValidate(t *testing.T) {

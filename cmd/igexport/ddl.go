@@ -22,11 +22,11 @@ func cmdDDL(ctx context.Context, args []string, e env) int {
 	fs.StringVar(&o.Location, "location", "", "the lake's bucket `URL` or local directory (default: the config's destination url)")
 	fs.StringVar(&o.Prefix, "prefix", "", "the destination `prefix` (default: the config's)")
 	fs.StringVar(&o.Database, "database", "", "Athena database / BigQuery dataset (default "+ddl.DefaultDatabase+"); DuckDB: a schema for the views")
-	fs.StringVar(&o.Projection, "projection", "", "Athena account_id partition projection: injected (default) or enum (lists the accounts of the config and the state)")
+	fs.StringVar(&o.Projection, "projection", "", "Athena partition projection of account_id: date (default: account_id is injected, queries must filter on it) or enum (lists the accounts of the config and the state)")
 	fs.StringVar(&o.StartDate, "start-date", "", "first dt of the Athena projection range, YYYY-MM-DD (default "+ddl.DefaultStartDate+")")
 	fs.Var(&streams, "stream", "only this `stream` (repeatable)")
 	if !c.parse(fs, args) {
-		return exitUsage
+		return c.failed()
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(e.Stderr, "igexport ddl: unexpected arguments %v\n", fs.Args())
@@ -35,9 +35,6 @@ func cmdDDL(ctx context.Context, args []string, e env) int {
 	if o.Dialect == "" {
 		fmt.Fprintf(e.Stderr, "igexport ddl: -dialect is required (%s)\n", strings.Join(ddl.Dialects(), ", "))
 		return exitUsage
-	}
-	if o.Projection == "injected" {
-		o.Projection = "date"
 	}
 	o.Streams = streams
 	// The config gives the location, unless -location is given and there
@@ -84,7 +81,7 @@ func cmdVersion(_ context.Context, args []string, e env) int {
 	fs := newFlagSet("version", "version [-json]", e.Stderr)
 	fs.BoolVar(&asJSON, "json", false, "print JSON")
 	if err := fs.Parse(args); err != nil {
-		return exitUsage
+		return helpOr(err)
 	}
 	v := versionString()
 	if asJSON {

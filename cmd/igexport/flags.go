@@ -55,7 +55,8 @@ type common struct {
 	logLevel    string
 	json        bool
 
-	set map[string]bool // flags given on the command line
+	set  map[string]bool // flags given on the command line
+	help bool            // -h was given: usage printed, exit 0
 }
 
 // selectionFlags are the flags a saved plan fixes.
@@ -72,10 +73,11 @@ func newFlagSet(name, synopsis string, stderr io.Writer) *flag.FlagSet {
 }
 
 // parse parses args and records which flags were given. It returns false
-// on a usage error (already printed by the flag package); -h is a usage
-// error too, as with every Go command.
+// on a usage error or -h (the flag package printed the usage); then the
+// command returns c.failed().
 func (c *common) parse(fs *flag.FlagSet, args []string) bool {
 	if err := fs.Parse(args); err != nil {
+		c.help = errors.Is(err, flag.ErrHelp)
 		return false
 	}
 	c.set = map[string]bool{}
@@ -213,4 +215,20 @@ func (c *common) logger(w io.Writer, secrets []string, defaultLevel slog.Level) 
 func (c *common) checkLogFlags() error {
 	_, err := c.logger(io.Discard, nil, slog.LevelInfo)
 	return err
+}
+
+// failed is the exit code after parse returned false: 0 for -h, else 2.
+func (c *common) failed() int {
+	if c.help {
+		return exitOK
+	}
+	return exitUsage
+}
+
+// helpOr is failed() for commands parsing with fs.Parse.
+func helpOr(err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	return exitUsage
 }

@@ -25,7 +25,7 @@ func cmdFmt(_ context.Context, args []string, e env) int {
 	fs := newFlagSet("fmt", "fmt [-check] [FILE|DIR|- ...]", e.Stderr)
 	fs.BoolVar(&check, "check", false, "change nothing; list the files that are not formatted and exit 1 if there is any")
 	if err := fs.Parse(args); err != nil {
-		return exitUsage
+		return helpOr(err)
 	}
 	paths := fs.Args()
 	if len(paths) == 0 {

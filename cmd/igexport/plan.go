@@ -21,7 +21,7 @@ func cmdPlan(ctx context.Context, args []string, e env) int {
 	c.runFlags(fs)
 	fs.StringVar(&out, "out", "", "save the plan to `file`, for `igexport apply FILE`")
 	if !c.parse(fs, args) {
-		return exitUsage
+		return c.failed()
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(e.Stderr, "igexport plan: unexpected arguments %v\n", fs.Args())

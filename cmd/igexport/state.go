@@ -39,7 +39,7 @@ func cmdState(ctx context.Context, args []string, e env) int {
 	fs.BoolVar(&c.json, "json", false, "print JSON on stdout")
 	pos, ok := parseInterspersed(&c, fs, rest)
 	if !ok {
-		return exitUsage
+		return c.failed()
 	}
 	want := map[string]int{"list": 0, "show": 1, "unlock": 1}
 	n, known := want[sub]
