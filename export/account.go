@@ -18,6 +18,10 @@ import (
 // StateFormat is the format tag of state objects.
 const StateFormat = "igexport.state/v1"
 
+// commitTimeout bounds the state write (and the run summary write) that
+// happen after the run's context may have been cancelled.
+const commitTimeout = time.Minute
+
 // accountRun is the work on one account in one run.
 type accountRun struct {
 	r      *runner
@@ -29,6 +33,7 @@ type accountRun struct {
 	results map[string]*StreamResult
 	updates map[string]*sinks.StreamState
 	runs    []*streamRun
+	stopErr *graph.Error // the token error that stopped the account
 }
 
 // runAccount exports one account: lease, state, streams, commit.
@@ -108,9 +113,12 @@ func (r *runner) runAccount(ctx context.Context, t target) AccountResult {
 		}
 	}
 
-	// Commit: data files are all uploaded; the state comes last.
+	// Commit: data files are all uploaded; the state comes last. The run
+	// being cancelled (Ctrl-C, a CI timeout) must not lose what finished.
 	if len(a.updates) > 0 {
-		gen, err := a.commitState(ctx)
+		cctx, cancelCommit := context.WithTimeout(context.WithoutCancel(ctx), commitTimeout)
+		gen, err := a.commitState(cctx)
+		cancelCommit()
 		if err != nil {
 			res.Status = StatusFailed
 			res.Error = fmt.Sprintf("committing state: %v", err)
@@ -210,12 +218,17 @@ func (a *accountRun) failTask(streams []string, err error) {
 	if errors.Is(err, graph.ErrDeferred) {
 		status = StatusDeferred
 	}
-	var ge *graph.Error
-	if errors.As(err, &ge) && ge.TokenInvalid() {
-		a.cancel(err)
-	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	var ge *graph.Error
+	msg := describe(err)
+	switch {
+	case a.stopErr != nil && errors.Is(err, a.stopErr):
+		msg = "stopped: the account's access token is not valid"
+	case errors.As(err, &ge) && ge.TokenInvalid():
+		a.stopErr = ge
+		a.cancel(ge)
+	}
 	for _, s := range streams {
 		if !a.r.selected(s) {
 			continue
@@ -229,10 +242,10 @@ func (a *accountRun) failTask(streams []string, err error) {
 			continue // this stream finished before the error
 		}
 		sr.Status = status
-		sr.Error = describe(err)
+		sr.Error = msg
 		delete(a.updates, s)
 	}
-	a.r.opts.logger().Warn("stream "+string(status), "account", a.t.Name, "streams", streams, "err", describe(err))
+	a.r.opts.logger().Warn("stream "+string(status), "account", a.t.Name, "streams", streams, "err", msg)
 }
 
 // describe renders an error for users: never a token (graph errors redact
@@ -293,7 +306,7 @@ func (s *streamRun) done(files []sinks.FileInfo, update func(st *sinks.StreamSta
 	s.a.updates[s.name()] = st
 	s.a.mu.Unlock()
 	s.a.r.opts.progress().StreamFinished(s.a.t.Name, s.name(), *s.res)
-	s.a.r.opts.logger().Info("stream done", "account", s.a.t.Name, "stream", s.name(),
+	s.a.r.opts.logger().Debug("stream done", "account", s.a.t.Name, "stream", s.name(),
 		"rows", s.res.Counters.Rows, "files", s.res.Counters.Files, "calls", s.res.Counters.Calls)
 }
 
@@ -305,6 +318,7 @@ func (s *streamRun) countCalls() {
 	s.res.Counters.Retries = cs.Retries
 	s.res.Counters.ThrottleWaits = cs.ThrottleWaits
 	s.res.Counters.ThrottleWaited = Duration(cs.ThrottleWaited)
+	s.res.Counters.UsagePercent = cs.LastUsagePercent
 	if !s.res.finished {
 		s.res.Duration = Duration(time.Since(s.start))
 	}

@@ -96,7 +96,9 @@ func Apply(ctx context.Context, cfg *hcl.Config, o Options) (*Summary, error) {
 	sum.Duration = Duration(sum.FinishedAt.Sub(sum.StartedAt))
 	sum.ExitCode = sum.exitCode()
 	sum.Status = map[int]Status{0: StatusOK, 1: StatusFailed, 3: StatusDeferred}[sum.ExitCode]
-	if err := r.putSummary(ctx, sum); err != nil {
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), commitTimeout)
+	defer cancel()
+	if err := r.putSummary(sctx, sum); err != nil {
 		sum.Warnings = append(sum.Warnings, err.Error())
 		r.opts.logger().Warn("could not store the run summary", "err", err)
 	}

@@ -93,6 +93,9 @@ type Counters struct {
 	ThrottleWaits  int64    `json:"throttle_waits"`
 	ThrottleWaited Duration `json:"throttle_waited"`
 	Retries        int64    `json:"retries"`
+	// UsagePercent is the highest rate-limit usage the API reported
+	// (X-Business-Use-Case-Usage / X-App-Usage), 0 when it sent none.
+	UsagePercent int `json:"usage_percent,omitempty"`
 }
 
 // Add adds o to c.
@@ -105,6 +108,7 @@ func (c *Counters) Add(o Counters) {
 	c.ThrottleWaits += o.ThrottleWaits
 	c.ThrottleWaited += o.ThrottleWaited
 	c.Retries += o.Retries
+	c.UsagePercent = max(c.UsagePercent, o.UsagePercent)
 }
 
 // Duration is a time.Duration that marshals as a string like "1.5s".
