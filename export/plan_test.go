@@ -185,6 +185,20 @@ func TestPlanPartitionsAndWindows(t *testing.T) {
 func TestPlanBudgetWarning(t *testing.T) {
 	f := newPlanFixture(t, igfake.Options{Accounts: 1, Media: 40, Stories: 1, Seed: 1})
 	f.apply(Options{})
+	// The real run recorded the emulator's usage headers.
+	if b := f.plan(Options{}).Accounts[0].Budget; b == nil || b.UsagePercent <= 0 || b.Calls <= 0 {
+		t.Fatalf("the apply run recorded no usage: budget %+v", b)
+	}
+	// From here on, hand-written run summaries only.
+	ids, err := f.state().ListRuns(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range ids {
+		if err := f.state().Bucket().Delete(context.Background(), f.state().FullKey(sinks.RunKey(id))); err != nil {
+			t.Fatal(err)
+		}
+	}
 	put := func(runID string, finished time.Time, calls int64, usage int) {
 		t.Helper()
 		b, _ := json.Marshal(map[string]any{"format": SummaryFormat, "run_id": runID, "finished_at": finished,
