@@ -171,11 +171,14 @@ func (r insightResult) finalStatus() string {
 	return schema.StatusOK
 }
 
+// insightsJSON is the body of every /insights answer: media, story and
+// account metrics, time series and total values, with or without breakdowns.
 type insightsJSON struct {
 	Data []struct {
 		Name   string `json:"name"`
 		Values []struct {
-			Value json.RawMessage `json:"value"`
+			Value   json.RawMessage `json:"value"`
+			EndTime *string         `json:"end_time"`
 		} `json:"values"`
 		TotalValue *struct {
 			Value      *json.Number `json:"value"`

@@ -2,7 +2,6 @@ package export
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -16,21 +15,6 @@ import (
 
 // DefaultBreakdowns are the demographic breakdowns fetched by default.
 var DefaultBreakdowns = []string{"age", "gender", "country", "city", "age,gender"}
-
-type demographicsJSON struct {
-	Data []struct {
-		Name       string `json:"name"`
-		TotalValue *struct {
-			Breakdowns []struct {
-				DimensionKeys []string `json:"dimension_keys"`
-				Results       []struct {
-					DimensionValues []string `json:"dimension_values"`
-					Value           jsonNum  `json:"value"`
-				} `json:"results"`
-			} `json:"breakdowns"`
-		} `json:"total_value"`
-	} `json:"data"`
-}
 
 // runLifetime fetches audience demographics: one operation per metric and
 // breakdown, all in one batch; long format, one row per bucket.
@@ -77,7 +61,7 @@ func (a *accountRun) runLifetime(ctx context.Context) error {
 			}
 			return fmt.Errorf("%s %s by %s: %w", path, o.metric, o.breakdown, rs.Err)
 		}
-		var dj demographicsJSON
+		var dj insightsJSON
 		if err := decode(rs.Body, &dj, path); err != nil {
 			return err
 		}
@@ -88,8 +72,12 @@ func (a *accountRun) runLifetime(ctx context.Context) error {
 			}
 			for _, b := range d.TotalValue.Breakdowns {
 				for _, r := range b.Results {
+					v, ok := toInt(r.Value)
+					if !ok {
+						return fmt.Errorf("malformed response from %s: %s by %s: value %q is not a number", path, o.metric, o.breakdown, r.Value)
+					}
 					row := schema.LifetimeInsight{Metric: o.metric, Timeframe: timeframe, Breakdown: o.breakdown,
-						Value: int64(r.Value), FetchedAt: fetched}
+						Value: v, FetchedAt: fetched}
 					for k, key := range b.DimensionKeys {
 						if k >= len(r.DimensionValues) {
 							break
@@ -123,21 +111,5 @@ func (a *accountRun) runLifetime(ctx context.Context) error {
 	}
 	dt := a.r.snapDT
 	s.done(files, func(st *sinks.StreamState) { st.LastSnapshot = &dt })
-	return nil
-}
-
-// jsonNum is an integer that may arrive as a JSON number in any notation.
-type jsonNum int64
-
-func (n *jsonNum) UnmarshalJSON(b []byte) error {
-	var x json.Number
-	if err := json.Unmarshal(b, &x); err != nil {
-		return fmt.Errorf("value %s is not a number", b)
-	}
-	v, ok := toInt(x)
-	if !ok {
-		return fmt.Errorf("value %s is not a number", b)
-	}
-	*n = jsonNum(v)
 	return nil
 }

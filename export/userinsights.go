@@ -65,25 +65,6 @@ func userInsightsWindow(now time.Time, cursor *schema.Date, lookback int, start 
 	return w, w.From <= w.To
 }
 
-type seriesJSON struct {
-	Data []struct {
-		Name   string `json:"name"`
-		Values []struct {
-			Value   json.RawMessage `json:"value"`
-			EndTime *string         `json:"end_time"`
-		} `json:"values"`
-		TotalValue *struct {
-			Value      *json.Number `json:"value"`
-			Breakdowns []struct {
-				Results []struct {
-					DimensionValues []string    `json:"dimension_values"`
-					Value           json.Number `json:"value"`
-				} `json:"results"`
-			} `json:"breakdowns"`
-		} `json:"total_value"`
-	} `json:"data"`
-}
-
 // coveredDay is the day a value covers: the date of end_time − 12 h (SPEC §3).
 func coveredDay(end time.Time) schema.Date { return schema.DateOf(end.Add(-12 * time.Hour)) }
 
@@ -297,7 +278,7 @@ func (u *userInsights) fail(op uiOp, why string) {
 }
 
 func (u *userInsights) parse(body []byte, op uiOp) error {
-	var sj seriesJSON
+	var sj insightsJSON
 	endpoint := "/" + u.a.t.ID + "/insights"
 	if err := decode(body, &sj, endpoint); err != nil {
 		return err
