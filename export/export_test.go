@@ -2,9 +2,11 @@ package export
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http/httptest"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -226,7 +228,14 @@ func TestApplyTwiceSameDayIsIdempotent(t *testing.T) {
 		f.cfg.Accounts[i].StartDate = &start
 	}
 	first := f.apply(Options{})
+	rows1 := lakeRows(t, f.store(), first)
 	second := f.apply(Options{})
+	rows2 := lakeRows(t, f.store(), second)
+	for key, r2 := range rows2 {
+		if r1, ok := rows1[key]; !ok || r1 != r2 {
+			t.Errorf("%s differs between two runs the same day:\nfirst  %s\nsecond %s", key, r1, r2)
+		}
+	}
 	if first.ExitCode != 0 || second.ExitCode != 0 {
 		t.Fatalf("exit codes %d, %d", first.ExitCode, second.ExitCode)
 	}
@@ -312,6 +321,52 @@ func TestCrashBetweenUploadAndStateKeepsPreviousState(t *testing.T) {
 	if final.Generation != before.Generation+1 {
 		t.Fatalf("generation %d, want %d", final.Generation, before.Generation+1)
 	}
+}
+
+// lakeRows reads every file a run committed and returns, per object key,
+// its rows as JSON with fetched_at cleared (the one column that differs
+// between two runs fetching the same data).
+func lakeRows(t *testing.T, s *sinks.Store, sum *Summary) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, a := range sum.Accounts {
+		for _, st := range a.Streams {
+			for _, fi := range st.Files {
+				rel := strings.TrimPrefix(strings.TrimPrefix(fi.Key, s.Prefix()), "/")
+				var rows any
+				switch st.Stream {
+				case schema.Users:
+					rows = clearFetched(readRows[schema.User](t, s, rel))
+				case schema.Media:
+					rows = clearFetched(readRows[schema.MediaRow](t, s, rel))
+				case schema.MediaInsights:
+					rows = clearFetched(readRows[schema.MediaInsight](t, s, rel))
+				case schema.Stories:
+					rows = clearFetched(readRows[schema.Story](t, s, rel))
+				case schema.StoryInsights:
+					rows = clearFetched(readRows[schema.StoryInsight](t, s, rel))
+				case schema.UserInsights:
+					rows = clearFetched(readRows[schema.UserInsight](t, s, rel))
+				case schema.UserLifetimeInsights:
+					rows = clearFetched(readRows[schema.LifetimeInsight](t, s, rel))
+				}
+				b, err := json.Marshal(rows)
+				if err != nil {
+					t.Fatal(err)
+				}
+				out[rel] = string(b)
+			}
+		}
+	}
+	return out
+}
+
+// clearFetched zeroes the FetchedAt field of every row.
+func clearFetched[T any](rows []T) []T {
+	for i := range rows {
+		reflect.ValueOf(&rows[i]).Elem().FieldByName("FetchedAt").Set(reflect.ValueOf(time.Time{}))
+	}
+	return rows
 }
 
 func (f *fixture) applyWithHook(o Options, hook func(account string) error) *Summary {

@@ -173,14 +173,18 @@ type mediaInsights struct {
 	cutoff  *time.Time
 	old     int
 
-	mu      sync.Mutex
 	pending []mediaRef
+	seq     int // batches handed out
+
+	mu    sync.Mutex
+	next  int                           // next batch to write, in listing order
+	ready map[int][]schema.MediaInsight // finished batches waiting for an earlier one
 }
 
 func (a *accountRun) newMediaInsights(ctx context.Context, s *streamRun) *mediaInsights {
 	m := &mediaInsights{a: a, s: s, parts: newPartitions[schema.MediaInsight](s),
 		pool:    pool.New().WithContext(ctx).WithCancelOnError().WithFirstError().WithMaxGoroutines(4),
-		metrics: map[catalog.Kind][]string{}}
+		metrics: map[catalog.Kind][]string{}, ready: map[int][]schema.MediaInsight{}}
 	set := a.r.cfg.StreamSetting(schema.MediaInsights)
 	for _, k := range catalog.MediaKinds {
 		for _, mt := range a.r.cat.Select(k, set.Metrics) {
@@ -212,12 +216,13 @@ func (m *mediaInsights) flush() {
 	if len(m.pending) == 0 {
 		return
 	}
-	refs := m.pending
+	refs, seq := m.pending, m.seq
 	m.pending = nil
-	m.pool.Go(func(ctx context.Context) error { return m.fetch(ctx, refs) })
+	m.seq++
+	m.pool.Go(func(ctx context.Context) error { return m.fetch(ctx, seq, refs) })
 }
 
-func (m *mediaInsights) fetch(ctx context.Context, refs []mediaRef) error {
+func (m *mediaInsights) fetch(ctx context.Context, seq int, refs []mediaRef) error {
 	var ops []insightOp
 	for i, ref := range refs {
 		k := catalog.KindOf(deref(ref.mediaType), deref(ref.productType))
@@ -249,9 +254,26 @@ func (m *mediaInsights) fetch(ctx context.Context, refs []mediaRef) error {
 			InsightsStatus:            st, FetchedAt: fetched,
 		}
 	}
+	return m.write(seq, rows)
+}
+
+// write adds a batch's rows in listing order, whatever order the batches
+// finish in, so a re-run writes the same rows in the same order.
+func (m *mediaInsights) write(seq int, rows []schema.MediaInsight) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.parts.add(m.a.r.snapDT, rows...)
+	m.ready[seq] = rows
+	for {
+		rows, ok := m.ready[m.next]
+		if !ok {
+			return nil
+		}
+		delete(m.ready, m.next)
+		m.next++
+		if err := m.parts.add(m.a.r.snapDT, rows...); err != nil {
+			return err
+		}
+	}
 }
 
 func (m *mediaInsights) finish(ctx context.Context) error {
