@@ -271,4 +271,3 @@ func fileLake(t *testing.T) (root, dir string) {
 	checkSummary(t, shared.sum)
 	return shared.root, shared.dir
 }
-
