@@ -291,6 +291,7 @@ func (s *streamRun) done(files []sinks.FileInfo, update func(st *sinks.StreamSta
 		*st = *prev
 	}
 	st.Files = files
+	st.UpdatedRunID = s.a.r.runID
 	if update != nil {
 		update(st)
 	}
