@@ -15,36 +15,95 @@ import (
 )
 
 // partitions routes rows of one stream of one account to one Parquet file
-// per dt, each written to a local temp file until commit.
+// per dt.
+//
+// An open sinks.PartitionWriter costs a few MB (parquet-go column buffers),
+// so a stream with many partitions (user_insights: one per day, up to two
+// years on a first run) must not hold one writer per dt. Rows are therefore
+// kept in memory per dt until spillRows of them are there (or
+// maxBufferedRows across the stream's partitions), and only then written to
+// that dt's writer, which streams them to a local temp file. commit creates,
+// fills and commits the writers one dt at a time. Memory is bounded by
+// maxBufferedRows rows plus the writers of the large partitions (one for
+// the snapshot streams), whatever the size of the account.
 type partitions[T schema.Row] struct {
-	s *streamRun
-	w map[schema.Date]*sinks.PartitionWriter[T]
+	s        *streamRun
+	p        map[schema.Date]*partition[T]
+	buffered int // rows held in memory across p
 }
 
+type partition[T schema.Row] struct {
+	rows []T                       // rows not yet written to w
+	w    *sinks.PartitionWriter[T] // nil until the partition spills or commits
+}
+
+const (
+	// spillRows is the number of buffered rows at which a partition gets its
+	// writer and streams to disk.
+	spillRows = 1000
+	// maxBufferedRows bounds the rows buffered across the partitions of one
+	// stream: past it the largest buffer spills.
+	maxBufferedRows = 4000
+)
+
 func newPartitions[T schema.Row](s *streamRun) *partitions[T] {
-	return &partitions[T]{s: s, w: map[schema.Date]*sinks.PartitionWriter[T]{}}
+	return &partitions[T]{s: s, p: map[schema.Date]*partition[T]{}}
 }
 
 // open makes sure a (possibly empty) partition exists for dt: snapshot
-// streams write their run-date file even with no rows, so "none" is recorded.
+// streams write their run-date file even with no rows, so "none" is
+// recorded. It returns dt's writer, nil while its rows are still buffered.
 func (p *partitions[T]) open(dt schema.Date) (*sinks.PartitionWriter[T], error) {
-	if w, ok := p.w[dt]; ok {
-		return w, nil
+	return p.get(dt).w, nil
+}
+
+func (p *partitions[T]) get(dt schema.Date) *partition[T] {
+	pt, ok := p.p[dt]
+	if !ok {
+		pt = &partition[T]{}
+		p.p[dt] = pt
 	}
-	w, err := sinks.NewPartitionWriter[T](p.s.fileOptions())
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", p.s.name(), err)
-	}
-	p.w[dt] = w
-	return w, nil
+	return pt
 }
 
 func (p *partitions[T]) add(dt schema.Date, rows ...T) error {
-	w, err := p.open(dt)
-	if err != nil {
-		return err
+	pt := p.get(dt)
+	pt.rows = append(pt.rows, rows...)
+	p.buffered += len(rows)
+	if len(pt.rows) >= spillRows {
+		if err := p.spill(dt, pt); err != nil {
+			return err
+		}
 	}
-	if err := w.Write(rows...); err != nil {
+	for p.buffered > maxBufferedRows {
+		var big *partition[T]
+		var bigDT schema.Date
+		for d, x := range p.p {
+			if big == nil || len(x.rows) > len(big.rows) {
+				big, bigDT = x, d
+			}
+		}
+		if err := p.spill(bigDT, big); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// spill writes dt's buffered rows to its writer, creating it if needed.
+func (p *partitions[T]) spill(dt schema.Date, pt *partition[T]) error {
+	if pt.w == nil {
+		w, err := sinks.NewPartitionWriter[T](p.s.fileOptions())
+		if err != nil {
+			return fmt.Errorf("%s: %w", p.s.name(), err)
+		}
+		pt.w = w
+	}
+	n := len(pt.rows)
+	err := pt.w.Write(pt.rows...)
+	p.buffered -= n
+	pt.rows = nil
+	if err != nil {
 		return fmt.Errorf("%s: writing dt=%s: %w", p.s.name(), dt, err)
 	}
 	return nil
@@ -56,19 +115,33 @@ const commitParallel = 8
 
 // commit uploads every partition (merging with what the bucket holds) and
 // returns the files in date order. On any failure the rest are aborted.
+// Each upload creates its writer (when its rows were still buffered), so at
+// most commitParallel writers of the stream exist at once.
 func (p *partitions[T]) commit(ctx context.Context) ([]sinks.FileInfo, error) {
-	dts := make([]schema.Date, 0, len(p.w))
-	for dt := range p.w {
+	dts := make([]schema.Date, 0, len(p.p))
+	for dt := range p.p {
 		dts = append(dts, dt)
 	}
 	slices.Sort(dts)
 	files := make([]sinks.FileInfo, len(dts))
 	workers := pool.New().WithContext(ctx).WithCancelOnError().WithFirstError().WithMaxGoroutines(commitParallel)
 	for i, dt := range dts {
-		w := p.w[dt]
+		pt := p.p[dt]
+		rows := pt.rows
+		pt.rows = nil
 		workers.Go(func(ctx context.Context) error {
+			if pt.w == nil {
+				w, err := sinks.NewPartitionWriter[T](p.s.fileOptions())
+				if err != nil {
+					return fmt.Errorf("%s: %w", p.s.name(), err)
+				}
+				pt.w = w
+			}
+			if err := pt.w.Write(rows...); err != nil {
+				return fmt.Errorf("%s: writing dt=%s: %w", p.s.name(), dt, err)
+			}
 			key := sinks.DataKey(p.s.name(), dt, p.s.a.t.ID)
-			fi, err := w.Commit(ctx, p.s.a.r.data, key)
+			fi, err := pt.w.Commit(ctx, p.s.a.r.data, key)
 			if err != nil {
 				return fmt.Errorf("%s: uploading %s: %w", p.s.name(), key, err)
 			}
@@ -85,10 +158,13 @@ func (p *partitions[T]) commit(ctx context.Context) ([]sinks.FileInfo, error) {
 }
 
 func (p *partitions[T]) abort() {
-	for dt, w := range p.w {
-		w.Abort()
-		delete(p.w, dt)
+	for dt, pt := range p.p {
+		if pt.w != nil {
+			pt.w.Abort()
+		}
+		delete(p.p, dt)
 	}
+	p.buffered = 0
 }
 
 // fetchedAt is the receive time, at the microsecond resolution the files keep.

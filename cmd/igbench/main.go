@@ -1,0 +1,182 @@
+// Command igbench measures igexport's throughput and memory against the
+// emulator (`make bench`, after `make build`).
+//
+// It serves the emulator in-process on loopback with a fixed latency per
+// HTTP request and runs ./bin/igexport apply as a child process, so the
+// peak RSS it reports is the igexport process's own (getrusage of the
+// child), not the emulator's. For each scenario it prints:
+//
+//   - wall: the child's wall time, start to exit;
+//   - calls and round trips: what the emulator counted (a batch POST is one
+//     round trip and one call per operation);
+//   - rows and rows/s: rows written to the lake over the wall time;
+//   - peak RSS: the child's maximum resident set size;
+//   - bound: max(chain × latency, round trips × latency / concurrency), a
+//     lower bound on the wall time of any client with that concurrency:
+//     chain is the longest sequence of requests that depend on each other
+//     (see chainOf), and no client can finish round trips faster than
+//     concurrency at a time;
+//   - efficiency: bound / wall.
+//
+// Scenarios: the main one (default 50 accounts × 1,000 media, 3 stories,
+// 30 days of account insights, latency 50 ms, concurrency 16), then one
+// account with 100, 1,000 and 10,000 media, to show that memory does not
+// grow with the account. igbench exits 1 when a run fails, and also when the
+// targets are missed with -check (efficiency ≥ 0.7, peak RSS ≤ 200 MB, RSS
+// flat within ±20 % over the single-account runs).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+func main() {
+	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
+}
+
+type config struct {
+	igexport    string
+	accounts    int
+	media       int
+	stories     int
+	days        int
+	latency     time.Duration
+	concurrency int
+	single      []int
+	seed        int64
+	keep        bool
+	check       bool
+	dir         string
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var c config
+	fs := flag.NewFlagSet("igbench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.igexport, "igexport", "./bin/igexport", "igexport `binary` to measure (make build)")
+	fs.IntVar(&c.accounts, "accounts", 50, "accounts of the main scenario")
+	fs.IntVar(&c.media, "media", 1000, "media per account of the main scenario")
+	fs.IntVar(&c.stories, "stories", 3, "live stories per account")
+	fs.IntVar(&c.days, "days", 30, "days of account insights (start_date = today - days)")
+	fs.DurationVar(&c.latency, "latency", 50*time.Millisecond, "emulator latency per HTTP request")
+	fs.IntVar(&c.concurrency, "concurrency", 16, "igexport -concurrency")
+	single := fs.String("single", "100,1000,10000", "media counts of the one-account scenarios (comma list; empty: none)")
+	fs.Int64Var(&c.seed, "seed", 1, "emulator seed")
+	fs.BoolVar(&c.keep, "keep", false, "keep the work directory (lakes, configs, logs)")
+	fs.BoolVar(&c.check, "check", true, "exit 1 when a target is missed (efficiency ≥ 0.7, peak RSS ≤ 200 MB and flat ±20 %)")
+	fs.StringVar(&c.dir, "dir", "", "work `directory` (default: a new temp directory)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	for _, s := range strings.Split(*single, ",") {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 {
+			fmt.Fprintf(stderr, "igbench: -single: %q is not a media count\n", s)
+			return 2
+		}
+		c.single = append(c.single, n)
+	}
+	if abs, err := filepath.Abs(c.igexport); err == nil {
+		c.igexport = abs
+	}
+	if _, err := os.Stat(c.igexport); err != nil {
+		fmt.Fprintf(stderr, "igbench: %s not found: run `make build` first (or pass -igexport)\n", c.igexport)
+		return 1
+	}
+	dir := c.dir
+	if dir == "" {
+		d, err := os.MkdirTemp("", "igbench-")
+		if err != nil {
+			fmt.Fprintf(stderr, "igbench: %v\n", err)
+			return 1
+		}
+		dir = d
+		if !c.keep {
+			defer os.RemoveAll(dir)
+		}
+	}
+
+	scenarios := []scenario{{name: fmt.Sprintf("%d accounts × %d media", c.accounts, c.media), accounts: c.accounts, media: c.media}}
+	for _, n := range c.single {
+		scenarios = append(scenarios, scenario{name: fmt.Sprintf("1 account × %d media", n), accounts: 1, media: n, single: true})
+	}
+	fmt.Fprintf(stdout, "igbench: %s, emulator latency %s per request, concurrency %d, %d stories, %d days of account insights\n",
+		c.igexport, c.latency, c.concurrency, c.stories, c.days)
+	fmt.Fprintf(stdout, "bound = max(chain × latency, round trips × latency / concurrency); efficiency = bound / wall\n\n")
+	fmt.Fprintln(stdout, header())
+	var results []result
+	failed := false
+	for i, sc := range scenarios {
+		res, err := measure(ctx, c, sc, fmt.Sprintf("%s/%d", dir, i))
+		if err != nil {
+			fmt.Fprintf(stderr, "igbench: %s: %v\n", sc.name, err)
+			failed = true
+			continue
+		}
+		results = append(results, res)
+		fmt.Fprintln(stdout, res.line())
+	}
+	if c.keep {
+		fmt.Fprintf(stdout, "\nwork directory kept: %s\n", dir)
+	}
+	if failed {
+		return 1
+	}
+	problems := verdict(results)
+	fmt.Fprintln(stdout)
+	if len(problems) == 0 {
+		fmt.Fprintln(stdout, "targets met: efficiency ≥ 0.70, peak RSS ≤ 200 MB, flat within ±20 % from the smallest to the largest account")
+		return 0
+	}
+	for _, p := range problems {
+		fmt.Fprintln(stdout, "target missed: "+p)
+	}
+	if c.check {
+		return 1
+	}
+	return 0
+}
+
+// verdict checks the targets of issue #4.
+func verdict(results []result) []string {
+	var problems []string
+	var singles []result
+	for _, r := range results {
+		if r.sc.single {
+			singles = append(singles, r)
+			continue
+		}
+		if r.efficiency() < 0.7 {
+			problems = append(problems, fmt.Sprintf("%s: efficiency %.2f < 0.70", r.sc.name, r.efficiency()))
+		}
+	}
+	for _, r := range results {
+		if mb := r.rssMB(); mb > 200 {
+			problems = append(problems, fmt.Sprintf("%s: peak RSS %.0f MB > 200 MB", r.sc.name, mb))
+		}
+	}
+	if len(singles) >= 2 {
+		base := singles[0].rssMB()
+		for _, r := range singles[1:] {
+			if d := r.rssMB()/base - 1; d > 0.2 || d < -0.2 {
+				problems = append(problems, fmt.Sprintf("%s: peak RSS %.1f MB is %+.0f %% of %s's %.1f MB (want within ±20 %%)",
+					r.sc.name, r.rssMB(), 100*d, singles[0].sc.name, base))
+			}
+		}
+	}
+	return problems
+}
+
+var errExit = errors.New("igexport failed")

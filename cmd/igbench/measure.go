@@ -1,0 +1,194 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/igexport/igexport/internal/igfake"
+)
+
+// benchToken is the emulator's token; it reaches igexport through the
+// environment, as a user's would.
+const benchToken = "igbench-token-9f1c2a7e"
+
+// pageSize is the page size igexport asks /media for.
+const pageSize = 100
+
+type scenario struct {
+	name     string
+	accounts int
+	media    int
+	single   bool
+}
+
+type result struct {
+	sc          scenario
+	c           config
+	wall        time.Duration
+	calls       int64 // counted by the emulator
+	roundTrips  int64 // HTTP requests the emulator served
+	rows        int64 // rows written (run summary)
+	files       int64
+	retries     int64
+	maxRSSKB    int64 // child's peak RSS
+	user, sys   time.Duration
+	chain       int // longest chain of dependent requests
+	summaryCall int64
+}
+
+// chainOf is the longest chain of requests that depend on each other in one
+// account's export, each taking one latency at least:
+//
+//   - media: the list pages, each found through the previous page's
+//     paging.next (⌈media/100⌉, at least 1), then the insights batch of the
+//     last page's media;
+//   - stories: the list, then the insights batch of the stories;
+//   - user_insights: the time-series batch, then the total_value batch
+//     (whose day boundaries come from the first);
+//   - users and user_lifetime_insights: one request each.
+//
+// Accounts do not depend on each other.
+func chainOf(media, stories int) int {
+	pages := max(1, (media+pageSize-1)/pageSize)
+	chain := pages
+	if media > 0 {
+		chain++
+	}
+	storyChain := 1
+	if stories > 0 {
+		storyChain++
+	}
+	return max(chain, storyChain, 2)
+}
+
+func (r result) bound() time.Duration {
+	byChain := time.Duration(r.chain) * r.c.latency
+	byRT := time.Duration(float64(r.roundTrips) * float64(r.c.latency) / float64(r.c.concurrency))
+	return max(byChain, byRT)
+}
+
+func (r result) efficiency() float64 { return r.bound().Seconds() / r.wall.Seconds() }
+
+func (r result) rssMB() float64 { return float64(r.maxRSSKB) / 1024 }
+
+func header() string {
+	return fmt.Sprintf("%-26s %9s %8s %7s %9s %10s %9s %6s %9s %6s %12s",
+		"scenario", "wall", "calls", "RTs", "rows", "rows/s", "peak RSS", "chain", "bound", "eff.", "cpu usr+sys")
+}
+
+func (r result) line() string {
+	return fmt.Sprintf("%-26s %9s %8d %7d %9d %10.0f %6.1f MB %6d %9s %6.2f %12s",
+		r.sc.name, r.wall.Round(time.Millisecond), r.calls, r.roundTrips, r.rows, float64(r.rows)/r.wall.Seconds(),
+		r.rssMB(), r.chain, r.bound().Round(time.Millisecond), r.efficiency(), (r.user + r.sys).Round(10*time.Millisecond))
+}
+
+// summary is the part of igexport's -json run summary igbench reads.
+type summary struct {
+	ExitCode int `json:"exit_code"`
+	Totals   struct {
+		Rows       int64 `json:"rows"`
+		Files      int64 `json:"files"`
+		Calls      int64 `json:"api_calls"`
+		RoundTrips int64 `json:"round_trips"`
+		Retries    int64 `json:"retries"`
+	} `json:"totals"`
+	Accounts []struct {
+		Name   string `json:"name"`
+		Status string `json:"status"`
+		Error  string `json:"error"`
+	} `json:"accounts"`
+}
+
+// measure runs one scenario in dir.
+func measure(ctx context.Context, c config, sc scenario, dir string) (result, error) {
+	res := result{sc: sc, c: c, chain: chainOf(sc.media, c.stories)}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return res, err
+	}
+	media := sc.media
+	if media == 0 {
+		media = -1 // igfake: negative means none
+	}
+	stories := c.stories
+	if stories == 0 {
+		stories = -1
+	}
+	fake := igfake.New(igfake.Options{Accounts: sc.accounts, Media: media, Stories: stories, Seed: c.seed,
+		Token: benchToken, Latency: c.latency})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return res, err
+	}
+	srv := &http.Server{Handler: fake, ReadHeaderTimeout: time.Minute}
+	go srv.Serve(ln)
+	defer srv.Close()
+
+	cfgPath := filepath.Join(dir, "bench.hcl")
+	if err := os.WriteFile(cfgPath, []byte(configHCL(c, fake, "http://"+ln.Addr().String(), filepath.Join(dir, "lake"))), 0o644); err != nil {
+		return res, err
+	}
+	logPath := filepath.Join(dir, "igexport.log")
+	logf, err := os.Create(logPath)
+	if err != nil {
+		return res, err
+	}
+	defer logf.Close()
+	var stdout bytes.Buffer
+	cmd := exec.CommandContext(ctx, c.igexport, "apply", "-config", cfgPath, "-json", "-log-format", "json")
+	cmd.Env = append(os.Environ(), "IG_ACCESS_TOKEN="+benchToken)
+	cmd.Stdout = &stdout
+	cmd.Stderr = logf
+	cmd.Dir = dir
+	start := time.Now()
+	err = cmd.Run()
+	res.wall = time.Since(start)
+	if cmd.ProcessState == nil {
+		return res, fmt.Errorf("starting %s: %w", c.igexport, err)
+	}
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		res.maxRSSKB = ru.Maxrss // kilobytes on Linux
+	}
+	res.user, res.sys = cmd.ProcessState.UserTime(), cmd.ProcessState.SystemTime()
+	var sum summary
+	if jerr := json.Unmarshal(stdout.Bytes(), &sum); jerr != nil {
+		return res, fmt.Errorf("%w (exit %d): no JSON summary on stdout (%v); log: %s", errExit, cmd.ProcessState.ExitCode(), jerr, logPath)
+	}
+	if err != nil || sum.ExitCode != 0 {
+		var bad []string
+		for _, a := range sum.Accounts {
+			if a.Status != "ok" {
+				bad = append(bad, a.Name+": "+a.Status+": "+a.Error)
+			}
+		}
+		return res, fmt.Errorf("%w (exit %d): %s; log: %s", errExit, cmd.ProcessState.ExitCode(), strings.Join(bad, "; "), logPath)
+	}
+	st := fake.Stats()
+	res.calls, res.roundTrips = st.Calls, st.RoundTrips
+	res.rows, res.files, res.retries, res.summaryCall = sum.Totals.Rows, sum.Totals.Files, sum.Totals.Retries, sum.Totals.Calls
+	return res, nil
+}
+
+// configHCL is the igexport.hcl of a scenario: every account of the
+// emulator listed explicitly, with start_date bounding user_insights to the
+// last c.days days.
+func configHCL(c config, fake *igfake.Server, url, lake string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "igexport {\n  graph_api_url = %q\n  concurrency   = %d\n}\n\n", url, c.concurrency)
+	b.WriteString("variable \"token\" {\n  sensitive = true\n  default   = env(\"IG_ACCESS_TOKEN\")\n}\n\n")
+	start := time.Now().UTC().AddDate(0, 0, -c.days).Format(time.DateOnly)
+	for _, a := range fake.Dataset().Accounts {
+		fmt.Fprintf(&b, "account %q {\n  ig_user_id   = %q\n  access_token = var.token\n  start_date   = %q\n}\n\n", a.Username, a.ID, start)
+	}
+	fmt.Fprintf(&b, "destination {\n  url = %q\n}\n", "file://"+filepath.ToSlash(lake))
+	return b.String()
+}
