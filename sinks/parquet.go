@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"reflect"
+	"runtime/debug"
 	"strings"
 
 	"github.com/parquet-go/parquet-go"
@@ -85,7 +86,7 @@ func (o FileOptions) writerOptions(codec compress.Codec) []parquet.WriterOption 
 		parquet.PageBufferSize(pageBufferSize),
 		// Pages of the open row group spill to disk, not to memory.
 		parquet.ColumnPageBuffers(parquet.NewFileBufferPool(o.tempDir(), "igexport-pages-*")),
-		parquet.CreatedBy("igexport", version, ""),
+		parquet.CreatedBy("igexport", version, buildID()),
 		parquet.KeyValueMetadata(MetaStream, o.Stream),
 		parquet.KeyValueMetadata(MetaSchemaVersion, schema.Version),
 		parquet.KeyValueMetadata(MetaRunID, o.RunID),
@@ -191,4 +192,17 @@ func removeFile(f *os.File) {
 		_ = f.Close()
 		_ = os.Remove(f.Name())
 	}
+}
+
+// buildID is the VCS revision the binary was built from (parquet-go writes
+// created_by as "igexport version <v>(build <id>)"), or "unknown".
+func buildID() string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+				return s.Value[:12]
+			}
+		}
+	}
+	return "unknown"
 }
