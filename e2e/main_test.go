@@ -72,8 +72,8 @@ func TestMain(m *testing.M) {
 // fakeProc is a running igfake binary.
 type fakeProc struct {
 	URL string
-	cmd      *exec.Cmd
-	out      *bytes.Buffer
+	cmd *exec.Cmd
+	out *bytes.Buffer
 }
 
 var listenRE = regexp.MustCompile(`listening on (http://\S+)`)
