@@ -242,15 +242,23 @@ func (c *Client) postBatch(ctx context.Context, ops []batchOp, pending []int) ([
 		form:     form,
 		ops:      len(sel),
 	}
-	body, h, err := c.do(ctx, r)
+	var elems []json.RawMessage
+	r.decode = func(body []byte) error {
+		elems = nil
+		if err := json.Unmarshal(body, &elems); err != nil {
+			return &batchDecodeError{msg: decodeError(batchEndpoint, err).Error(), err: err}
+		}
+		return nil
+	}
+	_, h, err := c.do(ctx, r)
 	if err != nil {
+		if errors.Is(err, errMalformedBatch) {
+			// Not JSON even after retries, or JSON that is not an array.
+			return nil, Usage{}, &safeError{msg: err.Error(), err: err}
+		}
 		return nil, Usage{}, err
 	}
 	reading, _ := ParseUsage(h)
-	var elems []json.RawMessage
-	if err := json.Unmarshal(body, &elems); err != nil {
-		return nil, reading, &safeError{msg: decodeError(batchEndpoint, err).Error(), err: errMalformedBatch}
-	}
 	if len(elems) != len(sel) {
 		return nil, reading, &safeError{
 			msg: fmt.Sprintf("graph: %s: malformed response: %d results for %d operations", batchEndpoint, len(elems), len(sel)),
@@ -259,6 +267,17 @@ func (c *Client) postBatch(ctx context.Context, ops []batchOp, pending []int) ([
 	}
 	return elems, reading, nil
 }
+
+// batchDecodeError is a batch response body that does not decode into an
+// array: it matches errMalformedBatch and the JSON error (a syntax error
+// makes the client retry the POST).
+type batchDecodeError struct {
+	msg string
+	err error
+}
+
+func (e *batchDecodeError) Error() string   { return e.msg }
+func (e *batchDecodeError) Unwrap() []error { return []error{errMalformedBatch, e.err} }
 
 // parseOp decodes one element of a batch response: errNullOp for null, an
 // *Error for a failed operation, a decode error for a malformed one.

@@ -233,14 +233,11 @@ func (c *Client) Get(ctx context.Context, path string, params url.Values, out an
 	if err != nil {
 		return err
 	}
-	body, _, err := c.do(ctx, r)
-	if err != nil {
-		return err
+	if out != nil {
+		r.decode = func(body []byte) error { return decodeJSON(r.endpoint, body, out) }
 	}
-	if out == nil {
-		return nil
-	}
-	return decodeJSON(r.endpoint, body, out)
+	_, _, err = c.do(ctx, r)
+	return err
 }
 
 // request is one logical HTTP request, re-sent as is on retry.
@@ -250,6 +247,11 @@ type request struct {
 	endpoint string     // version-less path: errors and logs
 	form     url.Values // POST body; nil for GET
 	ops      int        // operations it carries (Stats.Calls)
+	// decode, when set, decodes a successful body inside the retry loop: a
+	// body that is not JSON (truncated, an HTML page from a proxy) is
+	// retried like a transient failure; JSON of the wrong shape or types
+	// fails at once. The error it returns must name the endpoint.
+	decode func(body []byte) error
 }
 
 // versionPrefix matches a leading "/v23.0" path segment.
@@ -394,6 +396,11 @@ func (c *Client) do(ctx context.Context, r request) ([]byte, http.Header, error)
 		if err == nil {
 			if apiErr := parseError(status, body, r.endpoint, c.sc); apiErr != nil {
 				err = apiErr
+			} else if derr := r.decodeBody(body); derr != nil {
+				if !isSyntaxError(derr) {
+					return nil, nil, derr
+				}
+				err = &safeError{msg: derr.Error(), err: derr, transient: true}
 			} else {
 				if r.method == http.MethodGet {
 					// A batch POST can succeed with throttled operations in
@@ -434,6 +441,24 @@ func (c *Client) do(ctx context.Context, r request) ([]byte, http.Header, error)
 	}
 }
 
+func (r request) decodeBody(body []byte) error {
+	if r.decode == nil {
+		return nil
+	}
+	return r.decode(body)
+}
+
+// isSyntaxError reports a body that is not JSON at all (as opposed to JSON
+// of the wrong shape): a response cut short or replaced on the way, worth
+// another attempt.
+func isSyntaxError(err error) bool {
+	var se *json.SyntaxError
+	return errors.As(err, &se) || errors.Is(err, errEmptyBody)
+}
+
+// errEmptyBody is a 2xx response without a body.
+var errEmptyBody = errors.New("empty body")
+
 // isTransient reports a transport failure worth retrying.
 func isTransient(err error) bool {
 	var se *safeError
@@ -444,7 +469,7 @@ func isTransient(err error) bool {
 // endpoint on failure.
 func decodeJSON(endpoint string, body []byte, out any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
-		return decodeError(endpoint, errors.New("empty body"))
+		return decodeError(endpoint, errEmptyBody)
 	}
 	if err := json.Unmarshal(body, out); err != nil {
 		return decodeError(endpoint, err)

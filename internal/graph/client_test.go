@@ -153,7 +153,16 @@ func TestRetryClassification(t *testing.T) {
 			conn, _, _ := w.(http.Hijacker).Hijack()
 			conn.Close()
 		}, 5, true, nil, backoffs},
-		{"malformed JSON on 200 is final", raw(200, `{"id": "1",`), 1, true, nil, nil},
+		{"truncated JSON on 200 is retried", raw(200, `{"id": "1",`), 5, true, nil, backoffs},
+		{"truncated JSON on 200 then success", func(w http.ResponseWriter, n int) {
+			if n == 0 {
+				w.WriteHeader(200)
+				_, _ = w.Write([]byte(`{"id": "1",`))
+				return
+			}
+			writeJSON(w, 200, map[string]any{"id": "1"})
+		}, 2, false, nil, backoffs[:1]},
+		{"wrong JSON type on 200 is final", raw(200, `[1, 2]`), 1, true, nil, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var n atomic.Int32

@@ -38,18 +38,19 @@ func (c *Client) Pages(ctx context.Context, path string, params url.Values, fn f
 	if u, err := url.Parse(r.url); err == nil {
 		seen[pageKey(u)] = true
 	}
+	type pageJSON struct {
+		Data   json.RawMessage `json:"data"`
+		Paging *struct {
+			Next string `json:"next"`
+		} `json:"paging"`
+	}
 	for page := 1; ; page++ {
-		body, _, err := c.do(ctx, r)
-		if err != nil {
-			return err
+		var pg pageJSON
+		r.decode = func(body []byte) error {
+			pg = pageJSON{}
+			return decodeJSON(r.endpoint, body, &pg)
 		}
-		var pg struct {
-			Data   json.RawMessage `json:"data"`
-			Paging *struct {
-				Next string `json:"next"`
-			} `json:"paging"`
-		}
-		if err := decodeJSON(r.endpoint, body, &pg); err != nil {
+		if _, _, err := c.do(ctx, r); err != nil {
 			return err
 		}
 		data := bytes.TrimSpace(pg.Data)
