@@ -215,10 +215,57 @@ func (c *Client) runChunk(ctx context.Context, ops []batchOp, endpoints []string
 // array.
 var errMalformedBatch = errors.New("malformed batch response")
 
+// batchOpResult is one element of a batch response.
+type batchOpResult struct {
+	Code flexInt `json:"code"`
+	Body *string `json:"body"`
+}
+
+// batchElem is one decoded element of a batch response: op is nil for a
+// null element (the operation timed out); err is set for an element that
+// does not decode.
+type batchElem struct {
+	op  *batchOpResult
+	err error
+}
+
+// decodeBatch decodes a batch response body in one pass; only when some
+// element has the wrong shape does it decode element by element, so that
+// the error stays with that operation.
+func decodeBatch(body []byte) ([]batchElem, error) {
+	var res []*batchOpResult
+	err := json.Unmarshal(body, &res)
+	if err == nil {
+		elems := make([]batchElem, len(res))
+		for k, r := range res {
+			elems[k].op = r
+		}
+		return elems, nil
+	}
+	var raws []json.RawMessage
+	if err := json.Unmarshal(body, &raws); err != nil {
+		return nil, &batchDecodeError{msg: decodeError(batchEndpoint, err).Error(), err: err}
+	}
+	elems := make([]batchElem, len(raws))
+	for k, raw := range raws {
+		raw = bytes.TrimSpace(raw)
+		if string(raw) == "null" {
+			continue
+		}
+		var r batchOpResult
+		if err := json.Unmarshal(raw, &r); err != nil {
+			elems[k].err = err
+			continue
+		}
+		elems[k].op = &r
+	}
+	return elems, nil
+}
+
 // postBatch POSTs the operations pending (with the client's retry handling
-// of the POST itself) and returns one raw element per operation, plus the
+// of the POST itself) and returns one element per operation, plus the
 // usage reading of the response.
-func (c *Client) postBatch(ctx context.Context, ops []batchOp, pending []int) ([]json.RawMessage, Usage, error) {
+func (c *Client) postBatch(ctx context.Context, ops []batchOp, pending []int) ([]batchElem, Usage, error) {
 	sel := make([]batchOp, len(pending))
 	for k, i := range pending {
 		sel[k] = ops[i]
@@ -242,13 +289,10 @@ func (c *Client) postBatch(ctx context.Context, ops []batchOp, pending []int) ([
 		form:     form,
 		ops:      len(sel),
 	}
-	var elems []json.RawMessage
-	r.decode = func(body []byte) error {
-		elems = nil
-		if err := json.Unmarshal(body, &elems); err != nil {
-			return &batchDecodeError{msg: decodeError(batchEndpoint, err).Error(), err: err}
-		}
-		return nil
+	var elems []batchElem
+	r.decode = func(body []byte) (err error) {
+		elems, err = decodeBatch(body)
+		return err
 	}
 	_, h, err := c.do(ctx, r)
 	if err != nil {
@@ -279,25 +323,20 @@ type batchDecodeError struct {
 func (e *batchDecodeError) Error() string   { return e.msg }
 func (e *batchDecodeError) Unwrap() []error { return []error{errMalformedBatch, e.err} }
 
-// parseOp decodes one element of a batch response: errNullOp for null, an
+// parseOp checks one element of a batch response: errNullOp for null, an
 // *Error for a failed operation, a decode error for a malformed one.
-func (c *Client) parseOp(el json.RawMessage, endpoint string) (json.RawMessage, error) {
-	el = bytes.TrimSpace(el)
-	if len(el) == 0 || string(el) == "null" {
+func (c *Client) parseOp(el batchElem, endpoint string) (json.RawMessage, error) {
+	if el.err != nil {
+		return nil, decodeError(endpoint, fmt.Errorf("batch operation: %w", el.err))
+	}
+	if el.op == nil {
 		return nil, errNullOp
 	}
-	var op struct {
-		Code flexInt `json:"code"`
-		Body *string `json:"body"`
-	}
-	if err := json.Unmarshal(el, &op); err != nil {
-		return nil, decodeError(endpoint, fmt.Errorf("batch operation: %w", err))
-	}
 	body := []byte{}
-	if op.Body != nil {
-		body = []byte(*op.Body)
+	if el.op.Body != nil {
+		body = []byte(*el.op.Body)
 	}
-	code := int(op.Code)
+	code := int(el.op.Code)
 	if code == 0 {
 		code = http.StatusOK
 	}

@@ -342,7 +342,7 @@ func (c *Client) roundTrip(ctx context.Context, r request) (body []byte, h http.
 		c.lim.Release()
 		return nil, nil, 0, c.transportError(ctx, r, err)
 	}
-	body, err = io.ReadAll(io.LimitReader(resp.Body, MaxResponseBytes+1))
+	body, err = readBody(resp)
 	resp.Body.Close()
 	c.lim.Release()
 	if err != nil {
@@ -352,6 +352,18 @@ func (c *Client) roundTrip(ctx context.Context, r request) (body []byte, h http.
 		return nil, resp.Header, resp.StatusCode, &safeError{msg: fmt.Sprintf("graph: %s: response larger than %d bytes", Redact(r.endpoint), MaxResponseBytes)}
 	}
 	return body, resp.Header, resp.StatusCode, nil
+}
+
+// readBody reads up to MaxResponseBytes+1 bytes of a response body into a
+// buffer sized from Content-Length when there is one (media pages are
+// ~100 KB: growing a buffer by doubling copies and clears it several times).
+func readBody(resp *http.Response) ([]byte, error) {
+	var buf bytes.Buffer
+	if n := resp.ContentLength; n > 0 && n <= MaxResponseBytes {
+		buf.Grow(int(n) + bytes.MinRead)
+	}
+	_, err := buf.ReadFrom(io.LimitReader(resp.Body, MaxResponseBytes+1))
+	return buf.Bytes(), err
 }
 
 // transportError wraps a failure to send or read: transient unless the

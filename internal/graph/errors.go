@@ -225,6 +225,9 @@ func (f *flexBool) UnmarshalJSON(b []byte) error {
 func parseError(status int, body []byte, endpoint string, sc scrubber) *Error {
 	ok2xx := status >= 200 && status <= 299
 	trimmed := bytes.TrimSpace(body)
+	if ok2xx && len(trimmed) > 0 && trimmed[0] == '{' && !mayHaveKey(trimmed, "error") {
+		return nil
+	}
 	if len(trimmed) > 0 && trimmed[0] == '{' {
 		var env struct {
 			Error json.RawMessage `json:"error"`
