@@ -1,10 +1,9 @@
 // Command igbench measures igexport's throughput and memory against the
 // emulator (`make bench`, after `make build`).
 //
-// It serves the emulator in-process on loopback with a fixed latency per
-// HTTP request and runs ./bin/igexport apply as a child process, so the
-// peak RSS it reports is the igexport process's own (getrusage of the
-// child), not the emulator's. For each scenario it prints:
+// It runs ./bin/igfake (the emulator, on loopback, with a fixed latency per
+// HTTP request) and ./bin/igexport apply as child processes, so the peak
+// RSS it reports is the igexport process's own (getrusage of the child). For each scenario it prints:
 //
 //   - wall: the child's wall time, start to exit;
 //   - calls and round trips: what the emulator counted (a batch POST is one
@@ -16,7 +15,9 @@
 //     chain is the longest sequence of requests that depend on each other
 //     (see chainOf), and no client can finish round trips faster than
 //     concurrency at a time;
-//   - efficiency: bound / wall.
+//   - efficiency: bound / wall;
+//   - cpu: igexport's user+system CPU; fake cpu: the emulator's (igbench's
+//     own CPU during the run), since both share the machine.
 //
 // Scenarios: the main one (default 50 accounts × 1,000 media, 3 stories,
 // 30 days of account insights, latency 50 ms, concurrency 16), then one
@@ -34,6 +35,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -45,6 +47,7 @@ func main() {
 
 type config struct {
 	igexport    string
+	igfake      string
 	accounts    int
 	media       int
 	stories     int
@@ -63,6 +66,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("igbench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.igexport, "igexport", "./bin/igexport", "igexport `binary` to measure (make build)")
+	fs.StringVar(&c.igfake, "igfake", "./bin/igfake", "emulator `binary` (make build)")
 	fs.IntVar(&c.accounts, "accounts", 50, "accounts of the main scenario")
 	fs.IntVar(&c.media, "media", 1000, "media per account of the main scenario")
 	fs.IntVar(&c.stories, "stories", 3, "live stories per account")
@@ -88,12 +92,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		c.single = append(c.single, n)
 	}
-	if abs, err := filepath.Abs(c.igexport); err == nil {
-		c.igexport = abs
-	}
-	if _, err := os.Stat(c.igexport); err != nil {
-		fmt.Fprintf(stderr, "igbench: %s not found: run `make build` first (or pass -igexport)\n", c.igexport)
-		return 1
+	for _, p := range []*string{&c.igexport, &c.igfake} {
+		if abs, err := filepath.Abs(*p); err == nil {
+			*p = abs
+		}
+		if _, err := os.Stat(*p); err != nil {
+			fmt.Fprintf(stderr, "igbench: %s not found: run `make build` first (or pass -igexport / -igfake)\n", *p)
+			return 1
+		}
 	}
 	dir := c.dir
 	if dir == "" {
@@ -112,8 +118,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	for _, n := range c.single {
 		scenarios = append(scenarios, scenario{name: fmt.Sprintf("1 account × %d media", n), accounts: 1, media: n, single: true})
 	}
-	fmt.Fprintf(stdout, "igbench: %s, emulator latency %s per request, concurrency %d, %d stories, %d days of account insights\n",
-		c.igexport, c.latency, c.concurrency, c.stories, c.days)
+	fmt.Fprintf(stdout, "igbench: %s against %s, emulator latency %s per request, concurrency %d, %d stories, %d days of account insights, %d CPUs\n",
+		c.igexport, c.igfake, c.latency, c.concurrency, c.stories, c.days, runtime.NumCPU())
 	fmt.Fprintf(stdout, "bound = max(chain × latency, round trips × latency / concurrency); efficiency = bound / wall\n\n")
 	fmt.Fprintln(stdout, header())
 	var results []result
