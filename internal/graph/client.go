@@ -76,7 +76,8 @@ type Options struct {
 	// HTTPClient nil → [DefaultHTTPClient].
 	HTTPClient *http.Client
 	// Limiter is shared across clients and bounds requests in flight;
-	// nil → unbounded.
+	// nil → unbounded. Waiting requests of clients created earlier go
+	// first (see Limiter).
 	Limiter *Limiter
 	// Retry zero value → defaults (see [RetryPolicy]).
 	Retry RetryPolicy
@@ -105,6 +106,7 @@ type Client struct {
 	proof    string
 	hc       *http.Client
 	lim      *Limiter
+	ticket   uint64 // the client's place in the limiter's queue (older first)
 	retry    RetryPolicy
 	maxUsage int
 	maxPace  time.Duration
@@ -147,6 +149,7 @@ func New(o Options) *Client {
 		token:    o.Token,
 		hc:       o.HTTPClient,
 		lim:      o.Limiter,
+		ticket:   o.Limiter.ticket(),
 		retry:    o.Retry.withDefaults(),
 		maxUsage: o.MaxUsagePercent,
 		maxPace:  o.MaxPaceDelay,
@@ -329,7 +332,7 @@ func (c *Client) roundTrip(ctx context.Context, r request) (body []byte, h http.
 	if r.form != nil {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
-	if err := c.lim.Acquire(ctx); err != nil {
+	if err := c.lim.acquire(ctx, c.ticket); err != nil {
 		return nil, nil, 0, c.ctxError(r, err)
 	}
 	c.mu.Lock()
