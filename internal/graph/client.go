@@ -91,6 +91,10 @@ type Options struct {
 	Logger *slog.Logger
 	// Clock nil → [RealClock].
 	Clock Clock
+	// Pacer, shared by the clients of one Instagram account, makes them
+	// pause, slow down, count MaxWait and defer together (see [Pacer]);
+	// nil → the client's own.
+	Pacer *Pacer
 	// UserAgent default "igexport".
 	UserAgent string
 }
@@ -116,10 +120,10 @@ type Client struct {
 	sc       scrubber
 	rand     func() float64 // [0,1), for jitter; replaceable in tests
 
-	mu       sync.Mutex
-	stats    Stats
-	ps       paceState
-	deferred error // sticky once throttling passed MaxWait
+	p *Pacer // throttling and pacing state, shared by the clients of one account
+
+	mu    sync.Mutex // guards stats
+	stats Stats
 }
 
 // Stats are a client's counters. A call is one object operation (each
@@ -128,9 +132,11 @@ type Client struct {
 // counts 1, a follow-up batch counts its operations).
 type Stats struct {
 	Calls, RoundTrips, Retries, ThrottleWaits int64
-	// ThrottleWaited is the time the client paused for throttling
-	// (overlapping waits of concurrent requests counted once); it is what
-	// RetryPolicy.MaxWait bounds.
+	// ThrottleWaited is the throttle pause time this client booked
+	// (overlapping waits of concurrent requests, of this client or another
+	// one sharing its Pacer, counted once, by whoever extended the pause):
+	// summed over the clients of a Pacer it is what RetryPolicy.MaxWait
+	// bounds.
 	ThrottleWaited time.Duration
 	// LastUsagePercent is the highest percentage of the last usage header seen.
 	LastUsagePercent int
@@ -150,6 +156,7 @@ func New(o Options) *Client {
 		hc:       o.HTTPClient,
 		lim:      o.Limiter,
 		ticket:   o.Limiter.ticket(),
+		p:        o.Pacer,
 		retry:    o.Retry.withDefaults(),
 		maxUsage: o.MaxUsagePercent,
 		maxPace:  o.MaxPaceDelay,
@@ -182,6 +189,9 @@ func New(o Options) *Client {
 	}
 	if c.ua == "" {
 		c.ua = DefaultUserAgent
+	}
+	if c.p == nil {
+		c.p = NewPacer()
 	}
 	if o.AppSecret != "" {
 		c.proof = AppSecretProof(o.AppSecret, o.Token)

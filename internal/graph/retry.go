@@ -16,9 +16,9 @@ type RetryPolicy struct {
 	// exponential backoff with full jitter: attempt n sleeps a uniform random
 	// duration in [0, min(MaxDelay, BaseDelay·2^(n-1))).
 	BaseDelay, MaxDelay time.Duration
-	// MaxWait bounds the total throttle wait of a client (default 30m); a
-	// wait that would pass it ends the call with an error wrapping
-	// [ErrDeferred].
+	// MaxWait bounds the total throttle wait of a client, or of the
+	// clients sharing a Pacer (default 30m); a wait that would pass it ends
+	// the call with an error wrapping [ErrDeferred].
 	MaxWait time.Duration
 	// ThrottleMaxDelay caps the backoff used for a throttle error that gives
 	// no estimated_time_to_regain_access (default 5m; an addition to the
@@ -73,10 +73,10 @@ func (c *Client) backoff(n int) time.Duration {
 
 // throttleBackoffLocked is the wait for a throttle without a regain time:
 // full jitter over an exponential cap that grows with the client's streak of
-// throttles, never below BaseDelay. c.mu must be held.
+// throttles, never below BaseDelay. c.p.mu must be held.
 func (c *Client) throttleBackoffLocked() time.Duration {
-	c.ps.streak++
-	d := time.Duration(c.rand() * float64(expCap(c.retry.BaseDelay, c.retry.ThrottleMaxDelay, c.ps.streak)))
+	c.p.ps.streak++
+	d := time.Duration(c.rand() * float64(expCap(c.retry.BaseDelay, c.retry.ThrottleMaxDelay, c.p.ps.streak)))
 	return max(d, c.retry.BaseDelay)
 }
 
@@ -85,19 +85,19 @@ func (c *Client) throttleBackoffLocked() time.Duration {
 // It fails with an error wrapping ErrDeferred and cause when the wait would
 // take the client's total past MaxWait.
 func (c *Client) waitThrottle(ctx context.Context, endpoint string, cause *Error, regain time.Duration) error {
-	c.mu.Lock()
+	c.p.mu.Lock()
 	now := c.clock.Now()
 	wait := regain
 	if wait > 0 {
-		c.ps.streak++
+		c.p.ps.streak++
 	} else {
 		wait = c.throttleBackoffLocked()
 	}
-	c.ps.usage, c.ps.regain = 0, 0 // reading consumed by this pause: pace must not pause or slow down for it again
+	c.p.ps.usage, c.p.ps.regain = 0, 0 // reading consumed by this pause: pace must not pause or slow down for it again
 	err := c.reserveLocked(now, endpoint, wait, cause, "")
-	until := c.ps.blockedUntil
-	total := c.stats.ThrottleWaited
-	c.mu.Unlock()
+	until := c.p.ps.blockedUntil
+	total := c.p.waited
+	c.p.mu.Unlock()
 	if err != nil {
 		c.log.Warn("graph: throttled past max wait, deferring", "endpoint", Redact(endpoint), "err", err.Error())
 		return err
@@ -111,34 +111,39 @@ func (c *Client) waitThrottle(ctx context.Context, endpoint string, cause *Error
 }
 
 // reserveLocked books a throttle pause of wait from now. Pauses of
-// concurrent requests overlap, so only the part past the current pause
-// counts toward MaxWait. When the total would pass MaxWait the client
-// defers: the error is stored and returned by every later call.
-// c.mu must be held.
+// concurrent requests (of every client of the pacer) overlap, so only the
+// part past the current pause counts toward MaxWait. When the total would
+// pass MaxWait the pacer defers: the error is stored and returned by every
+// later call of its clients. c.p.mu must be held.
 func (c *Client) reserveLocked(now time.Time, endpoint string, wait time.Duration, cause *Error, reason string) error {
-	if c.deferred != nil {
-		return c.deferred
+	if c.p.deferred != nil {
+		return c.p.deferred
 	}
 	start := now
-	if c.ps.blockedUntil.After(start) {
-		start = c.ps.blockedUntil
+	if c.p.ps.blockedUntil.After(start) {
+		start = c.p.ps.blockedUntil
 	}
 	end := now.Add(wait)
+	var booked time.Duration
 	if ext := end.Sub(start); ext > 0 {
-		if c.stats.ThrottleWaited+ext > c.retry.MaxWait {
+		if c.p.waited+ext > c.retry.MaxWait {
 			what := "graph: " + Redact(endpoint) + ": " + reason
 			if cause != nil {
 				what = cause.Error()
 			}
 			msg := fmt.Sprintf("%s: %s (throttled %s so far; waiting another %s would pass the max wait of %s)",
-				what, ErrDeferred, c.stats.ThrottleWaited.Round(time.Second), wait.Round(time.Second), c.retry.MaxWait)
-			c.deferred = &deferredError{msg: msg, cause: cause}
-			return c.deferred
+				what, ErrDeferred, c.p.waited.Round(time.Second), wait.Round(time.Second), c.retry.MaxWait)
+			c.p.deferred = &deferredError{msg: msg, cause: cause}
+			return c.p.deferred
 		}
-		c.stats.ThrottleWaited += ext
-		c.ps.blockedUntil = end
+		c.p.waited += ext
+		c.p.ps.blockedUntil = end
+		booked = ext
 	}
+	c.mu.Lock() // lock order: c.p.mu, then c.mu
+	c.stats.ThrottleWaited += booked
 	c.stats.ThrottleWaits++
+	c.mu.Unlock()
 	return nil
 }
 

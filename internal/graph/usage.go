@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -84,7 +85,24 @@ func PaceDelay(usage, maxPercent int, maxDelay time.Duration) time.Duration {
 	return time.Duration(float64(maxDelay) * float64(usage-maxPercent) / float64(100-maxPercent))
 }
 
-// paceState is the client's throttling and pacing state, guarded by c.mu.
+// Pacer is the throttling and pacing state of one rate-limit subject: the
+// clients that share it (the streams of one Instagram account, whose calls
+// count against one X-Business-Use-Case-Usage budget) pause together on a
+// throttle error or a usage reading at 100 %, slow down together above
+// MaxUsagePercent, escalate one backoff streak, count their throttle waits
+// toward one MaxWait, and defer together once it is passed. Without a
+// shared Pacer each client has its own. A Pacer is safe for concurrent use.
+type Pacer struct {
+	mu       sync.Mutex
+	ps       paceState
+	waited   time.Duration // throttle pauses booked, overlaps counted once (MaxWait)
+	deferred error         // sticky once throttling passed MaxWait
+}
+
+// NewPacer returns the shared state for the clients of one account.
+func NewPacer() *Pacer { return &Pacer{} }
+
+// paceState is the throttling and pacing state, guarded by Pacer.mu.
 type paceState struct {
 	usage        int           // last usage percent seen; 0 once a pause consumed it
 	regain       time.Duration // its regain time
@@ -104,8 +122,10 @@ func (c *Client) observe(h http.Header) Usage {
 	if !ok {
 		return Usage{}
 	}
+	c.p.mu.Lock()
+	c.p.ps.usage, c.p.ps.regain = u.Percent, u.Regain
+	c.p.mu.Unlock()
 	c.mu.Lock()
-	c.ps.usage, c.ps.regain = u.Percent, u.Regain
 	c.stats.LastUsagePercent = u.Percent
 	c.mu.Unlock()
 	return u
@@ -113,58 +133,60 @@ func (c *Client) observe(h http.Header) Usage {
 
 // succeeded resets the throttle streak after a successful response.
 func (c *Client) succeeded() {
-	c.mu.Lock()
-	c.ps.streak = 0
-	c.mu.Unlock()
+	c.p.mu.Lock()
+	c.p.ps.streak = 0
+	c.p.mu.Unlock()
 }
 
-// pace runs before every request. It fails fast once the client deferred;
+// pace runs before every request. It fails fast once the pacer deferred;
 // at ≥ 100 % usage it pauses (once per reading) until the regain time, or a
 // throttle backoff, counted toward MaxWait; above MaxUsagePercent it spaces
-// the client's requests by PaceDelay; and it waits out any throttle pause
-// another request of this client started. No limiter slot is held here.
+// the pacer's requests by PaceDelay; and it waits out any throttle pause
+// another request of this pacer started. No limiter slot is held here.
 func (c *Client) pace(ctx context.Context, r request) error {
-	c.mu.Lock()
-	if c.deferred != nil {
-		err := c.deferred
-		c.mu.Unlock()
+	c.p.mu.Lock()
+	if c.p.deferred != nil {
+		err := c.p.deferred
+		c.p.mu.Unlock()
 		return err
 	}
 	now := c.clock.Now()
-	if c.ps.usage >= 100 {
-		wait := c.ps.regain
+	if c.p.ps.usage >= 100 {
+		wait := c.p.ps.regain
 		if wait > 0 {
-			c.ps.streak++
+			c.p.ps.streak++
 		} else {
 			wait = c.throttleBackoffLocked()
 		}
-		usage := c.ps.usage
-		c.ps.usage, c.ps.regain = 0, 0 // consumed: the next response brings a fresh reading
+		usage := c.p.ps.usage
+		c.p.ps.usage, c.p.ps.regain = 0, 0 // consumed: the next response brings a fresh reading
 		reason := "usage headers report " + strconv.Itoa(usage) + "% of the rate limit"
 		if err := c.reserveLocked(now, r.endpoint, wait, nil, reason); err != nil {
-			c.mu.Unlock()
+			c.p.mu.Unlock()
 			c.log.Warn("graph: usage at limit past max wait, deferring", "endpoint", Redact(r.endpoint), "err", err.Error())
 			return err
 		}
 		c.log.Warn("graph: usage at limit, pausing", "endpoint", Redact(r.endpoint), "usage", usage, "wait", wait)
 	}
 	until := now
-	if c.ps.blockedUntil.After(until) {
-		until = c.ps.blockedUntil
+	if c.p.ps.blockedUntil.After(until) {
+		until = c.p.ps.blockedUntil
 	}
-	if d := PaceDelay(c.ps.usage, c.maxUsage, c.maxPace); d > 0 {
+	if d := PaceDelay(c.p.ps.usage, c.maxUsage, c.maxPace); d > 0 {
 		at := until
-		if c.ps.lastSlot.After(at) {
-			at = c.ps.lastSlot
+		if c.p.ps.lastSlot.After(at) {
+			at = c.p.ps.lastSlot
 		}
 		at = at.Add(d)
-		c.ps.lastSlot = at
+		c.p.ps.lastSlot = at
+		c.mu.Lock()
 		c.stats.PaceWaits++
 		c.stats.PaceWaited += at.Sub(until)
-		c.log.Debug("graph: pacing", "endpoint", Redact(r.endpoint), "usage", c.ps.usage, "delay", at.Sub(until))
+		c.mu.Unlock()
+		c.log.Debug("graph: pacing", "endpoint", Redact(r.endpoint), "usage", c.p.ps.usage, "delay", at.Sub(until))
 		until = at
 	}
-	c.mu.Unlock()
+	c.p.mu.Unlock()
 	if d := until.Sub(now); d > 0 {
 		if err := c.clock.Sleep(ctx, d); err != nil {
 			return c.ctxError(r, err)
