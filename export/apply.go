@@ -49,6 +49,9 @@ type target struct {
 	AppSecret string
 	PageID    string
 	StartDate *schema.Date
+	// pacer is shared by every client of the account: one throttle pause,
+	// one pacing rhythm and one max_wait budget per account (SPEC §7).
+	pacer *graph.Pacer
 }
 
 // Apply runs the export described by cfg and returns the run summary. The
@@ -76,6 +79,7 @@ func Apply(ctx context.Context, cfg *hcl.Config, o Options) (*Summary, error) {
 	results := make([]AccountResult, len(targets))
 	p := pool.New().WithContext(ctx).WithMaxGoroutines(max(1, min(len(targets), r.concurrency())))
 	for i, t := range targets {
+		t.pacer = graph.NewPacer()
 		p.Go(func(ctx context.Context) error {
 			var res AccountResult
 			if rec := panics.Try(func() { res = r.runAccount(ctx, t) }); rec != nil {
@@ -207,6 +211,7 @@ func (r *runner) client(t target) *graph.Client {
 		Retry:           graph.RetryPolicy{MaxWait: r.cfg.RateLimit.MaxWait},
 		MaxUsagePercent: r.cfg.RateLimit.MaxUsagePercent,
 		Logger:          r.opts.logger().With("account", t.Name),
+		Pacer:           t.pacer,
 	})
 }
 
