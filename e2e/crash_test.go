@@ -24,12 +24,16 @@ func TestCrashAnywhere(t *testing.T) {
 		seed     = 20261122
 	)
 	const token = "e2e-crash-token-5d1f0a"
-	fake := startFake(t, "-accounts", "3", "-media", "150", "-stories", "2", "-latency", "3ms", "-seed", "7", "-token", token)
+	// No usage headers: 40-odd runs against one emulator would spend its
+	// daily budget per account and pacing would slow them to a crawl.
+	fake := startFake(t, "-accounts", "3", "-media", "150", "-stories", "2", "-latency", "3ms", "-seed", "7", "-token", token,
+		"-usage-header", "none")
 	e := env{envName("token"): token}
 	cfgFor := func(dir string) string {
 		return writeConfig(t, dir, cfgOpts{URL: fake.URL, Accounts: accountsOf(ids(accounts)), Concurrency: 4, StartDays: 4})
 	}
 
+	crossed := dayGuard()
 	// The crash-free reference.
 	refDir := t.TempDir()
 	ref := igexport(t, refDir, e, "apply", "-json", "-config", cfgFor(refDir))
@@ -88,6 +92,9 @@ func TestCrashAnywhere(t *testing.T) {
 		}
 		got := lakeRows(t, lake)
 		if d := diffLakes(want, got); len(d) > 0 {
+			if crossed() {
+				t.Skipf("the test crossed midnight (UTC or US Pacific): the lakes of both days differ; run it again")
+			}
 			t.Errorf("kill %d at %s (killed: %v): the lake differs from the crash-free run:\n  %s", i, at, wasKilled, strings.Join(d, "\n  "))
 		}
 		debris = append(debris, leftovers(t, lake)...)

@@ -31,6 +31,7 @@ func streamStatus(s summary) map[string]string {
 // and says so; the next run picks the account up and ends with the lake a
 // run without throttling makes.
 func TestThrottlePastMaxWaitDefers(t *testing.T) {
+	crossed := dayGuard()
 	const token = "e2e-throttle-token-0c3e"
 	now := time.Now().UTC().Truncate(time.Second).Format(time.RFC3339)
 	common := []string{"-accounts", "2", "-media", "100", "-stories", "1", "-seed", "9", "-token", token, "-now", now}
@@ -106,6 +107,9 @@ func TestThrottlePastMaxWaitDefers(t *testing.T) {
 			d = append(d, x)
 		}
 	}
+	if len(d) > 0 && crossed() {
+		t.Skipf("the test crossed midnight (UTC or US Pacific): the lakes of both days differ; run it again")
+	}
 	if len(d) > 0 {
 		t.Errorf("after the deferral and a clean run the lake differs from a clean run's:\n  %s", strings.Join(d, "\n  "))
 	}
@@ -145,6 +149,7 @@ func TestThrottleWaitedOut(t *testing.T) {
 // are retried a bounded number of times; the run succeeds and writes the
 // lake a fault-free emulator gives.
 func TestTransientFaultsRetried(t *testing.T) {
+	crossed := dayGuard()
 	const token = "e2e-transient-token-4b9e"
 	now := time.Now().UTC().Truncate(time.Second).Format(time.RFC3339)
 	common := []string{"-accounts", "2", "-media", "120", "-stories", "2", "-seed", "11", "-token", token, "-now", now}
@@ -169,6 +174,9 @@ func TestTransientFaultsRetried(t *testing.T) {
 		t.Fatalf("reference: exit %d\n%s", ref.Code, ref.Stderr)
 	}
 	if d := diffLakes(lakeRows(t, filepath.Join(refDir, "lake")), lakeRows(t, filepath.Join(dir, "lake"))); len(d) > 0 {
+		if crossed() {
+			t.Skipf("the test crossed midnight (UTC or US Pacific): the lakes of both days differ; run it again")
+		}
 		t.Errorf("the lake written through faults differs from the fault-free one:\n  %s", strings.Join(d, "\n  "))
 	}
 	checkState(t, filepath.Join(dir, "lake"))

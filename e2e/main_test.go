@@ -31,6 +31,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	_ "time/tzdata" // America/Los_Angeles everywhere
 
 	"github.com/igexport/igexport/internal/schema"
 	"github.com/igexport/igexport/sinks"
@@ -454,6 +455,23 @@ func checkState(t *testing.T, lake string) map[string]*sinks.State {
 		}
 	}
 	return out
+}
+
+// dayGuard notes the day now (UTC: igexport's snapshot dt; US Pacific:
+// the emulator's account-insights day). crossed reports whether either
+// changed since: lakes written on both sides of midnight legitimately
+// differ, and a test comparing them should skip rather than fail.
+func dayGuard() (crossed func() bool) {
+	la, err := time.LoadLocation("America/Los_Angeles")
+	if err != nil {
+		la = time.FixedZone("PST", -8*3600)
+	}
+	day := func() string {
+		now := time.Now()
+		return now.UTC().Format(time.DateOnly) + "/" + now.In(la).Format(time.DateOnly)
+	}
+	start := day()
+	return func() bool { return day() != start }
 }
 
 // assertNoSecret fails if any secret appears in the outputs or in any file
