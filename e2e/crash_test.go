@@ -59,6 +59,7 @@ func TestCrashAnywhere(t *testing.T) {
 		at := time.Duration(float64(ref.Dur) * (0.02 + 0.93*rng.Float64()))
 
 		cmd := exec.Command(igexportBin, "apply", "-json", "-config", cfg)
+		cmd.SysProcAttr = procAttr()
 		cmd.Dir = dir
 		cmd.Env = e.list()
 		if err := cmd.Start(); err != nil {

@@ -94,6 +94,7 @@ func ids(n int) []string {
 func startFake(t *testing.T, args ...string) *fakeProc {
 	t.Helper()
 	cmd := exec.Command(igfakeBin, append([]string{"-addr", "127.0.0.1:0"}, args...)...)
+	cmd.SysProcAttr = procAttr()
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -296,6 +297,7 @@ func igexport(t *testing.T, dir string, e env, args ...string) runResult {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, igexportBin, args...)
+	cmd.SysProcAttr = procAttr()
 	cmd.Dir = dir
 	cmd.Env = e.list()
 	var stdout, stderr bytes.Buffer

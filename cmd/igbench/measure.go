@@ -150,6 +150,7 @@ func measure(ctx context.Context, c config, sc scenario, dir string) (result, er
 	defer logf.Close()
 	var stdout bytes.Buffer
 	cmd := exec.CommandContext(ctx, c.igexport, "apply", "-config", cfgPath, "-json", "-log-format", "json")
+	cmd.SysProcAttr = procAttr()
 	cmd.Env = append(os.Environ(), "IG_ACCESS_TOKEN="+benchToken)
 	cmd.Stdout = &stdout
 	cmd.Stderr = logf
@@ -205,6 +206,7 @@ func startFake(ctx context.Context, bin string, args []string, logPath string) (
 	}
 	defer logf.Close()
 	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.SysProcAttr = procAttr()
 	// The emulator's garbage collector need not be frugal: only igexport's
 	// memory is measured, and CPU the emulator does not spend is CPU
 	// igexport has.
