@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/parquet-go/parquet-go"
@@ -269,6 +270,9 @@ func hashFile(f *os.File) (int64, string, error) {
 // upload puts the body at full key with bounded retries; every attempt
 // re-reads the body from the start.
 func (s *Store) upload(ctx context.Context, full string, body *io.SectionReader, opts *blob.WriterOptions) error {
+	if s.localRoot != "" {
+		return uploadLocal(ctx, filepath.Join(s.localRoot, filepath.FromSlash(full)), body)
+	}
 	var err error
 	delay := uploadBackoff
 	for attempt := 1; ; attempt++ {
@@ -301,4 +305,45 @@ func retryable(ctx context.Context, err error) bool {
 		return false
 	}
 	return true
+}
+
+// uploadLocal puts a file:// object in place with a rename from a
+// dot-named temp file in the same directory. fileblob's own temp files are
+// named <key>.<hex>.tmp: a run killed mid-upload would leave one inside a
+// partition directory, where Spark and Hive-style readers pick up every
+// file whose name does not start with "." or "_".
+func uploadLocal(ctx context.Context, path string, body *io.SectionReader) (err error) {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o777); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			_ = os.Remove(tmp.Name())
+		}
+	}()
+	if _, err = body.Seek(0, io.SeekStart); err == nil {
+		_, err = io.Copy(tmp, body)
+	}
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	if err = ctx.Err(); err != nil {
+		return err
+	}
+	if err = os.Rename(tmp.Name(), path); err != nil {
+		return err
+	}
+	syncDir(dir)
+	return nil
 }

@@ -19,11 +19,11 @@ const (
 	// DefaultCompression is the codec used when FileOptions.Compression is "".
 	DefaultCompression = "zstd"
 	// DefaultRowGroupRows bounds row groups when FileOptions.RowGroupRows is 0.
-	DefaultRowGroupRows = 50_000
+	DefaultRowGroupRows = 5_000
 	// ContentTypeParquet is the content type of every data file.
 	ContentTypeParquet = "application/vnd.apache.parquet"
 
-	pageBufferSize = 1 << 20
+	pageBufferSize = 64 << 10
 	readBatch      = 1024
 )
 
@@ -84,8 +84,6 @@ func (o FileOptions) writerOptions(codec compress.Codec) []parquet.WriterOption 
 		parquet.Compression(codec),
 		parquet.MaxRowsPerRowGroup(int64(rg)),
 		parquet.PageBufferSize(pageBufferSize),
-		// Pages of the open row group spill to disk, not to memory.
-		parquet.ColumnPageBuffers(parquet.NewFileBufferPool(o.tempDir(), "igexport-pages-*")),
 		parquet.CreatedBy("igexport", version, buildID()),
 		parquet.KeyValueMetadata(MetaStream, o.Stream),
 		parquet.KeyValueMetadata(MetaSchemaVersion, schema.Version),
