@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -34,6 +35,7 @@ type accountRun struct {
 	updates map[string]*sinks.StreamState
 	runs    []*streamRun
 	stopErr *graph.Error // the token error that stopped the account
+	advice  string       // what to do about the first token or permission error
 }
 
 // runAccount exports one account: lease, state, streams, commit.
@@ -105,12 +107,20 @@ func (r *runner) runAccount(ctx context.Context, t target) AccountResult {
 		res.Status = StatusFailed
 		res.Error = describe(cause)
 	}
+	var failed []string
 	for _, sr := range res.Streams {
 		if sr.Status == StatusFailed {
 			res.Status = StatusFailed
+			failed = append(failed, sr.Stream)
 		} else if sr.Status == StatusDeferred && res.Status == StatusOK {
 			res.Status = StatusDeferred
 		}
+	}
+	if res.Status == StatusFailed && res.Error == "" {
+		res.Error = fmt.Sprintf("%d stream(s) failed: %s", len(failed), strings.Join(failed, ", "))
+	}
+	if res.Advice == "" {
+		res.Advice = a.advice
 	}
 
 	// Commit: data files are all uploaded; the state comes last. The run
@@ -228,6 +238,9 @@ func (a *accountRun) failTask(streams []string, err error) {
 	case errors.As(err, &ge) && ge.TokenInvalid():
 		a.stopErr = ge
 		a.cancel(ge)
+	}
+	if ge != nil && (ge.TokenInvalid() || ge.Permission()) && a.advice == "" {
+		a.advice = ge.Advice()
 	}
 	for _, s := range streams {
 		if !a.r.selected(s) {

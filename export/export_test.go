@@ -389,6 +389,7 @@ func TestUserInsightsWindow(t *testing.T) {
 		{name: "first run without start_date goes back as far as the API serves", wantFrom: "2024-11-24", wantTo: "2026-11-21", wantAny: true},
 		{name: "first run from start_date", start: d("2026-11-01"), wantFrom: "2026-11-01", wantTo: "2026-11-21", wantAny: true},
 		{name: "cursor minus lookback", cursor: d("2026-11-20"), wantFrom: "2026-11-18", wantTo: "2026-11-21", wantAny: true},
+		{name: "lookback never reaches before start_date", cursor: d("2026-11-20"), start: d("2026-11-19"), wantFrom: "2026-11-19", wantTo: "2026-11-21", wantAny: true},
 		{name: "backfill older than the API serves reports the unrecoverable part", from: d("2024-01-01"), to: d("2025-01-31"),
 			wantFrom: "2024-11-24", wantTo: "2025-01-31", wantTooOld: "2024-01-01..2024-11-23", wantAny: true},
 		{name: "backfill entirely too old", from: d("2020-01-01"), to: d("2020-02-01"), wantTooOld: "2020-01-01..2020-02-01"},

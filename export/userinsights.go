@@ -52,6 +52,9 @@ func userInsightsWindow(now time.Time, cursor *schema.Date, lookback int, start 
 		}
 	case cursor != nil:
 		w.From = cursor.AddDays(-lookback)
+		if start != nil && w.From < *start {
+			w.From = *start // the re-read window never reaches before start_date
+		}
 	case start != nil:
 		w.From = *start
 	default:
