@@ -64,6 +64,12 @@ func (o obj) get(k string) (any, bool) {
 // non-ASCII character as a \uXXXX escape (UTF-16 surrogate pairs above the
 // BMP). Clients must therefore decode JSON, never match raw bytes.
 func encode(v any) []byte {
+	return fastEncode(nil, v)
+}
+
+// encodeOld is the encoding/json based encoder fastEncode replaced; tests
+// check the two agree.
+func encodeOld(v any) []byte {
 	raw, err := marshal(v)
 	if err != nil {
 		panic("igfake: encode: " + err.Error()) // only our own types are encoded
@@ -100,4 +106,120 @@ func appendU(b []byte, r rune) []byte {
 		b = append(b, '0')
 	}
 	return append(b, s...)
+}
+
+// fastEncode is encode without encoding/json's reflection and re-compaction
+// of nested Marshalers: one pass, same output.
+func fastEncode(b []byte, v any) []byte {
+	switch x := v.(type) {
+	case nil:
+		return append(b, "null"...)
+	case obj:
+		b = append(b, '{')
+		for i, m := range x {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendStr(b, m.k)
+			b = append(b, ':')
+			b = fastEncode(b, m.v)
+		}
+		return append(b, '}')
+	case []any:
+		b = append(b, '[')
+		for i, e := range x {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = fastEncode(b, e)
+		}
+		return append(b, ']')
+	case []obj:
+		b = append(b, '[')
+		for i, e := range x {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = fastEncode(b, e)
+		}
+		return append(b, ']')
+	case string:
+		return appendStr(b, x)
+	case int:
+		return strconv.AppendInt(b, int64(x), 10)
+	case int64:
+		return strconv.AppendInt(b, x, 10)
+	case bool:
+		return strconv.AppendBool(b, x)
+	}
+	raw, err := marshal(v)
+	if err != nil {
+		panic("igfake: encode: " + err.Error())
+	}
+	return escapeGraph(b, raw)
+}
+
+func appendStr(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\' || c == '/':
+				b = append(b, '\\', c)
+			case c == '\n':
+				b = append(b, '\\', 'n')
+			case c == '\r':
+				b = append(b, '\\', 'r')
+			case c == '\t':
+				b = append(b, '\\', 't')
+			case c < 0x20:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&15])
+			default:
+				b = append(b, c)
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		i += n
+		if r >= 0x10000 {
+			r1, r2 := utf16.EncodeRune(r)
+			b = appendU(b, r1)
+			b = appendU(b, r2)
+		} else {
+			b = appendU(b, r)
+		}
+	}
+	return append(b, '"')
+}
+
+func escapeGraph(out, raw []byte) []byte {
+	for i := 0; i < len(raw); {
+		c := raw[i]
+		switch {
+		case c == '/':
+			out = append(out, '\\', '/')
+			i++
+		case c == '\\' && i+5 < len(raw) && raw[i+1] == 'u' && string(raw[i+2:i+4]) == "00" && (string(raw[i+4:i+6]) == "3c" || string(raw[i+4:i+6]) == "3e" || string(raw[i+4:i+6]) == "26"):
+			// json.Marshal escapes < > & as \u003c…; Graph keeps them.
+			out = append(out, map[string]byte{"3c": '<', "3e": '>', "26": '&'}[string(raw[i+4:i+6])])
+			i += 6
+		case c < utf8.RuneSelf:
+			out = append(out, c)
+			i++
+		default:
+			r, n := utf8.DecodeRune(raw[i:])
+			i += n
+			if r >= 0x10000 {
+				r1, r2 := utf16.EncodeRune(r)
+				out = appendU(out, r1)
+				out = appendU(out, r2)
+			} else {
+				out = appendU(out, r)
+			}
+		}
+	}
+	return out
 }
