@@ -74,29 +74,7 @@ func encodeOld(v any) []byte {
 	if err != nil {
 		panic("igfake: encode: " + err.Error()) // only our own types are encoded
 	}
-	out := make([]byte, 0, len(raw)+len(raw)/16)
-	for i := 0; i < len(raw); {
-		c := raw[i]
-		switch {
-		case c == '/':
-			out = append(out, '\\', '/')
-			i++
-		case c < utf8.RuneSelf:
-			out = append(out, c)
-			i++
-		default:
-			r, n := utf8.DecodeRune(raw[i:])
-			i += n
-			if r >= 0x10000 {
-				r1, r2 := utf16.EncodeRune(r)
-				out = appendU(out, r1)
-				out = appendU(out, r2)
-			} else {
-				out = appendU(out, r)
-			}
-		}
-	}
-	return out
+	return escapeGraph(make([]byte, 0, len(raw)+len(raw)/16), raw)
 }
 
 func appendU(b []byte, r rune) []byte {
