@@ -31,10 +31,11 @@ const testToken = "igfake-canary-token-0123456789"
 
 func newFixture(t *testing.T, fo igfake.Options) *fixture {
 	t.Helper()
-	now := time.Date(2026, 11, 22, 10, 30, 0, 0, time.UTC)
 	if fo.Now == nil {
-		fo.Now = func() time.Time { return now }
+		fixed := time.Date(2026, 11, 22, 10, 30, 0, 0, time.UTC)
+		fo.Now = func() time.Time { return fixed }
 	}
+	now := fo.Now()
 	fo.Token = testToken
 	fake := igfake.New(fo)
 	srv := httptest.NewServer(fake)

@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -19,7 +17,8 @@ import (
 // planNow: 12:00 UTC, when the previous US Pacific day is over.
 var planNow = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
 
-const planToken = "plan-canary-token-5f3c2a"
+// planToken is the canary the plan tests look for.
+const planToken = testToken
 
 type planFixture struct {
 	t    *testing.T
@@ -27,27 +26,21 @@ type planFixture struct {
 	cfg  *hcl.Config
 }
 
+// newPlanFixture is newFixture at planNow, with a key prefix and 5 days of
+// account insights.
 func newPlanFixture(t *testing.T, fo igfake.Options) *planFixture {
 	t.Helper()
 	fo.Now = func() time.Time { return planNow }
-	fo.Token = planToken
-	fake := igfake.New(fo)
-	srv := httptest.NewServer(fake)
-	t.Cleanup(srv.Close)
-	dir := filepath.ToSlash(t.TempDir())
-	cfg := &hcl.Config{
-		Path: "igexport.hcl", GraphAPIURL: srv.URL, GraphAPIVersion: "v23.0", Concurrency: 8,
-		Streams:        schema.Names(),
-		StreamSettings: map[string]hcl.StreamConfig{},
-		Destination:    hcl.Destination{URL: "file://" + dir, Prefix: "ig", Compression: "zstd"},
-		State:          hcl.StateConfig{URL: "file://" + dir, Prefix: "ig/_igexport"},
-		RateLimit:      hcl.RateLimit{MaxUsagePercent: 75, MaxWait: time.Minute},
-	}
+	base := newFixture(t, fo)
+	cfg := base.cfg
+	cfg.Path = "igexport.hcl"
+	cfg.Destination.Prefix = "ig"
+	cfg.State.Prefix = "ig/_igexport"
 	start := schema.DateOf(planNow).AddDays(-5)
-	for _, a := range fake.Dataset().Accounts {
-		cfg.Accounts = append(cfg.Accounts, hcl.Account{Name: a.Username, IGUserID: a.ID, AccessToken: planToken, StartDate: &start})
+	for i := range cfg.Accounts {
+		cfg.Accounts[i].StartDate = &start
 	}
-	return &planFixture{t: t, fake: fake, cfg: cfg}
+	return &planFixture{t: t, fake: base.fake, cfg: cfg}
 }
 
 func (f *planFixture) options(o Options) Options {
