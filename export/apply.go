@@ -15,6 +15,7 @@ import (
 
 	"github.com/sourcegraph/conc/panics"
 	"github.com/sourcegraph/conc/pool"
+	"github.com/valyala/fastjson"
 
 	"github.com/igexport/igexport/hcl"
 	"github.com/igexport/igexport/internal/catalog"
@@ -39,6 +40,8 @@ type runner struct {
 	runID   string
 	now     time.Time
 	snapDT  schema.Date
+
+	parsers fastjson.ParserPool // for insights bodies (parseInsightValues)
 }
 
 // target is one account to export.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/igexport/igexport/internal/graph"
 	"github.com/igexport/igexport/internal/schema"
+	"github.com/valyala/fastjson"
 )
 
 // insightOp is one media/story insights request: some metrics of one
@@ -114,7 +115,10 @@ func (s *streamRun) fetchInsights(ctx context.Context, n int, ops []insightOp) (
 			r := &res[op.item]
 			rs := resps[i]
 			if rs.Err == nil {
-				if err := parseInsightValues(rs.Body, op, r.values); err != nil {
+				p := s.a.r.parsers.Get()
+				err := parseInsightValues(p, rs.Body, op, r.values)
+				s.a.r.parsers.Put(p)
+				if err != nil {
 					return nil, err
 				}
 				continue
@@ -195,49 +199,98 @@ type insightsJSON struct {
 
 // parseInsightValues reads a media/story insights body into values: plain
 // metrics by name; a breakdown metric's total under its name and each
-// bucket under its lower-cased dimension value.
-func parseInsightValues(body []byte, op insightOp, values map[string]int64) error {
-	var ij insightsJSON
-	if err := decode(body, &ij, "/{id}/insights"); err != nil {
-		return err
+// bucket under its lower-cased dimension value. It parses with fastjson,
+// this being the hottest decode of a run (one body per media per day);
+// p is a parser from the runner's pool.
+func parseInsightValues(p *fastjson.Parser, body []byte, op insightOp, values map[string]int64) error {
+	v, err := p.ParseBytes(body)
+	if err != nil {
+		return fmt.Errorf("malformed response from /%s/insights: %w", op.objectID, err)
 	}
-	for _, d := range ij.Data {
-		if d.TotalValue != nil {
-			if d.TotalValue.Value != nil {
-				if v, ok := toInt(*d.TotalValue.Value); ok {
-					values[d.Name] = v
-				}
+	data := v.Get("data")
+	if data == nil || data.Type() == fastjson.TypeNull {
+		return nil
+	}
+	items, err := data.Array()
+	if err != nil {
+		return fmt.Errorf("malformed response from /%s/insights: \"data\" is a JSON %s, not an array", op.objectID, data.Type())
+	}
+	for _, d := range items {
+		if d.Type() == fastjson.TypeNull {
+			continue
+		}
+		name := ""
+		if nv := d.Get("name"); nv != nil && nv.Type() != fastjson.TypeNull {
+			nb, err := nv.StringBytes()
+			if err != nil {
+				return fmt.Errorf("malformed response from /%s/insights: metric name is a JSON %s, not a string", op.objectID, nv.Type())
+			}
+			name = string(nb)
+		}
+		if tv := d.Get("total_value"); tv != nil && tv.Type() == fastjson.TypeObject {
+			if n, ok := jsonInt(tv.Get("value")); ok {
+				values[name] = n
 			}
 			var sum int64
 			var any bool
-			for _, b := range d.TotalValue.Breakdowns {
-				for _, rs := range b.Results {
-					if len(rs.DimensionValues) == 0 {
+			for _, b := range tv.GetArray("breakdowns") {
+				for _, rs := range b.GetArray("results") {
+					dims := rs.GetArray("dimension_values")
+					if len(dims) == 0 {
 						continue
 					}
-					if v, ok := toInt(rs.Value); ok {
-						values[strings.ToLower(rs.DimensionValues[len(rs.DimensionValues)-1])] = v
-						sum += v
+					dim, err := dims[len(dims)-1].StringBytes()
+					if err != nil {
+						continue
+					}
+					if n, ok := jsonInt(rs.Get("value")); ok {
+						values[strings.ToLower(string(dim))] = n
+						sum += n
 						any = true
 					}
 				}
 			}
-			if _, ok := values[d.Name]; !ok && any {
-				values[d.Name] = sum
+			if _, ok := values[name]; !ok && any {
+				values[name] = sum
 			}
 			continue
 		}
-		if len(d.Values) > 0 {
-			var n json.Number
-			if err := json.Unmarshal(d.Values[0].Value, &n); err != nil {
-				return fmt.Errorf("malformed response from /%s/insights: metric %s: value %s is not a number", op.objectID, d.Name, d.Values[0].Value)
+		if vs := d.GetArray("values"); len(vs) > 0 {
+			val := vs[0].Get("value")
+			if val == nil || val.Type() == fastjson.TypeNull {
+				continue
 			}
-			if v, ok := toInt(n); ok {
-				values[d.Name] = v
+			n, ok := jsonInt(val)
+			if !ok {
+				return fmt.Errorf("malformed response from /%s/insights: metric %s: value %s is not a number", op.objectID, name, val)
 			}
+			values[name] = n
 		}
 	}
 	return nil
+}
+
+// jsonInt reads a JSON number (or a string holding one, as encoding/json's
+// Number accepts) as an integer, rounding a fraction; false for anything
+// else, NaN and infinities.
+func jsonInt(v *fastjson.Value) (int64, bool) {
+	if v == nil {
+		return 0, false
+	}
+	var s string
+	switch v.Type() {
+	case fastjson.TypeNumber:
+		if n, err := v.Int64(); err == nil {
+			return n, true
+		}
+		s = v.String()
+	case fastjson.TypeString:
+		b, _ := v.StringBytes()
+		s = string(b)
+	default:
+		return 0, false
+	}
+	return toInt(json.Number(s))
 }
 
 func toInt(n json.Number) (int64, bool) {

@@ -10,6 +10,8 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+
+	"github.com/valyala/fastjson"
 )
 
 // MaxBatchOps is the Graph limit of operations in one batch POST.
@@ -215,10 +217,14 @@ func (c *Client) runChunk(ctx context.Context, ops []batchOp, endpoints []string
 // array.
 var errMalformedBatch = errors.New("malformed batch response")
 
-// batchOpResult is one element of a batch response.
+// batchOpResult is one element of a batch response. Body is the
+// operation's body, unescaped; plainObject reports a body that is a JSON
+// object without a top-level "error" member (checked while the batch was
+// decoded, so that a successful body is not scanned again).
 type batchOpResult struct {
-	Code flexInt `json:"code"`
-	Body *string `json:"body"`
+	Code        int
+	Body        []byte
+	plainObject bool
 }
 
 // batchElem is one decoded element of a batch response: op is nil for a
@@ -229,37 +235,88 @@ type batchElem struct {
 	err error
 }
 
-// decodeBatch decodes a batch response body in one pass; only when some
-// element has the wrong shape does it decode element by element, so that
-// the error stays with that operation.
-func decodeBatch(body []byte) ([]batchElem, error) {
-	var res []*batchOpResult
-	err := json.Unmarshal(body, &res)
-	if err == nil {
-		elems := make([]batchElem, len(res))
-		for k, r := range res {
-			elems[k].op = r
-		}
-		return elems, nil
-	}
-	var raws []json.RawMessage
-	if err := json.Unmarshal(body, &raws); err != nil {
+// errNotJSON marks a body that is not JSON at all (cut short, or an HTML
+// page from a proxy): worth another attempt, unlike JSON of the wrong shape.
+var errNotJSON = errors.New("not JSON")
+
+// notJSONError is a body that does not parse; it matches errNotJSON.
+type notJSONError struct{ msg string }
+
+func (e *notJSONError) Error() string        { return e.msg }
+func (e *notJSONError) Is(target error) bool { return target == errNotJSON }
+
+// decodeBatch decodes a batch response body in one pass with fastjson
+// (several times cheaper than encoding/json, which scans a value twice and
+// a body string once more to unescape it). An element of the wrong shape
+// gets its own error, so that the error stays with that operation. outer
+// and inner are two parsers: one for the array, one for the bodies.
+func decodeBatch(outer, inner *fastjson.Parser, body []byte) ([]batchElem, error) {
+	v, err := outer.ParseBytes(body)
+	if err != nil {
+		err = &notJSONError{msg: err.Error()}
 		return nil, &batchDecodeError{msg: decodeError(batchEndpoint, err).Error(), err: err}
 	}
-	elems := make([]batchElem, len(raws))
-	for k, raw := range raws {
-		raw = bytes.TrimSpace(raw)
-		if string(raw) == "null" {
+	arr, err := v.Array()
+	if err != nil {
+		err = fmt.Errorf("batch response is a JSON %s, not an array", v.Type())
+		return nil, &batchDecodeError{msg: decodeError(batchEndpoint, err).Error(), err: err}
+	}
+	elems := make([]batchElem, len(arr))
+	for k, el := range arr {
+		switch el.Type() {
+		case fastjson.TypeNull:
+			continue
+		case fastjson.TypeObject:
+		default:
+			elems[k].err = fmt.Errorf("batch element %d is a JSON %s, not an object", k, el.Type())
 			continue
 		}
-		var r batchOpResult
-		if err := json.Unmarshal(raw, &r); err != nil {
-			elems[k].err = err
+		r := &batchOpResult{}
+		code, err := flexIntOf(el.Get("code"))
+		if err != nil {
+			elems[k].err = fmt.Errorf("batch element %d: code: %w", k, err)
 			continue
 		}
-		elems[k].op = &r
+		r.Code = code
+		if b := el.Get("body"); b != nil && b.Type() != fastjson.TypeNull {
+			sb, err := b.StringBytes()
+			if err != nil {
+				elems[k].err = fmt.Errorf("batch element %d: body is a JSON %s, not a string", k, b.Type())
+				continue
+			}
+			r.Body = bytes.Clone(sb)
+			if bv, err := inner.ParseBytes(r.Body); err == nil && bv.Type() == fastjson.TypeObject && bv.Get("error") == nil {
+				r.plainObject = true
+			}
+		}
+		elems[k].op = r
 	}
 	return elems, nil
+}
+
+// flexIntOf reads a number given as a JSON number, a numeric string or
+// null (0), as flexInt does.
+func flexIntOf(v *fastjson.Value) (int, error) {
+	if v == nil {
+		return 0, nil
+	}
+	switch v.Type() {
+	case fastjson.TypeNull:
+		return 0, nil
+	case fastjson.TypeNumber:
+		f, err := v.Float64()
+		if err != nil {
+			return 0, fmt.Errorf("not a number: %.20q", v.String())
+		}
+		return int(f), nil
+	case fastjson.TypeString:
+		var f flexInt
+		if err := f.UnmarshalJSON(v.MarshalTo(nil)); err != nil {
+			return 0, err
+		}
+		return int(f), nil
+	}
+	return 0, fmt.Errorf("not a number: %s", v.Type())
 }
 
 // postBatch POSTs the operations pending (with the client's retry handling
@@ -291,7 +348,10 @@ func (c *Client) postBatch(ctx context.Context, ops []batchOp, pending []int) ([
 	}
 	var elems []batchElem
 	r.decode = func(body []byte) (err error) {
-		elems, err = decodeBatch(body)
+		outer, inner := c.parsers.Get(), c.parsers.Get()
+		defer c.parsers.Put(outer)
+		defer c.parsers.Put(inner)
+		elems, err = decodeBatch(outer, inner, body)
 		return err
 	}
 	_, h, err := c.do(ctx, r)
@@ -332,13 +392,16 @@ func (c *Client) parseOp(el batchElem, endpoint string) (json.RawMessage, error)
 	if el.op == nil {
 		return nil, errNullOp
 	}
-	body := []byte{}
-	if el.op.Body != nil {
-		body = []byte(*el.op.Body)
+	body := el.op.Body
+	if body == nil {
+		body = []byte{}
 	}
-	code := int(el.op.Code)
+	code := el.op.Code
 	if code == 0 {
 		code = http.StatusOK
+	}
+	if code >= 200 && code <= 299 && el.op.plainObject {
+		return json.RawMessage(body), nil // the common case: decoded and checked already
 	}
 	if ae := parseError(code, body, endpoint, c.sc); ae != nil {
 		return nil, ae

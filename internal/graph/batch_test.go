@@ -207,11 +207,23 @@ func TestBatchPerOpErrors(t *testing.T) {
 			return "not an object"
 		case strings.HasPrefix(rel, "m6/"):
 			return opResult(400, graphErr(190, 463, "expired", false))
+		case strings.HasPrefix(rel, "m8/"):
+			return map[string]any{"code": "200", "body": `{"data":[]}`} // code as a string
+		case strings.HasPrefix(rel, "m9/"):
+			return map[string]any{"code": 200, "body": 42} // body not a string
+		case strings.HasPrefix(rel, "m10/"):
+			return map[string]any{"code": map[string]any{}, "body": "{}"} // code not a number
+		case strings.HasPrefix(rel, "m11/"):
+			return opResult(200, graphErr(100, 33, "Unsupported get request", false)) // an error under a 200
+		case strings.HasPrefix(rel, "m12/"):
+			return map[string]any{"code": 200, "body": `["a",1]`} // JSON, not an object
+		case strings.HasPrefix(rel, "m13/"):
+			return map[string]any{"code": 200, "body": `{"a":"\u00e9\"x\\"}`} // escapes inside the body
 		}
 		return echo(rel, n)
 	}, nil)
 	c, _ := clientFor(t, base, nil)
-	res, err := c.Batch(context.Background(), reqsN(8))
+	res, err := c.Batch(context.Background(), reqsN(14))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,14 +241,18 @@ func TestBatchPerOpErrors(t *testing.T) {
 	check(2, func(e *Error) bool { return e.Code == 10 && e.Permission() })
 	check(3, func(e *Error) bool { return e.Type == TypeMalformedResponse && e.HTTPStatus == 400 })
 	check(6, func(e *Error) bool { return e.TokenInvalid() })
-	for _, i := range []int{4, 5} {
+	check(11, func(e *Error) bool { return e.Code == 100 && e.Subcode == 33 && e.HTTPStatus == 200 })
+	for _, i := range []int{4, 5, 9, 10} {
 		if res[i].Err == nil || !strings.Contains(res[i].Err.Error(), fmt.Sprintf("/m%d/insights", i)) {
 			t.Errorf("op %d: %v", i, res[i].Err)
 		}
 	}
-	for _, i := range []int{0, 7} {
-		if res[i].Err != nil || res[i].Body == nil {
-			t.Errorf("op %d: %v", i, res[i].Err)
+	for i, want := range map[int]string{
+		0: `{"rel":"m0/insights?metric=reach%2Cviews"}`, 7: `{"rel":"m7/insights?metric=reach%2Cviews"}`,
+		8: `{"data":[]}`, 12: `["a",1]`, 13: `{"a":"\u00e9\"x\\"}`,
+	} {
+		if res[i].Err != nil || string(res[i].Body) != want {
+			t.Errorf("op %d: body %s, err %v; want body %s", i, res[i].Body, res[i].Err, want)
 		}
 	}
 	if s := c.Stats(); s.RoundTrips != 1 || s.Retries != 0 {

@@ -21,6 +21,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/valyala/fastjson"
 )
 
 // Defaults for [Options].
@@ -121,6 +123,8 @@ type Client struct {
 	rand     func() float64 // [0,1), for jitter; replaceable in tests
 
 	p *Pacer // throttling and pacing state, shared by the clients of one account
+
+	parsers fastjson.ParserPool // for batch responses
 
 	mu    sync.Mutex // guards stats
 	stats Stats
@@ -478,7 +482,7 @@ func (r request) decodeBody(body []byte) error {
 // another attempt.
 func isSyntaxError(err error) bool {
 	var se *json.SyntaxError
-	return errors.As(err, &se) || errors.Is(err, errEmptyBody)
+	return errors.As(err, &se) || errors.Is(err, errEmptyBody) || errors.Is(err, errNotJSON)
 }
 
 // errEmptyBody is a 2xx response without a body.
