@@ -21,33 +21,36 @@ const mediaFields = "id,ig_id,caption,media_type,media_product_type,media_url,th
 
 const storyFields = "id,ig_id,caption,media_type,media_product_type,media_url,thumbnail_url,permalink,shortcode,username,owner,timestamp,like_count"
 
+// mediaJSON is one object of a /media or /stories page (jsonread.go).
 type mediaJSON struct {
-	ID               string      `json:"id"`
-	IGID             *flexString `json:"ig_id"`
-	Caption          *string     `json:"caption"`
-	MediaType        *string     `json:"media_type"`
-	MediaProductType *string     `json:"media_product_type"`
-	MediaURL         *string     `json:"media_url"`
-	ThumbnailURL     *string     `json:"thumbnail_url"`
-	Permalink        *string     `json:"permalink"`
-	Shortcode        *string     `json:"shortcode"`
-	Username         *string     `json:"username"`
-	Owner            *struct {
-		ID string `json:"id"`
-	} `json:"owner"`
-	Timestamp        *string `json:"timestamp"`
-	LikeCount        *int64  `json:"like_count"`
-	CommentsCount    *int64  `json:"comments_count"`
-	IsCommentEnabled *bool   `json:"is_comment_enabled"`
-	Children         *struct {
-		Data []struct {
-			ID           string  `json:"id"`
-			MediaType    *string `json:"media_type"`
-			MediaURL     *string `json:"media_url"`
-			ThumbnailURL *string `json:"thumbnail_url"`
-			Timestamp    *string `json:"timestamp"`
-		} `json:"data"`
-	} `json:"children"`
+	ID               string
+	IGID             *flexString
+	Caption          *string
+	MediaType        *string
+	MediaProductType *string
+	MediaURL         *string
+	ThumbnailURL     *string
+	Permalink        *string
+	Shortcode        *string
+	Username         *string
+	Owner            *mediaOwner
+	Timestamp        *string
+	LikeCount        *int64
+	CommentsCount    *int64
+	IsCommentEnabled *bool
+	Children         *mediaChildren
+}
+
+type mediaOwner struct{ ID string }
+
+type mediaChildren struct{ Data []mediaChild }
+
+type mediaChild struct {
+	ID           string
+	MediaType    *string
+	MediaURL     *string
+	ThumbnailURL *string
+	Timestamp    *string
 }
 
 // mediaRef is what insights need to know about a media object.
@@ -118,9 +121,11 @@ func (a *accountRun) runMedia(ctx context.Context) error {
 	var rows int64
 	endpoint := "/" + a.t.ID + "/media"
 	err := list.client.Pages(ctx, endpoint, url.Values{"fields": {mediaFields}, "limit": {"100"}}, func(data json.RawMessage) error {
-		var page []mediaJSON
-		if err := decode(data, &page, endpoint); err != nil {
-			return err
+		p := a.r.parsers.Get()
+		page, err := mediaPage(p, data)
+		a.r.parsers.Put(p)
+		if err != nil {
+			return fmt.Errorf("malformed response from %s: %w", endpoint, err)
 		}
 		fetched := fetchedAt()
 		for _, m := range page {

@@ -1,7 +1,9 @@
 package export
 
 import (
+	"encoding/json"
 	"maps"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -58,4 +60,65 @@ func TestParseInsightValues(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestMediaPage covers the decoding of /media and /stories pages: every
+// field, NULL kept apart from empty and zero, ig_id as string or number,
+// carousel children, and members of the wrong type named in the error.
+func TestMediaPage(t *testing.T) {
+	str := func(s string) *string { return &s }
+	i64 := func(n int64) *int64 { return &n }
+	yes := true
+	flex := func(s string) *flexString { f := flexString(s); return &f }
+	full := `{"id":"1","ig_id":"3594373474125885392","caption":"say \"hi\" \u2600\ufe0f\n#x","media_type":"CAROUSEL_ALBUM","media_product_type":"FEED",` +
+		`"media_url":"https:\/\/x\/1.jpg","thumbnail_url":null,"permalink":"https:\/\/www.instagram.com\/p\/A\/","shortcode":"A","username":"u",` +
+		`"owner":{"id":"1784"},"timestamp":"2026-11-21T16:42:20+0000","like_count":56,"comments_count":0,"is_comment_enabled":true,` +
+		`"children":{"data":[{"id":"2","media_type":"IMAGE","media_url":"https:\/\/x\/2.jpg","timestamp":"2026-11-21T16:42:20+0000"}]}}`
+	cases := []struct {
+		name, data string
+		want       []mediaJSON
+		err        string
+	}{
+		{name: "every field", data: `[` + full + `]`, want: []mediaJSON{{
+			ID: "1", IGID: flex("3594373474125885392"), Caption: str("say \"hi\" \u2600\ufe0f\n#x"), MediaType: str("CAROUSEL_ALBUM"),
+			MediaProductType: str("FEED"), MediaURL: str("https://x/1.jpg"), Permalink: str("https://www.instagram.com/p/A/"),
+			Shortcode: str("A"), Username: str("u"), Owner: &mediaOwner{ID: "1784"}, Timestamp: str("2026-11-21T16:42:20+0000"),
+			LikeCount: i64(56), CommentsCount: i64(0), IsCommentEnabled: &yes,
+			Children: &mediaChildren{Data: []mediaChild{{ID: "2", MediaType: str("IMAGE"), MediaURL: str("https://x/2.jpg"), Timestamp: str("2026-11-21T16:42:20+0000")}}},
+		}}},
+		{name: "missing fields stay NULL", data: `[{"id":"5","caption":""}]`, want: []mediaJSON{{ID: "5", Caption: str("")}}},
+		{name: "ig_id as a number", data: `[{"id":"5","ig_id":17841405822304914}]`, want: []mediaJSON{{ID: "5", IGID: flex("17841405822304914")}}},
+		{name: "empty children", data: `[{"id":"5","children":{"data":[]}}]`, want: []mediaJSON{{ID: "5", Children: &mediaChildren{Data: []mediaChild{}}}}},
+		{name: "empty page", data: `[]`, want: []mediaJSON{}},
+		{name: "like_count a string", data: `[{"id":"5","like_count":"7"}]`, err: "data[0] (media 5): like_count is a JSON string, not an integer"},
+		{name: "like_count a fraction", data: `[{"id":"5","like_count":1.5}]`, err: "like_count is a JSON number, not an integer"},
+		{name: "caption a number", data: `[{"id":"5","caption":5}]`, err: "caption is a JSON number, not a string"},
+		{name: "owner a string", data: `[{"id":"5","owner":"1784"}]`, err: "owner is a JSON string, not an object"},
+		{name: "child of the wrong shape", data: `[{"id":"5","children":{"data":[{"id":"6","timestamp":1}]}}]`, err: "child 6: timestamp is a JSON number, not a string"},
+		{name: "item not an object", data: `[{"id":"5"},7]`, err: "data[1] is a JSON number, not an object"},
+		{name: "truncated", data: `[{"id":"5"`, err: "cannot parse JSON"},
+	}
+	var p fastjson.Parser
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := mediaPage(&p, []byte(tc.data))
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("err = %v, want it to contain %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("got  %s\nwant %s", dump(got), dump(tc.want))
+			}
+		})
+	}
+}
+
+func dump(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
 }

@@ -28,9 +28,11 @@ func (a *accountRun) runStories(ctx context.Context) error {
 	var stories []schema.Story
 	endpoint := "/" + a.t.ID + "/stories"
 	err := list.client.Pages(ctx, endpoint, url.Values{"fields": {storyFields}, "limit": {"100"}}, func(data json.RawMessage) error {
-		var page []mediaJSON
-		if err := decode(data, &page, endpoint); err != nil {
-			return err
+		p := a.r.parsers.Get()
+		page, err := mediaPage(p, data)
+		a.r.parsers.Put(p)
+		if err != nil {
+			return fmt.Errorf("malformed response from %s: %w", endpoint, err)
 		}
 		fetched := fetchedAt()
 		for _, m := range page {

@@ -353,7 +353,9 @@ func (c *Client) roundTrip(ctx context.Context, r request) (body []byte, h http.
 	c.stats.RoundTrips++
 	c.stats.Calls += int64(r.ops)
 	c.mu.Unlock()
-	c.log.Debug("graph: request", "method", r.method, "url", c.sc.clean(r.url), "ops", r.ops)
+	if c.log.Enabled(ctx, slog.LevelDebug) {
+		c.log.Debug("graph: request", "method", r.method, "url", c.sc.clean(r.url), "ops", r.ops)
+	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		c.lim.Release()

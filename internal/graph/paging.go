@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/valyala/fastjson"
 )
 
 // DefaultPageSize is the limit Pages sets when params has none.
@@ -38,35 +40,53 @@ func (c *Client) Pages(ctx context.Context, path string, params url.Values, fn f
 	if u, err := url.Parse(r.url); err == nil {
 		seen[pageKey(u)] = true
 	}
-	type pageJSON struct {
-		Data   json.RawMessage `json:"data"`
-		Paging *struct {
-			Next string `json:"next"`
-		} `json:"paging"`
-	}
 	for page := 1; ; page++ {
-		var pg pageJSON
-		r.decode = func(body []byte) error {
-			pg = pageJSON{}
-			return decodeJSON(r.endpoint, body, &pg)
+		var data []byte
+		var next string
+		r.decode = func(body []byte) (err error) {
+			data, next, err = c.decodePage(r.endpoint, page, body)
+			return err
 		}
 		if _, _, err := c.do(ctx, r); err != nil {
 			return err
 		}
-		data := bytes.TrimSpace(pg.Data)
-		if len(data) == 0 || data[0] != '[' {
-			return decodeError(r.endpoint, fmt.Errorf(`page %d: "data" is missing or not an array`, page))
-		}
 		if err := fn(json.RawMessage(data)); err != nil {
 			return err
 		}
-		if pg.Paging == nil || pg.Paging.Next == "" {
+		if next == "" {
 			return nil
 		}
-		if r, err = c.nextRequest(r.endpoint, pg.Paging.Next, seen); err != nil {
+		if r, err = c.nextRequest(r.endpoint, next, seen); err != nil {
 			return err
 		}
 	}
+}
+
+// decodePage splits a page into its data array (re-serialized as is) and
+// paging.next, in one pass with fastjson. A body that does not parse is a
+// syntax error (the page is fetched again); one of the wrong shape is not.
+func (c *Client) decodePage(endpoint string, page int, body []byte) (data []byte, next string, err error) {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil, "", decodeError(endpoint, errEmptyBody)
+	}
+	p := c.parsers.Get()
+	defer c.parsers.Put(p)
+	v, err := p.ParseBytes(body)
+	if err != nil {
+		return nil, "", decodeError(endpoint, &notJSONError{msg: err.Error()})
+	}
+	d := v.Get("data")
+	if d == nil || d.Type() != fastjson.TypeArray {
+		return nil, "", decodeError(endpoint, fmt.Errorf(`page %d: "data" is missing or not an array`, page))
+	}
+	if n := v.Get("paging", "next"); n != nil && n.Type() != fastjson.TypeNull {
+		b, err := n.StringBytes()
+		if err != nil {
+			return nil, "", decodeError(endpoint, fmt.Errorf("page %d: paging.next is a JSON %s, not a string", page, n.Type()))
+		}
+		next = string(b)
+	}
+	return d.MarshalTo(nil), next, nil
 }
 
 // pageKey identifies a page URL for loop detection, ignoring credentials.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -126,7 +127,7 @@ func TestPagesErrors(t *testing.T) {
 		{"no-data", `"data" is missing`},
 		{"data-object", `"data" is missing or not an array`},
 		{"data-null", `"data" is missing or not an array`},
-		{"next-number", "cannot unmarshal"},
+		{"next-number", "paging.next is a JSON number, not a string"},
 		{"html", "malformed response"},
 		{"bad-next", "not a valid URL"},
 	} {
@@ -151,5 +152,29 @@ func TestPagesCallbackError(t *testing.T) {
 	}
 	if n := len(rc.Requests()); n != 1 {
 		t.Fatalf("%d requests", n)
+	}
+}
+
+// TestPagesDataIsPassedAsSent checks that the data array handed to the
+// callback decodes to what the API sent: escapes, unicode, numbers and
+// nesting survive the page split.
+func TestPagesDataIsPassedAsSent(t *testing.T) {
+	const data = `[{"id":"1","caption":"say \"hi\" \u00e9\u2600\ufe0f \/ \\ \n end","n":-1.5e3,"ok":true,"x":null,"children":{"data":[{"id":"2"}]}}]`
+	srv, _ := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte(`{"data":` + data + `,"paging":{"cursors":{"after":"A"}}}`))
+	})
+	c, _ := newTestClient(t, srv, nil)
+	var got, want any
+	if err := json.Unmarshal([]byte(data), &want); err != nil {
+		t.Fatal(err)
+	}
+	err := c.Pages(context.Background(), "/1784/media", nil, func(d json.RawMessage) error {
+		return json.Unmarshal(d, &got)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("data = %#v\nwant %#v", got, want)
 	}
 }

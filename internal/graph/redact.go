@@ -18,7 +18,7 @@ var (
 	bearer = regexp.MustCompile(`(?i)\b(Bearer\s+)[^\s"',;]+`)
 	// oauth matches "OAuth <token>" (the other Authorization scheme Graph
 	// accepts); the length floor keeps prose such as "OAuth access token".
-	oauth = regexp.MustCompile(`\b(OAuth\s+)[A-Za-z0-9\-._~+/|%]{16,}`)
+	oauth = regexp.MustCompile(`(?i)\b(OAuth\s+)[A-Za-z0-9\-._~+/|%]{16,}`)
 )
 
 // Redact masks secrets in s so that it can be printed: the values of the
@@ -27,13 +27,39 @@ var (
 // and the credentials of "Bearer …" / "OAuth …" authorization values.
 // Use it on every URL or response excerpt that goes into a log line or error.
 func Redact(s string) string {
-	if s == "" {
-		return s
+	if !mayHoldSecret(s) {
+		return s // most text: no need to run the three expressions
 	}
 	s = secretParam.ReplaceAllString(s, "${1}${2}"+redacted)
 	s = bearer.ReplaceAllString(s, "${1}"+redacted)
 	s = oauth.ReplaceAllString(s, "${1}"+redacted)
 	return s
+}
+
+// mayHoldSecret reports whether s contains, in any case, one of the words
+// every pattern of Redact needs: token (access_token, input_token,
+// fb_exchange_token), secret (appsecret_proof, client_secret), bearer or
+// oauth.
+func mayHoldSecret(s string) bool {
+	for i := 0; i < len(s); i++ {
+		var w string
+		switch s[i] | 0x20 { // ASCII lower case
+		case 't':
+			w = "token"
+		case 's':
+			w = "secret"
+		case 'b':
+			w = "bearer"
+		case 'o':
+			w = "oauth"
+		default:
+			continue
+		}
+		if len(s)-i >= len(w) && strings.EqualFold(s[i:i+len(w)], w) {
+			return true
+		}
+	}
+	return false
 }
 
 // scrubber removes known secret literals (a token, an app secret) from text

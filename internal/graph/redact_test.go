@@ -28,6 +28,12 @@ func TestRedact(t *testing.T) {
 		{`WWW-Authenticate: OAuth "Facebook Platform" "invalid_token"`, `WWW-Authenticate: OAuth "Facebook Platform" "invalid_token"`},
 		{"the access_token is always useless", "the access_token is always useless"},
 		{"", ""},
+		// Upper case reaches the expressions too (mayHoldSecret folds case).
+		{"x?APPSECRET_PROOF=e941110e3d2b", "x?APPSECRET_PROOF=REDACTED"},
+		{"CLIENT_SECRET=abc", "CLIENT_SECRET=REDACTED"},
+		{"BEARER " + tok, "BEARER REDACTED"},
+		{"Authorization: OAUTH " + tok, "Authorization: OAUTH REDACTED"},
+		{"stream finished: 1,000 rows, 10 files", "stream finished: 1,000 rows, 10 files"},
 	} {
 		got := Redact(tc.in)
 		if got != tc.want {
