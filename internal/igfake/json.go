@@ -137,11 +137,30 @@ func fastEncode(b []byte, v any) []byte {
 	return escapeGraph(b, raw)
 }
 
+// plainASCII marks the bytes appendStr copies as they are: ASCII from
+// space up, except '"', '\\' and '/' (which Graph escapes).
+var plainASCII = func() (t [utf8.RuneSelf]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\' && c != '/'
+	}
+	return t
+}()
+
+// appendStr appends s as a JSON string the way Graph writes one: '/'
+// escaped, and everything outside ASCII as \uXXXX. Runs of plain ASCII are
+// copied in one append (a batch body, JSON inside a string, is mostly such
+// runs between quotes).
 func appendStr(b []byte, s string) []byte {
 	const hex = "0123456789abcdef"
 	b = append(b, '"')
+	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
+		if c < utf8.RuneSelf && plainASCII[c] {
+			i++
+			continue
+		}
+		b = append(b, s[start:i]...)
 		if c < utf8.RuneSelf {
 			switch {
 			case c == '"' || c == '\\' || c == '/':
@@ -152,16 +171,16 @@ func appendStr(b []byte, s string) []byte {
 				b = append(b, '\\', 'r')
 			case c == '\t':
 				b = append(b, '\\', 't')
-			case c < 0x20:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&15])
 			default:
-				b = append(b, c)
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&15])
 			}
 			i++
+			start = i
 			continue
 		}
 		r, n := utf8.DecodeRuneInString(s[i:])
 		i += n
+		start = i
 		if r >= 0x10000 {
 			r1, r2 := utf16.EncodeRune(r)
 			b = appendU(b, r1)
@@ -170,6 +189,7 @@ func appendStr(b []byte, s string) []byte {
 			b = appendU(b, r)
 		}
 	}
+	b = append(b, s[start:]...)
 	return append(b, '"')
 }
 
