@@ -162,6 +162,10 @@ func (a *accountRun) commitState(ctx context.Context) (int64, error) {
 		next.Streams[k] = v
 	}
 	next.CommittedAt = a.r.opts.now()
+	// The data files the state will name must be on disk first (file://).
+	if err := a.r.data.Sync(ctx); err != nil {
+		return 0, err
+	}
 	if err := a.r.state.CommitState(ctx, next); err != nil {
 		return 0, err
 	}

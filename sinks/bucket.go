@@ -161,10 +161,11 @@ func (e *redactedError) Unwrap() error { return e.err }
 // is safe for concurrent use.
 type Store struct {
 	bucket    *blob.Bucket
-	prefix    string // normalised: no leading or trailing slash, may be ""
-	shownURL  string // redacted, for messages
-	localRoot string // file:// only: absolute root directory
-	owner     bool   // Close closes the bucket
+	prefix    string    // normalised: no leading or trailing slash, may be ""
+	shownURL  string    // redacted, for messages
+	localRoot string    // file:// only: absolute root directory
+	dirty     *unsynced // file:// only: data files not yet synced (durable.go)
+	owner     bool      // Close closes the bucket
 	now       func() time.Time
 }
 
@@ -181,7 +182,11 @@ func Open(ctx context.Context, rawURL, prefix string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Store{bucket: b, prefix: p, shownURL: RedactURL(rawURL), localRoot: root, owner: true, now: time.Now}, nil
+	st := &Store{bucket: b, prefix: p, shownURL: RedactURL(rawURL), localRoot: root, owner: true, now: time.Now}
+	if root != "" {
+		st.dirty = &unsynced{}
+	}
+	return st, nil
 }
 
 // NewStore wraps an already open bucket. Close does not close it. Exclusive

@@ -271,7 +271,12 @@ func hashFile(f *os.File) (int64, string, error) {
 // re-reads the body from the start.
 func (s *Store) upload(ctx context.Context, full string, body *io.SectionReader, opts *blob.WriterOptions) error {
 	if s.localRoot != "" {
-		return uploadLocal(ctx, filepath.Join(s.localRoot, filepath.FromSlash(full)), body)
+		path := filepath.Join(s.localRoot, filepath.FromSlash(full))
+		if err := uploadLocal(ctx, path, body); err != nil {
+			return err
+		}
+		s.dirty.add(path, filepath.Dir(path))
+		return nil
 	}
 	var err error
 	delay := uploadBackoff
@@ -311,7 +316,8 @@ func retryable(ctx context.Context, err error) bool {
 // dot-named temp file in the same directory. fileblob's own temp files are
 // named <key>.<hex>.tmp: a run killed mid-upload would leave one inside a
 // partition directory, where Spark and Hive-style readers pick up every
-// file whose name does not start with "." or "_".
+// file whose name does not start with "." or "_". The file is not synced
+// here: Store.Sync does that for all files at once (durable.go).
 func uploadLocal(ctx context.Context, path string, body *io.SectionReader) (err error) {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o777); err != nil {
@@ -329,9 +335,6 @@ func uploadLocal(ctx context.Context, path string, body *io.SectionReader) (err 
 	if _, err = body.Seek(0, io.SeekStart); err == nil {
 		_, err = io.Copy(tmp, body)
 	}
-	if err == nil {
-		err = tmp.Sync()
-	}
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
@@ -341,9 +344,5 @@ func uploadLocal(ctx context.Context, path string, body *io.SectionReader) (err 
 	if err = ctx.Err(); err != nil {
 		return err
 	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	syncDir(dir)
-	return nil
+	return os.Rename(tmp.Name(), path)
 }

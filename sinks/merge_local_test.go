@@ -2,6 +2,7 @@ package sinks
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -33,5 +34,44 @@ func TestUploadLocalLeavesNoVisibleTemp(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(path); string(b) != "PAR1 body PAR1" {
 		t.Fatalf("content %q", b)
+	}
+}
+
+// Uploads to a file:// store are made durable by Store.Sync, all at once:
+// it must see every file written, through any copy of the store, and
+// forget them once synced.
+func TestStoreSyncCoversUploads(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, "file://"+filepath.ToSlash(t.TempDir()), "lake")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	sub, err := s.Sub("_igexport")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, st := range []*Store{s, sub} {
+		body := io.NewSectionReader(strings.NewReader("PAR1"), 0, 4)
+		if err := st.upload(ctx, st.FullKey(fmt.Sprintf("media/dt=2026-11-2%d/account_id=1/part-00000.parquet", i)), body, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(s.dirty.paths); n != 4 { // two files, two directories
+		t.Fatalf("%d paths waiting for a sync, want 4: %v", n, s.dirty.paths)
+	}
+	if err := sub.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(s.dirty.paths); n != 0 {
+		t.Fatalf("%d paths still waiting after Sync", n)
+	}
+	mem, err := Open(ctx, "mem://", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mem.Close()
+	if err := mem.Sync(ctx); err != nil || mem.dirty != nil {
+		t.Fatalf("mem:// Sync: %v (dirty %v)", err, mem.dirty)
 	}
 }

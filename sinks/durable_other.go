@@ -1,0 +1,33 @@
+//go:build !linux
+
+package sinks
+
+import (
+	"context"
+	"os"
+)
+
+// syncPaths fsyncs each path (files and the directories they were renamed
+// into). A directory that cannot be opened for syncing (Windows) is
+// skipped, as syncDir does.
+func syncPaths(ctx context.Context, _ string, paths []string) error {
+	for _, p := range paths {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		f, err := os.Open(p)
+		if err != nil {
+			if os.IsNotExist(err) {
+				continue // replaced or removed since
+			}
+			return err
+		}
+		st, serr := f.Stat()
+		err = f.Sync()
+		f.Close()
+		if err != nil && (serr != nil || !st.IsDir()) {
+			return err
+		}
+	}
+	return nil
+}
