@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/parquet-go/parquet-go"
@@ -104,6 +105,15 @@ func (w *PartitionWriter[T]) Commit(ctx context.Context, s *Store, key string) (
 	opts := &blob.WriterOptions{
 		ContentType: ContentTypeParquet,
 		Metadata:    map[string]string{"sha256": sum, "igexport-run-id": w.opts.RunID},
+	}
+	if moved, err := s.moveLocal(ctx, out, full); err != nil || moved {
+		if err != nil {
+			return FileInfo{}, err
+		}
+		// Its temp name is free now: do not remove whatever takes it.
+		files = slices.DeleteFunc(files, func(f *os.File) bool { return f == out })
+		_ = out.Close()
+		return FileInfo{Key: full, Rows: rows, Bytes: size, SHA256: sum}, nil
 	}
 	if err := s.upload(ctx, full, io.NewSectionReader(out, 0, size), opts); err != nil {
 		return FileInfo{}, err
@@ -312,6 +322,37 @@ func retryable(ctx context.Context, err error) bool {
 	return true
 }
 
+// lakeFileMode is the mode of data files on file:// (temp files are
+// created 0600; a lake is read by other users and services too).
+const lakeFileMode = 0o644
+
+// moveLocal puts the finished temp file f at full key of a file:// store by
+// renaming it there, when the temp directory is on the same file system as
+// the lake: no second copy. It reports false (and does nothing) for other
+// stores, and when the rename fails, in which case the caller uploads a
+// copy as usual.
+func (s *Store) moveLocal(ctx context.Context, f *os.File, full string) (bool, error) {
+	if s.localRoot == "" {
+		return false, nil
+	}
+	path := filepath.Join(s.localRoot, filepath.FromSlash(full))
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o777); err != nil {
+		return false, err
+	}
+	if err := f.Chmod(lakeFileMode); err != nil {
+		return false, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	if err := os.Rename(f.Name(), path); err != nil {
+		return false, nil // another file system (EXDEV), or Windows with f open
+	}
+	s.dirty.add(path, dir)
+	return true, nil
+}
+
 // uploadLocal puts a file:// object in place with a rename from a
 // dot-named temp file in the same directory. fileblob's own temp files are
 // named <key>.<hex>.tmp: a run killed mid-upload would leave one inside a
@@ -334,6 +375,9 @@ func uploadLocal(ctx context.Context, path string, body *io.SectionReader) (err 
 	}()
 	if _, err = body.Seek(0, io.SeekStart); err == nil {
 		_, err = io.Copy(tmp, body)
+	}
+	if err == nil {
+		err = tmp.Chmod(lakeFileMode)
 	}
 	if cerr := tmp.Close(); err == nil {
 		err = cerr

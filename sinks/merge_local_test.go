@@ -2,12 +2,16 @@ package sinks
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/igexport/igexport/internal/schema"
 )
 
 // A file:// upload is a rename from a dot-named temp file: a cancelled (or
@@ -73,5 +77,67 @@ func TestStoreSyncCoversUploads(t *testing.T) {
 	defer mem.Close()
 	if err := mem.Sync(ctx); err != nil || mem.dirty != nil {
 		t.Fatalf("mem:// Sync: %v (dirty %v)", err, mem.dirty)
+	}
+}
+
+// A file:// commit renames the temp file into the lake when both are on the
+// same file system, and copies it otherwise (a tmpfs /tmp): either way the
+// partition holds the rows, is readable by others (0644), matches the
+// FileInfo's hash and size, and no temp file is left anywhere.
+func TestLocalCommitMovesOrCopies(t *testing.T) {
+	dirs := map[string]string{"same file system": t.TempDir()}
+	if st, err := os.Stat("/dev/shm"); err == nil && st.IsDir() {
+		if shm, err := os.MkdirTemp("/dev/shm", "igexport-test-"); err == nil {
+			t.Cleanup(func() { os.RemoveAll(shm) })
+			dirs["other file system"] = shm
+		}
+	}
+	for name, tmp := range dirs {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			root := t.TempDir()
+			s, err := Open(ctx, "file://"+filepath.ToSlash(root), "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			o := opts(t, schema.Media, "run1")
+			o.TempDir = tmp
+			w, err := NewPartitionWriter[schema.MediaRow](o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := w.Write(media("a", nil, "x"), media("b", nil, "y")); err != nil {
+				t.Fatal(err)
+			}
+			key := DataKey(schema.Media, day, account)
+			fi, err := w.Commit(ctx, s, key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(root, filepath.FromSlash(key))
+			st, err := os.Stat(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.Mode().Perm() != lakeFileMode || st.Size() != fi.Bytes {
+				t.Errorf("mode %v size %d, want %v and %d", st.Mode().Perm(), st.Size(), os.FileMode(lakeFileMode), fi.Bytes)
+			}
+			b, _ := os.ReadFile(path)
+			if sum := sha256.Sum256(b); hex.EncodeToString(sum[:]) != fi.SHA256 {
+				t.Errorf("file hash differs from FileInfo.SHA256")
+			}
+			if got := ids(readRows[schema.MediaRow](t, s, key)); got != "a,b" {
+				t.Errorf("rows %s", got)
+			}
+			for _, d := range []string{tmp, filepath.Dir(path)} {
+				ents, _ := os.ReadDir(d)
+				for _, e := range ents {
+					if e.Name() != filepath.Base(path) {
+						t.Errorf("left behind in %s: %s", d, e.Name())
+					}
+				}
+			}
+		})
 	}
 }

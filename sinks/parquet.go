@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"runtime/debug"
 	"strings"
+	"sync"
 
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/compress"
@@ -193,8 +194,9 @@ func removeFile(f *os.File) {
 }
 
 // buildID is the VCS revision the binary was built from (parquet-go writes
-// created_by as "igexport version <v>(build <id>)"), or "unknown".
-func buildID() string {
+// created_by as "igexport version <v>(build <id>)"), or "unknown". It is
+// read once: debug.ReadBuildInfo parses the whole build info on each call.
+var buildID = sync.OnceValue(func() string {
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		for _, s := range bi.Settings {
 			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
@@ -203,4 +205,4 @@ func buildID() string {
 		}
 	}
 	return "unknown"
-}
+})
