@@ -4,7 +4,6 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"fmt"
-	"hash/fnv"
 	"strings"
 	"time"
 )
@@ -141,17 +140,23 @@ func (d *Dataset) LiveStories(a *Account) []*Media {
 	return out
 }
 
-// hash derives a deterministic 64-bit value from the seed and parts.
+// hash derives a deterministic 64-bit value from the seed and parts: FNV-1a
+// over the seed's 8 little-endian bytes, then each part followed by a zero
+// byte (written out, so that no part is copied to a []byte).
 func (d *Dataset) hash(parts ...string) uint64 {
-	h := fnv.New64a()
-	var b [8]byte
-	binary.LittleEndian.PutUint64(b[:], uint64(d.seed))
-	h.Write(b[:])
-	for _, p := range parts {
-		h.Write([]byte(p))
-		h.Write([]byte{0})
+	const prime = 1099511628211
+	h := uint64(14695981039346656037)
+	seed := uint64(d.seed)
+	for i := 0; i < 8; i++ {
+		h = (h ^ (seed >> (8 * i) & 0xff)) * prime
 	}
-	return splitmix(h.Sum64())
+	for _, p := range parts {
+		for i := 0; i < len(p); i++ {
+			h = (h ^ uint64(p[i])) * prime
+		}
+		h *= prime // ^ 0
+	}
+	return splitmix(h)
 }
 
 func splitmix(x uint64) uint64 {

@@ -16,7 +16,7 @@ const twoYears = 730 * 24 * time.Hour
 func (d *Dataset) mediaValues(m *Media) map[string]int64 {
 	r := func(metric string, lo, hi int64) int64 { return between(d.hash(m.ID, metric), lo, hi) }
 	pct := func(metric string, base, lo, hi int64) int64 { return base * r(metric, lo, hi) / 100 }
-	v := map[string]int64{}
+	v := make(map[string]int64, 40) // every metric and bucket: no rehashing as it fills
 	switch {
 	case m.IsStory():
 		v["views"] = r("views", 20, 800)
