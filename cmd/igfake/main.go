@@ -33,7 +33,9 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	profStop()
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			os.Exit(0)
 		}
@@ -41,6 +43,8 @@ func main() {
 		os.Exit(2)
 	}
 }
+
+var profStop = func() {}
 
 // config is the parsed command line.
 type config struct {
@@ -65,7 +69,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.Int64Var(&o.Seed, "seed", 1, "seed of every generated value")
 	fs.StringVar(&o.Token, "token", igfake.DefaultToken, "the only valid access token")
 	fs.StringVar(&o.AppSecret, "app-secret", "", "require appsecret_proof computed with this app secret")
-	fs.DurationVar(&o.Latency, "latency", 0, "latency added to every request")
+	fs.DurationVar(&o.Latency, "latency", 0, "time every request takes to answer, at least (the emulator's own work included)")
 	fs.StringVar(&c.location, "location", "America/Los_Angeles", "accounts' day boundary for user insights")
 	fs.StringVar(&c.now, "now", "", "start the clock at this RFC 3339 time (default: the real time); it then runs at real speed")
 	fs.IntVar(&o.DefaultPageSize, "page-size", 25, "default page size of lists")

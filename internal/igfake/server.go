@@ -48,7 +48,8 @@ type Options struct {
 	// AppSecret, when set, makes appsecret_proof (hex HMAC-SHA256 of the
 	// token keyed by the secret) mandatory.
 	AppSecret string
-	// Latency is added to every HTTP request.
+	// Latency is the time every HTTP request takes to answer at least
+	// (the emulator's own work included).
 	Latency time.Duration
 	// Now is the clock (default time.Now). The dataset is built relative to
 	// its first reading; rate-limit blocks, story expiry, token expiry and the
@@ -361,27 +362,38 @@ func (c *call) charge(accountID string) *apiError {
 }
 
 // ServeHTTP implements http.Handler.
+//
+// Latency is the time to answer, measured from the request's arrival: the
+// answer is computed at once and sent when the latency is up (or when it is
+// ready, if computing took longer), the way a remote API's latency includes
+// its own work. A faulty round trip (slow, reset, 5xx) waits the latency
+// first and is not computed.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	deadline := time.Now().Add(s.o.Latency)
 	n := s.roundTrip()
 	ctx := r.Context()
-	if s.o.Latency > 0 && !sleep(ctx, s.o.Latency) {
+	f := s.faultFor(n)
+	var res result
+	var accounts []string
+	version := DefaultVersion
+	if !f.slow && !f.reset && !f.serverError {
+		res, accounts, version = s.handle(r)
+	}
+	if d := time.Until(deadline); d > 0 && !sleep(ctx, d) {
 		return
 	}
-	f := s.faultFor(n)
-	if f.slow && !sleep(ctx, s.o.Faults.SlowDelay) {
-		return
+	if f.slow {
+		if !sleep(ctx, s.o.Faults.SlowDelay) {
+			return
+		}
+		res, accounts, version = s.handle(r)
 	}
 	if f.reset {
 		resetConn(w)
 		return
 	}
-	var res result
-	var accounts []string
-	version := DefaultVersion
 	if f.serverError {
 		res = result{status: http.StatusInternalServerError, body: encode(errTransient().body(s.traceID()))}
-	} else {
-		res, accounts, version = s.handle(r)
 	}
 	h := w.Header()
 	h.Set("Content-Type", "application/json; charset=UTF-8")
