@@ -354,7 +354,7 @@ func (c *Client) postBatch(ctx context.Context, ops []batchOp, pending []int) ([
 		elems, err = decodeBatch(outer, inner, body)
 		return err
 	}
-	_, h, err := c.do(ctx, r)
+	h, err := c.do(ctx, r)
 	if err != nil {
 		if errors.Is(err, errMalformedBatch) {
 			// Not JSON even after retries, or JSON that is not an array.

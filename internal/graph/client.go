@@ -124,7 +124,8 @@ type Client struct {
 
 	p *Pacer // throttling and pacing state, shared by the clients of one account
 
-	parsers fastjson.ParserPool // for batch responses
+	parsers fastjson.ParserPool // for batch responses and pages
+	bufs    sync.Pool           // *bytes.Buffer: response bodies (do)
 
 	mu    sync.Mutex // guards stats
 	stats Stats
@@ -253,7 +254,7 @@ func (c *Client) Get(ctx context.Context, path string, params url.Values, out an
 	if out != nil {
 		r.decode = func(body []byte) error { return decodeJSON(r.endpoint, body, out) }
 	}
-	_, _, err = c.do(ctx, r)
+	_, err = c.do(ctx, r)
 	return err
 }
 
@@ -331,7 +332,7 @@ func endpointOf(u *url.URL) string {
 
 // roundTrip sends r once. The limiter slot is held from before the request
 // is sent until its body has been read, and at no other time.
-func (c *Client) roundTrip(ctx context.Context, r request) (body []byte, h http.Header, status int, err error) {
+func (c *Client) roundTrip(ctx context.Context, r request, buf *bytes.Buffer) (body []byte, h http.Header, status int, err error) {
 	var rd io.Reader
 	if r.form != nil {
 		rd = strings.NewReader(r.form.Encode())
@@ -361,7 +362,7 @@ func (c *Client) roundTrip(ctx context.Context, r request) (body []byte, h http.
 		c.lim.Release()
 		return nil, nil, 0, c.transportError(ctx, r, err)
 	}
-	body, err = readBody(resp)
+	body, err = readBody(resp, buf)
 	resp.Body.Close()
 	c.lim.Release()
 	if err != nil {
@@ -373,11 +374,12 @@ func (c *Client) roundTrip(ctx context.Context, r request) (body []byte, h http.
 	return body, resp.Header, resp.StatusCode, nil
 }
 
-// readBody reads up to MaxResponseBytes+1 bytes of a response body into a
-// buffer sized from Content-Length when there is one (media pages are
-// ~100 KB: growing a buffer by doubling copies and clears it several times).
-func readBody(resp *http.Response) ([]byte, error) {
-	var buf bytes.Buffer
+// readBody reads up to MaxResponseBytes+1 bytes of a response body into
+// buf (emptied first), grown from Content-Length when there is one (media
+// pages are ~100 KB: growing a buffer by doubling copies and clears it
+// several times).
+func readBody(resp *http.Response, buf *bytes.Buffer) ([]byte, error) {
+	buf.Reset()
 	if n := resp.ContentLength; n > 0 && n <= MaxResponseBytes {
 		buf.Grow(int(n) + bytes.MinRead)
 	}
@@ -414,22 +416,28 @@ func (c *Client) ctxError(r request, err error) error {
 
 // do sends r until it succeeds or fails for good: transient failures are
 // retried with backoff up to MaxAttempts attempts, throttling is waited out
-// within MaxWait, anything else is returned at once. It returns the body
-// and headers of the successful response.
-func (c *Client) do(ctx context.Context, r request) ([]byte, http.Header, error) {
+// within MaxWait, anything else is returned at once. It returns the headers
+// of the successful response; its body is only seen by r.decode, and the
+// buffer it was read into is reused by the client's next requests.
+func (c *Client) do(ctx context.Context, r request) (http.Header, error) {
+	buf, _ := c.bufs.Get().(*bytes.Buffer)
+	if buf == nil {
+		buf = new(bytes.Buffer)
+	}
+	defer c.bufs.Put(buf)
 	failures := 0
 	for {
 		if err := c.pace(ctx, r); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
-		body, h, status, err := c.roundTrip(ctx, r)
+		body, h, status, err := c.roundTrip(ctx, r, buf)
 		reading := c.observe(h)
 		if err == nil {
 			if apiErr := parseError(status, body, r.endpoint, c.sc); apiErr != nil {
 				err = apiErr
 			} else if derr := r.decodeBody(body); derr != nil {
 				if !isSyntaxError(derr) {
-					return nil, nil, derr
+					return nil, derr
 				}
 				err = &safeError{msg: derr.Error(), err: derr, transient: true}
 			} else {
@@ -438,33 +446,33 @@ func (c *Client) do(ctx context.Context, r request) ([]byte, http.Header, error)
 					// it: runChunk decides for those.
 					c.succeeded()
 				}
-				return body, h, nil
+				return h, nil
 			}
 		}
 		if ctx.Err() != nil {
-			return nil, nil, c.ctxError(r, context.Cause(ctx))
+			return nil, c.ctxError(r, context.Cause(ctx))
 		}
 		var ae *Error
 		isAPI := errors.As(err, &ae)
 		switch {
 		case isAPI && (ae.TokenInvalid() || ae.Permission()):
-			return nil, nil, err
+			return nil, err
 		case isAPI && ae.Throttle():
 			if werr := c.waitThrottle(ctx, r.endpoint, ae, reading.Regain); werr != nil {
-				return nil, nil, werr
+				return nil, werr
 			}
 		case isAPI && ae.Transient(), isTransient(err):
 			failures++
 			if failures >= c.retry.MaxAttempts {
-				return nil, nil, &safeError{msg: fmt.Sprintf("%s (gave up after %s)", err.Error(), plural(failures, "attempt")), err: err}
+				return nil, &safeError{msg: fmt.Sprintf("%s (gave up after %s)", err.Error(), plural(failures, "attempt")), err: err}
 			}
 			d := c.backoff(failures)
 			c.log.Warn("graph: transient error, retrying", "endpoint", Redact(r.endpoint), "attempt", failures, "in", d, "err", err.Error())
 			if serr := c.clock.Sleep(ctx, d); serr != nil {
-				return nil, nil, c.ctxError(r, serr)
+				return nil, c.ctxError(r, serr)
 			}
 		default:
-			return nil, nil, err
+			return nil, err
 		}
 		c.mu.Lock()
 		c.stats.Retries += int64(r.ops)

@@ -47,7 +47,7 @@ func (c *Client) Pages(ctx context.Context, path string, params url.Values, fn f
 			data, next, err = c.decodePage(r.endpoint, page, body)
 			return err
 		}
-		if _, _, err := c.do(ctx, r); err != nil {
+		if _, err := c.do(ctx, r); err != nil {
 			return err
 		}
 		if err := fn(json.RawMessage(data)); err != nil {
@@ -86,7 +86,7 @@ func (c *Client) decodePage(endpoint string, page int, body []byte) (data []byte
 		}
 		next = string(b)
 	}
-	return d.MarshalTo(nil), next, nil
+	return d.MarshalTo(make([]byte, 0, len(body))), next, nil
 }
 
 // pageKey identifies a page URL for loop detection, ignoring credentials.
