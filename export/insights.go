@@ -12,9 +12,10 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/valyala/fastjson"
+
 	"github.com/igexport/igexport/internal/graph"
 	"github.com/igexport/igexport/internal/schema"
-	"github.com/valyala/fastjson"
 )
 
 // insightOp is one media/story insights request: some metrics of one

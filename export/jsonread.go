@@ -130,16 +130,8 @@ func (f *fields) array(key string) []*fastjson.Value {
 	return a
 }
 
-// mediaPage decodes the data array of a /media or /stories page.
-func mediaPage(p *fastjson.Parser, data []byte) ([]mediaJSON, error) {
-	v, err := p.ParseBytes(data)
-	if err != nil {
-		return nil, err
-	}
-	items, err := v.Array()
-	if err != nil {
-		return nil, fmt.Errorf("data is a JSON %s, not an array", v.Type())
-	}
+// mediaPage decodes the items of a /media or /stories page.
+func mediaPage(items []*fastjson.Value) ([]mediaJSON, error) {
 	page := make([]mediaJSON, 0, len(items))
 	for i, item := range items {
 		if item.Type() == fastjson.TypeNull {

@@ -2,13 +2,13 @@ package export
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/url"
 	"sync"
 	"time"
 
 	"github.com/sourcegraph/conc/pool"
+	"github.com/valyala/fastjson"
 
 	"github.com/igexport/igexport/internal/catalog"
 	"github.com/igexport/igexport/internal/schema"
@@ -120,10 +120,8 @@ func (a *accountRun) runMedia(ctx context.Context) error {
 
 	var rows int64
 	endpoint := "/" + a.t.ID + "/media"
-	err := list.client.Pages(ctx, endpoint, url.Values{"fields": {mediaFields}, "limit": {"100"}}, func(data json.RawMessage) error {
-		p := a.r.parsers.Get()
-		page, err := mediaPage(p, data)
-		a.r.parsers.Put(p)
+	err := list.client.PageItems(ctx, endpoint, url.Values{"fields": {mediaFields}, "limit": {"100"}}, func(items []*fastjson.Value) error {
+		page, err := mediaPage(items)
 		if err != nil {
 			return fmt.Errorf("malformed response from %s: %w", endpoint, err)
 		}

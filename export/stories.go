@@ -2,9 +2,10 @@ package export
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/url"
+
+	"github.com/valyala/fastjson"
 
 	"github.com/igexport/igexport/internal/catalog"
 	"github.com/igexport/igexport/internal/schema"
@@ -27,10 +28,8 @@ func (a *accountRun) runStories(ctx context.Context) error {
 	}
 	var stories []schema.Story
 	endpoint := "/" + a.t.ID + "/stories"
-	err := list.client.Pages(ctx, endpoint, url.Values{"fields": {storyFields}, "limit": {"100"}}, func(data json.RawMessage) error {
-		p := a.r.parsers.Get()
-		page, err := mediaPage(p, data)
-		a.r.parsers.Put(p)
+	err := list.client.PageItems(ctx, endpoint, url.Values{"fields": {storyFields}, "limit": {"100"}}, func(items []*fastjson.Value) error {
+		page, err := mediaPage(items)
 		if err != nil {
 			return fmt.Errorf("malformed response from %s: %w", endpoint, err)
 		}

@@ -348,9 +348,9 @@ func (c *Client) postBatch(ctx context.Context, ops []batchOp, pending []int) ([
 	}
 	var elems []batchElem
 	r.decode = func(body []byte) (err error) {
-		outer, inner := c.parsers.Get(), c.parsers.Get()
-		defer c.parsers.Put(outer)
-		defer c.parsers.Put(inner)
+		outer, inner := batchParsers.Get(), opParsers.Get()
+		defer batchParsers.Put(outer)
+		defer opParsers.Put(inner)
 		elems, err = decodeBatch(outer, inner, body)
 		return err
 	}

@@ -124,8 +124,6 @@ type Client struct {
 
 	p *Pacer // throttling and pacing state, shared by the clients of one account
 
-	parsers fastjson.ParserPool // for batch responses and pages
-	bufs    sync.Pool           // *bytes.Buffer: response bodies (do)
 
 	mu    sync.Mutex // guards stats
 	stats Stats
@@ -257,6 +255,19 @@ func (c *Client) Get(ctx context.Context, path string, params url.Values, out an
 	_, err = c.do(ctx, r)
 	return err
 }
+
+// Process-wide caches: response bodies are read into pooled buffers and
+// decoded with pooled fastjson parsers. A parser keeps its memory between
+// uses (a copy of the last document and a value cache as large as the
+// largest document it parsed), so parsers are pooled by the size of what
+// they parse: a page parser is ~0.4 MB, a batch body parser a few KB. One
+// pool for all clients keeps as many parsers as are in use at once.
+var (
+	bodyBuffers  sync.Pool           // *bytes.Buffer
+	pageParsers  fastjson.ParserPool // pages of 100 media (PageItems)
+	batchParsers fastjson.ParserPool // batch responses: an array of 50 strings
+	opParsers    fastjson.ParserPool // one operation's body (a few KB)
+)
 
 // request is one logical HTTP request, re-sent as is on retry.
 type request struct {
@@ -420,11 +431,11 @@ func (c *Client) ctxError(r request, err error) error {
 // of the successful response; its body is only seen by r.decode, and the
 // buffer it was read into is reused by the client's next requests.
 func (c *Client) do(ctx context.Context, r request) (http.Header, error) {
-	buf, _ := c.bufs.Get().(*bytes.Buffer)
+	buf, _ := bodyBuffers.Get().(*bytes.Buffer)
 	if buf == nil {
 		buf = new(bytes.Buffer)
 	}
-	defer c.bufs.Put(buf)
+	defer bodyBuffers.Put(buf)
 	failures := 0
 	for {
 		if err := c.pace(ctx, r); err != nil {

@@ -25,6 +25,23 @@ const DefaultPageSize = "100"
 // or one already followed (a loop), is an error. An error from fn stops the
 // iteration and is returned as is.
 func (c *Client) Pages(ctx context.Context, path string, params url.Values, fn func(data json.RawMessage) error) error {
+	return c.PageItems(ctx, path, params, func(items []*fastjson.Value) error {
+		data := []byte{'['}
+		for i, it := range items {
+			if i > 0 {
+				data = append(data, ',')
+			}
+			data = it.MarshalTo(data)
+		}
+		data = append(data, ']')
+		return fn(json.RawMessage(data))
+	})
+}
+
+// PageItems is Pages for callers that read items with fastjson: fn gets the
+// elements of each page's data array as parsed, once, by the client. They
+// are valid until fn returns (the parser is reused for the next page).
+func (c *Client) PageItems(ctx context.Context, path string, params url.Values, fn func(items []*fastjson.Value) error) error {
 	p := url.Values{}
 	for k, v := range params {
 		p[k] = v
@@ -40,17 +57,19 @@ func (c *Client) Pages(ctx context.Context, path string, params url.Values, fn f
 	if u, err := url.Parse(r.url); err == nil {
 		seen[pageKey(u)] = true
 	}
+	parser := pageParsers.Get()
+	defer pageParsers.Put(parser)
 	for page := 1; ; page++ {
-		var data []byte
+		var items []*fastjson.Value
 		var next string
 		r.decode = func(body []byte) (err error) {
-			data, next, err = c.decodePage(r.endpoint, page, body)
+			items, next, err = decodePage(parser, r.endpoint, page, body)
 			return err
 		}
 		if _, err := c.do(ctx, r); err != nil {
 			return err
 		}
-		if err := fn(json.RawMessage(data)); err != nil {
+		if err := fn(items); err != nil {
 			return err
 		}
 		if next == "" {
@@ -62,15 +81,13 @@ func (c *Client) Pages(ctx context.Context, path string, params url.Values, fn f
 	}
 }
 
-// decodePage splits a page into its data array (re-serialized as is) and
-// paging.next, in one pass with fastjson. A body that does not parse is a
-// syntax error (the page is fetched again); one of the wrong shape is not.
-func (c *Client) decodePage(endpoint string, page int, body []byte) (data []byte, next string, err error) {
+// decodePage parses a page with p and returns the items of its data array
+// and paging.next. A body that does not parse is a syntax error (the page
+// is fetched again); one of the wrong shape is not.
+func decodePage(p *fastjson.Parser, endpoint string, page int, body []byte) (items []*fastjson.Value, next string, err error) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, "", decodeError(endpoint, errEmptyBody)
 	}
-	p := c.parsers.Get()
-	defer c.parsers.Put(p)
 	v, err := p.ParseBytes(body)
 	if err != nil {
 		return nil, "", decodeError(endpoint, &notJSONError{msg: err.Error()})
@@ -86,7 +103,8 @@ func (c *Client) decodePage(endpoint string, page int, body []byte) (data []byte
 		}
 		next = string(b)
 	}
-	return d.MarshalTo(make([]byte, 0, len(body))), next, nil
+	items, _ = d.Array()
+	return items, next, nil
 }
 
 // pageKey identifies a page URL for loop detection, ignoring credentials.
