@@ -57,19 +57,27 @@ func (c *Client) PageItems(ctx context.Context, path string, params url.Values, 
 	if u, err := url.Parse(r.url); err == nil {
 		seen[pageKey(u)] = true
 	}
-	parser := pageParsers.Get()
-	defer pageParsers.Put(parser)
 	for page := 1; ; page++ {
+		// The parser is taken once the body is there and given back once
+		// fn is done with the items: held while decoding, not while waiting.
+		var parser *fastjson.Parser
 		var items []*fastjson.Value
 		var next string
 		r.decode = func(body []byte) (err error) {
+			if parser == nil {
+				parser = pageParsers.Get()
+			}
 			items, next, err = decodePage(parser, r.endpoint, page, body)
 			return err
 		}
-		if _, err := c.do(ctx, r); err != nil {
-			return err
+		_, err := c.do(ctx, r)
+		if err == nil {
+			err = fn(items)
 		}
-		if err := fn(items); err != nil {
+		if parser != nil {
+			pageParsers.Put(parser)
+		}
+		if err != nil {
 			return err
 		}
 		if next == "" {
