@@ -20,11 +20,11 @@ const (
 	// DefaultCompression is the codec used when FileOptions.Compression is "".
 	DefaultCompression = "zstd"
 	// DefaultRowGroupRows bounds row groups when FileOptions.RowGroupRows is 0.
-	DefaultRowGroupRows = 5_000
+	DefaultRowGroupRows = 2_000
 	// ContentTypeParquet is the content type of every data file.
 	ContentTypeParquet = "application/vnd.apache.parquet"
 
-	pageBufferSize = 64 << 10
+	pageBufferSize = 16 << 10
 	readBatch      = 1024
 )
 
@@ -47,7 +47,7 @@ func CheckCompression(name string) error {
 func codecOf(name string) (compress.Codec, error) {
 	switch strings.ToLower(name) {
 	case "", "zstd":
-		return &parquet.Zstd, nil
+		return zstdFiles, nil
 	case "snappy":
 		return &parquet.Snappy, nil
 	case "gzip":
