@@ -124,7 +124,6 @@ type Client struct {
 
 	p *Pacer // throttling and pacing state, shared by the clients of one account
 
-
 	mu    sync.Mutex // guards stats
 	stats Stats
 }
