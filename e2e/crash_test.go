@@ -13,10 +13,10 @@ import (
 
 // TestCrashAnywhere kills `igexport apply` with SIGKILL at random moments
 // (seeded, so a failure can be replayed) and checks SPEC §4's promise: the
-// state never names a file that is not there, and after `igexport state
-// unlock` (the lease of a killed run stays until it expires) a second apply
-// ends with exactly the lake a crash-free run made (same rows, ignoring
-// fetched_at).
+// state never names a file that is not there, and a second apply, started
+// at once (it takes over the leases the killed process left: same host, the
+// process is gone), ends with exactly the lake a crash-free run made (same
+// rows, ignoring fetched_at).
 func TestCrashAnywhere(t *testing.T) {
 	const (
 		accounts = 3
@@ -51,12 +51,15 @@ func TestCrashAnywhere(t *testing.T) {
 	rng := rand.New(rand.NewPCG(seed, 1))
 	killed := 0
 	var debris []string
-	for i := 0; i < kills+4 && (i < kills || killed < kills); i++ {
+	// Runs after the first are faster (warm caches): when a run finishes
+	// before its kill, later kills aim earlier.
+	span := ref.Dur
+	for i := 0; killed < kills && i < 3*kills; i++ {
 		dir := t.TempDir()
 		cfg := cfgFor(dir)
 		lake := filepath.Join(dir, "lake")
 		// A moment between the start and 95 % of a crash-free run.
-		at := time.Duration(float64(ref.Dur) * (0.02 + 0.93*rng.Float64()))
+		at := time.Duration(float64(span) * (0.02 + 0.93*rng.Float64()))
 
 		cmd := exec.Command(igexportBin, "apply", "-json", "-config", cfg)
 		cmd.SysProcAttr = procAttr()
@@ -72,17 +75,15 @@ func TestCrashAnywhere(t *testing.T) {
 		wasKilled := ws.Signaled() && ws.Signal() == syscall.SIGKILL
 		if wasKilled {
 			killed++
+		} else {
+			span = span * 4 / 5
 		}
 
 		// Whatever the moment, the state is consistent with the lake.
 		checkState(t, lake)
 
-		// A user unlocks the accounts the killed run held, then re-runs.
-		for _, a := range accountsOf(ids(accounts)) {
-			if r := igexport(t, dir, e, "state", "unlock", a.Name, "-config", cfg); r.Code != 0 {
-				t.Fatalf("kill %d: state unlock %s: exit %d\n%s%s", i, a.Name, r.Code, r.Stdout, r.Stderr)
-			}
-		}
+		// The user re-runs at once: no unlock, no waiting for the leases
+		// the killed run held to expire.
 		r := igexport(t, dir, e, "apply", "-json", "-config", cfg)
 		if r.Code != 0 {
 			t.Fatalf("kill %d at %s: apply after the crash: exit %d\n%s\n%s", i, at, r.Code, r.Stdout, r.Stderr)

@@ -144,6 +144,58 @@ func TestThrottleWaitedOut(t *testing.T) {
 	t.Logf("%s, %d throttle waits, %d throttled calls", r.Dur.Round(time.Millisecond), s.Totals.ThrottleWaits, fake.stats(t).Throttled)
 }
 
+// TestPacingAboveMaxUsage: once the usage headers report more than
+// rate_limit.max_usage_percent, the account's requests are spaced out (in
+// proportion to how far above it is); the run still succeeds, writes what an
+// unpaced run writes, and the summary says how much it was slowed down.
+//
+// Usage is made high before the paced run starts (pacing can only delay the
+// requests that follow a reading): a first run spends a third of the
+// emulator's 1,000-call budget, then a run of the media stream alone (three
+// pages, one after the other) sees 33 % from its first page on, above the
+// 30 % it is given.
+func TestPacingAboveMaxUsage(t *testing.T) {
+	crossed := dayGuard()
+	const token = "e2e-pacing-token-51ab"
+	fake := startFake(t, "-accounts", "1", "-media", "300", "-stories", "1", "-seed", "6", "-token", token, "-throttle-after", "1000")
+	e := env{envName("token"): token}
+	dir := t.TempDir()
+	first := igexport(t, dir, e, "apply", "-json", "-config", writeConfig(t, dir, cfgOpts{URL: fake.URL, Accounts: accountsOf(ids(1))}))
+	if s := first.summary(t); first.Code != 0 || s.Totals.PaceWaits != 0 || s.Totals.Calls < 310 {
+		t.Fatalf("first run: exit %d, %d pace waits, %d calls; want 0, 0 and over 310 (31 %% of the budget)\n%s",
+			first.Code, s.Totals.PaceWaits, s.Totals.Calls, first.Stderr)
+	}
+	before := lakeRows(t, filepath.Join(dir, "lake"))
+
+	cfg := writeConfig(t, dir, cfgOpts{URL: fake.URL, Accounts: accountsOf(ids(1)), MaxUsage: 30})
+	r := igexport(t, dir, e, "apply", "-json", "-stream", "media", "-config", cfg)
+	s := r.summary(t)
+	if r.Code != 0 {
+		t.Fatalf("exit %d\n%s", r.Code, r.Stderr)
+	}
+	waited, err := time.ParseDuration(s.Totals.PaceWaited)
+	if s.Totals.PaceWaits < 2 || err != nil || waited <= 0 {
+		t.Fatalf("usage %d%% above max_usage_percent 30 but pace_waits %d, pace_waited %q; want the 2nd and 3rd page paced",
+			s.Totals.UsagePercent, s.Totals.PaceWaits, s.Totals.PaceWaited)
+	}
+	if r.Dur < waited {
+		t.Errorf("the run took %s for %s of pacing", r.Dur, waited)
+	}
+	if s.Totals.ThrottleWaits != 0 || fake.stats(t).Throttled != 0 {
+		t.Errorf("pacing must keep the account clear of throttling: %d throttle waits, %d throttled calls",
+			s.Totals.ThrottleWaits, fake.stats(t).Throttled)
+	}
+	if d := diffLakes(before, lakeRows(t, filepath.Join(dir, "lake"))); len(d) > 0 && !crossed() {
+		t.Errorf("the paced run changed the lake:\n  %s", strings.Join(d, "\n  "))
+	}
+	text := igexport(t, dir, e, "apply", "-stream", "media", "-config", cfg)
+	if text.Code != 0 || !strings.Contains(text.Stdout, "paced: a1: the API reported ") {
+		t.Errorf("the summary table does not report the pacing (exit %d):\n%s", text.Code, text.Stdout)
+	}
+	t.Logf("usage %d%%: %d requests paced, %s in all; the run took %s", s.Totals.UsagePercent,
+		s.Totals.PaceWaits, waited, r.Dur.Round(time.Millisecond))
+}
+
 // TestTransientFaultsRetried: 5xx bursts (code 2, is_transient), connection
 // resets, truncated JSON bodies, null batch operations and slow responses
 // are retried a bounded number of times; the run succeeds and writes the

@@ -166,6 +166,7 @@ type cfgOpts struct {
 	Accounts    []account
 	Concurrency int
 	MaxWait     string // rate_limit.max_wait; "" → default
+	MaxUsage    int    // rate_limit.max_usage_percent; 0 → default
 	StartDays   int    // start_date = today − StartDays (user_insights); 0 → 3
 	AppSecret   bool   // app_secret = env("IG_APP_SECRET") on every account
 	Extra       string // appended verbatim
@@ -208,8 +209,15 @@ func writeConfig(t *testing.T, dir string, o cfgOpts) string {
 		}
 		b.WriteString("}\n\n")
 	}
-	if o.MaxWait != "" {
-		fmt.Fprintf(&b, "rate_limit {\n  max_wait = %q\n}\n\n", o.MaxWait)
+	if o.MaxWait != "" || o.MaxUsage != 0 {
+		b.WriteString("rate_limit {\n")
+		if o.MaxWait != "" {
+			fmt.Fprintf(&b, "  max_wait = %q\n", o.MaxWait)
+		}
+		if o.MaxUsage != 0 {
+			fmt.Fprintf(&b, "  max_usage_percent = %d\n", o.MaxUsage)
+		}
+		b.WriteString("}\n\n")
 	}
 	fmt.Fprintf(&b, "destination {\n  url = %q\n}\n", "file://"+filepath.ToSlash(filepath.Join(dir, "lake")))
 	b.WriteString(o.Extra)
@@ -263,11 +271,14 @@ type summary struct {
 		} `json:"streams"`
 	} `json:"accounts"`
 	Totals struct {
-		Rows          int64 `json:"rows"`
-		Calls         int64 `json:"api_calls"`
-		RoundTrips    int64 `json:"round_trips"`
-		Retries       int64 `json:"retries"`
-		ThrottleWaits int64 `json:"throttle_waits"`
+		Rows          int64  `json:"rows"`
+		Calls         int64  `json:"api_calls"`
+		RoundTrips    int64  `json:"round_trips"`
+		Retries       int64  `json:"retries"`
+		ThrottleWaits int64  `json:"throttle_waits"`
+		PaceWaits     int64  `json:"pace_waits"`
+		PaceWaited    string `json:"pace_waited"`
+		UsagePercent  int    `json:"usage_percent"`
 	} `json:"totals"`
 }
 

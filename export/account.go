@@ -68,6 +68,13 @@ func (r *runner) runAccount(ctx context.Context, t target) AccountResult {
 		}
 		return finish()
 	}
+	if p := lease.Previous(); p != nil {
+		why := "it had expired"
+		if !p.Expired(r.opts.now()) {
+			why = fmt.Sprintf("its process %d on this host is gone", p.PID)
+		}
+		log.Warn("took over the lease of an earlier run", "run", p.RunID, "reason", why)
+	}
 	leaseCtx, stopLease := context.WithCancel(context.WithoutCancel(ctx))
 	go lease.KeepAlive(leaseCtx, ttl/3)
 	defer func() {
@@ -336,6 +343,8 @@ func (s *streamRun) countCalls() {
 	s.res.Counters.Retries = cs.Retries
 	s.res.Counters.ThrottleWaits = cs.ThrottleWaits
 	s.res.Counters.ThrottleWaited = Duration(cs.ThrottleWaited)
+	s.res.Counters.PaceWaits = cs.PaceWaits
+	s.res.Counters.PaceWaited = Duration(cs.PaceWaited)
 	s.res.Counters.UsagePercent = cs.LastUsagePercent
 	if !s.res.finished {
 		s.res.Duration = Duration(time.Since(s.start))

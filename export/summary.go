@@ -93,6 +93,10 @@ type Counters struct {
 	ThrottleWaits  int64    `json:"throttle_waits"`
 	ThrottleWaited Duration `json:"throttle_waited"`
 	Retries        int64    `json:"retries"`
+	// PaceWaits counts requests delayed because usage was above
+	// max_usage_percent, PaceWaited the delay they added.
+	PaceWaits  int64    `json:"pace_waits,omitempty"`
+	PaceWaited Duration `json:"pace_waited,omitempty"`
 	// UsagePercent is the highest rate-limit usage the API reported
 	// (X-Business-Use-Case-Usage / X-App-Usage), 0 when it sent none.
 	UsagePercent int `json:"usage_percent,omitempty"`
@@ -108,6 +112,8 @@ func (c *Counters) Add(o Counters) {
 	c.ThrottleWaits += o.ThrottleWaits
 	c.ThrottleWaited += o.ThrottleWaited
 	c.Retries += o.Retries
+	c.PaceWaits += o.PaceWaits
+	c.PaceWaited += o.PaceWaited
 	c.UsagePercent = max(c.UsagePercent, o.UsagePercent)
 }
 

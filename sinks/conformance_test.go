@@ -5,9 +5,11 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"reflect"
 	"strings"
 	"sync"
@@ -40,6 +42,7 @@ func runConformance(t *testing.T, newStore func(t *testing.T) *Store) {
 		{"StateRace", testStateRace},
 		{"Lease", testLease},
 		{"LeaseExpiredTakeover", testLeaseTakeover},
+		{"LeaseOfGoneProcess", testLeaseOfGoneProcess},
 		{"LeaseRace", testLeaseRace},
 		{"LeaseTakeoverRace", testLeaseTakeoverRace},
 		{"LeaseKeepAlive", testLeaseKeepAlive},
@@ -657,6 +660,65 @@ func testLeaseTakeover(t *testing.T, s *Store) {
 	}
 	if err := l2.Release(ctx); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A lease left by a killed run on this machine (same host, boot and PID
+// namespace, no such process any more) is taken over before it expires; one
+// whose process lives, or that was taken elsewhere, is not.
+func testLeaseOfGoneProcess(t *testing.T, s *Store) {
+	scope := processScope()
+	if scope == "" {
+		t.Skip("no process scope on this OS: leases are only taken over once expired")
+	}
+	ctx := context.Background()
+	host, _ := os.Hostname()
+	dead := exec.Command("true")
+	if err := dead.Run(); err != nil {
+		t.Skip("cannot run true:", err)
+	}
+	now := time.Now().UTC()
+	for _, tc := range []struct {
+		name     string
+		pid      int
+		host     string
+		scope    string
+		takeover bool
+	}{
+		{"process gone", dead.Process.Pid, host, scope, true},
+		{"process alive", os.Getppid(), host, scope, false},
+		{"other host", dead.Process.Pid, host + "-other", scope, false},
+		{"other PID namespace", dead.Process.Pid, host, scope + "-other", false},
+		{"no scope recorded", dead.Process.Pid, host, "", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			held := LeaseInfo{RunID: "killed", Host: tc.host, PID: tc.pid, Scope: tc.scope,
+				AcquiredAt: now, ExpiresAt: now.Add(time.Hour)}
+			b, _ := json.Marshal(&held)
+			if err := s.bucket.WriteAll(ctx, s.FullKey(LockKey(account)), b, nil); err != nil {
+				t.Fatal(err)
+			}
+			defer s.Unlock(ctx, account)
+			l, err := s.AcquireLease(ctx, account, "next", time.Minute)
+			if !tc.takeover {
+				if !errors.Is(err, ErrLeaseHeld) || !strings.Contains(err.Error(), "killed") {
+					t.Fatalf("AcquireLease = %v, want the lease held by run killed", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("takeover of an orphaned lease: %v", err)
+			}
+			if p := l.Previous(); p == nil || p.RunID != "killed" || p.PID != tc.pid {
+				t.Errorf("Previous() = %+v", p)
+			}
+			if li, _ := s.ReadLease(ctx, account); li.RunID != "next" || li.Scope != scope {
+				t.Errorf("lease after takeover: %+v", li)
+			}
+			if err := l.Release(ctx); err != nil {
+				t.Fatal(err)
+			}
+		})
 	}
 }
 

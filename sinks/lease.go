@@ -28,10 +28,24 @@ type LeaseInfo struct {
 	PID        int       `json:"pid,omitempty"`
 	AcquiredAt time.Time `json:"acquired_at"`
 	ExpiresAt  time.Time `json:"expires_at"`
+	// Scope identifies the holder's kernel boot and PID namespace (Linux):
+	// a run on the same host in the same scope can tell that PID is gone.
+	Scope string `json:"scope,omitempty"`
 }
 
 // Expired reports whether the lease has expired at now.
 func (li *LeaseInfo) Expired(now time.Time) bool { return !now.Before(li.ExpiresAt) }
+
+// holderGone reports whether the lease was taken by a process that no
+// longer exists: same host, same boot and PID namespace as this process
+// (so the PID means the same thing here), and no process with that PID. A
+// run killed with SIGKILL (an OOM kill, a cancelled CI job) leaves such a
+// lease; without this check it would block the account until it expires.
+// When in doubt (another host, no scope, the PID reused) it says false.
+func (li *LeaseInfo) holderGone(host, scope string) bool {
+	return scope != "" && li.Scope == scope && li.Host == host &&
+		li.PID > 0 && li.PID != os.Getpid() && !processAlive(li.PID)
+}
 
 func (li *LeaseInfo) same(o *LeaseInfo) bool {
 	return li.RunID == o.RunID && li.Host == o.Host && li.PID == o.PID && li.AcquiredAt.Equal(o.AcquiredAt)
@@ -67,6 +81,7 @@ type Lease struct {
 
 	mu       sync.Mutex
 	info     LeaseInfo
+	previous *LeaseInfo // the expired or orphaned lease taken over, if any
 	released bool
 	kaStop   chan struct{} // non-nil once KeepAlive started
 	kaDone   sync.WaitGroup
@@ -82,7 +97,8 @@ type Lease struct {
 // file://). If a live lease is there the error is a *LeaseHeldError naming
 // the holder and its expiry. An expired lease is taken over: it is deleted
 // and the create retried once; losing that race to another run is
-// ErrLeaseHeld too.
+// ErrLeaseHeld too. So is the lease of a process that is gone from this
+// machine (holderGone), expired or not; Previous names it.
 //
 // The lease keeps two runs from working on one account at the same time in
 // normal operation. It is not the last line of defence: CommitState's
@@ -103,16 +119,18 @@ func (s *Store) AcquireLease(ctx context.Context, accountID, runID string, ttl t
 		host = "unknown"
 	}
 	now := s.now().UTC()
-	info := LeaseInfo{RunID: runID, Host: host, PID: os.Getpid(), AcquiredAt: now, ExpiresAt: now.Add(ttl)}
+	scope := processScope()
+	info := LeaseInfo{RunID: runID, Host: host, PID: os.Getpid(), AcquiredAt: now, ExpiresAt: now.Add(ttl), Scope: scope}
 	body, err := json.MarshalIndent(&info, "", "  ")
 	if err != nil {
 		return nil, err
 	}
 	full := s.FullKey(LockKey(accountID))
+	var previous *LeaseInfo
 	for attempt := 0; attempt < 2; attempt++ {
 		err := s.createOnce(ctx, full, body, ContentTypeJSON)
 		if err == nil {
-			return &Lease{s: s, accountID: accountID, ttl: ttl, info: info, lost: make(chan struct{})}, nil
+			return &Lease{s: s, accountID: accountID, ttl: ttl, info: info, previous: previous, lost: make(chan struct{})}, nil
 		}
 		if !isExists(err) {
 			return nil, fmt.Errorf("acquire lease %s in %s: %w", full, s, err)
@@ -125,12 +143,13 @@ func (s *Store) AcquireLease(ctx context.Context, accountID, runID string, ttl t
 			return nil, err
 		case cur == nil:
 			continue // released meanwhile: try again
-		case !cur.Expired(s.now()):
+		case !cur.Expired(s.now()) && !cur.holderGone(host, scope):
 			return nil, &LeaseHeldError{AccountID: accountID, Holder: cur}
 		case attempt > 0:
 			return nil, &LeaseHeldError{AccountID: accountID, Holder: cur, Detail: "another run is taking over the expired lease"}
 		}
-		// Expired: take it over.
+		// Expired, or its process is gone: take it over.
+		previous = cur
 		if err := s.bucket.Delete(ctx, full); err != nil && !isNotFound(err) {
 			return nil, fmt.Errorf("take over expired lease %s in %s: %w", full, s, err)
 		}
@@ -187,6 +206,10 @@ func (l *Lease) Info() LeaseInfo {
 	defer l.mu.Unlock()
 	return l.info
 }
+
+// Previous returns the lease AcquireLease took over (expired, or left by a
+// process that is gone), or nil.
+func (l *Lease) Previous() *LeaseInfo { return l.previous }
 
 // AccountID returns the account the lease is for.
 func (l *Lease) AccountID() string { return l.accountID }

@@ -29,6 +29,10 @@ func writeSummary(w io.Writer, s *export.Summary) {
 		t.Calls, t.RoundTrips, t.ThrottleWaits, t.Retries, durText(s.Duration))
 	tw.Flush()
 	for _, a := range s.Accounts {
+		if c := a.Counters; c.PaceWaits > 0 {
+			fmt.Fprintf(w, "\npaced: %s: the API reported %d%% usage, above rate_limit.max_usage_percent: %d requests slowed down, %s in all\n",
+				a.Name, c.UsagePercent, c.PaceWaits, durText(c.PaceWaited))
+		}
 		if a.Error != "" {
 			fmt.Fprintf(w, "\n%s (%s): %s: %s\n", a.Name, a.AccountID, a.Status, a.Error)
 			if a.Advice != "" {
