@@ -46,14 +46,8 @@ func TestParseInsightValues(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			got := map[string]int64{}
 			err := parseInsightValues(&p, []byte(tc.body), insightOp{objectID: "17000"}, got)
-			if tc.err != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.err) {
-					t.Fatalf("err = %v, want it to contain %q", err, tc.err)
-				}
+			if errorCase(t, err, tc.err) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if !maps.Equal(got, tc.want) {
 				t.Errorf("values = %v, want %v", got, tc.want)
@@ -105,20 +99,31 @@ func TestMediaPage(t *testing.T) {
 				t.Fatal(err)
 			}
 			got, err := mediaPage(v.GetArray())
-			if tc.err != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.err) {
-					t.Fatalf("err = %v, want it to contain %q", err, tc.err)
-				}
+			if errorCase(t, err, tc.err) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("got  %s\nwant %s", dump(got), dump(tc.want))
 			}
 		})
 	}
+}
+
+// errorCase checks err against want, the text a case's error must
+// contain ("" when it must succeed), and reports whether the case expected
+// an error (and so is done).
+func errorCase(t *testing.T, err error, want string) bool {
+	t.Helper()
+	if want == "" {
+		if err != nil {
+			t.Fatal(err)
+		}
+		return false
+	}
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("err = %v, want it to contain %q", err, want)
+	}
+	return true
 }
 
 func dump(v any) string {
