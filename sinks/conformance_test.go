@@ -677,6 +677,16 @@ func testLeaseOfGoneProcess(t *testing.T, s *Store) {
 	if err := dead.Run(); err != nil {
 		t.Skip("cannot run true:", err)
 	}
+	// A killed child not reaped yet: a zombie, which can do nothing more.
+	zombie := exec.Command("sleep", "60")
+	if err := zombie.Start(); err != nil {
+		t.Skip("cannot run sleep:", err)
+	}
+	_ = zombie.Process.Kill()
+	defer zombie.Wait()
+	for i := 0; i < 100 && processAlive(zombie.Process.Pid); i++ {
+		time.Sleep(10 * time.Millisecond) // until the kernel marks it Z
+	}
 	now := time.Now().UTC()
 	for _, tc := range []struct {
 		name     string
@@ -686,6 +696,7 @@ func testLeaseOfGoneProcess(t *testing.T, s *Store) {
 		takeover bool
 	}{
 		{"process gone", dead.Process.Pid, host, scope, true},
+		{"process killed, not reaped yet", zombie.Process.Pid, host, scope, true},
 		{"process alive", os.Getppid(), host, scope, false},
 		{"other host", dead.Process.Pid, host + "-other", scope, false},
 		{"other PID namespace", dead.Process.Pid, host, scope + "-other", false},

@@ -1,8 +1,10 @@
 package sinks
 
 import (
+	"bytes"
 	"errors"
 	"os"
+	"strconv"
 	"strings"
 	"syscall"
 )
@@ -21,9 +23,19 @@ func processScope() string {
 	return strings.TrimSpace(string(boot)) + "/" + ns
 }
 
-// processAlive reports whether a process with that PID exists (a zombie
-// does too: its parent has not reaped it yet).
+// processAlive reports whether a process with that PID exists and is not a
+// zombie (killed, waiting for its parent to reap it: it can do nothing more).
 func processAlive(pid int) bool {
-	err := syscall.Kill(pid, 0)
-	return err == nil || errors.Is(err, syscall.EPERM)
+	if err := syscall.Kill(pid, 0); err != nil && !errors.Is(err, syscall.EPERM) {
+		return false
+	}
+	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return !os.IsNotExist(err)
+	}
+	// pid (comm) state …: comm may hold spaces and parentheses.
+	if i := bytes.LastIndexByte(stat, ')'); i >= 0 && i+2 < len(stat) {
+		return stat[i+2] != 'Z' && stat[i+2] != 'X'
+	}
+	return true
 }
