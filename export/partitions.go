@@ -41,6 +41,10 @@ const (
 	// spillRows is the number of buffered rows at which a partition gets its
 	// writer and streams to disk.
 	spillRows = 1000
+	// writeThroughRows: once a partition has its writer, its rows go to it
+	// in batches of this size (a big account's media do not wait in memory
+	// in thousands).
+	writeThroughRows = 100
 	// maxBufferedRows bounds the rows buffered across the partitions of one
 	// stream: past it the largest buffer spills.
 	maxBufferedRows = 4000
@@ -70,7 +74,7 @@ func (p *partitions[T]) add(dt schema.Date, rows ...T) error {
 	pt := p.get(dt)
 	pt.rows = append(pt.rows, rows...)
 	p.buffered += len(rows)
-	if len(pt.rows) >= spillRows {
+	if len(pt.rows) >= spillRows || pt.w != nil && len(pt.rows) >= writeThroughRows {
 		if err := p.spill(dt, pt); err != nil {
 			return err
 		}
