@@ -189,7 +189,7 @@ func TestPacingAboveMaxUsage(t *testing.T) {
 		t.Errorf("the paced run changed the lake:\n  %s", strings.Join(d, "\n  "))
 	}
 	text := igexport(t, dir, e, "apply", "-stream", "media", "-config", cfg)
-	if text.Code != 0 || !strings.Contains(text.Stdout, "paced: a1: the API reported ") {
+	if text.Code != 0 || !strings.Contains(text.Stdout, "paced: a1: usage went above rate_limit.max_usage_percent") {
 		t.Errorf("the summary table does not report the pacing (exit %d):\n%s", text.Code, text.Stdout)
 	}
 	t.Logf("usage %d%%: %d requests paced, %s in all; the run took %s", s.Totals.UsagePercent,

@@ -226,10 +226,14 @@ func parseInsightValues(p *fastjson.Parser, body []byte, op insightOp, values ma
 			if err != nil {
 				return fmt.Errorf("malformed response from /%s/insights: metric name is a JSON %s, not a string", op.objectID, nv.Type())
 			}
-			name = string(nb)
+			name = validUTF8(nb)
 		}
 		if tv := d.Get("total_value"); tv != nil && tv.Type() == fastjson.TypeObject {
-			if n, ok := jsonInt(tv.Get("value")); ok {
+			if v := tv.Get("value"); v != nil && v.Type() != fastjson.TypeNull {
+				n, ok := jsonInt(v)
+				if !ok {
+					return fmt.Errorf("malformed response from /%s/insights: metric %s: total value %s is not a number", op.objectID, name, v)
+				}
 				values[name] = n
 			}
 			var sum int64
@@ -242,13 +246,19 @@ func parseInsightValues(p *fastjson.Parser, body []byte, op insightOp, values ma
 					}
 					dim, err := dims[len(dims)-1].StringBytes()
 					if err != nil {
+						return fmt.Errorf("malformed response from /%s/insights: metric %s: dimension value %s is not a string", op.objectID, name, dims[len(dims)-1])
+					}
+					v := rs.Get("value")
+					if v == nil || v.Type() == fastjson.TypeNull {
 						continue
 					}
-					if n, ok := jsonInt(rs.Get("value")); ok {
-						values[strings.ToLower(string(dim))] = n
-						sum += n
-						any = true
+					n, ok := jsonInt(v)
+					if !ok {
+						return fmt.Errorf("malformed response from /%s/insights: metric %s: value %s of %s is not a number", op.objectID, name, v, dim)
 					}
+					values[strings.ToLower(validUTF8(dim))] = n
+					sum += n
+					any = true
 				}
 			}
 			if _, ok := values[name]; !ok && any {

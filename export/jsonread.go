@@ -2,6 +2,8 @@ package export
 
 import (
 	"fmt"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/valyala/fastjson"
 )
@@ -43,8 +45,18 @@ func (f *fields) str(key string) *string {
 		f.wrongType(key, "a string", v)
 		return nil
 	}
-	s := string(b)
+	s := validUTF8(b)
 	return &s
+}
+
+// validUTF8 copies b out of the parser's memory as a string, with invalid
+// UTF-8 replaced by U+FFFD as encoding/json does (Parquet strings must be
+// UTF-8; Graph never sends anything else, but a proxy might).
+func validUTF8(b []byte) string {
+	if utf8.Valid(b) {
+		return string(b)
+	}
+	return strings.ToValidUTF8(string(b), "\uFFFD")
 }
 
 // id reads a string member that is always there (empty when it is not).
@@ -93,7 +105,7 @@ func (f *fields) flex(key string) *flexString {
 	switch v.Type() {
 	case fastjson.TypeString:
 		b, _ := v.StringBytes()
-		s = flexString(b)
+		s = flexString(validUTF8(b))
 	case fastjson.TypeNumber:
 		s = flexString(v.MarshalTo(nil))
 	default:
@@ -167,6 +179,9 @@ func mediaOf(f *fields) (mediaJSON, error) {
 	if c := f.object("children"); c != nil {
 		m.Children = &mediaChildren{Data: []mediaChild{}}
 		for k, cv := range c.array("data") {
+			if cv.Type() == fastjson.TypeNull {
+				continue
+			}
 			if cv.Type() != fastjson.TypeObject {
 				return m, fmt.Errorf("children.data[%d] is a JSON %s, not an object", k, cv.Type())
 			}

@@ -6,18 +6,21 @@ import (
 	"sync"
 )
 
-// Durability of file:// data files. uploadLocal renames each file into
-// place without syncing it: syncing every file and its directory cost about
-// 0.8 ms of CPU per file, and a run writes thousands of small partitions.
-// Store.Sync makes them durable together, before the state that names them
-// is written (the state file itself is synced as it is created). Object
-// stores need none of this: an object is durable when its PUT returns.
+// Durability of file:// data files. A data file's content is synced before
+// it is renamed into place (merge.go), so a name never points at a file
+// that is not all there; the renames themselves (directory entries) are
+// made durable together by Store.Sync, before the state that names the
+// files is written (the state file itself is synced as it is created).
+// Syncing every directory on top of every file cost about twice the CPU,
+// and a run writes thousands of small partitions. Object stores need none
+// of this: an object is durable when its PUT returns.
 
 // unsynced lists the files and directories a file:// Store wrote since its
 // last Sync. Copies of a Store (Sub, WithClock) share it.
 type unsynced struct {
-	mu    sync.Mutex
-	paths map[string]struct{}
+	syncing sync.Mutex // held through a whole Sync: see Store.Sync
+	mu      sync.Mutex // guards paths
+	paths   map[string]struct{}
 }
 
 func (u *unsynced) add(paths ...string) {
@@ -50,11 +53,15 @@ func (u *unsynced) take() []string {
 // bucket) since the last Sync durable on disk: on Linux with one syncfs(2)
 // of the file system holding the root, elsewhere with an fsync of each file
 // and directory. Call it before committing a state that names those files.
-// It does nothing for object stores.
+// It does nothing for object stores. Syncs run one at a time: a Sync that
+// finds another in progress (which took this caller's paths too) waits for
+// its outcome instead of returning before those paths are durable.
 func (s *Store) Sync(ctx context.Context) error {
 	if s.localRoot == "" || s.dirty == nil {
 		return nil
 	}
+	s.dirty.syncing.Lock()
+	defer s.dirty.syncing.Unlock()
 	paths := s.dirty.take()
 	if len(paths) == 0 {
 		return nil

@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -135,7 +137,7 @@ func (s *Store) AcquireLease(ctx context.Context, accountID, runID string, ttl t
 		if !isExists(err) {
 			return nil, fmt.Errorf("acquire lease %s in %s: %w", full, s, err)
 		}
-		cur, _, err := s.readLease(ctx, accountID)
+		cur, curBytes, err := s.readLease(ctx, accountID)
 		switch {
 		case errors.Is(err, errCorruptLease):
 			return nil, &LeaseHeldError{AccountID: accountID, Detail: "lock.json is unreadable"}
@@ -150,14 +152,52 @@ func (s *Store) AcquireLease(ctx context.Context, accountID, runID string, ttl t
 		}
 		// Expired, or its process is gone: take it over.
 		previous = cur
-		if err := s.bucket.Delete(ctx, full); err != nil && !isNotFound(err) {
+		removed, err := s.deleteLeaseIf(ctx, full, curBytes)
+		if err != nil {
 			return nil, fmt.Errorf("take over expired lease %s in %s: %w", full, s, err)
+		}
+		if !removed {
+			return nil, &LeaseHeldError{AccountID: accountID, Holder: cur, Detail: "another run took over the expired lease first"}
 		}
 	}
 	return nil, &LeaseHeldError{AccountID: accountID, Detail: "another run took over the expired lease first"}
 }
 
 var errCorruptLease = errors.New("corrupt lease")
+
+// deleteLeaseIf deletes lock.json at full if it still holds want (the
+// lease judged expired or orphaned), and reports whether it did. On
+// file:// the check is exact: the file is moved aside (atomic), compared,
+// and put back when it is another run's newer lease, so two runs taking
+// over the same lease cannot delete each other's. Object stores have no
+// portable conditional delete: there the lease is deleted as read, and two
+// runs racing to take over one expired lease may both proceed; the
+// create-only state generations still let only one of them commit.
+func (s *Store) deleteLeaseIf(ctx context.Context, full string, want []byte) (bool, error) {
+	if s.localRoot == "" {
+		if err := s.bucket.Delete(ctx, full); err != nil && !isNotFound(err) {
+			return false, err
+		}
+		return true, nil
+	}
+	path := filepath.Join(s.localRoot, filepath.FromSlash(full))
+	aside := fmt.Sprintf("%s.takeover-%d-%d", path, os.Getpid(), time.Now().UnixNano())
+	if err := os.Rename(path, aside); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return true, nil // gone already: the create decides
+		}
+		return false, err
+	}
+	defer os.Remove(aside)
+	if got, err := os.ReadFile(aside); err == nil && bytes.Equal(got, want) {
+		return true, nil
+	}
+	// Another run's lease: put it back (unless an even newer one is there).
+	if err := os.Link(aside, path); err != nil && !errors.Is(err, fs.ErrExist) {
+		return false, err
+	}
+	return false, nil
+}
 
 // readLease returns the parsed lock.json, its bytes, or nil, nil, nil when
 // there is none.

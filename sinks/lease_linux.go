@@ -10,8 +10,12 @@ import (
 )
 
 // processScope is the boot id and PID namespace of this process: two
-// processes with the same scope see the same PIDs.
+// processes with the same scope see the same PIDs. It is empty (no
+// takeover before expiry) when /proc is not this PID namespace's.
 func processScope() string {
+	if self, err := os.Readlink("/proc/self"); err != nil || self != strconv.Itoa(os.Getpid()) {
+		return ""
+	}
 	boot, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
 	if err != nil {
 		return ""
@@ -31,7 +35,7 @@ func processAlive(pid int) bool {
 	}
 	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
-		return !os.IsNotExist(err)
+		return true // it exists (kill said so) but /proc hides it (hidepid): alive
 	}
 	// pid (comm) state …: comm may hold spaces and parentheses.
 	if i := bytes.LastIndexByte(stat, ')'); i >= 0 && i+2 < len(stat) {

@@ -330,7 +330,10 @@ const lakeFileMode = 0o644
 // renaming it there, when the temp directory is on the same file system as
 // the lake: no second copy. It reports false (and does nothing) for other
 // stores, and when the rename fails, in which case the caller uploads a
-// copy as usual.
+// copy as usual. The content is synced before the rename, so that the name
+// never points at data that is not on disk (a power loss could otherwise
+// leave an empty file where the state names a full one); the directory
+// entry is made durable later, with the account's others, by Store.Sync.
 func (s *Store) moveLocal(ctx context.Context, f *os.File, full string) (bool, error) {
 	if s.localRoot == "" {
 		return false, nil
@@ -342,6 +345,9 @@ func (s *Store) moveLocal(ctx context.Context, f *os.File, full string) (bool, e
 	}
 	if err := f.Chmod(lakeFileMode); err != nil {
 		return false, nil
+	}
+	if err := f.Sync(); err != nil {
+		return false, err
 	}
 	if err := ctx.Err(); err != nil {
 		return false, err
@@ -357,8 +363,8 @@ func (s *Store) moveLocal(ctx context.Context, f *os.File, full string) (bool, e
 // dot-named temp file in the same directory. fileblob's own temp files are
 // named <key>.<hex>.tmp: a run killed mid-upload would leave one inside a
 // partition directory, where Spark and Hive-style readers pick up every
-// file whose name does not start with "." or "_". The file is not synced
-// here: Store.Sync does that for all files at once (durable.go).
+// file whose name does not start with "." or "_". The content is synced
+// before the rename; the directory entry, by Store.Sync (durable.go).
 func uploadLocal(ctx context.Context, path string, body *io.SectionReader) (err error) {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o777); err != nil {
@@ -378,6 +384,9 @@ func uploadLocal(ctx context.Context, path string, body *io.SectionReader) (err 
 	}
 	if err == nil {
 		err = tmp.Chmod(lakeFileMode)
+	}
+	if err == nil {
+		err = tmp.Sync()
 	}
 	if cerr := tmp.Close(); err == nil {
 		err = cerr

@@ -141,3 +141,51 @@ func TestLocalCommitMovesOrCopies(t *testing.T) {
 		})
 	}
 }
+
+// On file://, taking over a lease deletes lock.json only if it still holds
+// the lease that was judged expired: another run's newer lease is put back.
+func TestDeleteLeaseIfLocal(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	s, err := Open(ctx, "file://"+filepath.ToSlash(root), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	full := s.FullKey(LockKey(account))
+	path := filepath.Join(root, filepath.FromSlash(full))
+	for _, tc := range []struct {
+		name, on, judged string
+		removed          bool
+	}{
+		{"the lease judged", `{"run_id":"old"}`, `{"run_id":"old"}`, true},
+		{"a newer lease", `{"run_id":"new"}`, `{"run_id":"old"}`, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, []byte(tc.on), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			removed, err := s.deleteLeaseIf(ctx, full, []byte(tc.judged))
+			if err != nil || removed != tc.removed {
+				t.Fatalf("deleteLeaseIf = %v, %v; want %v", removed, err, tc.removed)
+			}
+			b, err := os.ReadFile(path)
+			switch {
+			case tc.removed && err == nil:
+				t.Errorf("lock.json still there: %s", b)
+			case !tc.removed && string(b) != tc.on:
+				t.Errorf("lock.json = %q (err %v), want the newer lease back", b, err)
+			}
+			ents, _ := os.ReadDir(filepath.Dir(path))
+			for _, e := range ents {
+				if e.Name() != "lock.json" {
+					t.Errorf("left behind: %s", e.Name())
+				}
+			}
+			_ = os.Remove(path)
+		})
+	}
+}

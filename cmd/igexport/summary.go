@@ -30,7 +30,7 @@ func writeSummary(w io.Writer, s *export.Summary) {
 	tw.Flush()
 	for _, a := range s.Accounts {
 		if c := a.Counters; c.PaceWaits > 0 {
-			fmt.Fprintf(w, "\npaced: %s: the API reported %d%% usage, above rate_limit.max_usage_percent: %d requests slowed down, %s in all\n",
+			fmt.Fprintf(w, "\npaced: %s: usage went above rate_limit.max_usage_percent (last reading %d%%): %d requests slowed down, %s in all\n",
 				a.Name, c.UsagePercent, c.PaceWaits, durText(c.PaceWaited))
 		}
 		if a.Error != "" {

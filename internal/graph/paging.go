@@ -104,6 +104,9 @@ func decodePage(p *fastjson.Parser, endpoint string, page int, body []byte) (ite
 	if d == nil || d.Type() != fastjson.TypeArray {
 		return nil, "", decodeError(endpoint, fmt.Errorf(`page %d: "data" is missing or not an array`, page))
 	}
+	if pg := v.Get("paging"); pg != nil && pg.Type() != fastjson.TypeObject && pg.Type() != fastjson.TypeNull {
+		return nil, "", decodeError(endpoint, fmt.Errorf("page %d: paging is a JSON %s, not an object", page, pg.Type()))
+	}
 	if n := v.Get("paging", "next"); n != nil && n.Type() != fastjson.TypeNull {
 		b, err := n.StringBytes()
 		if err != nil {

@@ -100,6 +100,7 @@ func TestPagesErrors(t *testing.T) {
 		"data-object": `{"data":{"id":"1"}}`,
 		"data-null":   `{"data":null}`,
 		"next-number": `{"data":[],"paging":{"next":42}}`,
+		"paging-text": `{"data":[],"paging":"next"}`,
 		"html":        `<html>hi</html>`,
 		"bad-next":    `{"data":[],"paging":{"next":"http://[::1"}}`,
 	}
@@ -128,6 +129,7 @@ func TestPagesErrors(t *testing.T) {
 		{"data-object", `"data" is missing or not an array`},
 		{"data-null", `"data" is missing or not an array`},
 		{"next-number", "paging.next is a JSON number, not a string"},
+		{"paging-text", "paging is a JSON string, not an object"},
 		{"html", "malformed response"},
 		{"bad-next", "not a valid URL"},
 	} {
