@@ -256,6 +256,12 @@ func (s *Store) download(ctx context.Context, full, dir string) (*os.File, error
 		return nil, fmt.Errorf("read existing object: %w", err)
 	}
 	defer func() { _ = r.Close() }()
+	if r.Size() == 0 {
+		// Never a file igexport committed (each has at least a Parquet
+		// footer): what a power loss can leave of a new file written just
+		// before it, not yet synced nor named by any state. Nothing to keep.
+		return nil, nil
+	}
 	f, err := os.CreateTemp(dir, "igexport-old-*.parquet")
 	if err != nil {
 		return nil, err
@@ -322,6 +328,20 @@ func retryable(ctx context.Context, err error) bool {
 	return true
 }
 
+// syncBeforeRename syncs f's content when it is about to replace the file
+// at path: that file may be one a committed state names, and after a power
+// loss the name must not point at data that never reached the disk. A new
+// file is not synced here: no state names it until Store.Sync has made it
+// and its directory entry durable (one syncfs for all of an account's
+// files, instead of an fsync per file); if power is lost before that, the
+// empty file it can leave is taken as absent by the next run's merge.
+func syncBeforeRename(f *os.File, path string) error {
+	if _, err := os.Lstat(path); err != nil {
+		return nil // nothing there to replace
+	}
+	return f.Sync()
+}
+
 // lakeFileMode is the mode of data files on file:// (temp files are
 // created 0600; a lake is read by other users and services too).
 const lakeFileMode = 0o644
@@ -330,10 +350,7 @@ const lakeFileMode = 0o644
 // renaming it there, when the temp directory is on the same file system as
 // the lake: no second copy. It reports false (and does nothing) for other
 // stores, and when the rename fails, in which case the caller uploads a
-// copy as usual. The content is synced before the rename, so that the name
-// never points at data that is not on disk (a power loss could otherwise
-// leave an empty file where the state names a full one); the directory
-// entry is made durable later, with the account's others, by Store.Sync.
+// copy as usual. Durability: see syncBeforeRename.
 func (s *Store) moveLocal(ctx context.Context, f *os.File, full string) (bool, error) {
 	if s.localRoot == "" {
 		return false, nil
@@ -346,7 +363,7 @@ func (s *Store) moveLocal(ctx context.Context, f *os.File, full string) (bool, e
 	if err := f.Chmod(lakeFileMode); err != nil {
 		return false, nil
 	}
-	if err := f.Sync(); err != nil {
+	if err := syncBeforeRename(f, path); err != nil {
 		return false, err
 	}
 	if err := ctx.Err(); err != nil {
@@ -363,8 +380,8 @@ func (s *Store) moveLocal(ctx context.Context, f *os.File, full string) (bool, e
 // dot-named temp file in the same directory. fileblob's own temp files are
 // named <key>.<hex>.tmp: a run killed mid-upload would leave one inside a
 // partition directory, where Spark and Hive-style readers pick up every
-// file whose name does not start with "." or "_". The content is synced
-// before the rename; the directory entry, by Store.Sync (durable.go).
+// file whose name does not start with "." or "_". Durability: see
+// syncBeforeRename.
 func uploadLocal(ctx context.Context, path string, body *io.SectionReader) (err error) {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o777); err != nil {
@@ -386,7 +403,7 @@ func uploadLocal(ctx context.Context, path string, body *io.SectionReader) (err 
 		err = tmp.Chmod(lakeFileMode)
 	}
 	if err == nil {
-		err = tmp.Sync()
+		err = syncBeforeRename(tmp, path)
 	}
 	if cerr := tmp.Close(); err == nil {
 		err = cerr

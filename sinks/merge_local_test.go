@@ -189,3 +189,32 @@ func TestDeleteLeaseIfLocal(t *testing.T) {
 		})
 	}
 }
+
+// An empty object at a partition's key (what a power loss can leave of a
+// new file that was never synced, so never committed) is taken as absent,
+// not as a corrupt file to merge with.
+func TestCommitOverEmptyObject(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, "file://"+filepath.ToSlash(t.TempDir()), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	key := DataKey(schema.Media, day, account)
+	if err := s.bucket.WriteAll(ctx, s.FullKey(key), nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	w, err := NewPartitionWriter[schema.MediaRow](opts(t, schema.Media, "run1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(media("a", nil, "x")); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := w.Commit(ctx, s, key); err != nil || fi.Rows != 1 {
+		t.Fatalf("commit over an empty object: %+v, %v", fi, err)
+	}
+	if got := ids(readRows[schema.MediaRow](t, s, key)); got != "a" {
+		t.Errorf("rows %s", got)
+	}
+}
