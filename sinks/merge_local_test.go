@@ -46,11 +46,7 @@ func TestUploadLocalLeavesNoVisibleTemp(t *testing.T) {
 // forget them once synced.
 func TestStoreSyncCoversUploads(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(ctx, "file://"+filepath.ToSlash(t.TempDir()), "lake")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openLocal(t, t.TempDir(), "lake")
 	sub, err := s.Sub("_igexport")
 	if err != nil {
 		t.Fatal(err)
@@ -96,11 +92,7 @@ func TestLocalCommitMovesOrCopies(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
 			root := t.TempDir()
-			s, err := Open(ctx, "file://"+filepath.ToSlash(root), "")
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
+			s := openLocal(t, root, "")
 			o := opts(t, schema.Media, "run1")
 			o.TempDir = tmp
 			w, err := NewPartitionWriter[schema.MediaRow](o)
@@ -147,11 +139,7 @@ func TestLocalCommitMovesOrCopies(t *testing.T) {
 func TestDeleteLeaseIfLocal(t *testing.T) {
 	ctx := context.Background()
 	root := t.TempDir()
-	s, err := Open(ctx, "file://"+filepath.ToSlash(root), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openLocal(t, root, "")
 	full := s.FullKey(LockKey(account))
 	path := filepath.Join(root, filepath.FromSlash(full))
 	for _, tc := range []struct {
@@ -195,11 +183,7 @@ func TestDeleteLeaseIfLocal(t *testing.T) {
 // not as a corrupt file to merge with.
 func TestCommitOverEmptyObject(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(ctx, "file://"+filepath.ToSlash(t.TempDir()), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openLocal(t, t.TempDir(), "")
 	key := DataKey(schema.Media, day, account)
 	if err := s.bucket.WriteAll(ctx, s.FullKey(key), nil, nil); err != nil {
 		t.Fatal(err)
@@ -217,4 +201,15 @@ func TestCommitOverEmptyObject(t *testing.T) {
 	if got := ids(readRows[schema.MediaRow](t, s, key)); got != "a" {
 		t.Errorf("rows %s", got)
 	}
+}
+
+// openLocal opens a file:// store on root with prefix, closed with the test.
+func openLocal(t *testing.T, root, prefix string) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), "file://"+filepath.ToSlash(root), prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
 }
