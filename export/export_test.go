@@ -72,21 +72,22 @@ func (f *fixture) apply(o Options) *Summary {
 
 func (f *fixture) store() *sinks.Store {
 	f.t.Helper()
-	s, err := sinks.Open(context.Background(), f.cfg.Destination.URL, f.cfg.Destination.Prefix)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	f.t.Cleanup(func() { s.Close() })
-	return s
+	return openStore(f.t, f.cfg.Destination.URL, f.cfg.Destination.Prefix)
 }
 
 func (f *fixture) stateStore() *sinks.Store {
 	f.t.Helper()
-	s, err := sinks.Open(context.Background(), f.cfg.State.URL, f.cfg.State.Prefix)
+	return openStore(f.t, f.cfg.State.URL, f.cfg.State.Prefix)
+}
+
+// openStore opens a store for a test, closed with it.
+func openStore(t *testing.T, url, prefix string) *sinks.Store {
+	t.Helper()
+	s, err := sinks.Open(context.Background(), url, prefix)
 	if err != nil {
-		f.t.Fatal(err)
+		t.Fatal(err)
 	}
-	f.t.Cleanup(func() { s.Close() })
+	t.Cleanup(func() { s.Close() })
 	return s
 }
 

@@ -68,12 +68,7 @@ func (f *planFixture) apply(o Options) *Summary {
 
 func (f *planFixture) state() *sinks.Store {
 	f.t.Helper()
-	s, err := sinks.Open(context.Background(), f.cfg.State.URL, f.cfg.State.Prefix)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	f.t.Cleanup(func() { s.Close() })
-	return s
+	return openStore(f.t, f.cfg.State.URL, f.cfg.State.Prefix)
 }
 
 func streamPlan(t *testing.T, p *Plan, account, stream string) StreamPlan {
