@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
@@ -17,16 +16,6 @@ import (
 	"github.com/igexport/igexport/internal/graph"
 	"github.com/igexport/igexport/internal/schema"
 )
-
-// insightOp is one media/story insights request: some metrics of one
-// object, optionally with a breakdown. The engine drops metrics the API
-// rejects and asks again without them.
-type insightOp struct {
-	item      int // index of the object the op is about
-	objectID  string
-	metrics   []string
-	breakdown string
-}
 
 // insightResult is what the API said about one object.
 type insightResult struct {
@@ -47,7 +36,7 @@ var rejectedMetric = []*regexp.Regexp{
 var metricIndex = regexp.MustCompile(`metric\[(\d+)\] must be one of`)
 
 // rejected returns the metrics of op that err says the API rejects.
-func rejected(op insightOp, ge *graph.Error) []string {
+func rejected(op Op, ge *graph.Error) []string {
 	if ge.Code != 100 {
 		return nil
 	}
@@ -56,15 +45,15 @@ func rejected(op insightOp, ge *graph.Error) []string {
 		for _, m := range re.FindAllStringSubmatch(ge.Message, -1) {
 			for _, name := range strings.Split(m[1], ",") {
 				name = strings.TrimSpace(name)
-				if slices.Contains(op.metrics, name) && !slices.Contains(out, name) {
+				if slices.Contains(op.Metrics, name) && !slices.Contains(out, name) {
 					out = append(out, name)
 				}
 			}
 		}
 	}
 	if m := metricIndex.FindStringSubmatch(ge.Message); m != nil {
-		if i, err := strconv.Atoi(m[1]); err == nil && i < len(op.metrics) {
-			out = append(out, op.metrics[i])
+		if i, err := strconv.Atoi(m[1]); err == nil && i < len(op.Metrics) {
+			out = append(out, op.Metrics[i])
 		}
 	}
 	return out
@@ -92,28 +81,20 @@ func statusOf(ge *graph.Error) string {
 // answered: rejected metrics are dropped and the op retried without them.
 // It returns one result per item (n items). A throttle deferral, a token
 // error or an error that is not about one object fails the whole call.
-func (s *streamRun) fetchInsights(ctx context.Context, n int, ops []insightOp) ([]insightResult, error) {
+func (s *streamRun) fetchInsights(ctx context.Context, n int, ops []Op) ([]insightResult, error) {
 	res := make([]insightResult, n)
 	for i := range res {
 		res[i].values = map[string]int64{}
 	}
 	pending := ops
 	for len(pending) > 0 {
-		reqs := make([]graph.Request, len(pending))
-		for i, op := range pending {
-			q := url.Values{"metric": {strings.Join(op.metrics, ",")}}
-			if op.breakdown != "" {
-				q.Set("breakdown", op.breakdown)
-			}
-			reqs[i] = graph.Request{Path: "/" + op.objectID + "/insights", Params: q}
-		}
-		resps, err := s.client.Batch(ctx, reqs)
+		resps, err := s.client.Batch(ctx, requests(pending))
 		if err != nil {
 			return nil, err
 		}
-		var next []insightOp
+		var next []Op
 		for i, op := range pending {
-			r := &res[op.item]
+			r := &res[op.Item]
 			rs := resps[i]
 			if rs.Err == nil {
 				p := s.a.r.parsers.Get()
@@ -133,8 +114,8 @@ func (s *streamRun) fetchInsights(ctx context.Context, n int, ops []insightOp) (
 					s.skip(m, firstLine(ge.Message))
 				}
 				r.partial = true
-				op.metrics = slices.DeleteFunc(slices.Clone(op.metrics), func(m string) bool { return slices.Contains(bad, m) })
-				if len(op.metrics) > 0 {
+				op.Metrics = slices.DeleteFunc(slices.Clone(op.Metrics), func(m string) bool { return slices.Contains(bad, m) })
+				if len(op.Metrics) > 0 {
 					next = append(next, op)
 				}
 				continue
@@ -144,7 +125,7 @@ func (s *streamRun) fetchInsights(ctx context.Context, n int, ops []insightOp) (
 			}
 			st := statusOf(ge)
 			if st == "" {
-				return nil, fmt.Errorf("insights of %s: %w", op.objectID, rs.Err)
+				return nil, fmt.Errorf("%s: %w", op.Path, rs.Err)
 			}
 			if r.status == "" {
 				r.status = st
@@ -203,10 +184,10 @@ type insightsJSON struct {
 // bucket under its lower-cased dimension value. It parses with fastjson,
 // this being the hottest decode of a run (one body per media per day);
 // p is a parser from the runner's pool.
-func parseInsightValues(p *fastjson.Parser, body []byte, op insightOp, values map[string]int64) error {
+func parseInsightValues(p *fastjson.Parser, body []byte, op Op, values map[string]int64) error {
 	v, err := p.ParseBytes(body)
 	if err != nil {
-		return fmt.Errorf("malformed response from /%s/insights: %w", op.objectID, err)
+		return fmt.Errorf("malformed response from %s: %w", op.Path, err)
 	}
 	data := v.Get("data")
 	if data == nil || data.Type() == fastjson.TypeNull {
@@ -214,7 +195,7 @@ func parseInsightValues(p *fastjson.Parser, body []byte, op insightOp, values ma
 	}
 	items, err := data.Array()
 	if err != nil {
-		return fmt.Errorf("malformed response from /%s/insights: \"data\" is a JSON %s, not an array", op.objectID, data.Type())
+		return fmt.Errorf("malformed response from %s: \"data\" is a JSON %s, not an array", op.Path, data.Type())
 	}
 	for _, d := range items {
 		if d.Type() == fastjson.TypeNull {
@@ -224,7 +205,7 @@ func parseInsightValues(p *fastjson.Parser, body []byte, op insightOp, values ma
 		if nv := d.Get("name"); nv != nil && nv.Type() != fastjson.TypeNull {
 			nb, err := nv.StringBytes()
 			if err != nil {
-				return fmt.Errorf("malformed response from /%s/insights: metric name is a JSON %s, not a string", op.objectID, nv.Type())
+				return fmt.Errorf("malformed response from %s: metric name is a JSON %s, not a string", op.Path, nv.Type())
 			}
 			name = validUTF8(nb)
 		}
@@ -232,7 +213,7 @@ func parseInsightValues(p *fastjson.Parser, body []byte, op insightOp, values ma
 			if v := tv.Get("value"); v != nil && v.Type() != fastjson.TypeNull {
 				n, ok := jsonInt(v)
 				if !ok {
-					return fmt.Errorf("malformed response from /%s/insights: metric %s: total value %s is not a number", op.objectID, name, v)
+					return fmt.Errorf("malformed response from %s: metric %s: total value %s is not a number", op.Path, name, v)
 				}
 				values[name] = n
 			}
@@ -246,7 +227,7 @@ func parseInsightValues(p *fastjson.Parser, body []byte, op insightOp, values ma
 					}
 					dim, err := dims[len(dims)-1].StringBytes()
 					if err != nil {
-						return fmt.Errorf("malformed response from /%s/insights: metric %s: dimension value %s is not a string", op.objectID, name, dims[len(dims)-1])
+						return fmt.Errorf("malformed response from %s: metric %s: dimension value %s is not a string", op.Path, name, dims[len(dims)-1])
 					}
 					v := rs.Get("value")
 					if v == nil || v.Type() == fastjson.TypeNull {
@@ -254,7 +235,7 @@ func parseInsightValues(p *fastjson.Parser, body []byte, op insightOp, values ma
 					}
 					n, ok := jsonInt(v)
 					if !ok {
-						return fmt.Errorf("malformed response from /%s/insights: metric %s: value %s of %s is not a number", op.objectID, name, v, dim)
+						return fmt.Errorf("malformed response from %s: metric %s: value %s of %s is not a number", op.Path, name, v, dim)
 					}
 					values[strings.ToLower(validUTF8(dim))] = n
 					sum += n
@@ -273,7 +254,7 @@ func parseInsightValues(p *fastjson.Parser, body []byte, op insightOp, values ma
 			}
 			n, ok := jsonInt(val)
 			if !ok {
-				return fmt.Errorf("malformed response from /%s/insights: metric %s: value %s is not a number", op.objectID, name, val)
+				return fmt.Errorf("malformed response from %s: metric %s: value %s is not a number", op.Path, name, val)
 			}
 			values[name] = n
 		}

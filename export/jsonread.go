@@ -2,6 +2,7 @@ package export
 
 import (
 	"fmt"
+	"net/url"
 	"strings"
 	"unicode/utf8"
 
@@ -198,4 +199,43 @@ func mediaOf(f *fields) (mediaJSON, error) {
 		}
 	}
 	return m, f.err
+}
+
+// discoverOps: the Pages behind a discover block's token and their
+// Instagram accounts, one list (its page count is known at apply time only).
+func discoverOps() []Op {
+	return []Op{{Path: "/me/accounts", Params: url.Values{"fields": {"id,name,instagram_business_account{id,username}"}},
+		Send: sendPages, Pages: 1}}
+}
+
+// fbPage is one item of a /me/accounts page.
+type fbPage struct {
+	id                string
+	igID, igUsername string
+}
+
+// decodePages decodes the items of a /me/accounts page.
+func decodePages(items []*fastjson.Value) ([]fbPage, error) {
+	out := make([]fbPage, 0, len(items))
+	for i, item := range items {
+		if item.Type() == fastjson.TypeNull {
+			continue
+		}
+		if item.Type() != fastjson.TypeObject {
+			return nil, fmt.Errorf("data[%d] is a JSON %s, not an object", i, item.Type())
+		}
+		f := &fields{v: item}
+		p := fbPage{id: f.id("id")}
+		if ig := f.object("instagram_business_account"); ig != nil {
+			p.igID, p.igUsername = ig.id("id"), ig.id("username")
+			if ig.err != nil {
+				return nil, fmt.Errorf("data[%d] (page %s): instagram_business_account: %w", i, p.id, ig.err)
+			}
+		}
+		if f.err != nil {
+			return nil, fmt.Errorf("data[%d] (page %s): %w", i, p.id, f.err)
+		}
+		out = append(out, p)
+	}
+	return out, nil
 }

@@ -3,7 +3,6 @@ package export
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"sync"
 	"time"
 
@@ -56,9 +55,39 @@ type mediaChild struct {
 // mediaRef is what insights need to know about a media object.
 type mediaRef struct {
 	id          string
+	kind        catalog.Kind
 	mediaType   *string
 	productType *string
 	timestamp   *time.Time
+}
+
+func newMediaRef(row schema.MediaRow) mediaRef {
+	return mediaRef{id: row.ID, kind: catalog.KindOf(deref(row.MediaType), deref(row.MediaProductType)),
+		mediaType: row.MediaType, productType: row.MediaProductType, timestamp: row.Timestamp}
+}
+
+// mediaInsightOps: one batch operation per media whose kind has metrics;
+// a batch call per batchSize media (apply sends each batch as its media
+// are listed).
+func mediaInsightOps(refs []mediaRef, metrics map[catalog.Kind][]string) []Op {
+	var ops []Op
+	for i, ref := range refs {
+		if ms := metrics[ref.kind]; len(ms) > 0 {
+			ops = append(ops, Op{Path: "/" + ref.id + "/insights", Send: sendBatch, Batch: i / batchSize, Item: i, Metrics: ms})
+		}
+	}
+	return ops
+}
+
+// metricNames returns the metric names of each kind.
+func metricNames(ms map[catalog.Kind][]catalog.Metric) map[catalog.Kind][]string {
+	out := map[catalog.Kind][]string{}
+	for k, list := range ms {
+		for _, m := range list {
+			out[k] = append(out[k], m.Name)
+		}
+	}
+	return out
 }
 
 func (m mediaJSON) toRow(fetched time.Time) (schema.MediaRow, error) {
@@ -119,13 +148,14 @@ func (a *accountRun) runMedia(ctx context.Context) error {
 	}
 
 	var rows int64
-	endpoint := "/" + a.t.ID + "/media"
-	err := list.client.PageItems(ctx, endpoint, url.Values{"fields": {mediaFields}, "limit": {"100"}}, func(items []*fastjson.Value) error {
+	op := listOps(a.t.ID, "media", mediaFields, 0)[0]
+	endpoint := op.Path
+	err := list.client.PageItems(ctx, op.Path, op.Params, func(items []*fastjson.Value) error {
 		page, err := mediaPage(items)
 		if err != nil {
 			return fmt.Errorf("malformed response from %s: %w", endpoint, err)
 		}
-		fetched := fetchedAt()
+		fetched := a.r.fetchedAt()
 		for _, m := range page {
 			row, err := m.toRow(fetched)
 			if err != nil {
@@ -137,7 +167,7 @@ func (a *accountRun) runMedia(ctx context.Context) error {
 				}
 			}
 			if ins != nil {
-				ins.add(mediaRef{id: row.ID, mediaType: row.MediaType, productType: row.MediaProductType, timestamp: row.Timestamp})
+				ins.add(newMediaRef(row))
 			}
 		}
 		rows += int64(len(page))
@@ -172,6 +202,7 @@ type mediaInsights struct {
 	s       *streamRun
 	parts   *partitions[schema.MediaInsight]
 	pool    *pool.ContextPool
+	spec    StreamSpec
 	metrics map[catalog.Kind][]string
 	cutoff  *time.Time
 	old     int
@@ -186,16 +217,11 @@ type mediaInsights struct {
 
 func (a *accountRun) newMediaInsights(ctx context.Context, s *streamRun) *mediaInsights {
 	m := &mediaInsights{a: a, s: s, parts: newPartitions[schema.MediaInsight](s),
-		pool:    pool.New().WithContext(ctx).WithCancelOnError().WithFirstError().WithMaxGoroutines(4),
-		metrics: map[catalog.Kind][]string{}, ready: map[int][]schema.MediaInsight{}}
-	set := a.r.cfg.StreamSetting(schema.MediaInsights)
-	for _, k := range catalog.MediaKinds {
-		for _, mt := range a.r.cat.Select(k, set.Metrics) {
-			m.metrics[k] = append(m.metrics[k], mt.Name)
-		}
-	}
-	if set.MaxMediaAgeDays > 0 {
-		c := a.r.now.AddDate(0, 0, -set.MaxMediaAgeDays)
+		pool:    pool.New().WithContext(ctx).WithCancelOnError().WithFirstError().WithMaxGoroutines(insightsBatchesInFlight),
+		spec: a.r.job.Spec(schema.MediaInsights), ready: map[int][]schema.MediaInsight{}}
+	m.metrics = metricNames(m.spec.Metrics)
+	if d := m.spec.MaxMediaAgeDays; d > 0 {
+		c := a.r.now.AddDate(0, 0, -d)
 		m.cutoff = &c
 	}
 	_, _ = m.parts.open(a.r.snapDT)
@@ -226,24 +252,16 @@ func (m *mediaInsights) flush() {
 }
 
 func (m *mediaInsights) fetch(ctx context.Context, seq int, refs []mediaRef) error {
-	var ops []insightOp
-	for i, ref := range refs {
-		k := catalog.KindOf(deref(ref.mediaType), deref(ref.productType))
-		if ms := m.metrics[k]; len(ms) > 0 {
-			ops = append(ops, insightOp{item: i, objectID: ref.id, metrics: ms})
-		}
-	}
-	results, err := m.s.fetchInsights(ctx, len(refs), ops)
+	results, err := m.s.fetchInsights(ctx, len(refs), mediaInsightOps(refs, m.metrics))
 	if err != nil {
 		return err
 	}
-	fetched := fetchedAt()
+	fetched := m.a.r.fetchedAt()
 	rows := make([]schema.MediaInsight, len(refs))
 	for i, ref := range refs {
 		r := results[i]
 		st := r.finalStatus()
-		k := catalog.KindOf(deref(ref.mediaType), deref(ref.productType))
-		if len(m.metrics[k]) == 0 {
+		if len(m.metrics[ref.kind]) == 0 {
 			st = schema.StatusUnsupported
 		}
 		v := r.values
@@ -286,7 +304,7 @@ func (m *mediaInsights) finish(ctx context.Context) error {
 	}
 	if m.old > 0 {
 		m.s.note("%d media older than max_media_age_days (%d) not refreshed",
-			m.old, m.a.r.cfg.StreamSetting(schema.MediaInsights).MaxMediaAgeDays)
+			m.old, m.spec.MaxMediaAgeDays)
 	}
 	files, err := m.parts.commit(ctx)
 	if err != nil {

@@ -52,7 +52,7 @@ func TestParseInsightValues(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			got := map[string]int64{}
-			err := parseInsightValues(&p, []byte(tc.body), insightOp{objectID: "17000"}, got)
+			err := parseInsightValues(&p, []byte(tc.body), Op{Path: "/17000/insights"}, got)
 			if errorCase(t, err, tc.err) {
 				return
 			}

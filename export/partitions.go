@@ -113,10 +113,6 @@ func (p *partitions[T]) spill(dt schema.Date, pt *partition[T]) error {
 	return nil
 }
 
-// commitParallel bounds concurrent partition uploads of one stream (a
-// first user_insights run writes one small file per day: 728 of them).
-const commitParallel = 8
-
 // commit uploads every partition (merging with what the bucket holds) and
 // returns the files in date order. On any failure the rest are aborted.
 // Each upload creates its writer (when its rows were still buffered), so at
@@ -171,8 +167,7 @@ func (p *partitions[T]) abort() {
 	p.buffered = 0
 }
 
-// fetchedAt is the receive time, at the microsecond resolution the files keep.
-func fetchedAt() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+
 
 // decode unmarshals an API payload, naming the endpoint on failure.
 func decode(data []byte, v any, endpoint string) error {

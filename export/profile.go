@@ -2,7 +2,6 @@ package export
 
 import (
 	"context"
-	"net/url"
 	"strconv"
 
 	"github.com/igexport/igexport/internal/schema"
@@ -28,8 +27,8 @@ type userJSON struct {
 func (a *accountRun) runUsers(ctx context.Context) error {
 	s := a.stream(schema.Users)
 	var u userJSON
-	endpoint := "/" + a.t.ID
-	if err := s.client.Get(ctx, endpoint, url.Values{"fields": {userFields}}, &u); err != nil {
+	op := usersOps(a.t.ID)[0]
+	if err := s.client.Get(ctx, op.Path, op.Params, &u); err != nil {
 		return err
 	}
 	if u.ID == "" {
@@ -38,7 +37,7 @@ func (a *accountRun) runUsers(ctx context.Context) error {
 	row := schema.User{
 		ID: u.ID, Username: u.Username, Name: u.Name, Biography: u.Biography, Website: u.Website,
 		ProfilePictureURL: u.ProfilePictureURL, FollowersCount: u.FollowersCount,
-		FollowsCount: u.FollowsCount, MediaCount: u.MediaCount, FetchedAt: fetchedAt(),
+		FollowsCount: u.FollowsCount, MediaCount: u.MediaCount, FetchedAt: a.r.fetchedAt(),
 	}
 	if u.IGID != nil {
 		if n, err := strconv.ParseInt(string(*u.IGID), 10, 64); err == nil {

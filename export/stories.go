@@ -3,7 +3,6 @@ package export
 import (
 	"context"
 	"fmt"
-	"net/url"
 
 	"github.com/valyala/fastjson"
 
@@ -27,13 +26,14 @@ func (a *accountRun) runStories(ctx context.Context) error {
 		list = is
 	}
 	var stories []schema.Story
-	endpoint := "/" + a.t.ID + "/stories"
-	err := list.client.PageItems(ctx, endpoint, url.Values{"fields": {storyFields}, "limit": {"100"}}, func(items []*fastjson.Value) error {
+	op := listOps(a.t.ID, "stories", storyFields, 0)[0]
+	endpoint := op.Path
+	err := list.client.PageItems(ctx, op.Path, op.Params, func(items []*fastjson.Value) error {
 		page, err := mediaPage(items)
 		if err != nil {
 			return fmt.Errorf("malformed response from %s: %w", endpoint, err)
 		}
-		fetched := fetchedAt()
+		fetched := a.r.fetchedAt()
 		for _, m := range page {
 			ts, err := apiTime(m.Timestamp)
 			if err != nil {
@@ -76,32 +76,17 @@ func (a *accountRun) runStories(ctx context.Context) error {
 	if is == nil {
 		return nil
 	}
-	set := a.r.cfg.StreamSetting(schema.StoryInsights)
-	var plain []string
-	var nav *catalog.Metric
-	for _, m := range a.r.cat.Select(catalog.Story, set.Metrics) {
-		if m.Breakdown != "" {
-			nav = &m
-			continue
-		}
-		plain = append(plain, m.Name)
-	}
-	var ops []insightOp
+	ids := make([]string, len(stories))
 	for i, st := range stories {
-		if len(plain) > 0 {
-			ops = append(ops, insightOp{item: i, objectID: st.ID, metrics: plain})
-		}
-		if nav != nil {
-			ops = append(ops, insightOp{item: i, objectID: st.ID, metrics: []string{nav.Name}, breakdown: nav.Breakdown})
-		}
+		ids[i] = st.ID
 	}
-	results, err := is.fetchInsights(ctx, len(stories), ops)
+	results, err := is.fetchInsights(ctx, len(stories), storyInsightOps(ids, a.r.job.Spec(schema.StoryInsights).Metrics[catalog.Story]))
 	if err != nil {
 		return err
 	}
 	p := newPartitions[schema.StoryInsight](is)
 	defer p.abort()
-	fetched := fetchedAt()
+	fetched := a.r.fetchedAt()
 	for i, st := range stories {
 		v := results[i].values
 		row := schema.StoryInsight{ID: st.ID, StoryTimestamp: st.Timestamp,
@@ -121,4 +106,30 @@ func (a *accountRun) runStories(ctx context.Context) error {
 	}
 	is.done(files, nil)
 	return nil
+}
+
+// storyInsightOps: per story, its plain metrics in one batch operation and
+// each breakdown metric (navigation) in one of its own (a breakdown metric
+// cannot share a request with plain metrics); one batch call.
+func storyInsightOps(storyIDs []string, metrics []catalog.Metric) []Op {
+	var plain []string
+	var split []catalog.Metric
+	for _, m := range metrics {
+		if m.Breakdown != "" {
+			split = append(split, m)
+			continue
+		}
+		plain = append(plain, m.Name)
+	}
+	var ops []Op
+	for i, id := range storyIDs {
+		path := "/" + id + "/insights"
+		if len(plain) > 0 {
+			ops = append(ops, Op{Path: path, Send: sendBatch, Item: i, Metrics: plain})
+		}
+		for _, m := range split {
+			ops = append(ops, Op{Path: path, Send: sendBatch, Item: i, Metrics: []string{m.Name}, Breakdown: m.Breakdown})
+		}
+	}
+	return ops
 }
