@@ -210,7 +210,7 @@ func discoverOps() []Op {
 
 // fbPage is one item of a /me/accounts page.
 type fbPage struct {
-	id                string
+	id               string
 	igID, igUsername string
 }
 

@@ -217,7 +217,7 @@ type mediaInsights struct {
 
 func (a *accountRun) newMediaInsights(ctx context.Context, s *streamRun) *mediaInsights {
 	m := &mediaInsights{a: a, s: s, parts: newPartitions[schema.MediaInsight](s),
-		pool:    pool.New().WithContext(ctx).WithCancelOnError().WithFirstError().WithMaxGoroutines(insightsBatchesInFlight),
+		pool: pool.New().WithContext(ctx).WithCancelOnError().WithFirstError().WithMaxGoroutines(insightsBatchesInFlight),
 		spec: a.r.job.Spec(schema.MediaInsights), ready: map[int][]schema.MediaInsight{}}
 	m.metrics = metricNames(m.spec.Metrics)
 	if d := m.spec.MaxMediaAgeDays; d > 0 {

@@ -167,8 +167,6 @@ func (p *partitions[T]) abort() {
 	p.buffered = 0
 }
 
-
-
 // decode unmarshals an API payload, naming the endpoint on failure.
 func decode(data []byte, v any, endpoint string) error {
 	dec := json.NewDecoder(bytes.NewReader(data))

@@ -236,7 +236,6 @@ func (u *userInsights) fetch(ctx context.Context) error {
 	return u.run(ctx, totalOps(u.in, u.w))
 }
 
-
 // run executes ops in batches; a metric the API rejects is dropped and the
 // op retried without it; a since the API calls not valid marks the days as
 // failed (retried next run) without failing the stream.
