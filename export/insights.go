@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"regexp"
 	"slices"
 	"strconv"
@@ -19,9 +18,9 @@ import (
 
 // insightResult is what the API said about one object.
 type insightResult struct {
-	values  map[string]int64 // metric (or breakdown dimension value) → value
-	status  string           // "" while ok
-	partial bool             // some metric was dropped
+	values  map[string]num // metric (or breakdown dimension value) → value
+	status  string         // "" while ok
+	partial bool           // some metric was dropped
 }
 
 // Patterns of the API's "this metric is not allowed" errors (graph-api.md §7.4).
@@ -84,7 +83,7 @@ func statusOf(ge *graph.Error) string {
 func (s *streamRun) fetchInsights(ctx context.Context, n int, ops []Op) ([]insightResult, error) {
 	res := make([]insightResult, n)
 	for i := range res {
-		res[i].values = map[string]int64{}
+		res[i].values = map[string]num{}
 	}
 	pending := ops
 	for len(pending) > 0 {
@@ -184,7 +183,7 @@ type insightsJSON struct {
 // bucket under its lower-cased dimension value. It parses with fastjson,
 // this being the hottest decode of a run (one body per media per day);
 // p is a parser from the runner's pool.
-func parseInsightValues(p *fastjson.Parser, body []byte, op Op, values map[string]int64) error {
+func parseInsightValues(p *fastjson.Parser, body []byte, op Op, values map[string]num) error {
 	v, err := p.ParseBytes(body)
 	if err != nil {
 		return fmt.Errorf("malformed response from %s: %w", op.Path, err)
@@ -211,13 +210,13 @@ func parseInsightValues(p *fastjson.Parser, body []byte, op Op, values map[strin
 		}
 		if tv := d.Get("total_value"); tv != nil && tv.Type() == fastjson.TypeObject {
 			if v := tv.Get("value"); v != nil && v.Type() != fastjson.TypeNull {
-				n, ok := jsonInt(v)
+				n, ok := jsonNum(v)
 				if !ok {
 					return fmt.Errorf("malformed response from %s: metric %s: total value %s is not a number", op.Path, name, v)
 				}
 				values[name] = n
 			}
-			var sum int64
+			var sum num
 			var any bool
 			for _, b := range tv.GetArray("breakdowns") {
 				for _, rs := range b.GetArray("results") {
@@ -233,12 +232,13 @@ func parseInsightValues(p *fastjson.Parser, body []byte, op Op, values map[strin
 					if v == nil || v.Type() == fastjson.TypeNull {
 						continue
 					}
-					n, ok := jsonInt(v)
+					n, ok := jsonNum(v)
 					if !ok {
 						return fmt.Errorf("malformed response from %s: metric %s: value %s of %s is not a number", op.Path, name, v, dim)
 					}
 					values[strings.ToLower(validUTF8(dim))] = n
-					sum += n
+					sum.i += n.i
+					sum.f += n.f
 					any = true
 				}
 			}
@@ -252,7 +252,7 @@ func parseInsightValues(p *fastjson.Parser, body []byte, op Op, values map[strin
 			if val == nil || val.Type() == fastjson.TypeNull {
 				continue
 			}
-			n, ok := jsonInt(val)
+			n, ok := jsonNum(val)
 			if !ok {
 				return fmt.Errorf("malformed response from %s: metric %s: value %s is not a number", op.Path, name, val)
 			}
@@ -262,44 +262,42 @@ func parseInsightValues(p *fastjson.Parser, body []byte, op Op, values map[strin
 	return nil
 }
 
-// jsonInt reads a JSON number (or a string holding one, as encoding/json's
-// Number accepts) as an integer, rounding a fraction; false for anything
-// else, NaN and infinities.
-func jsonInt(v *fastjson.Value) (int64, bool) {
+// jsonNum reads a JSON number (or a string holding one, as encoding/json's
+// Number accepts); false for anything else, NaN and infinities.
+func jsonNum(v *fastjson.Value) (num, bool) {
 	if v == nil {
-		return 0, false
+		return num{}, false
 	}
 	var s string
 	switch v.Type() {
 	case fastjson.TypeNumber:
 		if n, err := v.Int64(); err == nil {
-			return n, true
+			return intNum(n), true
 		}
 		s = v.String()
 	case fastjson.TypeString:
 		b, _ := v.StringBytes()
 		s = string(b)
 	default:
-		return 0, false
+		return num{}, false
 	}
-	return toInt(json.Number(s))
+	return numberOf(json.Number(s))
 }
 
-func toInt(n json.Number) (int64, bool) {
+// numberOf reads a JSON number as a num.
+func numberOf(n json.Number) (num, bool) {
 	if v, err := n.Int64(); err == nil {
-		return v, true
+		return intNum(v), true
 	}
 	f, err := n.Float64()
-	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-		return 0, false
+	if err != nil {
+		return num{}, false
 	}
-	return int64(math.Round(f)), true
+	return floatNum(f)
 }
 
-// metricPtr returns the value of m, or nil (NULL) when the API gave none.
-func metricPtr(values map[string]int64, m string) *int64 {
-	if v, ok := values[m]; ok {
-		return &v
-	}
-	return nil
+// toInt reads a JSON number as an integer, rounding a fraction.
+func toInt(n json.Number) (int64, bool) {
+	v, ok := numberOf(n)
+	return v.i, ok
 }

@@ -3,6 +3,8 @@ package export
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -204,6 +206,7 @@ type mediaInsights struct {
 	pool    *pool.ContextPool
 	spec    StreamSpec
 	metrics map[catalog.Kind][]string
+	cols    columns[schema.MediaInsight]
 	cutoff  *time.Time
 	old     int
 
@@ -220,6 +223,7 @@ func (a *accountRun) newMediaInsights(ctx context.Context, s *streamRun) *mediaI
 		pool: pool.New().WithContext(ctx).WithCancelOnError().WithFirstError().WithMaxGoroutines(insightsBatchesInFlight),
 		spec: a.r.job.Spec(schema.MediaInsights), ready: map[int][]schema.MediaInsight{}}
 	m.metrics = metricNames(m.spec.Metrics)
+	m.cols = metricColumns[schema.MediaInsight](slices.Collect(maps.Values(m.spec.Metrics))...)
 	if d := m.spec.MaxMediaAgeDays; d > 0 {
 		c := a.r.now.AddDate(0, 0, -d)
 		m.cutoff = &c
@@ -264,16 +268,11 @@ func (m *mediaInsights) fetch(ctx context.Context, seq int, refs []mediaRef) err
 		if len(m.metrics[ref.kind]) == 0 {
 			st = schema.StatusUnsupported
 		}
-		v := r.values
 		rows[i] = schema.MediaInsight{
 			ID: ref.id, MediaType: ref.mediaType, MediaProductType: ref.productType, MediaTimestamp: ref.timestamp,
-			Views: metricPtr(v, "views"), Reach: metricPtr(v, "reach"), Likes: metricPtr(v, "likes"),
-			Comments: metricPtr(v, "comments"), Saved: metricPtr(v, "saved"), Shares: metricPtr(v, "shares"),
-			TotalInteractions: metricPtr(v, "total_interactions"), Follows: metricPtr(v, "follows"),
-			ProfileVisits: metricPtr(v, "profile_visits"), IGReelsAvgWatchTime: metricPtr(v, "ig_reels_avg_watch_time"),
-			IGReelsVideoViewTotalTime: metricPtr(v, "ig_reels_video_view_total_time"),
-			InsightsStatus:            st, FetchedAt: fetched,
+			InsightsStatus: st, FetchedAt: fetched,
 		}
+		m.cols.fill(&rows[i], r.values)
 	}
 	return m.write(seq, rows)
 }

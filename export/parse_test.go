@@ -51,10 +51,14 @@ func TestParseInsightValues(t *testing.T) {
 	var p fastjson.Parser
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			got := map[string]int64{}
-			err := parseInsightValues(&p, []byte(tc.body), Op{Path: "/17000/insights"}, got)
+			values := map[string]num{}
+			err := parseInsightValues(&p, []byte(tc.body), Op{Path: "/17000/insights"}, values)
 			if errorCase(t, err, tc.err) {
 				return
+			}
+			got := map[string]int64{}
+			for k, v := range values {
+				got[k] = v.i
 			}
 			if !maps.Equal(got, tc.want) {
 				t.Errorf("values = %v, want %v", got, tc.want)

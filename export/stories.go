@@ -80,22 +80,18 @@ func (a *accountRun) runStories(ctx context.Context) error {
 	for i, st := range stories {
 		ids[i] = st.ID
 	}
-	results, err := is.fetchInsights(ctx, len(stories), storyInsightOps(ids, a.r.job.Spec(schema.StoryInsights).Metrics[catalog.Story]))
+	metrics := a.r.job.Spec(schema.StoryInsights).Metrics[catalog.Story]
+	results, err := is.fetchInsights(ctx, len(stories), storyInsightOps(ids, metrics))
 	if err != nil {
 		return err
 	}
 	p := newPartitions[schema.StoryInsight](is)
 	defer p.abort()
 	fetched := a.r.fetchedAt()
+	cols := metricColumns[schema.StoryInsight](metrics)
 	for i, st := range stories {
-		v := results[i].values
-		row := schema.StoryInsight{ID: st.ID, StoryTimestamp: st.Timestamp,
-			Views: metricPtr(v, "views"), Reach: metricPtr(v, "reach"), Replies: metricPtr(v, "replies"),
-			Shares: metricPtr(v, "shares"), TotalInteractions: metricPtr(v, "total_interactions"),
-			Follows: metricPtr(v, "follows"), ProfileVisits: metricPtr(v, "profile_visits"),
-			Navigation: metricPtr(v, "navigation"), TapForward: metricPtr(v, "tap_forward"),
-			TapBack: metricPtr(v, "tap_back"), TapExit: metricPtr(v, "tap_exit"),
-			SwipeForward: metricPtr(v, "swipe_forward"), InsightsStatus: results[i].finalStatus(), FetchedAt: fetched}
+		row := schema.StoryInsight{ID: st.ID, StoryTimestamp: st.Timestamp, InsightsStatus: results[i].finalStatus(), FetchedAt: fetched}
+		cols.fill(&row, results[i].values)
 		if err := p.add(storyDT(st), row); err != nil {
 			return err
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"slices"
 	"strconv"
@@ -194,7 +195,8 @@ func (a *accountRun) runUserInsights(ctx context.Context) error {
 		s.done(nil, nil)
 		return nil
 	}
-	ui := &userInsights{a: a, s: s, in: in, w: w, days: map[schema.Date]*dayRow{}, failed: map[schema.Date]bool{}}
+	ui := &userInsights{a: a, s: s, in: in, w: w, days: map[schema.Date]*dayRow{}, failed: map[schema.Date]bool{},
+		cols: metricColumns[schema.UserInsight](slices.Collect(maps.Values(in.spec.Metrics))...)}
 	if err := ui.fetch(ctx); err != nil {
 		return err
 	}
@@ -202,10 +204,11 @@ func (a *accountRun) runUserInsights(ctx context.Context) error {
 }
 
 type userInsights struct {
-	a  *accountRun
-	s  *streamRun
-	in uiInput
-	w  insightsWindow
+	a    *accountRun
+	s    *streamRun
+	in   uiInput
+	w    insightsWindow
+	cols columns[schema.UserInsight]
 
 	days   map[schema.Date]*dayRow
 	failed map[schema.Date]bool // days an operation could not fetch (retried next run)
@@ -325,8 +328,8 @@ func (u *userInsights) parse(body []byte, op Op) error {
 				continue
 			}
 			if d.TotalValue.Value != nil {
-				if v, ok := toInt(*d.TotalValue.Value); ok {
-					setUserMetric(&r.row, d.Name, v)
+				if v, ok := numberOf(*d.TotalValue.Value); ok {
+					u.cols.set(&r.row, d.Name, v)
 					r.ok = true
 				}
 			}
@@ -358,9 +361,9 @@ func (u *userInsights) parse(body []byte, op Op) error {
 			if err := json.Unmarshal(v.Value, &n); err != nil {
 				return fmt.Errorf("malformed response from %s: %s value %s is not a number", endpoint, d.Name, v.Value)
 			}
-			if x, ok := toInt(n); ok {
+			if x, ok := numberOf(n); ok {
 				r := u.day(day)
-				setUserMetric(&r.row, d.Name, x)
+				u.cols.set(&r.row, d.Name, x)
 				if r.row.EndTime == nil {
 					r.row.EndTime = et
 				}
@@ -381,34 +384,6 @@ func onlineFollowers(hours map[string]json.Number) []schema.HourFollowers {
 		}
 	}
 	return out
-}
-
-func setUserMetric(r *schema.UserInsight, name string, v int64) {
-	p := &v
-	switch name {
-	case "follower_count":
-		r.FollowerCount = p
-	case "reach":
-		r.Reach = p
-	case "views":
-		r.Views = p
-	case "accounts_engaged":
-		r.AccountsEngaged = p
-	case "total_interactions":
-		r.TotalInteractions = p
-	case "likes":
-		r.Likes = p
-	case "comments":
-		r.Comments = p
-	case "shares":
-		r.Shares = p
-	case "saves":
-		r.Saves = p
-	case "replies":
-		r.Replies = p
-	case "profile_links_taps":
-		r.ProfileLinksTaps = p
-	}
 }
 
 // learnEnds records each day's end_time from the series (the account's day
