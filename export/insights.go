@@ -2,15 +2,12 @@ package export
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
-
-	"github.com/valyala/fastjson"
 
 	"github.com/igexport/igexport/internal/graph"
 	"github.com/igexport/igexport/internal/schema"
@@ -154,150 +151,4 @@ func (r insightResult) finalStatus() string {
 		return schema.StatusPartial
 	}
 	return schema.StatusOK
-}
-
-// insightsJSON is the body of every /insights answer: media, story and
-// account metrics, time series and total values, with or without breakdowns.
-type insightsJSON struct {
-	Data []struct {
-		Name   string `json:"name"`
-		Values []struct {
-			Value   json.RawMessage `json:"value"`
-			EndTime *string         `json:"end_time"`
-		} `json:"values"`
-		TotalValue *struct {
-			Value      *json.Number `json:"value"`
-			Breakdowns []struct {
-				DimensionKeys []string `json:"dimension_keys"`
-				Results       []struct {
-					DimensionValues []string    `json:"dimension_values"`
-					Value           json.Number `json:"value"`
-				} `json:"results"`
-			} `json:"breakdowns"`
-		} `json:"total_value"`
-	} `json:"data"`
-}
-
-// parseInsightValues reads a media/story insights body into values: plain
-// metrics by name; a breakdown metric's total under its name and each
-// bucket under its lower-cased dimension value. It parses with fastjson,
-// this being the hottest decode of a run (one body per media per day);
-// p is a parser from the runner's pool.
-func parseInsightValues(p *fastjson.Parser, body []byte, op Op, values map[string]num) error {
-	v, err := p.ParseBytes(body)
-	if err != nil {
-		return fmt.Errorf("malformed response from %s: %w", op.Path, err)
-	}
-	data := v.Get("data")
-	if data == nil || data.Type() == fastjson.TypeNull {
-		return nil
-	}
-	items, err := data.Array()
-	if err != nil {
-		return fmt.Errorf("malformed response from %s: \"data\" is a JSON %s, not an array", op.Path, data.Type())
-	}
-	for _, d := range items {
-		if d.Type() == fastjson.TypeNull {
-			continue
-		}
-		name := ""
-		if nv := d.Get("name"); nv != nil && nv.Type() != fastjson.TypeNull {
-			nb, err := nv.StringBytes()
-			if err != nil {
-				return fmt.Errorf("malformed response from %s: metric name is a JSON %s, not a string", op.Path, nv.Type())
-			}
-			name = validUTF8(nb)
-		}
-		if tv := d.Get("total_value"); tv != nil && tv.Type() == fastjson.TypeObject {
-			if v := tv.Get("value"); v != nil && v.Type() != fastjson.TypeNull {
-				n, ok := jsonNum(v)
-				if !ok {
-					return fmt.Errorf("malformed response from %s: metric %s: total value %s is not a number", op.Path, name, v)
-				}
-				values[name] = n
-			}
-			var sum num
-			var any bool
-			for _, b := range tv.GetArray("breakdowns") {
-				for _, rs := range b.GetArray("results") {
-					dims := rs.GetArray("dimension_values")
-					if len(dims) == 0 {
-						continue
-					}
-					dim, err := dims[len(dims)-1].StringBytes()
-					if err != nil {
-						return fmt.Errorf("malformed response from %s: metric %s: dimension value %s is not a string", op.Path, name, dims[len(dims)-1])
-					}
-					v := rs.Get("value")
-					if v == nil || v.Type() == fastjson.TypeNull {
-						continue
-					}
-					n, ok := jsonNum(v)
-					if !ok {
-						return fmt.Errorf("malformed response from %s: metric %s: value %s of %s is not a number", op.Path, name, v, dim)
-					}
-					values[strings.ToLower(validUTF8(dim))] = n
-					sum.i += n.i
-					sum.f += n.f
-					any = true
-				}
-			}
-			if _, ok := values[name]; !ok && any {
-				values[name] = sum
-			}
-			continue
-		}
-		if vs := d.GetArray("values"); len(vs) > 0 {
-			val := vs[0].Get("value")
-			if val == nil || val.Type() == fastjson.TypeNull {
-				continue
-			}
-			n, ok := jsonNum(val)
-			if !ok {
-				return fmt.Errorf("malformed response from %s: metric %s: value %s is not a number", op.Path, name, val)
-			}
-			values[name] = n
-		}
-	}
-	return nil
-}
-
-// jsonNum reads a JSON number (or a string holding one, as encoding/json's
-// Number accepts); false for anything else, NaN and infinities.
-func jsonNum(v *fastjson.Value) (num, bool) {
-	if v == nil {
-		return num{}, false
-	}
-	var s string
-	switch v.Type() {
-	case fastjson.TypeNumber:
-		if n, err := v.Int64(); err == nil {
-			return intNum(n), true
-		}
-		s = v.String()
-	case fastjson.TypeString:
-		b, _ := v.StringBytes()
-		s = string(b)
-	default:
-		return num{}, false
-	}
-	return numberOf(json.Number(s))
-}
-
-// numberOf reads a JSON number as a num.
-func numberOf(n json.Number) (num, bool) {
-	if v, err := n.Int64(); err == nil {
-		return intNum(v), true
-	}
-	f, err := n.Float64()
-	if err != nil {
-		return num{}, false
-	}
-	return floatNum(f)
-}
-
-// toInt reads a JSON number as an integer, rounding a fraction.
-func toInt(n json.Number) (int64, bool) {
-	v, ok := numberOf(n)
-	return v.i, ok
 }

@@ -22,38 +22,6 @@ const mediaFields = "id,ig_id,caption,media_type,media_product_type,media_url,th
 
 const storyFields = "id,ig_id,caption,media_type,media_product_type,media_url,thumbnail_url,permalink,shortcode,username,owner,timestamp,like_count"
 
-// mediaJSON is one object of a /media or /stories page (jsonread.go).
-type mediaJSON struct {
-	ID               string
-	IGID             *flexString
-	Caption          *string
-	MediaType        *string
-	MediaProductType *string
-	MediaURL         *string
-	ThumbnailURL     *string
-	Permalink        *string
-	Shortcode        *string
-	Username         *string
-	Owner            *mediaOwner
-	Timestamp        *string
-	LikeCount        *int64
-	CommentsCount    *int64
-	IsCommentEnabled *bool
-	Children         *mediaChildren
-}
-
-type mediaOwner struct{ ID string }
-
-type mediaChildren struct{ Data []mediaChild }
-
-type mediaChild struct {
-	ID           string
-	MediaType    *string
-	MediaURL     *string
-	ThumbnailURL *string
-	Timestamp    *string
-}
-
 // mediaRef is what insights need to know about a media object.
 type mediaRef struct {
 	id          string
@@ -92,35 +60,6 @@ func metricNames(ms map[catalog.Kind][]catalog.Metric) map[catalog.Kind][]string
 	return out
 }
 
-func (m mediaJSON) toRow(fetched time.Time) (schema.MediaRow, error) {
-	ts, err := apiTime(m.Timestamp)
-	if err != nil {
-		return schema.MediaRow{}, fmt.Errorf("media %s: %w", m.ID, err)
-	}
-	row := schema.MediaRow{
-		ID: m.ID, IGID: m.IGID.ptr(), Caption: m.Caption, MediaType: m.MediaType,
-		MediaProductType: m.MediaProductType, MediaURL: m.MediaURL, ThumbnailURL: m.ThumbnailURL,
-		Permalink: m.Permalink, Shortcode: m.Shortcode, Username: m.Username, Timestamp: ts,
-		LikeCount: m.LikeCount, CommentsCount: m.CommentsCount, IsCommentEnabled: m.IsCommentEnabled,
-		FetchedAt: fetched,
-	}
-	if m.Owner != nil && m.Owner.ID != "" {
-		row.OwnerID = schema.Ptr(m.Owner.ID)
-	}
-	if m.Children != nil {
-		row.Children = []schema.Child{}
-		for _, c := range m.Children.Data {
-			cts, err := apiTime(c.Timestamp)
-			if err != nil {
-				return schema.MediaRow{}, fmt.Errorf("media %s child %s: %w", m.ID, c.ID, err)
-			}
-			row.Children = append(row.Children, schema.Child{ID: c.ID, MediaType: c.MediaType,
-				MediaURL: c.MediaURL, ThumbnailURL: c.ThumbnailURL, Timestamp: cts})
-		}
-	}
-	return row, nil
-}
-
 // runMedia lists the account's media (writing the media stream) and, as
 // pages arrive, fetches their insights in Graph batches (media_insights).
 func (a *accountRun) runMedia(ctx context.Context) error {
@@ -153,16 +92,11 @@ func (a *accountRun) runMedia(ctx context.Context) error {
 	op := listOps(a.t.ID, "media", mediaFields, 0)[0]
 	endpoint := op.Path
 	err := list.client.PageItems(ctx, op.Path, op.Params, func(items []*fastjson.Value) error {
-		page, err := mediaPage(items)
+		page, err := mediaRows(items, a.r.fetchedAt())
 		if err != nil {
 			return fmt.Errorf("malformed response from %s: %w", endpoint, err)
 		}
-		fetched := a.r.fetchedAt()
-		for _, m := range page {
-			row, err := m.toRow(fetched)
-			if err != nil {
-				return fmt.Errorf("malformed response from %s: %w", endpoint, err)
-			}
+		for _, row := range page {
 			if mediaParts != nil {
 				if err := mediaParts.add(a.r.snapDT, row); err != nil {
 					return err

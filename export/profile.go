@@ -8,21 +8,6 @@ import (
 	"github.com/igexport/igexport/sinks"
 )
 
-const userFields = "id,ig_id,username,name,biography,website,profile_picture_url,followers_count,follows_count,media_count"
-
-type userJSON struct {
-	ID                string      `json:"id"`
-	IGID              *flexString `json:"ig_id"`
-	Username          *string     `json:"username"`
-	Name              *string     `json:"name"`
-	Biography         *string     `json:"biography"`
-	Website           *string     `json:"website"`
-	ProfilePictureURL *string     `json:"profile_picture_url"`
-	FollowersCount    *int64      `json:"followers_count"`
-	FollowsCount      *int64      `json:"follows_count"`
-	MediaCount        *int64      `json:"media_count"`
-}
-
 // runUsers writes the account's profile into the run date's partition.
 func (a *accountRun) runUsers(ctx context.Context) error {
 	s := a.stream(schema.Users)

@@ -29,25 +29,11 @@ func (a *accountRun) runStories(ctx context.Context) error {
 	op := listOps(a.t.ID, "stories", storyFields, 0)[0]
 	endpoint := op.Path
 	err := list.client.PageItems(ctx, op.Path, op.Params, func(items []*fastjson.Value) error {
-		page, err := mediaPage(items)
+		page, err := storyRows(items, a.r.fetchedAt())
 		if err != nil {
 			return fmt.Errorf("malformed response from %s: %w", endpoint, err)
 		}
-		fetched := a.r.fetchedAt()
-		for _, m := range page {
-			ts, err := apiTime(m.Timestamp)
-			if err != nil {
-				return fmt.Errorf("malformed response from %s: story %s: %w", endpoint, m.ID, err)
-			}
-			st := schema.Story{ID: m.ID, IGID: m.IGID.ptr(), Caption: m.Caption, MediaType: m.MediaType,
-				MediaProductType: m.MediaProductType, MediaURL: m.MediaURL, ThumbnailURL: m.ThumbnailURL,
-				Permalink: m.Permalink, Shortcode: m.Shortcode, Username: m.Username, Timestamp: ts,
-				LikeCount: m.LikeCount, FetchedAt: fetched}
-			if m.Owner != nil && m.Owner.ID != "" {
-				st.OwnerID = schema.Ptr(m.Owner.ID)
-			}
-			stories = append(stories, st)
-		}
+		stories = append(stories, page...)
 		return nil
 	})
 	if err != nil {
