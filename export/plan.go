@@ -534,12 +534,8 @@ func liveStories(st *sinks.State) (int64, string) {
 	last := schema.DateOf(st.CommittedAt)
 	var n int64
 	for _, f := range ss.Files {
-		i := strings.Index(f.Key, "/dt=")
-		if i < 0 || len(f.Key) < i+14 {
-			continue
-		}
-		dt, err := schema.ParseDate(f.Key[i+4 : i+14])
-		if err == nil && dt >= last.AddDays(1-storyLiveDays) && dt <= last {
+		k, err := sinks.ParseDataKey(f.Key)
+		if err == nil && k.Date >= last.AddDays(1-storyLiveDays) && k.Date <= last {
 			n += f.Rows
 		}
 	}
