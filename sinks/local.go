@@ -148,14 +148,7 @@ func (l *localBackend) create(ctx context.Context, key string, body []byte, _ st
 		return err
 	}
 	defer func() { _ = os.Remove(tmp.Name()) }()
-	_, err = tmp.Write(body)
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
+	if err := writeSynced(tmp, body); err != nil {
 		return err
 	}
 	if err := ctx.Err(); err != nil {
@@ -186,15 +179,21 @@ func createExcl(path string, body []byte) error {
 	if err != nil {
 		return err
 	}
-	_, err = f.Write(body)
+	if err := writeSynced(f, body); err != nil {
+		_ = os.Remove(path)
+		return err
+	}
+	return nil
+}
+
+// writeSynced writes body to f, syncs and closes it.
+func writeSynced(f *os.File, body []byte) error {
+	_, err := f.Write(body)
 	if err == nil {
 		err = f.Sync()
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
-	}
-	if err != nil {
-		_ = os.Remove(path)
 	}
 	return err
 }

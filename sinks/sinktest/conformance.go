@@ -613,20 +613,26 @@ func testStatePrune(t *testing.T, s *sinks.Store) {
 	}
 }
 
-func testStateRace(t *testing.T, s *sinks.Store) {
-	ctx := context.Background()
-	const n = 16
-	errs := make([]error, n)
+// atOnce runs fn(0) … fn(n-1) in n goroutines released together, and
+// waits for them all.
+func atOnce(n int, fn func(i int)) {
 	var wg sync.WaitGroup
 	start := make(chan struct{})
 	for i := range n {
 		wg.Go(func() {
 			<-start
-			errs[i] = s.CommitState(ctx, newState(1, fmt.Sprintf("r%d", i)))
+			fn(i)
 		})
 	}
 	close(start)
 	wg.Wait()
+}
+
+func testStateRace(t *testing.T, s *sinks.Store) {
+	ctx := context.Background()
+	const n = 16
+	errs := make([]error, n)
+	atOnce(n, func(i int) { errs[i] = s.CommitState(ctx, newState(1, fmt.Sprintf("r%d", i))) })
 	winner := -1
 	for i, err := range errs {
 		switch {
@@ -835,16 +841,7 @@ func testLeaseRace(t *testing.T, s *sinks.Store) {
 	ctx := context.Background()
 	const n = 8
 	errs := make([]error, n)
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for i := range n {
-		wg.Go(func() {
-			<-start
-			_, errs[i] = s.AcquireLease(ctx, account, fmt.Sprintf("r%d", i), time.Hour)
-		})
-	}
-	close(start)
-	wg.Wait()
+	atOnce(n, func(i int) { _, errs[i] = s.AcquireLease(ctx, account, fmt.Sprintf("r%d", i), time.Hour) })
 	wins := 0
 	for i, err := range errs {
 		switch {
@@ -872,16 +869,7 @@ func testLeaseTakeoverRace(t *testing.T, s *sinks.Store) {
 	const n = 8
 	leases := make([]*sinks.Lease, n)
 	errs := make([]error, n)
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for i := range n {
-		wg.Go(func() {
-			<-start
-			leases[i], errs[i] = later.AcquireLease(ctx, account, fmt.Sprintf("r%d", i), time.Minute)
-		})
-	}
-	close(start)
-	wg.Wait()
+	atOnce(n, func(i int) { leases[i], errs[i] = later.AcquireLease(ctx, account, fmt.Sprintf("r%d", i), time.Minute) })
 	owners := 0
 	for i := range n {
 		if errs[i] != nil {
