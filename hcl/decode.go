@@ -384,7 +384,8 @@ func (d *decoder) decodeState(b *hcl2.Block, cfg *Config) {
 	}
 }
 
-// bucketURL decodes a gocloud.dev/blob URL whose scheme is compiled in.
+// bucketURL decodes a gocloud.dev/blob URL whose scheme is one of
+// LoadOptions.Schemes (any, when that is nil).
 func (d *decoder) bucketURL(a *hcl2.Attribute) (string, bool) {
 	s, ok := d.str(a)
 	if !ok {
