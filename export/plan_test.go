@@ -362,8 +362,8 @@ func TestPlanEqualsApplyAcrossDayBoundaries(t *testing.T) {
 						}
 						var written schema.Date
 						for _, fi := range s.Files {
-							if dt, ok := dtOfKey(fi.Key); ok && dt > written {
-								written = dt
+							if k, err := sinks.ParseDataKey(fi.Key); err == nil && k.Date > written {
+								written = k.Date
 							}
 						}
 						if sp.Until == nil || *sp.Until != written || sp.Partitions.To == nil || *sp.Partitions.To != written {

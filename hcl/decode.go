@@ -11,7 +11,6 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 
 	"github.com/igexport/igexport/internal/schema"
-	"github.com/igexport/igexport/sinks"
 )
 
 var (
@@ -385,22 +384,26 @@ func (d *decoder) decodeState(b *hcl2.Block, cfg *Config) {
 	}
 }
 
-// bucketURL decodes a gocloud.dev/blob URL whose scheme is compiled in.
+// bucketURL decodes a gocloud.dev/blob URL whose scheme is one of
+// LoadOptions.Schemes (any, when that is nil).
 func (d *decoder) bucketURL(a *hcl2.Attribute) (string, bool) {
 	s, ok := d.str(a)
 	if !ok {
 		return "", false
 	}
-	schemes := sinks.Schemes()
+	schemes := d.schemes
 	u, err := url.Parse(s.val)
 	switch {
 	case err != nil:
 		d.errorf(s.rng, "Invalid bucket URL", "%s is not a valid URL. Use a bucket URL such as \"s3://my-bucket?region=eu-west-1\" or \"file://./lake\".", s.show())
 		return "", false
+	case u.Scheme == "" && schemes == nil:
+		d.errorf(s.rng, "Invalid bucket URL", "%s has no scheme. Use a bucket URL such as \"s3://my-bucket\" or \"file://./lake\".", s.show())
+		return "", false
 	case u.Scheme == "":
 		d.errorf(s.rng, "Invalid bucket URL", "%s has no scheme. Use a bucket URL such as \"s3://my-bucket\" or \"file://./lake\"; schemes: %s.", s.show(), strings.Join(schemes, ", "))
 		return "", false
-	case !slices.Contains(schemes, u.Scheme):
+	case schemes != nil && !slices.Contains(schemes, u.Scheme):
 		d.errorf(s.rng, "Unsupported bucket scheme",
 			"This igexport has no driver for %q URLs.%s Schemes compiled in: %s.", u.Scheme+"://", suggest(u.Scheme, schemes), strings.Join(schemes, ", "))
 		return "", false

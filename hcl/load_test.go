@@ -497,3 +497,35 @@ stream "story_insights" {
 		t.Fatal(diags.Error())
 	}
 }
+
+// LoadOptions.Schemes are the bucket schemes the program can open: a URL
+// with another scheme is an error naming them; nil leaves the scheme to
+// the bucket opener.
+func TestBucketSchemes(t *testing.T) {
+	dir := writeFiles(t, map[string]string{"igexport.hcl": `
+account "a" {
+  ig_user_id   = "1"
+  access_token = "tok"
+}
+destination { url = "sharedmem://lake" }
+`})
+	for _, tc := range []struct {
+		name    string
+		schemes []string
+		want    string // "" for no error
+	}{
+		{"any scheme", nil, ""},
+		{"a listed scheme", []string{"file", "sharedmem"}, ""},
+		{"an unlisted scheme", []string{"file", "s3"}, `no driver for "sharedmem://" URLs. Schemes compiled in: file, s3.`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, diags := hcl.Load(filepath.Join(dir, "igexport.hcl"), hcl.LoadOptions{LookupEnv: fakeEnv(nil), Schemes: tc.schemes})
+			switch {
+			case tc.want == "" && diags.HasErrors():
+				t.Fatalf("unexpected errors:\n%s", diags.Error())
+			case tc.want != "" && !strings.Contains(diags.Error(), tc.want):
+				t.Fatalf("diagnostics lack %q:\n%s", tc.want, diags.Error())
+			}
+		})
+	}
+}
