@@ -381,3 +381,36 @@ func TestPlanEqualsApplyAcrossDayBoundaries(t *testing.T) {
 		})
 	}
 }
+
+// TestJobValidateReportsEveryProblem: a bad selection is reported whole,
+// every problem at once.
+func TestJobValidateReportsEveryProblem(t *testing.T) {
+	f := newPlanFixture(t, igfake.Options{Accounts: 1, Media: 1, Stories: 1, Seed: 1})
+	from, to := schema.DateOf(planNow), schema.DateOf(planNow).AddDays(-3)
+	err := ResolveJob(f.cfg, Options{Streams: []string{"reels"}, Accounts: []string{"nobody"}, From: &from, To: &to,
+		Concurrency: -1, Shard: 5, Shards: 4}).Validate()
+	for _, want := range []string{`-stream "reels": unknown stream`, `-account "nobody": no such account`,
+		"is before -from", "-concurrency -1", "-shard 5/4"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Validate() = %v, want it to say %q", err, want)
+		}
+	}
+	if err := ResolveJob(f.cfg, Options{Accounts: []string{"igfake_1"}}).Validate(); err != nil {
+		t.Errorf("a good selection: %v", err)
+	}
+}
+
+// TestResolveAccount: a name, a discovered username or an id, once.
+func TestResolveAccount(t *testing.T) {
+	v := &StateView{Names: map[string]string{"17841400000000001": "brand_a", "17841400000000002": "found_b"}}
+	for _, tc := range []struct{ arg, want, err string }{
+		{"brand_a", "17841400000000001", ""}, {"found_b", "17841400000000002", ""},
+		{"17841400000000002", "17841400000000002", ""}, {"17841499999999999", "17841499999999999", ""},
+		{"brand_z", "", "neither an account name"},
+	} {
+		got, err := v.ResolveAccount(tc.arg)
+		if got != tc.want || (err == nil) != (tc.err == "") || err != nil && !strings.Contains(err.Error(), tc.err) {
+			t.Errorf("ResolveAccount(%q) = %q, %v", tc.arg, got, err)
+		}
+	}
+}
