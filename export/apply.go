@@ -42,6 +42,8 @@ type runner struct {
 	snapDT  schema.Date
 
 	parsers fastjson.ParserPool // for insights bodies (parseInsightValues)
+
+	tokens map[string]*TokenHealth // by token, once healthyTargets ran (tokens.go)
 }
 
 // target is one account to export.
@@ -72,9 +74,7 @@ func Apply(ctx context.Context, cfg *hcl.Config, o Options) (*Summary, error) {
 		r.opts.logger().Warn(m)
 	}
 
-	targets, disc := r.resolveAccounts(ctx)
-	sum.Discovery = disc
-	targets, err = r.selectTargets(targets)
+	targets, skipped, err := r.healthyTargets(ctx, sum) // tokens.go: debug_token before any export request
 	if err != nil {
 		return nil, err
 	}
@@ -95,7 +95,7 @@ func Apply(ctx context.Context, cfg *hcl.Config, o Options) (*Summary, error) {
 	}
 	_ = p.Wait()
 
-	sum.Accounts = results
+	sum.Accounts = append(r.withTokenHealth(results, targets), skipped...)
 	for _, a := range results {
 		sum.Totals.Add(a.Counters)
 	}

@@ -42,6 +42,9 @@ type Options struct {
 	LeaseTTL time.Duration
 	// Host names this machine in leases (default: os.Hostname).
 	Host string
+	// Offline makes MakePlan skip the token health check (GET /debug_token),
+	// so that plan sends no request at all (plan -offline).
+	Offline bool
 
 	// beforeStateCommit, when set, runs after an account's data files are
 	// uploaded and before its state is written (crash tests).
