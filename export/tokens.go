@@ -14,7 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/igexport/igexport/hcl"
 	"github.com/igexport/igexport/internal/graph"
 )
 
@@ -34,10 +33,16 @@ const (
 	TokenUnknown  = "unknown"  // debug_token could not tell
 )
 
-// RequiredPermissions are the permissions an export needs, by login kind.
+// Login kinds (hcl's account and discover login attribute).
+const (
+	loginFacebook  = "facebook"
+	loginInstagram = "instagram"
+)
+
+// requiredPermissions are the permissions an export needs, by login kind.
 var requiredPermissions = map[string][]string{
-	hcl.LoginFacebook:  {"instagram_basic", "instagram_manage_insights", "pages_show_list", "pages_read_engagement"},
-	hcl.LoginInstagram: {"instagram_business_basic", "instagram_business_manage_insights"},
+	loginFacebook:  {"instagram_basic", "instagram_manage_insights", "pages_show_list", "pages_read_engagement"},
+	loginInstagram: {"instagram_business_basic", "instagram_business_manage_insights"},
 }
 
 // RequiredPermissions returns the permissions an export needs with a login
@@ -48,7 +53,7 @@ func RequiredPermissions(login string) []string {
 
 func loginOrDefault(login string) string {
 	if login == "" {
-		return hcl.LoginFacebook
+		return loginFacebook
 	}
 	return login
 }
@@ -138,7 +143,8 @@ type tokenUse struct {
 
 // tokenUses collects the distinct tokens of the selected account blocks
 // (by -account and -shard) and of every discover block, in file order.
-func tokenUses(cfg *hcl.Config, o Options) []*tokenUse {
+func tokenUses(j *Job) []*tokenUse {
+	sel := j.Selection
 	var out []*tokenUse
 	get := func(tok, login string) *tokenUse {
 		for _, u := range out {
@@ -158,25 +164,25 @@ func tokenUses(cfg *hcl.Config, o Options) []*tokenUse {
 			u.appSecret = secret
 		}
 	}
-	for _, a := range cfg.Accounts {
-		if len(o.Accounts) > 0 && !slices.Contains(o.Accounts, a.Name) && !slices.Contains(o.Accounts, a.IGUserID) {
+	for _, a := range j.Accounts {
+		if len(sel.Accounts) > 0 && !slices.Contains(sel.Accounts, a.Name) && !slices.Contains(sel.Accounts, a.ID) {
 			continue
 		}
-		if o.Shards > 1 && ShardOf(a.IGUserID, o.Shards) != o.Shard {
+		if sel.Shards > 1 && ShardOf(a.ID, sel.Shards) != sel.Shard {
 			continue
 		}
-		if a.AccessToken == "" {
+		if a.Token == "" {
 			continue
 		}
-		u := get(a.AccessToken, a.Login)
+		u := get(a.Token, a.Login)
 		u.accounts = append(u.accounts, a.Name)
 		creds(u, a.AppID, a.AppSecret)
 	}
-	for _, d := range cfg.Discover {
-		if d.AccessToken == "" {
+	for _, d := range j.Discover {
+		if d.Token == "" {
 			continue
 		}
-		u := get(d.AccessToken, d.Login)
+		u := get(d.Token, d.Login)
 		u.discover = append(u.discover, d.Name)
 		creds(u, d.AppID, d.AppSecret)
 	}
@@ -185,7 +191,7 @@ func tokenUses(cfg *hcl.Config, o Options) []*tokenUse {
 
 // tokenChecker asks debug_token about tokens.
 type tokenChecker struct {
-	cfg     *hcl.Config
+	job     *Job
 	http    *http.Client
 	limiter *graph.Limiter
 	log     *slog.Logger
@@ -195,14 +201,19 @@ type tokenChecker struct {
 // debugTokenTimeout bounds one token's health check, retries included.
 const debugTokenTimeout = 60 * time.Second
 
-// CheckTokens reads the health of every distinct token of cfg's selected
-// account blocks and of its discover blocks: one GET /debug_token per
-// token (see TokenHealth). It is what `igexport token check` runs; apply
-// and plan run the same check.
-func CheckTokens(ctx context.Context, cfg *hcl.Config, o Options) []TokenHealth {
-	tc := tokenChecker{cfg: cfg, http: &http.Client{Transport: newTransport(1)}, log: o.logger(), now: o.now()}
+// CheckTokens reads the health of every distinct token of the job's
+// selected account blocks and of its discover blocks: one GET /debug_token
+// per token (see TokenHealth). It is what `igexport token check` runs;
+// apply and plan run the same check.
+func (j *Job) CheckTokens(ctx context.Context, o Options) []TokenHealth {
+	tc := newTokenChecker(j, o)
 	defer tc.http.CloseIdleConnections()
-	return tc.check(ctx, tokenUses(cfg, o))
+	return tc.check(ctx, tokenUses(j))
+}
+
+// newTokenChecker is a checker with its own HTTP client (plan, token check).
+func newTokenChecker(j *Job, o Options) tokenChecker {
+	return tokenChecker{job: j, http: &http.Client{Transport: newTransport(1)}, log: o.logger(), now: o.now()}
 }
 
 func (tc tokenChecker) check(ctx context.Context, uses []*tokenUse) []TokenHealth {
@@ -249,7 +260,7 @@ func (tc tokenChecker) client(u *tokenUse) (*graph.Client, TokenHealth) {
 	h := TokenHealth{Fingerprint: Fingerprint(u.token), Accounts: u.accounts, Discover: u.discover,
 		Login: u.login, Status: TokenUnknown, token: u.token}
 	opts := graph.Options{
-		BaseURL: tc.cfg.GraphAPIURL, Version: tc.cfg.GraphAPIVersion,
+		BaseURL: tc.job.GraphAPIURL, Version: tc.job.GraphAPIVersion,
 		HTTPClient: tc.http, Limiter: tc.limiter, Logger: tc.log,
 		Retry: graph.RetryPolicy{MaxWait: time.Minute},
 	}
@@ -326,13 +337,13 @@ func (tc tokenChecker) health(ctx context.Context, c *graph.Client, u *tokenUse,
 		return h
 	}
 	h.Status = TokenOK
-	window := time.Duration(tc.cfg.TokenWarnDays) * 24 * time.Hour
+	window := time.Duration(tc.job.TokenWarnDays) * 24 * time.Hour
 	var warn []string
-	if tc.cfg.TokenWarnDays > 0 && h.ExpiresAt != nil && h.ExpiresAt.Sub(tc.now) < window {
+	if tc.job.TokenWarnDays > 0 && h.ExpiresAt != nil && h.ExpiresAt.Sub(tc.now) < window {
 		warn = append(warn, "the token expires "+relDays(*h.ExpiresAt, tc.now)+
 			": refresh it (igexport token refresh -account NAME) or get a new one before then")
 	}
-	if tc.cfg.TokenWarnDays > 0 && h.DataAccessExpiresAt != nil && h.DataAccessExpiresAt.Sub(tc.now) < window {
+	if tc.job.TokenWarnDays > 0 && h.DataAccessExpiresAt != nil && h.DataAccessExpiresAt.Sub(tc.now) < window {
 		warn = append(warn, "its data access expires "+relDays(*h.DataAccessExpiresAt, tc.now)+
 			": the user must log in to the app again (a refresh does not extend it)")
 	}
@@ -347,9 +358,9 @@ func (tc tokenChecker) health(ctx context.Context, c *graph.Client, u *tokenUse,
 // Instagram Login permissions for an Instagram Login token.
 func tokenAdvice(subcode int, login string) string {
 	a := (&graph.Error{Code: 190, Subcode: subcode}).Advice()
-	if login == hcl.LoginInstagram {
+	if login == loginInstagram {
 		a += " For an Instagram Login token (login = \"instagram\"), generate it in the App Dashboard (Instagram → API setup with Instagram business login) with " +
-			strings.Join(requiredPermissions[hcl.LoginInstagram], ", ") + " instead, and keep it alive with igexport token refresh."
+			strings.Join(requiredPermissions[loginInstagram], ", ") + " instead, and keep it alive with igexport token refresh."
 	}
 	return a
 }
@@ -368,7 +379,7 @@ func (h *TokenHealth) who() string {
 
 // checker returns the run's token checker (its HTTP client and limiter).
 func (r *runner) checker() tokenChecker {
-	return tokenChecker{cfg: r.cfg, http: r.http, limiter: r.limiter, log: r.opts.logger(), now: r.now}
+	return tokenChecker{job: r.job, http: r.http, limiter: r.limiter, log: r.opts.logger(), now: r.now}
 }
 
 // healthyTargets reads every token's health (one debug_token per distinct
@@ -376,8 +387,8 @@ func (r *runner) checker() tokenChecker {
 // skips blocks whose token is invalid) and selects them. Accounts whose
 // token is invalid come back as failed results with the advice of the 190
 // path; expiring tokens are logged and noted in the summary.
-func (r *runner) healthyTargets(ctx context.Context, sum *Summary) ([]target, []AccountResult, error) {
-	health, calls := r.checker().checkCounted(ctx, tokenUses(r.cfg, r.opts))
+func (r *runner) healthyTargets(ctx context.Context, sum *Summary) ([]Target, []AccountResult, error) {
+	health, calls := r.checker().checkCounted(ctx, tokenUses(r.job))
 	sum.Totals.Add(calls)
 	byToken := map[string]*TokenHealth{}
 	log := r.opts.logger()
@@ -398,24 +409,25 @@ func (r *runner) healthyTargets(ctx context.Context, sum *Summary) ([]target, []
 	}
 	r.tokens = byToken
 
-	cfg := *r.cfg
-	cfg.Discover = nil
+	// The run's job without the discover blocks of invalid tokens.
+	j := *r.job
+	j.Discover = nil
 	var badDisc []DiscoveryResult
-	for _, d := range r.cfg.Discover {
-		if h := byToken[d.AccessToken]; h != nil && h.Status == TokenInvalid {
+	for _, d := range r.job.Discover {
+		if h := byToken[d.Token]; h != nil && h.Status == TokenInvalid {
 			badDisc = append(badDisc, DiscoveryResult{Name: d.Name, Error: "token " + h.Fingerprint + ": " + h.Error + ". " + h.Advice})
 			continue
 		}
-		cfg.Discover = append(cfg.Discover, d)
+		j.Discover = append(j.Discover, d)
 	}
-	r.cfg = &cfg
+	r.job = &j
 	targets, disc := r.resolveAccounts(ctx)
 	sum.Discovery = append(disc, badDisc...)
-	targets, err := r.selectTargets(targets)
+	targets, err := selectTargets(j.Selection, targets)
 	if err != nil {
 		return nil, nil, err
 	}
-	var ok []target
+	var ok []Target
 	var skipped []AccountResult
 	for _, t := range targets {
 		h := byToken[t.Token]
@@ -434,7 +446,7 @@ func (r *runner) healthyTargets(ctx context.Context, sum *Summary) ([]target, []
 
 // withTokenHealth notes each account's token expiry and warning in its
 // result; results[i] is the result of targets[i].
-func (r *runner) withTokenHealth(results []AccountResult, targets []target) []AccountResult {
+func (r *runner) withTokenHealth(results []AccountResult, targets []Target) []AccountResult {
 	for i := range results {
 		if i < len(targets) {
 			r.noteToken(&results[i], targets[i])
@@ -443,7 +455,7 @@ func (r *runner) withTokenHealth(results []AccountResult, targets []target) []Ac
 	return results
 }
 
-func (r *runner) noteToken(res *AccountResult, t target) {
+func (r *runner) noteToken(res *AccountResult, t Target) {
 	h := r.tokens[t.Token]
 	if h == nil {
 		return
@@ -459,13 +471,16 @@ func (r *runner) noteToken(res *AccountResult, t target) {
 // p.Tokens, and per account a warning for an invalid or expiring token or
 // missing permissions. The totals count apply's own check: one
 // debug_token call per distinct token.
-func (r *runner) planTokens(ctx context.Context, p *Plan) {
-	uses := tokenUses(r.cfg, r.opts)
+func planTokens(ctx context.Context, s *session, p *Plan) {
+	uses := tokenUses(s.job)
 	p.Totals.Add(Estimate{Calls: int64(len(uses)), RoundTrips: int64(len(uses))})
-	if r.opts.Offline {
+	if s.opts.Offline {
 		return
 	}
-	p.Tokens = r.checker().check(ctx, uses)
+	tc := newTokenChecker(s.job, s.opts)
+	tc.now = s.now
+	defer tc.http.CloseIdleConnections()
+	p.Tokens = tc.check(ctx, uses)
 	for i := range p.Accounts {
 		a := &p.Accounts[i]
 		for _, h := range p.Tokens {
