@@ -14,21 +14,21 @@ import (
 )
 
 var (
-	igexportSchema = &hcl2.BodySchema{Attributes: []hcl2.AttributeSchema{
+	igexportSchema = withTokenAttributes("igexport", &hcl2.BodySchema{Attributes: []hcl2.AttributeSchema{
 		{Name: "graph_api_url"}, {Name: "graph_api_version"}, {Name: "concurrency"},
-	}}
-	accountSchema = &hcl2.BodySchema{Attributes: []hcl2.AttributeSchema{
+	}})
+	accountSchema = withTokenAttributes("account", &hcl2.BodySchema{Attributes: []hcl2.AttributeSchema{
 		{Name: "ig_user_id", Required: true},
 		{Name: "access_token", Required: true},
 		{Name: "app_secret"},
 		{Name: "start_date"},
-	}}
-	discoverSchema = &hcl2.BodySchema{Attributes: []hcl2.AttributeSchema{
+	}})
+	discoverSchema = withTokenAttributes("discover", &hcl2.BodySchema{Attributes: []hcl2.AttributeSchema{
 		{Name: "access_token", Required: true},
 		{Name: "app_secret"},
 		{Name: "include"},
 		{Name: "exclude"},
-	}}
+	}})
 	destinationSchema = &hcl2.BodySchema{Attributes: []hcl2.AttributeSchema{
 		{Name: "url"}, {Name: "prefix"}, {Name: "compression"},
 	}}
@@ -48,6 +48,7 @@ func (l *loader) decodeConfig(d *decoder, cfg *Config, content *hcl2.BodyContent
 	cfg.GraphAPIURL = DefaultGraphAPIURL
 	cfg.GraphAPIVersion = DefaultGraphAPIVersion
 	cfg.Concurrency = DefaultConcurrency
+	setTokenDefaults(cfg)
 	cfg.Streams = schema.Names()
 	cfg.StreamSettings = map[string]StreamConfig{}
 	cfg.Destination = Destination{URL: DefaultDestinationURL, Compression: DefaultCompression}
@@ -116,6 +117,7 @@ func (l *loader) decodeConfig(d *decoder, cfg *Config, content *hcl2.BodyContent
 func (d *decoder) decodeIgexport(b *hcl2.Block, cfg *Config) (versionExpr hcl2.Expression) {
 	content, diags := b.Body.Content(igexportSchema)
 	d.add(diags...)
+	d.decodeIgexportTokens(content, cfg)
 	if a, ok := content.Attributes["graph_api_url"]; ok {
 		if s, ok := d.str(a); ok {
 			u, err := url.Parse(s.val)
@@ -183,6 +185,7 @@ func (d *decoder) decodeAccounts(blocks []*hcl2.Block, cfg *Config) {
 			}
 		}
 		acct.AccessToken, acct.AppSecret = d.credentials(content)
+		acct.AppID, acct.Login = d.decodeLogin(content)
 		if a, ok := content.Attributes["start_date"]; ok {
 			acct.StartDate = d.date(a)
 		}
@@ -212,6 +215,7 @@ func (d *decoder) decodeDiscovers(blocks []*hcl2.Block, cfg *Config) {
 		content, diags := b.Body.Content(discoverSchema)
 		d.add(diags...)
 		disc.AccessToken, disc.AppSecret = d.credentials(content)
+		disc.AppID, disc.Login = d.decodeLogin(content)
 		if a, ok := content.Attributes["include"]; ok {
 			if globs, ok := d.globs(a); ok {
 				if len(globs) == 0 {

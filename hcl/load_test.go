@@ -75,8 +75,9 @@ func TestMinimalFileGetsEveryDefault(t *testing.T) {
 		GraphAPIURL:     "https://graph.facebook.com",
 		GraphAPIVersion: "v23.0",
 		Concurrency:     8,
+		InstagramAPIURL: "https://graph.instagram.com", TokenWarnDays: 14,
 		Accounts: []hcl.Account{{
-			Name: "brand_a", IGUserID: "17841400000000001", AccessToken: "EAAB-test-token-0001",
+			Name: "brand_a", IGUserID: "17841400000000001", AccessToken: "EAAB-test-token-0001", Login: "facebook",
 		}},
 		Streams:        []string{"users", "media", "media_insights", "stories", "story_insights", "user_insights", "user_lifetime_insights"},
 		StreamSettings: map[string]hcl.StreamConfig{},
@@ -100,13 +101,14 @@ func TestSpecExampleDecodes(t *testing.T) {
 		GraphAPIURL:     "https://graph.facebook.com",
 		GraphAPIVersion: "v23.0",
 		Concurrency:     8,
+		InstagramAPIURL: "https://graph.instagram.com", TokenWarnDays: 14,
 		Accounts: []hcl.Account{{
 			Name: "brand_a", IGUserID: "17841400000000001",
 			AccessToken: "EAAB-test-token-0001", AppSecret: "test-app-secret-0001",
-			StartDate: date(t, "2026-01-01"),
+			StartDate: date(t, "2026-01-01"), Login: "facebook",
 		}},
 		Discover: []hcl.Discover{{
-			Name: "agency", AccessToken: "EAAB-test-token-0001", Include: []string{"*"}, Exclude: []string{"test_*"},
+			Name: "agency", AccessToken: "EAAB-test-token-0001", Include: []string{"*"}, Exclude: []string{"test_*"}, Login: "facebook",
 		}},
 		Streams: schema.Names(),
 		StreamSettings: map[string]hcl.StreamConfig{
