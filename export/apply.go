@@ -186,9 +186,13 @@ func (r *runner) close() {
 
 func (r *runner) selected(stream string) bool { return slices.Contains(r.streams, stream) }
 
-// warnings lists configured metrics whose deprecation date is near.
+// warnings lists a Graph API version expiring soon and the configured
+// metrics whose deprecation date is near.
 func (r *runner) warnings() []string {
 	var out []string
+	if w, _ := catalog.CheckVersion(r.cfg.GraphAPIVersion, r.now); w != "" {
+		out = append(out, w) // an expired version never loads: hcl rejects it
+	}
 	seen := map[string]bool{}
 	for _, s := range r.streams {
 		for _, k := range catalog.StreamKinds(s) {

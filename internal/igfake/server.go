@@ -235,8 +235,12 @@ type result struct {
 
 var versionRE = regexp.MustCompile(`^v(\d+)\.0$`)
 
+// NewestVersion is the newest Graph API version served (graph-api.md §10.1).
+const NewestVersion = 27
+
 // splitVersion takes a leading /vNN.0 off path. Versions below v21.0 are
-// served as v21.0 (Graph upgrades expired versions); above v25.0 is an error.
+// served as v21.0 (Graph upgrades expired versions); above NewestVersion is
+// an error.
 func splitVersion(path string) (version, prefix string, segs []string, err *apiError) {
 	segs = strings.FieldsFunc(path, func(r rune) bool { return r == '/' })
 	version = DefaultVersion
@@ -248,7 +252,7 @@ func splitVersion(path string) (version, prefix string, segs []string, err *apiE
 			switch {
 			case n < 21:
 				version = "v21.0"
-			case n > 25:
+			case n > NewestVersion:
 				return "", "", nil, errUnknownPath(strings.TrimPrefix(path, "/"))
 			default:
 				version = m[0]
