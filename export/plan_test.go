@@ -414,3 +414,22 @@ func TestResolveAccount(t *testing.T) {
 		}
 	}
 }
+
+// TestPlanWarnsOfVersionExpiry: a pinned Graph API version expiring within
+// 90 days is a plan warning (and an apply summary warning); one further
+// off is not.
+func TestPlanWarnsOfVersionExpiry(t *testing.T) {
+	f := newPlanFixture(t, igfake.Options{Accounts: 1, Media: 2, Stories: 1, Seed: 1})
+	f.cfg.Streams = []string{schema.Users}
+	for _, tt := range []struct{ version, want string }{
+		{"v21.0", "graph API v21.0 expires on 2027-01-21, in 59 days"},
+		{"v23.0", ""},
+	} {
+		f.cfg.GraphAPIVersion = tt.version
+		p := f.plan(Options{})
+		got := strings.Join(p.Warnings, "\n")
+		if tt.want == "" && strings.Contains(got, "expires on") || !strings.Contains(got, tt.want) {
+			t.Errorf("%s: plan warnings %q, want %q", tt.version, got, tt.want)
+		}
+	}
+}

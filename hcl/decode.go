@@ -10,6 +10,7 @@ import (
 	hcl2 "github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 
+	"github.com/igexport/igexport/internal/catalog"
 	"github.com/igexport/igexport/internal/schema"
 )
 
@@ -46,7 +47,7 @@ var compressions = []string{"zstd", "snappy", "gzip", "none"}
 // fileStart locates problems of the file as a whole.
 func (l *loader) decodeConfig(d *decoder, cfg *Config, content *hcl2.BodyContent, fileStart hcl2.Range) {
 	cfg.GraphAPIURL = DefaultGraphAPIURL
-	cfg.GraphAPIVersion = DefaultGraphAPIVersion
+	cfg.GraphAPIVersion = catalog.Newest()
 	cfg.Concurrency = DefaultConcurrency
 	setTokenDefaults(cfg)
 	cfg.Streams = schema.Names()
@@ -111,7 +112,7 @@ func (l *loader) decodeConfig(d *decoder, cfg *Config, content *hcl2.BodyContent
 		}
 	}
 
-	l.checkCatalog(d, cfg, versionExpr)
+	l.checkCatalog(d, cfg, versionExpr, fileStart)
 }
 
 func (d *decoder) decodeIgexport(b *hcl2.Block, cfg *Config) (versionExpr hcl2.Expression) {
