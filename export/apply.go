@@ -74,9 +74,14 @@ func Apply(ctx context.Context, cfg *hcl.Config, o Options) (*Summary, error) {
 
 	targets, disc := r.resolveAccounts(ctx)
 	sum.Discovery = disc
-	targets, err = r.selectTargets(targets)
+	targets, err = r.selectTargets(targets, disc)
 	if err != nil {
 		return nil, err
+	}
+	if failed := failedDiscoveries(disc); len(targets) == 0 && failed != "" {
+		// The summary says what failed (and exits 1), rather than "no
+		// account to export".
+		r.opts.logger().Error("no account to export, because discovery failed: " + failed)
 	}
 
 	results := make([]AccountResult, len(targets))
@@ -156,7 +161,7 @@ func newRunner(ctx context.Context, cfg *hcl.Config, o Options) (*runner, error)
 	return &runner{
 		cfg: cfg, opts: o, cat: cat, data: data, state: state,
 		limiter: graph.NewLimiter(max(1, conc)),
-		http:    &http.Client{Transport: newTransport(conc)},
+		http:    graph.NewHTTPClient(max(1, conc) * 4),
 		streams: streams, runID: o.RunID, now: now, snapDT: snap,
 	}, nil
 }
@@ -166,14 +171,6 @@ func (r *runner) concurrency() int {
 		return r.opts.Concurrency
 	}
 	return max(1, r.cfg.Concurrency)
-}
-
-func newTransport(conc int) *http.Transport {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConns = max(100, conc*4)
-	t.MaxIdleConnsPerHost = max(64, conc*4)
-	t.ResponseHeaderTimeout = 60 * time.Second
-	return t
 }
 
 func (r *runner) close() {
@@ -210,6 +207,7 @@ func (r *runner) client(t target) *graph.Client {
 		Token:           t.Token,
 		AppSecret:       t.AppSecret,
 		HTTPClient:      r.http,
+		Timeouts:        graph.Timeouts{Request: r.cfg.RequestTimeout, ReadIdle: r.cfg.ReadIdleTimeout},
 		Limiter:         r.limiter,
 		Retry:           graph.RetryPolicy{MaxWait: r.cfg.RateLimit.MaxWait},
 		MaxUsagePercent: r.cfg.RateLimit.MaxUsagePercent,
@@ -254,15 +252,32 @@ func (r *runner) discover(ctx context.Context, d hcl.Discover) ([]target, Discov
 	res := DiscoveryResult{Name: d.Name}
 	c := r.client(target{Name: "discover." + d.Name, Token: d.AccessToken, AppSecret: d.AppSecret})
 	var out []target
+	const endpoint = "/me/accounts"
 	q := map[string][]string{"fields": {"id,name,instagram_business_account{id,username}"}}
-	err := c.Pages(ctx, "/me/accounts", q, func(data json.RawMessage) error {
-		var pages []pageJSON
-		if err := decode(data, &pages, "/me/accounts"); err != nil {
+	err := c.Pages(ctx, endpoint, q, func(data json.RawMessage) error {
+		var pages []*pageJSON
+		if err := decode(data, &pages, endpoint); err != nil {
 			return err
 		}
+		// A page without its id, or an Instagram account without its id,
+		// is a malformed answer: never a page "without Instagram", never an
+		// account with an empty id.
+		for i, p := range pages {
+			switch {
+			case p == nil:
+				continue
+			case p.ID == "":
+				return fmt.Errorf("malformed response from %s: data[%d]: %w", endpoint, i, missingKey("id"))
+			case p.IG != nil && p.IG.ID == "":
+				return fmt.Errorf("malformed response from %s: data[%d] (page %s): %w", endpoint, i, p.ID, missingKey("instagram_business_account.id"))
+			}
+		}
 		for _, p := range pages {
+			if p == nil {
+				continue
+			}
 			res.Pages++
-			if p.IG == nil || p.IG.ID == "" {
+			if p.IG == nil {
 				res.PagesWithoutIG++
 				continue
 			}
@@ -309,8 +324,27 @@ func ShardOf(igUserID string, n int) int {
 	return int(h.Sum64() % uint64(n))
 }
 
-func (r *runner) selectTargets(ts []target) ([]target, error) {
+// failedDiscoveries lists the discover blocks that failed and why, or "".
+func failedDiscoveries(disc []DiscoveryResult) string {
+	var failed []string
+	for _, d := range disc {
+		if d.Error != "" {
+			failed = append(failed, fmt.Sprintf("discover %q failed: %s", d.Name, d.Error))
+		}
+	}
+	return strings.Join(failed, "; ")
+}
+
+// selectTargets applies -account and -shard. No account at all, or none
+// that -account names, is an error, unless a discovery failed: then the
+// run goes on with none, and its summary reports the failure (exit 1)
+// rather than blaming the config.
+func (r *runner) selectTargets(ts []target, disc []DiscoveryResult) ([]target, error) {
+	failed := failedDiscoveries(disc) != ""
 	if len(ts) == 0 {
+		if failed {
+			return nil, nil
+		}
 		return nil, errors.New("no account to export: add an account block, or a discover block whose token sees Instagram business accounts")
 	}
 	var out []target
@@ -323,7 +357,7 @@ func (r *runner) selectTargets(ts []target) ([]target, error) {
 		}
 		out = append(out, t)
 	}
-	if len(out) == 0 && len(r.opts.Accounts) > 0 {
+	if len(out) == 0 && len(r.opts.Accounts) > 0 && !failed {
 		return nil, fmt.Errorf("no account matches -account %s", strings.Join(r.opts.Accounts, ", "))
 	}
 	return out, nil

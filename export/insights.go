@@ -216,7 +216,7 @@ func parseInsightValues(p *fastjson.Parser, body []byte, op insightOp, values ma
 	if err != nil {
 		return fmt.Errorf("malformed response from /%s/insights: \"data\" is a JSON %s, not an array", op.objectID, data.Type())
 	}
-	for _, d := range items {
+	for i, d := range items {
 		if d.Type() == fastjson.TypeNull {
 			continue
 		}
@@ -227,6 +227,10 @@ func parseInsightValues(p *fastjson.Parser, body []byte, op insightOp, values ma
 				return fmt.Errorf("malformed response from /%s/insights: metric name is a JSON %s, not a string", op.objectID, nv.Type())
 			}
 			name = validUTF8(nb)
+		}
+		if name == "" {
+			// The value would be no metric's: lost without a word.
+			return fmt.Errorf("malformed response from /%s/insights: data[%d]: %w", op.objectID, i, missingKey("name"))
 		}
 		if tv := d.Get("total_value"); tv != nil && tv.Type() == fastjson.TypeObject {
 			if v := tv.Get("value"); v != nil && v.Type() != fastjson.TypeNull {

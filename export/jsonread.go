@@ -1,6 +1,7 @@
 package export
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"unicode/utf8"
@@ -142,7 +143,22 @@ func (f *fields) array(key string) []*fastjson.Value {
 	return a
 }
 
-// mediaPage decodes the items of a /media or /stories page.
+// ErrMissingKey is wrapped by the error of a response that lacks a field
+// a row's key is made of (an id, a date), or has it empty: a malformed
+// response (SPEC §7), never a row. Rows merge by key, so items without one
+// would all become a single row.
+var ErrMissingKey = errors.New("a key field is missing or empty")
+
+// missingKeyError names the field; it matches ErrMissingKey.
+type missingKeyError struct{ field string }
+
+func (e *missingKeyError) Error() string        { return e.field + " is missing or empty" }
+func (e *missingKeyError) Is(target error) bool { return target == ErrMissingKey }
+
+func missingKey(field string) error { return &missingKeyError{field: field} }
+
+// mediaPage decodes the items of a /media or /stories page. Every item and
+// every carousel child must have its id.
 func mediaPage(items []*fastjson.Value) ([]mediaJSON, error) {
 	page := make([]mediaJSON, 0, len(items))
 	for i, item := range items {
@@ -154,6 +170,9 @@ func mediaPage(items []*fastjson.Value) ([]mediaJSON, error) {
 		}
 		m, err := mediaOf(&fields{v: item})
 		if err != nil {
+			if m.ID == "" {
+				return nil, fmt.Errorf("data[%d]: %w", i, err)
+			}
 			return nil, fmt.Errorf("data[%d] (media %s): %w", i, m.ID, err)
 		}
 		page = append(page, m)
@@ -191,11 +210,17 @@ func mediaOf(f *fields) (mediaJSON, error) {
 			if cf.err != nil {
 				return m, fmt.Errorf("child %s: %w", ch.ID, cf.err)
 			}
+			if ch.ID == "" {
+				return m, fmt.Errorf("children.data[%d]: %w", k, missingKey("id"))
+			}
 			m.Children.Data = append(m.Children.Data, ch)
 		}
 		if c.err != nil {
 			return m, fmt.Errorf("children: %w", c.err)
 		}
+	}
+	if f.err == nil && m.ID == "" {
+		return m, missingKey("id")
 	}
 	return m, f.err
 }

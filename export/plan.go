@@ -295,7 +295,7 @@ func MakePlan(ctx context.Context, cfg *hcl.Config, o Options) (*Plan, error) {
 		}
 	}
 	if len(targets) > 0 {
-		targets, err = r.selectTargets(targets)
+		targets, err = r.selectTargets(targets, nil)
 		if err != nil {
 			if len(cfg.Discover) == 0 {
 				return nil, err
@@ -304,7 +304,7 @@ func MakePlan(ctx context.Context, cfg *hcl.Config, o Options) (*Plan, error) {
 			targets = nil
 		}
 	} else if len(cfg.Discover) == 0 {
-		_, err := r.selectTargets(nil)
+		_, err := r.selectTargets(nil, nil)
 		return nil, err
 	}
 

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -97,12 +98,16 @@ func TestParseFlags(t *testing.T) {
 		{name: "fault switches", args: []string{"-throttle-after", "100", "-throttle-for", "2m", "-throttle-code", "4", "-throttle-429",
 			"-usage-header", "app", "-usage-after", "5", "-server-error-every", "10", "-server-error-burst", "3", "-reset-every", "7",
 			"-slow-every", "4", "-slow-delay", "1s", "-malformed-every", "9", "-token-expires-after", "50", "-batch-null-every", "6",
-			"-failing-children", "2", "-low-viewer-stories", "1", "-app-secret", "S"},
+			"-failing-children", "2", "-low-viewer-stories", "1", "-app-secret", "S",
+			"-redirect-every", "3", "-redirect-to", "http://127.0.0.1:9/", "-stall-every", "8", "-trickle-every", "11",
+			"-trickle-interval", "50ms", "-endless-pages", "-drop-ids", "media, child,ig-user"},
 			check: func(t *testing.T, c *config) {
 				want := igfake.Faults{ThrottleAfter: 100, ThrottleFor: 2 * time.Minute, ThrottleCode: 4, ThrottleHTTP429: true,
 					UsageHeader: "app", UsageAfter: 5, ServerErrorEvery: 10, ServerErrorBurst: 3, ResetEvery: 7, SlowEvery: 4,
-					SlowDelay: time.Second, MalformedEvery: 9, TokenExpiresAfter: 50, BatchNullEvery: 6, FailingChildren: 2}
-				if c.o.Faults != want || c.o.LowViewerStories != 1 || c.o.AppSecret != "S" {
+					SlowDelay: time.Second, MalformedEvery: 9, TokenExpiresAfter: 50, BatchNullEvery: 6, FailingChildren: 2,
+					RedirectEvery: 3, RedirectTo: "http://127.0.0.1:9", StallEvery: 8, TrickleEvery: 11, TrickleInterval: 50 * time.Millisecond,
+					EndlessPages: true, DropIDs: []string{"media", "child", "ig-user"}}
+				if !reflect.DeepEqual(c.o.Faults, want) || c.o.LowViewerStories != 1 || c.o.AppSecret != "S" {
 					t.Errorf("%+v", c.o)
 				}
 			}},
@@ -121,6 +126,9 @@ func TestParseFlags(t *testing.T) {
 			}
 		}},
 		{name: "bad usage header", args: []string{"-usage-header", "x"}, wantErr: "-usage-header"},
+		{name: "bad drop-ids", args: []string{"-drop-ids", "media,comment"}, wantErr: "-drop-ids"},
+		{name: "redirect without a target", args: []string{"-redirect-every", "1"}, wantErr: "-redirect-to"},
+		{name: "redirect to a path", args: []string{"-redirect-every", "1", "-redirect-to", "http://h:1/x"}, wantErr: "-redirect-to"},
 		{name: "bad throttle code", args: []string{"-throttle-code", "5"}, wantErr: "-throttle-code"},
 		{name: "bad location", args: []string{"-location", "Nowhere/Else"}, wantErr: "-location"},
 		{name: "bad conversion", args: []string{"-converted-at", "yesterday"}, wantErr: "-converted-at"},
