@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/igexport/igexport/internal/catalog"
 	"github.com/igexport/igexport/internal/graph"
@@ -56,47 +57,14 @@ func (a *accountRun) runLifetime(ctx context.Context) error {
 			}
 			return fmt.Errorf("%s %s by %s: %w", path, o.metric, o.breakdown, rs.Err)
 		}
-		var dj insightsJSON
-		if err := decode(rs.Body, &dj, path); err != nil {
+		rows, err := lifetimeRows(rs.Body, path, o.metric, o.breakdown, timeframe, fetched)
+		if err != nil {
 			return err
 		}
-		n := 0
-		for _, d := range dj.Data {
-			if d.TotalValue == nil {
-				continue
-			}
-			for _, b := range d.TotalValue.Breakdowns {
-				for _, r := range b.Results {
-					v, ok := toInt(r.Value)
-					if !ok {
-						return fmt.Errorf("malformed response from %s: %s by %s: value %q is not a number", path, o.metric, o.breakdown, r.Value)
-					}
-					row := schema.LifetimeInsight{Metric: o.metric, Timeframe: timeframe, Breakdown: o.breakdown,
-						Value: v, FetchedAt: fetched}
-					for k, key := range b.DimensionKeys {
-						if k >= len(r.DimensionValues) {
-							break
-						}
-						v := schema.Ptr(r.DimensionValues[k])
-						switch strings.ToLower(key) {
-						case "age":
-							row.Age = v
-						case "gender":
-							row.Gender = v
-						case "country":
-							row.Country = v
-						case "city":
-							row.City = v
-						}
-					}
-					if err := p.add(a.r.snapDT, row); err != nil {
-						return err
-					}
-					n++
-				}
-			}
+		if err := p.add(a.r.snapDT, rows...); err != nil {
+			return err
 		}
-		if n == 0 {
+		if len(rows) == 0 {
 			s.skip(o.metric+" by "+o.breakdown, "no data (accounts under 100 followers or engagements get none)")
 		}
 	}
@@ -106,5 +74,85 @@ func (a *accountRun) runLifetime(ctx context.Context) error {
 	}
 	dt := a.r.snapDT
 	s.done(files, func(st *sinks.StreamState) { st.LastSnapshot = &dt })
+	return nil
+}
+
+// lifetimeRows reads the buckets of one demographics answer (metric by
+// breakdown) into rows, one per bucket.
+func lifetimeRows(body []byte, path, metric, breakdown, timeframe string, fetched time.Time) ([]schema.LifetimeInsight, error) {
+	var dj insightsJSON
+	if err := decode(body, &dj, path); err != nil {
+		return nil, err
+	}
+	var rows []schema.LifetimeInsight
+	seen := map[string]bool{}
+	for _, d := range dj.Data {
+		if d.TotalValue == nil {
+			continue
+		}
+		for _, b := range d.TotalValue.Breakdowns {
+			for j, r := range b.Results {
+				v, ok := toInt(r.Value)
+				if !ok {
+					return nil, fmt.Errorf("malformed response from %s: %s by %s: value %q is not a number", path, metric, breakdown, r.Value)
+				}
+				row := schema.LifetimeInsight{Metric: metric, Timeframe: timeframe, Breakdown: breakdown, Value: v, FetchedAt: fetched}
+				if err := bucketDims(&row, breakdown, b.DimensionKeys, r.DimensionValues); err != nil {
+					return nil, fmt.Errorf("malformed response from %s: %s by %s: results[%d]: %w", path, metric, breakdown, j, err)
+				}
+				// The dimensions are the row's key: two buckets with the same
+				// ones would become one row.
+				k := row.Key()
+				if seen[k] {
+					return nil, fmt.Errorf("malformed response from %s: %s by %s: results[%d]: bucket %q appears twice",
+						path, metric, breakdown, j, strings.Join(r.DimensionValues, ","))
+				}
+				seen[k] = true
+				rows = append(rows, row)
+			}
+		}
+	}
+	return rows, nil
+}
+
+// bucketDims sets the dimension columns of row from one bucket of a
+// breakdown: keys[i] names values[i]. Every dimension of the breakdown asked
+// for (age, gender, country, city) is part of the row's key, so each must
+// come with a non-empty value; keys and values must pair up.
+func bucketDims(row *schema.LifetimeInsight, breakdown string, keys, values []string) error {
+	if len(values) != len(keys) {
+		return fmt.Errorf("%d dimension_values for %d dimension_keys", len(values), len(keys))
+	}
+	for k, key := range keys {
+		v := schema.Ptr(values[k])
+		switch strings.ToLower(key) {
+		case "age":
+			row.Age = v
+		case "gender":
+			row.Gender = v
+		case "country":
+			row.Country = v
+		case "city":
+			row.City = v
+		}
+	}
+	for _, dim := range strings.Split(breakdown, ",") {
+		var col *string
+		switch dim = strings.ToLower(strings.TrimSpace(dim)); dim {
+		case "age":
+			col = row.Age
+		case "gender":
+			col = row.Gender
+		case "country":
+			col = row.Country
+		case "city":
+			col = row.City
+		default:
+			continue // not a column
+		}
+		if col == nil || *col == "" {
+			return missingKey("dimension value of " + dim)
+		}
+	}
 	return nil
 }

@@ -275,7 +275,7 @@ func (j *Job) Plan(ctx context.Context, o Options) (*Plan, error) {
 		}
 	}
 	if len(targets) > 0 {
-		targets, err = selectTargets(j.Selection, targets)
+		targets, err = selectTargets(j.Selection, targets, nil)
 		if err != nil {
 			if len(j.Discover) == 0 {
 				return nil, err
@@ -284,7 +284,7 @@ func (j *Job) Plan(ctx context.Context, o Options) (*Plan, error) {
 			targets = nil
 		}
 	} else if len(j.Discover) == 0 {
-		_, err := selectTargets(j.Selection, nil)
+		_, err := selectTargets(j.Selection, nil, nil)
 		return nil, err
 	}
 

@@ -298,7 +298,10 @@ func (u *userInsights) parse(body []byte, op Op) error {
 	if err := decode(body, &sj, endpoint); err != nil {
 		return err
 	}
-	for _, d := range sj.Data {
+	for i, d := range sj.Data {
+		if d.Name == "" {
+			return fmt.Errorf("malformed response from %s: data[%d]: %w", endpoint, i, missingKey("name"))
+		}
 		if d.TotalValue != nil && op.Day != nil {
 			r := u.day(*op.Day)
 			if d.Name == "follows_and_unfollows" {
@@ -335,13 +338,15 @@ func (u *userInsights) parse(body []byte, op Op) error {
 			}
 			continue
 		}
-		for _, v := range d.Values {
-			if v.EndTime == nil {
-				continue
+		for j, v := range d.Values {
+			// end_time gives the row's date, its key: a value without it
+			// belongs to no day.
+			if v.EndTime == nil || *v.EndTime == "" {
+				return fmt.Errorf("malformed response from %s: %s: values[%d]: %w", endpoint, d.Name, j, missingKey("end_time"))
 			}
 			et, err := apiTime(v.EndTime)
-			if err != nil || et == nil {
-				return fmt.Errorf("malformed response from %s: %s end_time: %v", endpoint, d.Name, err)
+			if err != nil {
+				return fmt.Errorf("malformed response from %s: %s: values[%d]: end_time: %v", endpoint, d.Name, j, err)
 			}
 			day := coveredDay(*et)
 			if day < u.w.From || day > u.w.To {

@@ -17,6 +17,7 @@ import (
 var (
 	igexportSchema = withTokenAttributes("igexport", &hcl2.BodySchema{Attributes: []hcl2.AttributeSchema{
 		{Name: "graph_api_url"}, {Name: "graph_api_version"}, {Name: "concurrency"},
+		{Name: "request_timeout"}, {Name: "read_idle_timeout"},
 	}})
 	accountSchema = withTokenAttributes("account", &hcl2.BodySchema{Attributes: []hcl2.AttributeSchema{
 		{Name: "ig_user_id", Required: true},
@@ -50,6 +51,8 @@ func (l *loader) decodeConfig(d *decoder, cfg *Config, content *hcl2.BodyContent
 	cfg.GraphAPIVersion = catalog.Newest()
 	cfg.Concurrency = DefaultConcurrency
 	setTokenDefaults(cfg)
+	cfg.RequestTimeout = DefaultRequestTimeout
+	cfg.ReadIdleTimeout = DefaultReadIdleTimeout
 	cfg.Streams = schema.Names()
 	cfg.StreamSettings = map[string]StreamConfig{}
 	cfg.Destination = Destination{URL: DefaultDestinationURL, Compression: DefaultCompression}
@@ -145,7 +148,32 @@ func (d *decoder) decodeIgexport(b *hcl2.Block, cfg *Config) (versionExpr hcl2.E
 			}
 		}
 	}
+	if a, ok := content.Attributes["request_timeout"]; ok {
+		if dur, ok := d.positiveDuration(a, "the most one request may take, body included"); ok {
+			cfg.RequestTimeout = dur
+		}
+	}
+	if a, ok := content.Attributes["read_idle_timeout"]; ok {
+		if dur, ok := d.positiveDuration(a, "the longest wait for more of a response body"); ok {
+			cfg.ReadIdleTimeout = dur
+		}
+	}
 	return versionExpr
+}
+
+// positiveDuration decodes a duration attribute that must be > 0; what
+// says what it bounds, for the diagnostic.
+func (d *decoder) positiveDuration(a *hcl2.Attribute, what string) (time.Duration, bool) {
+	s, ok := d.str(a)
+	if !ok {
+		return 0, false
+	}
+	dur, err := time.ParseDuration(s.val)
+	if err != nil || dur <= 0 {
+		d.errorf(s.rng, "Invalid "+a.Name, "%s (%s) must be a positive duration such as \"2m\" or \"30s\", not %s.", a.Name, what, s.show())
+		return 0, false
+	}
+	return dur, true
 }
 
 func (d *decoder) decodeAccounts(blocks []*hcl2.Block, cfg *Config) {
