@@ -13,35 +13,29 @@ import (
 	"github.com/igexport/igexport/sinks"
 )
 
-// DefaultBreakdowns are the demographic breakdowns fetched by default.
-var DefaultBreakdowns = []string{"age", "gender", "country", "city", "age,gender"}
-
-// runLifetime fetches audience demographics: one operation per metric and
-// breakdown, all in one batch; long format, one row per bucket.
-func (a *accountRun) runLifetime(ctx context.Context) error {
-	s := a.stream(schema.UserLifetimeInsights)
-	set := a.r.cfg.StreamSetting(schema.UserLifetimeInsights)
-	breakdowns := set.Breakdowns
-	if len(breakdowns) == 0 {
-		breakdowns = DefaultBreakdowns
-	}
-	timeframe := set.Timeframe
-	if timeframe == "" {
-		timeframe = "this_month"
-	}
-	type op struct{ metric, breakdown string }
-	var ops []op
-	var reqs []graph.Request
-	path := "/" + a.t.ID + "/insights"
-	for _, m := range a.r.cat.Select(catalog.Demographics, set.Metrics) {
-		for _, b := range breakdowns {
-			ops = append(ops, op{m.Name, b})
-			reqs = append(reqs, graph.Request{Path: path, Params: url.Values{
-				"metric": {m.Name}, "period": {"lifetime"}, "metric_type": {"total_value"},
-				"timeframe": {timeframe}, "breakdown": {b}}})
+// lifetimeOps: audience demographics, one batch operation per metric and
+// breakdown, one batch call.
+func lifetimeOps(accountID string, spec StreamSpec) []Op {
+	var ops []Op
+	path := "/" + accountID + "/insights"
+	for _, m := range spec.Metrics[catalog.Demographics] {
+		for _, b := range spec.Breakdowns {
+			ops = append(ops, Op{Path: path, Send: sendBatch, Metrics: []string{m.Name}, Breakdown: b,
+				Params: url.Values{"period": {"lifetime"}, "metric_type": {"total_value"}, "timeframe": {spec.Timeframe}}})
 		}
 	}
-	resps, err := s.client.Batch(ctx, reqs)
+	return ops
+}
+
+// runLifetime fetches audience demographics (lifetimeOps); long format,
+// one row per bucket.
+func (a *accountRun) runLifetime(ctx context.Context) error {
+	s := a.stream(schema.UserLifetimeInsights)
+	spec := a.r.job.Spec(schema.UserLifetimeInsights)
+	ops := lifetimeOps(a.t.ID, spec)
+	path := "/" + a.t.ID + "/insights"
+	timeframe := spec.Timeframe
+	resps, err := s.client.Batch(ctx, requests(ops))
 	if err != nil {
 		return err
 	}
@@ -50,8 +44,9 @@ func (a *accountRun) runLifetime(ctx context.Context) error {
 	if _, err := p.open(a.r.snapDT); err != nil {
 		return err
 	}
-	fetched := fetchedAt()
-	for i, o := range ops {
+	fetched := a.r.fetchedAt()
+	for i, op := range ops {
+		o := struct{ metric, breakdown string }{op.Metrics[0], op.Breakdown}
 		rs := resps[i]
 		if rs.Err != nil {
 			var ge *graph.Error

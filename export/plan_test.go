@@ -309,3 +309,75 @@ func TestPlanLeaseAndMediaCount(t *testing.T) {
 		t.Errorf("media %+v, media_insights %+v", media, ins)
 	}
 }
+
+// TestPlanEqualsApplyAcrossDayBoundaries: plan's estimates are apply's
+// requests, stream by stream, and its user_insights window ends where apply
+// stops writing: at the account's last finished day, which is not UTC
+// yesterday for a US Pacific account in the UTC morning nor for a UTC+9
+// account in the UTC evening. The first run learns the account's day
+// boundary; the second, at the same instant, is planned with it.
+func TestPlanEqualsApplyAcrossDayBoundaries(t *testing.T) {
+	tokyo, err := time.LoadLocation("Asia/Tokyo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name string
+		loc  *time.Location
+		at   time.Time
+		last string // the account's last finished day at `at`
+	}{
+		{"US Pacific at 03:00 UTC", pacific(), time.Date(2026, 11, 22, 3, 0, 0, 0, time.UTC), "2026-11-20"},
+		{"UTC+9 at 20:00 UTC", tokyo, time.Date(2026, 11, 22, 20, 0, 0, 0, time.UTC), "2026-11-22"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			at := tc.at
+			f := newFixture(t, igfake.Options{Accounts: 2, Media: 120, Stories: 3, Seed: 11, Location: tc.loc,
+				Now: func() time.Time { return at }})
+			o := Options{Now: func() time.Time { return at }}
+			ctx := context.Background()
+			for run := 1; run <= 2; run++ {
+				p, err := MakePlan(ctx, f.cfg, o)
+				if err != nil {
+					t.Fatal(err)
+				}
+				f.fake.ResetStats()
+				sum := f.apply(o)
+				if sum.ExitCode != 0 {
+					t.Fatalf("run %d: exit %d: %+v", run, sum.ExitCode, sum.Accounts)
+				}
+				for _, a := range sum.Accounts {
+					for _, s := range a.Streams {
+						sp := streamPlan(t, p, a.AccountID, s.Stream)
+						if run == 1 && sp.Estimate.LowerBound {
+							continue // a first run does not know the media and stories
+						}
+						if sp.Estimate.LowerBound || sp.Estimate.Calls != s.Counters.Calls || sp.Estimate.RoundTrips != s.Counters.RoundTrips {
+							t.Errorf("run %d: %s/%s: planned %d calls / %d round trips (lower bound %v), made %d / %d (%s)", run, a.Name, s.Stream,
+								sp.Estimate.Calls, sp.Estimate.RoundTrips, sp.Estimate.LowerBound, s.Counters.Calls, s.Counters.RoundTrips, sp.Basis)
+						}
+						if s.Stream != schema.UserInsights {
+							continue
+						}
+						var written schema.Date
+						for _, fi := range s.Files {
+							if dt, ok := dtOfKey(fi.Key); ok && dt > written {
+								written = dt
+							}
+						}
+						if sp.Until == nil || *sp.Until != written || sp.Partitions.To == nil || *sp.Partitions.To != written {
+							t.Errorf("run %d: %s: plan's window ends %v (partitions to %v), apply wrote up to %s", run, a.Name, sp.Until, sp.Partitions.To, written)
+						}
+						if run == 2 && written.String() != tc.last {
+							t.Errorf("%s: user_insights written up to %s, want the account's last finished day %s", a.Name, written, tc.last)
+						}
+					}
+				}
+				if st := f.fake.Stats(); run == 2 && (st.Calls != p.Totals.Calls || st.RoundTrips != p.Totals.RoundTrips) {
+					t.Errorf("the emulator counted %d calls / %d round trips, the plan said %d / %d", st.Calls, st.RoundTrips, p.Totals.Calls, p.Totals.RoundTrips)
+				}
+			}
+		})
+	}
+}

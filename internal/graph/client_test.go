@@ -320,7 +320,7 @@ func TestCanaryTokenNeverPrinted(t *testing.T) {
 		errs = append(errs, c.Get(ctx, p, nil, &out))
 	}
 	for _, p := range []string{"/other-host", "/loop"} {
-		errs = append(errs, c.Pages(ctx, p, nil, func(json.RawMessage) error { return nil }))
+		errs = append(errs, rawPages(c, ctx, p, nil, func(json.RawMessage) error { return nil }))
 	}
 	_, berr := c.Batch(ctx, []Request{{Path: "/x", Params: url.Values{"access_token": {testToken}}}})
 	errs = append(errs, berr)
