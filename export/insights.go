@@ -105,7 +105,12 @@ func (s *streamRun) fetchInsights(ctx context.Context, n int, ops []Op) ([]insig
 			if !errors.As(rs.Err, &ge) {
 				return nil, rs.Err
 			}
-			if bad := rejected(op, ge); len(bad) > 0 {
+			bad := rejected(op, ge)
+			if len(bad) == 0 && ge.FacebookShareOnly() {
+				// Not shared to Facebook: those metrics are NULL for this object.
+				bad = s.a.r.job.Catalog.FacebookShareOnly(op.Metrics)
+			}
+			if len(bad) > 0 {
 				for _, m := range bad {
 					s.skip(m, firstLine(ge.Message))
 				}

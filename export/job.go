@@ -175,7 +175,7 @@ func (s Selection) problems(j *Job) []error {
 	var out []error
 	for _, st := range s.Streams {
 		if _, ok := schema.Lookup(st); !ok {
-			out = append(out, fmt.Errorf("unknown stream %q (streams: %s)", st, strings.Join(schema.Names(), ", ")))
+			out = append(out, fmt.Errorf("-stream %q: unknown stream (streams: %s)", st, strings.Join(schema.Names(), ", ")))
 		}
 	}
 	if s.To != nil && s.From == nil {
@@ -185,10 +185,10 @@ func (s Selection) problems(j *Job) []error {
 		out = append(out, fmt.Errorf("-to %s is before -from %s", s.To, s.From))
 	}
 	if s.Concurrency < 0 {
-		out = append(out, fmt.Errorf("concurrency %d: want a positive number", s.Concurrency))
+		out = append(out, fmt.Errorf("-concurrency %d: want a positive number", s.Concurrency))
 	}
 	if s.Shards > 1 && (s.Shard < 0 || s.Shard >= s.Shards) {
-		out = append(out, fmt.Errorf("shard %d/%d: want 0 <= shard < shards", s.Shard, s.Shards))
+		out = append(out, fmt.Errorf("-shard %d/%d: want I/N with 0 <= I < N", s.Shard, s.Shards))
 	}
 	if len(j.Discover) == 0 {
 		for _, a := range s.Accounts {

@@ -509,8 +509,8 @@ func liveStories(st *sinks.State) (int64, string) {
 	last := schema.DateOf(st.CommittedAt)
 	var n int64
 	for _, f := range ss.Files {
-		dt, ok := dtOfKey(f.Key)
-		if ok && dt >= last.AddDays(1-storyLiveDays) && dt <= last {
+		k, err := sinks.ParseDataKey(f.Key)
+		if err == nil && k.Date >= last.AddDays(1-storyLiveDays) && k.Date <= last {
 			n += f.Rows
 		}
 	}

@@ -64,9 +64,13 @@ func (s *session) clock() time.Time { return s.opts.now() }
 // fetchedAt is the receive time, at the microsecond resolution the files keep.
 func (s *session) fetchedAt() time.Time { return s.clock().Truncate(time.Microsecond) }
 
-// warnings lists configured metrics whose deprecation date is near.
+// warnings lists a Graph API version expiring soon and the configured
+// metrics whose deprecation date is near.
 func (s *session) warnings() []string {
 	var out []string
+	if w, _ := catalog.CheckVersion(s.job.GraphAPIVersion, s.now); w != "" {
+		out = append(out, w) // an expired version never loads: hcl rejects it
+	}
 	for _, st := range s.job.Streams {
 		spec := s.job.Spec(st)
 		for _, k := range catalog.StreamKinds(st) {

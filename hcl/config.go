@@ -13,7 +13,6 @@ import (
 // Defaults of SPEC §5, used when the file leaves a setting out.
 const (
 	DefaultGraphAPIURL     = "https://graph.facebook.com"
-	DefaultGraphAPIVersion = "v23.0"
 	DefaultConcurrency     = 8
 	DefaultDestinationURL  = "file://./igexport-data"
 	DefaultCompression     = "zstd"
@@ -38,7 +37,7 @@ type Config struct {
 	// GraphAPIURL is the Graph API base URL (an emulator's in tests).
 	GraphAPIURL string
 	// GraphAPIVersion is the pinned Graph API version, e.g. "v23.0"; it is
-	// one the metric catalog knows.
+	// one the metric catalog knows (default: the newest, catalog.Newest()).
 	GraphAPIVersion string
 	// Concurrency bounds the requests in flight across all accounts (>= 1).
 	Concurrency int

@@ -10,8 +10,8 @@ import (
 	hcl2 "github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 
+	"github.com/igexport/igexport/internal/catalog"
 	"github.com/igexport/igexport/internal/schema"
-	"github.com/igexport/igexport/sinks"
 )
 
 var (
@@ -47,7 +47,7 @@ var compressions = []string{"zstd", "snappy", "gzip", "none"}
 // fileStart locates problems of the file as a whole.
 func (l *loader) decodeConfig(d *decoder, cfg *Config, content *hcl2.BodyContent, fileStart hcl2.Range) {
 	cfg.GraphAPIURL = DefaultGraphAPIURL
-	cfg.GraphAPIVersion = DefaultGraphAPIVersion
+	cfg.GraphAPIVersion = catalog.Newest()
 	cfg.Concurrency = DefaultConcurrency
 	setTokenDefaults(cfg)
 	cfg.Streams = schema.Names()
@@ -112,7 +112,7 @@ func (l *loader) decodeConfig(d *decoder, cfg *Config, content *hcl2.BodyContent
 		}
 	}
 
-	l.checkCatalog(d, cfg, versionExpr)
+	l.checkCatalog(d, cfg, versionExpr, fileStart)
 }
 
 func (d *decoder) decodeIgexport(b *hcl2.Block, cfg *Config) (versionExpr hcl2.Expression) {
@@ -389,22 +389,26 @@ func (d *decoder) decodeState(b *hcl2.Block, cfg *Config) {
 	}
 }
 
-// bucketURL decodes a gocloud.dev/blob URL whose scheme is compiled in.
+// bucketURL decodes a gocloud.dev/blob URL whose scheme is one of
+// LoadOptions.Schemes (any, when that is nil).
 func (d *decoder) bucketURL(a *hcl2.Attribute) (string, bool) {
 	s, ok := d.str(a)
 	if !ok {
 		return "", false
 	}
-	schemes := sinks.Schemes()
+	schemes := d.schemes
 	u, err := url.Parse(s.val)
 	switch {
 	case err != nil:
 		d.errorf(s.rng, "Invalid bucket URL", "%s is not a valid URL. Use a bucket URL such as \"s3://my-bucket?region=eu-west-1\" or \"file://./lake\".", s.show())
 		return "", false
+	case u.Scheme == "" && schemes == nil:
+		d.errorf(s.rng, "Invalid bucket URL", "%s has no scheme. Use a bucket URL such as \"s3://my-bucket\" or \"file://./lake\".", s.show())
+		return "", false
 	case u.Scheme == "":
 		d.errorf(s.rng, "Invalid bucket URL", "%s has no scheme. Use a bucket URL such as \"s3://my-bucket\" or \"file://./lake\"; schemes: %s.", s.show(), strings.Join(schemes, ", "))
 		return "", false
-	case !slices.Contains(schemes, u.Scheme):
+	case schemes != nil && !slices.Contains(schemes, u.Scheme):
 		d.errorf(s.rng, "Unsupported bucket scheme",
 			"This igexport has no driver for %q URLs.%s Schemes compiled in: %s.", u.Scheme+"://", suggest(u.Scheme, schemes), strings.Join(schemes, ", "))
 		return "", false

@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/igexport/igexport/export"
+	"github.com/igexport/igexport/sinks"
 )
 
 func cmdPlan(ctx context.Context, args []string, e env) int {
@@ -219,11 +220,10 @@ func partitionsText(s export.StreamPlan) string {
 }
 
 func dtOf(key string) string {
-	i := strings.Index(key, "/dt=")
-	if i < 0 || len(key) < i+14 {
-		return key
+	if k, err := sinks.ParseDataKey(key); err == nil {
+		return k.Date.String()
 	}
-	return key[i+4 : i+14]
+	return key
 }
 
 func estText(n int64, lowerBound bool) string {

@@ -46,6 +46,7 @@ func main() {
 type config struct {
 	addr, location, now, convertedAt string
 	tokens                           string
+	retiredFields                    string
 	logRequests                      bool
 	o                                igfake.Options
 }
@@ -95,6 +96,12 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.IntVar(&f.TokenExpiresAfter, "token-expires-after", 0, "the token expires (190/463) after N calls")
 	fs.IntVar(&f.BatchNullEvery, "batch-null-every", 0, "every Nth batch operation answers null the first time")
 	fs.IntVar(&f.FailingChildren, "failing-children", 0, "first N carousel children per account fail when fetched one by one")
+	fs.IntVar(&f.ReduceDataAbove, "reduce-data-above", 0, "list pages asking for more than N items answer code 1 \"Please reduce the amount of data…\" (0: never)")
+	fs.StringVar(&c.retiredFields, "retire-fields", "", "comma list of User/Media fields answered \"(#100) Tried accessing nonexisting field\" (e.g. ig_id)")
+	fs.StringVar(&f.NotSharedError, "not-shared-error", "fatal", "error of facebook_views/crossposted_views on media not shared to Facebook: fatal (-1/2207086) or param (100/2207086)")
+	fs.StringVar(&f.LowViewerMetric, "low-viewer-metric", "", "low-viewer stories refuse only this metric (default: every request)")
+	fs.StringVar(&o.SharedToFacebook, "shared-to-facebook", "", "media shared to Facebook: all, none (default: a third of the reels)")
+	fs.BoolVar(&o.UntilInclusive, "until-inclusive", false, "daily account insights treat until as inclusive, as Meta does (a one-day request ending at the boundary answers two days)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -103,6 +110,17 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	}
 	if !slices.Contains([]string{"buc", "app", "none"}, f.UsageHeader) {
 		return nil, fmt.Errorf("-usage-header %q: want buc, app or none", f.UsageHeader)
+	}
+	if !slices.Contains([]string{"fatal", "param"}, f.NotSharedError) {
+		return nil, fmt.Errorf("-not-shared-error %q: want fatal or param", f.NotSharedError)
+	}
+	if !slices.Contains([]string{"", "all", "none"}, o.SharedToFacebook) {
+		return nil, fmt.Errorf("-shared-to-facebook %q: want all or none", o.SharedToFacebook)
+	}
+	for n := range strings.SplitSeq(c.retiredFields, ",") {
+		if n = strings.TrimSpace(n); n != "" {
+			f.RetiredFields = append(f.RetiredFields, n)
+		}
 	}
 	if !slices.Contains([]int{80002, 4, 17, 32, 613}, f.ThrottleCode) {
 		return nil, fmt.Errorf("-throttle-code %d: want 80002, 4, 17, 32 or 613", f.ThrottleCode)

@@ -1,5 +1,5 @@
 // Package igfake is a deterministic fake of the Instagram Graph API (v21.0 to
-// v25.0, default v23.0) served as an http.Handler, for tests, benchmarks and
+// v27.0, default v23.0) served as an http.Handler, for tests, benchmarks and
 // the igfake command. It follows the "Emulator checklist" of
 // reference/graph-api.md and is an independent implementation: it keeps its
 // own metric-validity tables and never imports the exporter's packages, so

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -75,6 +76,17 @@ type Options struct {
 	// NoPermissionMedia: the next N media answer "(#10) Application does not
 	// have permission for this action" on insights.
 	NoPermissionMedia int
+	// SharedToFacebook says which media were shared to Facebook, the only
+	// ones facebook_views and crossposted_views are served for: "" (default)
+	// a third of the reels, "all" or "none".
+	SharedToFacebook string
+	// UntilInclusive makes daily account insights treat until as Meta does
+	// (graph-api.md §10.3): a day is served when it overlaps [since, until],
+	// both ends included, so a one-day request with until at the day's end
+	// boundary returns two days; until one second before returns one. Off
+	// (default): a day is served when its end_time is in (since, until+1 s],
+	// which answers both shapes with one day.
+	UntilInclusive bool
 	// Faults are the fault-injection switches.
 	Faults Faults
 	// Tokens are more accepted tokens (and Token's own behaviour when it
@@ -169,6 +181,10 @@ type Stats struct {
 	Faults int64
 	// NullOps counts batch operations answered null.
 	NullOps int64
+	// BatchesWithoutFormToken counts batch POSTs without a top-level
+	// access_token form field (Meta's batch doc requires one, even when the
+	// header or every operation carries a token).
+	BatchesWithoutFormToken int64
 }
 
 // New returns an emulator serving the dataset built from o.
@@ -216,6 +232,9 @@ func (s *Server) countCall(endpoint string) int64 {
 	return s.calls
 }
 
+// retired reports a field Faults.RetiredFields retires.
+func (s *Server) retired(name string) bool { return slices.Contains(s.o.Faults.RetiredFields, name) }
+
 // traceID returns a fresh, random-looking fbtrace_id (deterministic sequence).
 func (s *Server) traceID() string {
 	s.mu.Lock()
@@ -255,8 +274,12 @@ type result struct {
 
 var versionRE = regexp.MustCompile(`^v(\d+)\.0$`)
 
+// NewestVersion is the newest Graph API version served (graph-api.md §10.1).
+const NewestVersion = 27
+
 // splitVersion takes a leading /vNN.0 off path. Versions below v21.0 are
-// served as v21.0 (Graph upgrades expired versions); above v25.0 is an error.
+// served as v21.0 (Graph upgrades expired versions); above NewestVersion is
+// an error.
 func splitVersion(path string) (version, prefix string, segs []string, err *apiError) {
 	segs = strings.FieldsFunc(path, func(r rune) bool { return r == '/' })
 	version = DefaultVersion
@@ -268,7 +291,7 @@ func splitVersion(path string) (version, prefix string, segs []string, err *apiE
 			switch {
 			case n < 21:
 				version = "v21.0"
-			case n > 25:
+			case n > NewestVersion:
 				return "", "", nil, errUnknownPath(strings.TrimPrefix(path, "/"))
 			default:
 				version = m[0]
