@@ -28,6 +28,8 @@ type runner struct {
 	limiter *graph.Limiter
 	http    *http.Client
 	parsers fastjson.ParserPool // for insights bodies (parseInsightValues)
+
+	tokens map[string]*TokenHealth // by token, once healthyTargets ran (tokens.go)
 }
 
 // target is one account to export in this run.
@@ -54,9 +56,7 @@ func (j *Job) Apply(ctx context.Context, o Options) (*Summary, error) {
 		r.opts.logger().Warn(m)
 	}
 
-	targets, disc := r.resolveAccounts(ctx)
-	sum.Discovery = disc
-	targets, err = selectTargets(j.Selection, targets)
+	targets, skipped, err := r.healthyTargets(ctx, sum) // tokens.go: debug_token before any export request
 	if err != nil {
 		return nil, err
 	}
@@ -76,7 +76,7 @@ func (j *Job) Apply(ctx context.Context, o Options) (*Summary, error) {
 	}
 	_ = p.Wait()
 
-	sum.Accounts = results
+	sum.Accounts = append(r.withTokenHealth(results, targets), skipped...)
 	for _, a := range results {
 		sum.Totals.Add(a.Counters)
 	}

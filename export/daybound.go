@@ -3,7 +3,6 @@ package export
 import (
 	"context"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 	_ "time/tzdata" // America/Los_Angeles fallback day boundary on machines without zoneinfo
@@ -70,11 +69,11 @@ func knownDayBoundary(ctx context.Context, data *sinks.Store, accountID string, 
 	if prev == nil || len(prev.Files) == 0 {
 		return b
 	}
-	dt, ok := dtOfKey(prev.Files[len(prev.Files)-1].Key)
-	if !ok {
+	k, err := sinks.ParseDataKey(prev.Files[len(prev.Files)-1].Key)
+	if err != nil {
 		return b
 	}
-	rows, err := sinks.ReadRows[schema.UserInsight](ctx, data, sinks.DataKey(schema.UserInsights, dt, accountID))
+	rows, err := sinks.ReadRows[schema.UserInsight](ctx, data, sinks.DataKey(schema.UserInsights, k.Date, accountID))
 	if err != nil {
 		return b
 	}
@@ -86,14 +85,4 @@ func knownDayBoundary(ctx context.Context, data *sinks.Store, accountID string, 
 		}
 	}
 	return b
-}
-
-// dtOfKey returns the dt of a data file key (…/dt=YYYY-MM-DD/…).
-func dtOfKey(key string) (schema.Date, bool) {
-	i := strings.Index("/"+key, "/dt=")
-	if i < 0 || len(key) < i+13 {
-		return 0, false
-	}
-	d, err := schema.ParseDate(key[i+3 : i+13])
-	return d, err == nil
 }

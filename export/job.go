@@ -34,6 +34,10 @@ type Job struct {
 	Catalog         *catalog.Catalog
 	// Concurrency bounds the requests in flight across all accounts.
 	Concurrency int
+	// InstagramAPIURL is the base of Instagram Login accounts; TokenWarnDays
+	// the token health warning window (tokens.go).
+	InstagramAPIURL string
+	TokenWarnDays   int
 
 	// Accounts are the account blocks, in config order.
 	Accounts []Target
@@ -64,6 +68,9 @@ type Target struct {
 	PageID string
 	// StartDate is the account block's first-run lower bound of user_insights.
 	StartDate *schema.Date
+	// AppID (with AppSecret: debug_token with the app token) and Login
+	// ("facebook" or "instagram") of the account block.
+	AppID, Login string
 }
 
 // Discover is one discover block.
@@ -71,6 +78,7 @@ type Discover struct {
 	Name             string
 	Token, AppSecret string
 	Include, Exclude []string
+	AppID, Login     string
 }
 
 // Match reports whether an account with that username passes the block's
@@ -118,6 +126,7 @@ func ResolveJob(cfg *hcl.Config, o Options) *Job {
 	if o.Concurrency > 0 {
 		j.Concurrency = o.Concurrency
 	}
+	j.InstagramAPIURL, j.TokenWarnDays = cfg.InstagramAPIURL, cfg.TokenWarnDays
 	cat, err := catalog.For(cfg.GraphAPIVersion)
 	if o.catalog != nil {
 		cat, err = o.catalog, nil
@@ -129,11 +138,11 @@ func ResolveJob(cfg *hcl.Config, o Options) *Job {
 	j.Catalog = cat
 	for _, a := range cfg.Accounts {
 		j.Accounts = append(j.Accounts, Target{Name: a.Name, ID: a.IGUserID, Token: a.AccessToken,
-			AppSecret: a.AppSecret, StartDate: a.StartDate})
+			AppSecret: a.AppSecret, StartDate: a.StartDate, AppID: a.AppID, Login: a.Login})
 	}
 	for _, d := range cfg.Discover {
 		j.Discover = append(j.Discover, Discover{Name: d.Name, Token: d.AccessToken, AppSecret: d.AppSecret,
-			Include: d.Include, Exclude: d.Exclude})
+			Include: d.Include, Exclude: d.Exclude, AppID: d.AppID, Login: d.Login})
 	}
 	j.Streams = slices.Clone(cfg.Streams)
 	if len(o.Streams) > 0 {
@@ -166,7 +175,7 @@ func (s Selection) problems(j *Job) []error {
 	var out []error
 	for _, st := range s.Streams {
 		if _, ok := schema.Lookup(st); !ok {
-			out = append(out, fmt.Errorf("unknown stream %q (streams: %s)", st, strings.Join(schema.Names(), ", ")))
+			out = append(out, fmt.Errorf("-stream %q: unknown stream (streams: %s)", st, strings.Join(schema.Names(), ", ")))
 		}
 	}
 	if s.To != nil && s.From == nil {
@@ -176,10 +185,10 @@ func (s Selection) problems(j *Job) []error {
 		out = append(out, fmt.Errorf("-to %s is before -from %s", s.To, s.From))
 	}
 	if s.Concurrency < 0 {
-		out = append(out, fmt.Errorf("concurrency %d: want a positive number", s.Concurrency))
+		out = append(out, fmt.Errorf("-concurrency %d: want a positive number", s.Concurrency))
 	}
 	if s.Shards > 1 && (s.Shard < 0 || s.Shard >= s.Shards) {
-		out = append(out, fmt.Errorf("shard %d/%d: want 0 <= shard < shards", s.Shard, s.Shards))
+		out = append(out, fmt.Errorf("-shard %d/%d: want I/N with 0 <= I < N", s.Shard, s.Shards))
 	}
 	if len(j.Discover) == 0 {
 		for _, a := range s.Accounts {
@@ -215,6 +224,11 @@ func Apply(ctx context.Context, cfg *hcl.Config, o Options) (*Summary, error) {
 		return nil, err
 	}
 	return j.Apply(ctx, o)
+}
+
+// CheckTokens reads the health of cfg's tokens (see Job.CheckTokens).
+func CheckTokens(ctx context.Context, cfg *hcl.Config, o Options) []TokenHealth {
+	return ResolveJob(cfg, o).CheckTokens(ctx, o)
 }
 
 // MakePlan computes what Apply would do with cfg and o, reading the state

@@ -42,6 +42,9 @@ type Options struct {
 	Version string
 	// LeaseTTL is how long a lease lasts without renewal (default 10m).
 	LeaseTTL time.Duration
+	// Offline makes MakePlan skip the token health check (GET /debug_token),
+	// so that plan sends no request at all (plan -offline).
+	Offline bool
 
 	// beforeStateCommit, when set, runs after an account's data files are
 	// uploaded and before its state is written (crash tests).

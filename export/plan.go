@@ -23,9 +23,10 @@ var ErrStalePlan = errors.New("stale plan")
 
 // Plan is what `igexport plan` shows and `-out` saves: per account and
 // stream, what apply would fetch, the partitions it would write and the API
-// calls it would need. It is made from the config and the state alone:
-// MakePlan never calls the Graph API. A plan holds no token, app secret or
-// variable value.
+// calls it would need. It is made from the config and the state: MakePlan
+// calls the Graph API only for the token health (one GET /debug_token per
+// distinct token; none with Options.Offline). A plan holds no token, app
+// secret or variable value (tokens are named by fingerprint).
 type Plan struct {
 	Format    string    `json:"format"` // igexport.plan/v1
 	Version   string    `json:"version"`
@@ -54,6 +55,9 @@ type Plan struct {
 	// apply time only (discovery is a Graph API call).
 	Discover []DiscoverPlan `json:"discover,omitempty"`
 	Warnings []string       `json:"warnings,omitempty"`
+	// Tokens is each distinct token's health (GET /debug_token, the one
+	// request plan sends; none with Options.Offline).
+	Tokens []TokenHealth `json:"tokens,omitempty"`
 	// Totals add up the accounts' estimates plus discovery.
 	Totals Estimate `json:"totals"`
 }
@@ -298,6 +302,7 @@ func (j *Job) Plan(ctx context.Context, o Options) (*Plan, error) {
 	for _, d := range p.Discover {
 		p.Totals.Add(d.Estimate)
 	}
+	planTokens(ctx, s, p) // tokens.go: debug_token, unless o.Offline
 	if len(p.Discover) > 0 && len(j.Selection.Accounts) > 0 && len(targets) == 0 {
 		p.Warnings = append(p.Warnings, fmt.Sprintf("-account %s matches no account known before discovery: it may match one discovered at apply time",
 			strings.Join(j.Selection.Accounts, ", ")))
@@ -504,8 +509,8 @@ func liveStories(st *sinks.State) (int64, string) {
 	last := schema.DateOf(st.CommittedAt)
 	var n int64
 	for _, f := range ss.Files {
-		dt, ok := dtOfKey(f.Key)
-		if ok && dt >= last.AddDays(1-storyLiveDays) && dt <= last {
+		k, err := sinks.ParseDataKey(f.Key)
+		if err == nil && k.Date >= last.AddDays(1-storyLiveDays) && k.Date <= last {
 			n += f.Rows
 		}
 	}

@@ -92,7 +92,7 @@ func streamPlan(t *testing.T, p *Plan, account, stream string) StreamPlan {
 func TestPlanEstimatesMatchApply(t *testing.T) {
 	f := newPlanFixture(t, igfake.Options{Accounts: 2, Media: 250, Stories: 3, Seed: 3})
 	first := f.plan(Options{})
-	if st := f.fake.Stats(); st.RoundTrips != 0 {
+	if st := f.fake.Stats(); st.RoundTrips != st.ByEndpoint["GET /debug_token"] { // token health: one per distinct token
 		t.Fatalf("MakePlan sent %d requests to the Graph API", st.RoundTrips)
 	}
 	if !first.Totals.LowerBound {
@@ -232,7 +232,7 @@ func TestPlanDiscoverFromState(t *testing.T) {
 
 	f.cfg.Discover[0].Exclude = []string{"igfake_3"}
 	p = f.plan(Options{})
-	if f.fake.Stats().RoundTrips != 0 {
+	if st := f.fake.Stats(); st.RoundTrips != st.ByEndpoint["GET /debug_token"] {
 		t.Error("plan called the Graph API")
 	}
 	var got []string
@@ -362,8 +362,8 @@ func TestPlanEqualsApplyAcrossDayBoundaries(t *testing.T) {
 						}
 						var written schema.Date
 						for _, fi := range s.Files {
-							if dt, ok := dtOfKey(fi.Key); ok && dt > written {
-								written = dt
+							if k, err := sinks.ParseDataKey(fi.Key); err == nil && k.Date > written {
+								written = k.Date
 							}
 						}
 						if sp.Until == nil || *sp.Until != written || sp.Partitions.To == nil || *sp.Partitions.To != written {
@@ -379,6 +379,39 @@ func TestPlanEqualsApplyAcrossDayBoundaries(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestJobValidateReportsEveryProblem: a bad selection is reported whole,
+// every problem at once.
+func TestJobValidateReportsEveryProblem(t *testing.T) {
+	f := newPlanFixture(t, igfake.Options{Accounts: 1, Media: 1, Stories: 1, Seed: 1})
+	from, to := schema.DateOf(planNow), schema.DateOf(planNow).AddDays(-3)
+	err := ResolveJob(f.cfg, Options{Streams: []string{"reels"}, Accounts: []string{"nobody"}, From: &from, To: &to,
+		Concurrency: -1, Shard: 5, Shards: 4}).Validate()
+	for _, want := range []string{`-stream "reels": unknown stream`, `-account "nobody": no such account`,
+		"is before -from", "-concurrency -1", "-shard 5/4"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Validate() = %v, want it to say %q", err, want)
+		}
+	}
+	if err := ResolveJob(f.cfg, Options{Accounts: []string{"igfake_1"}}).Validate(); err != nil {
+		t.Errorf("a good selection: %v", err)
+	}
+}
+
+// TestResolveAccount: a name, a discovered username or an id, once.
+func TestResolveAccount(t *testing.T) {
+	v := &StateView{Names: map[string]string{"17841400000000001": "brand_a", "17841400000000002": "found_b"}}
+	for _, tc := range []struct{ arg, want, err string }{
+		{"brand_a", "17841400000000001", ""}, {"found_b", "17841400000000002", ""},
+		{"17841400000000002", "17841400000000002", ""}, {"17841499999999999", "17841499999999999", ""},
+		{"brand_z", "", "neither an account name"},
+	} {
+		got, err := v.ResolveAccount(tc.arg)
+		if got != tc.want || (err == nil) != (tc.err == "") || err != nil && !strings.Contains(err.Error(), tc.err) {
+			t.Errorf("ResolveAccount(%q) = %q, %v", tc.arg, got, err)
+		}
 	}
 }
 

@@ -75,8 +75,9 @@ func TestMinimalFileGetsEveryDefault(t *testing.T) {
 		GraphAPIURL:     "https://graph.facebook.com",
 		GraphAPIVersion: "v27.0",
 		Concurrency:     8,
+		InstagramAPIURL: "https://graph.instagram.com", TokenWarnDays: 14,
 		Accounts: []hcl.Account{{
-			Name: "brand_a", IGUserID: "17841400000000001", AccessToken: "EAAB-test-token-0001",
+			Name: "brand_a", IGUserID: "17841400000000001", AccessToken: "EAAB-test-token-0001", Login: "facebook",
 		}},
 		Streams:        []string{"users", "media", "media_insights", "stories", "story_insights", "user_insights", "user_lifetime_insights"},
 		StreamSettings: map[string]hcl.StreamConfig{},
@@ -100,13 +101,14 @@ func TestSpecExampleDecodes(t *testing.T) {
 		GraphAPIURL:     "https://graph.facebook.com",
 		GraphAPIVersion: "v23.0",
 		Concurrency:     8,
+		InstagramAPIURL: "https://graph.instagram.com", TokenWarnDays: 14,
 		Accounts: []hcl.Account{{
 			Name: "brand_a", IGUserID: "17841400000000001",
 			AccessToken: "EAAB-test-token-0001", AppSecret: "test-app-secret-0001",
-			StartDate: date(t, "2026-01-01"),
+			StartDate: date(t, "2026-01-01"), Login: "facebook",
 		}},
 		Discover: []hcl.Discover{{
-			Name: "agency", AccessToken: "EAAB-test-token-0001", Include: []string{"*"}, Exclude: []string{"test_*"},
+			Name: "agency", AccessToken: "EAAB-test-token-0001", Include: []string{"*"}, Exclude: []string{"test_*"}, Login: "facebook",
 		}},
 		Streams: schema.Names(),
 		StreamSettings: map[string]hcl.StreamConfig{
@@ -495,6 +497,38 @@ stream "story_insights" {
 	_, diags := hcl.Load(filepath.Join(dir, "igexport.hcl"), hcl.LoadOptions{LookupEnv: fakeEnv(map[string]string{"T": "tok"})})
 	if diags.HasErrors() {
 		t.Fatal(diags.Error())
+	}
+}
+
+// LoadOptions.Schemes are the bucket schemes the program can open: a URL
+// with another scheme is an error naming them; nil leaves the scheme to
+// the bucket opener.
+func TestBucketSchemes(t *testing.T) {
+	dir := writeFiles(t, map[string]string{"igexport.hcl": `
+account "a" {
+  ig_user_id   = "1"
+  access_token = "tok"
+}
+destination { url = "sharedmem://lake" }
+`})
+	for _, tc := range []struct {
+		name    string
+		schemes []string
+		want    string // "" for no error
+	}{
+		{"any scheme", nil, ""},
+		{"a listed scheme", []string{"file", "sharedmem"}, ""},
+		{"an unlisted scheme", []string{"file", "s3"}, `no driver for "sharedmem://" URLs. Schemes compiled in: file, s3.`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, diags := hcl.Load(filepath.Join(dir, "igexport.hcl"), hcl.LoadOptions{LookupEnv: fakeEnv(nil), Schemes: tc.schemes})
+			switch {
+			case tc.want == "" && diags.HasErrors():
+				t.Fatalf("unexpected errors:\n%s", diags.Error())
+			case tc.want != "" && !strings.Contains(diags.Error(), tc.want):
+				t.Fatalf("diagnostics lack %q:\n%s", tc.want, diags.Error())
+			}
+		})
 	}
 }
 

@@ -45,6 +45,7 @@ func main() {
 // config is the parsed command line.
 type config struct {
 	addr, location, now, convertedAt string
+	tokens                           string
 	retiredFields                    string
 	logRequests                      bool
 	o                                igfake.Options
@@ -75,6 +76,9 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.IntVar(&o.LowViewerStories, "low-viewer-stories", 0, "first N stories per account answer (#10) Not enough viewers")
 	fs.IntVar(&o.DeletedMedia, "deleted-media", 0, "the N newest media per account answer 100/33 on insights (deleted after listing)")
 	fs.IntVar(&o.NoPermissionMedia, "no-permission-media", 0, "the next N media per account answer (#10) no permission on insights")
+	fs.StringVar(&c.tokens, "tokens", "", "more tokens, comma-separated TOKEN=SWITCH[+SWITCH…]; switches: expires:5d (negative: expired), expired, never, invalidated, missing:SCOPE, instagram, new (<24 h old), not-developer, data-access:90d, type:PAGE")
+	fs.StringVar(&o.AppID, "app-id", igfake.DefaultAppID, "app id (debug_token's app_id, the client_id of token exchanges)")
+	fs.StringVar(&o.ClientSecret, "client-secret", "", "app secret of the app token APP_ID|SECRET and of token exchanges (default: -app-secret, else "+igfake.DefaultClientSecret+")")
 	fs.BoolVar(&c.logRequests, "log", false, "log every request (tokens redacted) to stderr")
 
 	fs.IntVar(&f.ThrottleAfter, "throttle-after", 0, "calls per account before the throttle error (0: never)")
@@ -120,6 +124,13 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	}
 	if !slices.Contains([]int{80002, 4, 17, 32, 613}, f.ThrottleCode) {
 		return nil, fmt.Errorf("-throttle-code %d: want 80002, 4, 17, 32 or 613", f.ThrottleCode)
+	}
+	if c.tokens != "" {
+		specs, err := igfake.ParseTokenSpecs(c.tokens)
+		if err != nil {
+			return nil, fmt.Errorf("-tokens: %w", err)
+		}
+		o.Tokens = specs
 	}
 	if o.Media == 0 {
 		o.Media = -1 // the library reads 0 as "default"; on the command line 0 means none

@@ -125,6 +125,14 @@ func TestParseFlags(t *testing.T) {
 				t.Error("media served")
 			}
 		}},
+		{name: "token switches", args: []string{"-tokens", "soon=expires:5d,old=expired+missing:instagram_manage_insights", "-app-id", "42", "-client-secret", "CS"},
+			check: func(t *testing.T, c *config) {
+				if c.o.Tokens["soon"].ExpiresIn != 5*24*time.Hour || c.o.Tokens["old"].ExpiresIn >= 0 ||
+					len(c.o.Tokens["old"].MissingScopes) != 1 || c.o.AppID != "42" || c.o.ClientSecret != "CS" {
+					t.Errorf("%+v", c.o)
+				}
+			}},
+		{name: "bad token switch", args: []string{"-tokens", "a=sometimes"}, wantErr: "-tokens"},
 		{name: "bad usage header", args: []string{"-usage-header", "x"}, wantErr: "-usage-header"},
 		{name: "bad not-shared error", args: []string{"-not-shared-error", "x"}, wantErr: "-not-shared-error"},
 		{name: "bad shared-to-facebook", args: []string{"-shared-to-facebook", "some"}, wantErr: "-shared-to-facebook"},

@@ -25,7 +25,9 @@
 //	/{media-id}/children                  carousel children
 //	/{media-id}/insights                  media and story insights (§7.3)
 //	/?ids=a,b                             several nodes, one call each
-//	/debug_token                          minimal token introspection
+//	/debug_token                          token introspection (app token or a developer's token; Options.Tokens)
+//	/oauth/access_token                   fb_exchange_token: a new long-lived user token
+//	/refresh_access_token                 ig_refresh_token: a new Instagram Login token
 //	POST / with batch=[…]                 batch of up to 50 GET operations
 //
 // Data: see Options and Dataset. Every value derives from Options.Seed and

@@ -1,6 +1,7 @@
 package igfake
 
 import (
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -88,6 +89,15 @@ type Options struct {
 	UntilInclusive bool
 	// Faults are the fault-injection switches.
 	Faults Faults
+	// Tokens are more accepted tokens (and Token's own behaviour when it
+	// has an entry), each with its debug_token answer and expiry.
+	Tokens map[string]TokenSpec
+	// AppID is the app's id (default DefaultAppID): debug_token's app_id,
+	// the client_id of token exchanges, the first half of the app token.
+	AppID string
+	// ClientSecret is the app secret of the app token (AppID|ClientSecret)
+	// and of token exchanges (default AppSecret, else DefaultClientSecret).
+	ClientSecret string
 }
 
 // DefaultToken is the token accepted when Options.Token is empty.
@@ -123,6 +133,12 @@ func (o Options) withDefaults() Options {
 		o.Location = pacific()
 	}
 	o.Faults = o.Faults.withDefaults()
+	if o.AppID == "" {
+		o.AppID = DefaultAppID
+	}
+	if o.ClientSecret == "" {
+		o.ClientSecret = cmp.Or(o.AppSecret, DefaultClientSecret)
+	}
 	return o
 }
 
@@ -142,6 +158,8 @@ type Server struct {
 	ops        int64           // batch operations seen (BatchNullEvery)
 	nulled     map[string]bool // batch ops already answered null once
 	traceCount uint64
+	tokens     map[string]*token // accepted tokens (tokens.go)
+	minted     int64             // tokens minted by exchanges and refreshes
 }
 
 // Stats counts what the server was asked.
@@ -173,7 +191,9 @@ type Stats struct {
 func New(o Options) *Server {
 	o = o.withDefaults()
 	s := &Server{o: o, limits: map[string]*budget{}, nulled: map[string]bool{}}
-	s.ds = build(&s.o, o.Now())
+	start := o.Now()
+	s.ds = build(&s.o, start)
+	s.initTokens(start)
 	s.st.ByEndpoint = map[string]int64{}
 	return s
 }
@@ -315,7 +335,8 @@ func (c *call) auth(n int64, proof string) *apiError {
 		}
 		return errNoToken()
 	}
-	if c.tokenBad || c.token != s.o.Token {
+	tok := s.lookupToken(c.token)
+	if c.tokenBad || tok == nil {
 		return errInvalidToken()
 	}
 	if s.o.AppSecret != "" {
@@ -329,7 +350,10 @@ func (c *call) auth(n int64, proof string) *apiError {
 			return errProofInvalid()
 		}
 	}
-	if k := int64(s.o.Faults.TokenExpiresAfter); k > 0 && n >= k {
+	if err := tok.tokenError(s.o.Now()); err != nil {
+		return err
+	}
+	if k := int64(s.o.Faults.TokenExpiresAfter); k > 0 && n >= k && c.token == s.o.Token {
 		now := s.o.Now()
 		s.mu.Lock()
 		if s.expiredAt.IsZero() {
@@ -350,7 +374,11 @@ func (c *call) do(proof string) result {
 	s := c.s
 	rt := c.route()
 	n := s.countCall(rt.endpoint)
-	if err := c.auth(n, proof); err != nil {
+	auth := func() *apiError { return c.auth(n, proof) }
+	if rt.auth != nil {
+		auth = func() *apiError { return rt.auth(c) }
+	}
+	if err := auth(); err != nil {
 		return c.fail(err)
 	}
 	if rt.err != nil {
