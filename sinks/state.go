@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -20,6 +21,10 @@ const StateFormat = "igexport.state/v1"
 
 // ContentTypeJSON is the content type of state, lock and run objects.
 const ContentTypeJSON = "application/json"
+
+// MaxGeneration is the highest state generation a key can name (StateKey):
+// an account at it cannot commit again until its state is reset.
+const MaxGeneration = math.MaxInt64
 
 // ErrConcurrentRun is wrapped by CommitState when another run committed the
 // same generation first.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"maps"
@@ -265,7 +266,8 @@ func stateUnlock(ctx context.Context, e env, asJSON bool, st *sinks.Store, names
 		fmt.Fprintf(e.Stderr, "igexport state unlock: %v\n", err)
 		return exitUsage
 	}
-	li, _ := st.ReadLease(ctx, id) // an unreadable lock.json is deleted all the same
+	li, lerr := st.ReadLease(ctx, id) // an unreadable lock.json is deleted all the same
+	corrupt := errors.Is(lerr, sinks.ErrLeaseCorrupt)
 	if err := st.Unlock(ctx, id); err != nil {
 		fmt.Fprintf(e.Stderr, "igexport state unlock: %s\n", red.clean(err.Error()))
 		return exitError
@@ -277,6 +279,10 @@ func stateUnlock(ctx context.Context, e env, asJSON bool, st *sinks.Store, names
 		}{id, li}, red)
 		return exitOK
 	}
+	if corrupt {
+		fmt.Fprintf(e.Stdout, "Unlocked account %s: removed its lock.json, which did not parse.\n", id)
+		return exitOK
+	}
 	if li == nil {
 		fmt.Fprintf(e.Stdout, "Account %s had no lease: nothing to unlock.\n", id)
 		return exitOK
@@ -284,7 +290,8 @@ func stateUnlock(ctx context.Context, e env, asJSON bool, st *sinks.Store, names
 	fmt.Fprintf(e.Stdout, "Unlocked account %s: removed the lease of run %s on host %s (%s).\n", id, li.RunID, li.Host,
 		leaseText(li, time.Now()))
 	if !li.Expired(time.Now()) {
-		fmt.Fprintln(e.Stdout, "That lease was live: if its run is still going, its state commit still fails safely (generations are create-only), but stop it first if you can.")
+		fmt.Fprintln(e.Stdout, "That lease was live: if its run is still going, it finds the lease gone before its next upload and before its state commit, "+
+			"and stops there without committing; an upload it had already started may still land, until the next run rewrites that file. Stop it first if you can.")
 	}
 	return exitOK
 }
