@@ -399,6 +399,18 @@ func (s *streamRun) done(files []sinks.FileInfo, update func(st *sinks.StreamSta
 		"rows", s.res.Counters.Rows, "files", s.res.Counters.Files, "calls", s.res.Counters.Calls)
 }
 
+// snapshotTaken is the state update of a snapshot stream that wrote dt's
+// partition: last_snapshot moves to dt, never backwards (a past
+// -snapshot-date re-run rewrites that day but the newest day stays the last
+// snapshot).
+func snapshotTaken(dt schema.Date) func(st *sinks.StreamState) {
+	return func(st *sinks.StreamState) {
+		if st.LastSnapshot == nil || *st.LastSnapshot < dt {
+			st.LastSnapshot = &dt
+		}
+	}
+}
+
 // countCalls copies the stream client's figures into its result.
 func (s *streamRun) countCalls() {
 	cs := s.client.Stats()

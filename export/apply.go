@@ -120,13 +120,11 @@ func newRunner(ctx context.Context, cfg *hcl.Config, o Options) (*runner, error)
 	if o.catalog != nil {
 		cat = o.catalog
 	}
+	if err := CheckSelection(cfg, o.Selection(), o.now()); err != nil {
+		return nil, err
+	}
 	streams := slices.Clone(cfg.Streams)
 	if len(o.Streams) > 0 {
-		for _, s := range o.Streams {
-			if _, ok := schema.Lookup(s); !ok {
-				return nil, fmt.Errorf("unknown stream %q (streams: %s)", s, strings.Join(schema.Names(), ", "))
-			}
-		}
 		streams = slices.DeleteFunc(streams, func(s string) bool { return !slices.Contains(o.Streams, s) })
 	}
 	data, err := sinks.Open(ctx, cfg.Destination.URL, cfg.Destination.Prefix)

@@ -10,7 +10,6 @@ import (
 	"github.com/igexport/igexport/internal/catalog"
 	"github.com/igexport/igexport/internal/graph"
 	"github.com/igexport/igexport/internal/schema"
-	"github.com/igexport/igexport/sinks"
 )
 
 // DefaultBreakdowns are the demographic breakdowns fetched by default.
@@ -110,6 +109,6 @@ func (a *accountRun) runLifetime(ctx context.Context) error {
 		return err
 	}
 	dt := a.r.snapDT
-	s.done(files, func(st *sinks.StreamState) { st.LastSnapshot = &dt })
+	s.done(files, snapshotTaken(dt))
 	return nil
 }

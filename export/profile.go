@@ -6,7 +6,6 @@ import (
 	"strconv"
 
 	"github.com/igexport/igexport/internal/schema"
-	"github.com/igexport/igexport/sinks"
 )
 
 const userFields = "id,ig_id,username,name,biography,website,profile_picture_url,followers_count,follows_count,media_count"
@@ -57,6 +56,6 @@ func (a *accountRun) runUsers(ctx context.Context) error {
 		return err
 	}
 	dt := a.r.snapDT
-	s.done(files, func(st *sinks.StreamState) { st.LastSnapshot = &dt })
+	s.done(files, snapshotTaken(dt))
 	return nil
 }

@@ -95,8 +95,9 @@ func cmdApply(ctx context.Context, args []string, e env) int {
 	if cfg == nil {
 		return exitUsage
 	}
-	if err := c.checkAccounts(cfg); err != nil {
-		fmt.Fprintf(e.Stderr, "igexport apply: %v\n", err)
+	// With a plan the flags select nothing but -concurrency; the plan's
+	// selection gets the same checks as flags.
+	if !checkSelection(e, "apply", cfg, o.Selection(), "") || plan != nil && !checkSelection(e, "apply", cfg, plan.Selection, pos[0]) {
 		return exitUsage
 	}
 	red := newRedactor(cfg.Secrets())

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -107,4 +108,111 @@ func TestUnlockTellsTheTruth(t *testing.T) {
 	if strings.Contains(r.stdout, "fails safely") || !strings.Contains(r.stdout, "before its next upload and before its state commit") {
 		t.Errorf("unlock of a live lease:\n%s", r.stdout)
 	}
+}
+
+// TestFutureDatesRefused: -snapshot-date, -from and -to after today (UTC, by
+// the injected clock) are usage errors (exit 2) for plan and apply, with a
+// message naming the flag; today itself is fine.
+func TestFutureDatesRefused(t *testing.T) {
+	h := newHarness(t, fakeOptions())
+	cfg := h.writeConfig("igexport.hcl", baseConfig)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-snapshot-date", "2026-11-23"}, "-snapshot-date 2026-11-23 is after today (2026-11-22, UTC)"},
+		{[]string{"-snapshot-date", "2030-01-01"}, "-snapshot-date 2030-01-01 is after today"},
+		{[]string{"-from", "2026-11-23"}, "-from 2026-11-23 is after today"},
+		{[]string{"-from", "2026-11-01", "-to", "2026-12-01"}, "-to 2026-12-01 is after today"},
+	} {
+		for _, cmd := range []string{"plan", "apply"} {
+			t.Run(cmd+strings.Join(tc.args, " "), func(t *testing.T) {
+				r := h.run(append([]string{cmd, "-config", cfg, "-stream", "users"}, tc.args...)...)
+				h.wantCode(r, exitUsage)
+				if !strings.Contains(r.stderr, tc.want) {
+					t.Errorf("stderr lacks %q:\n%s", tc.want, r.stderr)
+				}
+			})
+		}
+	}
+	if lake := h.lakeFiles(); len(lake) != 0 {
+		t.Errorf("a refused run wrote %d objects", len(lake))
+	}
+	h.wantCode(h.run("plan", "-config", cfg, "-snapshot-date", "2026-11-22", "-from", "2026-11-20", "-to", "2026-11-22"), exitOK)
+}
+
+// TestSnapshotDateNeverMovesLastSnapshotBack: a -snapshot-date re-run of a
+// past day writes that day's partitions and keeps the newer last_snapshot.
+func TestSnapshotDateNeverMovesLastSnapshotBack(t *testing.T) {
+	const id = "17841400000000001"
+	h := newHarness(t, fakeOptions())
+	cfg := h.writeConfig("igexport.hcl", baseConfig)
+	streams := []string{"-stream", "users", "-stream", "media", "-stream", "user_lifetime_insights"}
+	h.wantCode(h.run(append([]string{"apply", "-config", cfg, "-account", "brand_a"}, streams...)...), exitOK)
+	h.wantCode(h.run(append([]string{"apply", "-config", cfg, "-account", "brand_a", "-snapshot-date", "2026-11-20"}, streams...)...), exitOK)
+	st, err := h.stateStore().LoadState(context.Background(), id)
+	if err != nil || st == nil {
+		t.Fatal(st, err)
+	}
+	for _, s := range []string{"users", "media", "user_lifetime_insights"} {
+		ss := st.Streams[s]
+		if ss == nil || ss.LastSnapshot == nil || ss.LastSnapshot.String() != "2026-11-22" {
+			t.Errorf("%s: last_snapshot %v after a re-run of 2026-11-20, want 2026-11-22 kept", s, ss)
+			continue
+		}
+		if key := "instagram/" + s + "/dt=2026-11-20/account_id=" + id + "/part-00000.parquet"; h.lakeFiles()[key] == nil {
+			t.Errorf("the re-run did not write %s", key)
+		}
+	}
+}
+
+// TestSavedPlanSelectionValidated: a saved plan whose selection was edited
+// by hand is checked exactly as the flags are: each invalid selection is a
+// usage error (exit 2) that says what is wrong, and nothing runs.
+func TestSavedPlanSelectionValidated(t *testing.T) {
+	h := newHarness(t, fakeOptions())
+	cfg := h.writeConfig("igexport.hcl", baseConfig)
+	planFile := filepath.Join(h.dir, "p.plan")
+	h.wantCode(h.run("plan", "-config", cfg, "-out", planFile), exitOK)
+	orig, err := os.ReadFile(planFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		sel  map[string]any
+		want string
+	}{
+		{"shard past its range", map[string]any{"shard": 7, "shards": 3}, "-shard 7/3: want I/N with 0 <= I < N"},
+		{"shard of one", map[string]any{"shard": 2, "shards": 1}, "-shard 2/1"},
+		{"negative shards", map[string]any{"shard": 0, "shards": -2}, "-shard 0/-2"},
+		{"from after to", map[string]any{"from": "2026-11-20", "to": "2026-11-10"}, "-to 2026-11-10 is before -from 2026-11-20"},
+		{"to without from", map[string]any{"to": "2026-11-10"}, "-to needs -from"},
+		{"future snapshot date", map[string]any{"snapshot_date": "2030-01-01"}, "-snapshot-date 2030-01-01 is after today"},
+		{"unknown stream", map[string]any{"streams": []string{"reels"}}, `-stream "reels": unknown stream`},
+		{"unknown account", map[string]any{"accounts": []string{"nobody"}}, `-account "nobody": no such account`},
+		{"negative concurrency", map[string]any{"concurrency": -1}, "-concurrency -1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var p map[string]any
+			if err := json.Unmarshal(orig, &p); err != nil {
+				t.Fatal(err)
+			}
+			p["selection"] = tc.sel
+			b, _ := json.Marshal(p)
+			edited := filepath.Join(h.dir, "edited.plan")
+			if err := os.WriteFile(edited, b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			r := h.run("apply", edited)
+			h.wantCode(r, exitUsage)
+			if !strings.Contains(r.stderr, tc.want) || !strings.Contains(r.stderr, "selection saved in "+edited) {
+				t.Errorf("stderr lacks %q (and the plan's name):\n%s", tc.want, r.stderr)
+			}
+		})
+	}
+	if lake := h.lakeFiles(); len(lake) != 0 {
+		t.Errorf("an invalid plan ran: %d objects in the lake", len(lake))
+	}
+	h.wantCode(h.run("apply", planFile), exitOK)
 }
