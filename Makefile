@@ -8,7 +8,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 DEMO_ADDR ?= 127.0.0.1:8089
 DEMO_TOKEN ?= igfake-demo-token
 
-.PHONY: build demo test test-short tools bench vet fmt-check clean
+.PHONY: build demo test test-short tools bench vet clean
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/igexport ./cmd/igexport

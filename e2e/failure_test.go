@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -309,6 +310,18 @@ func (g *tokenGate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	r.Header.Set("Authorization", "Bearer "+g.real)
+	if r.Method == http.MethodPost && r.ParseForm() == nil && r.PostForm.Has("access_token") {
+		// A batch POST carries the token as a top-level form field too.
+		if r.PostForm.Get("access_token") != tok {
+			http.Error(w, `{"error":{"message":"Invalid OAuth access token.","type":"OAuthException","code":190,"fbtrace_id":"AxGate"}}`, http.StatusBadRequest)
+			return
+		}
+		r.PostForm.Set("access_token", g.real)
+		body := r.PostForm.Encode()
+		r.Body = io.NopCloser(strings.NewReader(body))
+		r.ContentLength = int64(len(body))
+		r.Form, r.PostForm = nil, nil
+	}
 	g.next.ServeHTTP(w, r)
 }
 

@@ -1,6 +1,6 @@
 # Quickstart: one Instagram business (or creator) account into a local lake.
 #
-#   export IG_ACCESS_TOKEN=...      # see "Getting a token" in README.md
+#   export IG_ACCESS_TOKEN=...      # see docs/getting-a-token.md
 #   igexport validate -config examples/quickstart.hcl
 #   igexport plan     -config examples/quickstart.hcl
 #   igexport apply    -config examples/quickstart.hcl

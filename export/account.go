@@ -42,13 +42,13 @@ type accountRun struct {
 
 // runAccount exports one account: lease, state, streams, commit.
 func (r *runner) runAccount(ctx context.Context, t target) AccountResult {
-	start := time.Now()
+	start := r.clock()
 	log := r.opts.logger().With("account", t.Name, "account_id", t.ID)
 	prog := r.opts.progress()
 	prog.AccountStarted(t.Name)
 	res := AccountResult{Name: t.Name, AccountID: t.ID, Status: StatusOK}
 	finish := func() AccountResult {
-		res.Duration = Duration(time.Since(start))
+		res.Duration = Duration(r.clock().Sub(start))
 		prog.AccountFinished(t.Name, res)
 		return res
 	}
@@ -72,7 +72,7 @@ func (r *runner) runAccount(ctx context.Context, t target) AccountResult {
 	}
 	if p := lease.Previous(); p != nil {
 		why := "it had expired"
-		if !p.Expired(r.opts.now()) {
+		if !p.Expired(r.clock()) {
 			why = fmt.Sprintf("its process %d on this host is gone", p.PID)
 		}
 		log.Warn("took over the lease of an earlier run", "run", p.RunID, "reason", why)
@@ -193,7 +193,7 @@ func (a *accountRun) commitState(ctx context.Context) (int64, error) {
 	for k, v := range a.updates {
 		next.Streams[k] = v
 	}
-	next.CommittedAt = a.r.opts.now()
+	next.CommittedAt = a.r.clock()
 	// The data files the state will name must be on disk first (file://).
 	if err := a.r.data.Sync(ctx); err != nil {
 		return 0, err
@@ -259,7 +259,7 @@ func (a *accountRun) tasks() []streamTask {
 }
 
 func (a *accountRun) runStreams(ctx context.Context) {
-	p := pool.New().WithContext(ctx)
+	p := pool.New().WithContext(ctx).WithMaxGoroutines(streamTasks)
 	for _, task := range a.tasks() {
 		wanted := false
 		for _, s := range task.streams {
@@ -286,7 +286,7 @@ func (a *accountRun) runStreams(ctx context.Context) {
 func (a *accountRun) stream(name string) *streamRun {
 	a.r.opts.progress().StreamStarted(a.t.Name, name)
 	sr := &StreamResult{Stream: name, Status: StatusOK}
-	run := &streamRun{a: a, res: sr, start: time.Now(), client: a.r.client(a.t)}
+	run := &streamRun{a: a, res: sr, start: a.r.clock(), client: a.r.client(a.t.Name, a.t.Token, a.t.AppSecret, a.t.pacer)}
 	a.mu.Lock()
 	a.results[name] = sr
 	a.runs = append(a.runs, run)
@@ -423,7 +423,7 @@ func (s *streamRun) countCalls() {
 	s.res.Counters.PaceWaited = Duration(cs.PaceWaited)
 	s.res.Counters.UsagePercent = cs.LastUsagePercent
 	if !s.res.finished {
-		s.res.Duration = Duration(time.Since(s.start))
+		s.res.Duration = Duration(s.a.r.clock().Sub(s.start))
 	}
 }
 
@@ -439,6 +439,6 @@ func (s *streamRun) fileOptions() sinks.FileOptions {
 		Stream:      s.name(),
 		RunID:       s.a.r.runID,
 		Version:     s.a.r.opts.version(),
-		Compression: s.a.r.cfg.Destination.Compression,
+		Compression: s.a.r.job.Compression,
 	}
 }

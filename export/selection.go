@@ -3,13 +3,11 @@ package export
 import (
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/igexport/igexport/hcl"
-	"github.com/igexport/igexport/internal/schema"
 )
 
 // ErrInvalidSelection is wrapped by CheckSelection (and so by Apply and
@@ -56,50 +54,13 @@ func checkShard(shard, shards int) error {
 	return nil
 }
 
-// CheckSelection is the one validation of a run's selectors, whether they
-// come from flags (plan, apply) or from a saved plan (apply PLAN, which a
-// hand edit may have changed): accounts the config has (unless a discover
-// block may find them), known streams, a shard inside its range, -to only
-// with -from and not before it, no date after today (the UTC day of now),
-// a concurrency of at least 0. Errors wrap ErrInvalidSelection and name
-// the selector by its flag.
+// CheckSelection validates a run's selectors against cfg at now, whether
+// they come from flags (plan, apply) or from a saved plan (apply PLAN, which
+// a hand edit may have changed), with the rules ResolveJob applies
+// (Selection.problems): accounts the config has (unless a discover block
+// may find them), known streams, a shard inside its range, -to only with
+// -from and not before it, no date after today (UTC), a concurrency of at
+// least 0. The error lists every problem and matches ErrInvalidSelection.
 func CheckSelection(cfg *hcl.Config, s Selection, now time.Time) error {
-	if len(cfg.Discover) == 0 {
-		for _, a := range s.Accounts {
-			if !slices.ContainsFunc(cfg.Accounts, func(x hcl.Account) bool { return x.Name == a || x.IGUserID == a }) {
-				var names []string
-				for _, x := range cfg.Accounts {
-					names = append(names, x.Name)
-				}
-				return invalid("-account %q: no such account in %s (accounts: %s)", a, cfg.Path, strings.Join(names, ", "))
-			}
-		}
-	}
-	for _, st := range s.Streams {
-		if _, ok := schema.Lookup(st); !ok {
-			return invalid("-stream %q: unknown stream (streams: %s)", st, strings.Join(schema.Names(), ", "))
-		}
-	}
-	if err := checkShard(s.Shard, s.Shards); err != nil {
-		return err
-	}
-	if s.To != nil && s.From == nil {
-		return invalid("-to needs -from")
-	}
-	if s.From != nil && s.To != nil && *s.To < *s.From {
-		return invalid("-to %s is before -from %s", s.To, s.From)
-	}
-	today := schema.DateOf(now)
-	for _, d := range []struct {
-		flag string
-		date *schema.Date
-	}{{"-from", s.From}, {"-to", s.To}, {"-snapshot-date", s.SnapshotDate}} {
-		if d.date != nil && *d.date > today {
-			return invalid("%s %s is after today (%s, UTC): there is no data for a day that has not happened yet", d.flag, d.date, today)
-		}
-	}
-	if s.Concurrency < 0 {
-		return invalid("-concurrency %d: want a positive number", s.Concurrency)
-	}
-	return nil
+	return errors.Join(s.problems(ResolveJob(cfg, Options{}), now)...)
 }

@@ -27,6 +27,10 @@ type LoadOptions struct {
 	// Now is the time metric deprecation dates are judged against; nil
 	// means time.Now.
 	Now func() time.Time
+	// Schemes are the bucket URL schemes the program can open
+	// (sinks.Schemes()); a destination or state URL with another scheme is
+	// an error. Nil accepts any scheme: opening the bucket then decides.
+	Schemes []string
 }
 
 // Load reads the configuration file at path and decodes it.
@@ -125,6 +129,7 @@ func (l *loader) load() *Config {
 			Variables: map[string]cty.Value{"var": varObject(vars)},
 			Functions: functions(filepath.Dir(l.path), l.lookupEnv),
 		},
+		schemes:         l.opts.Schemes,
 		declared:        declared,
 		sensitive:       sensitive,
 		literalDefaults: literalDefaults,

@@ -52,7 +52,7 @@ func TestDuckDB(t *testing.T) {
 		}
 		examples := readmeSQL(t)
 		res := duck.Query(t, ddl.stdout+"\n"+examples+"\n"+viewsSQL())
-		t.Logf("DDL, %d README queries and the views: one DuckDB query in %v",
+		t.Logf("DDL, %d documented queries and the views: one DuckDB query in %v",
 			strings.Count(examples, ";"), time.Since(start).Round(time.Millisecond))
 		views := columnsOf(t, res[0]["columns"], "")
 		for _, s := range schema.Names() {
@@ -162,22 +162,22 @@ func viewsSQL() string {
   (SELECT list({v: v, n: n}) FROM (%s)) AS counts`, strings.Join(names, ", "), strings.Join(counts, " UNION ALL "))
 }
 
-// readmeSQL returns the SQL examples of README.md's "Querying the lake"
-// section, so that the documented queries are run against the DDL's views.
+// readmeSQL returns the SQL examples of docs/querying.md's "Querying the
+// lake" section, so that the documented queries are run against the DDL's views.
 func readmeSQL(t *testing.T) string {
 	t.Helper()
 	root, err := testenv.ModuleRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := os.ReadFile(filepath.Join(root, "README.md"))
+	b, err := os.ReadFile(filepath.Join(root, "docs", "querying.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := string(b)
 	i := strings.Index(s, "\n## Querying the lake")
 	if i < 0 {
-		t.Fatal(`README.md has no "## Querying the lake" section`)
+		t.Fatal(`docs/querying.md has no "## Querying the lake" section`)
 	}
 	s = s[i+1:]
 	if j := strings.Index(s, "\n## "); j >= 0 {
@@ -188,7 +188,7 @@ func readmeSQL(t *testing.T) string {
 		out = append(out, m[1])
 	}
 	if len(out) == 0 {
-		t.Fatal(`README.md's "Querying the lake" has no sql example`)
+		t.Fatal(`docs/querying.md's "Querying the lake" has no sql example`)
 	}
 	return strings.Join(out, "\n")
 }

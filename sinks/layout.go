@@ -32,6 +32,48 @@ func DataKey(stream string, dt schema.Date, accountID string) string {
 	return stream + "/dt=" + dt.String() + "/account_id=" + accountID + "/" + PartFile
 }
 
+// DataKeyParts is what a data key says: see ParseDataKey.
+type DataKeyParts struct {
+	Prefix    string // the destination prefix, "" for none
+	Stream    string
+	Date      schema.Date // the dt= partition
+	AccountID string
+}
+
+// ParseDataKey is the inverse of DataKey, for keys with or without the
+// destination prefix (FileInfo.Key has it):
+// "[<prefix>/]<stream>/dt=YYYY-MM-DD/account_id=<id>/part-00000.parquet".
+// It is the one parser of data keys; anything else is an error.
+func ParseDataKey(key string) (DataKeyParts, error) {
+	bad := func(why string) (DataKeyParts, error) {
+		return DataKeyParts{}, fmt.Errorf("data key %q: %s", key, why)
+	}
+	segs := strings.Split(key, "/")
+	n := len(segs)
+	if n < 4 || segs[n-1] != PartFile {
+		return bad("want <stream>/dt=YYYY-MM-DD/account_id=<id>/" + PartFile)
+	}
+	dt, ok := strings.CutPrefix(segs[n-3], "dt=")
+	if !ok {
+		return bad("no dt= partition")
+	}
+	d, err := schema.ParseDate(dt)
+	if err != nil {
+		return bad(err.Error())
+	}
+	id, ok := strings.CutPrefix(segs[n-2], "account_id=")
+	if !ok {
+		return bad("no account_id= partition")
+	}
+	if err := ValidateID(id); err != nil {
+		return bad("account: " + err.Error())
+	}
+	if segs[n-4] == "" {
+		return bad("empty stream")
+	}
+	return DataKeyParts{Prefix: strings.Join(segs[:n-4], "/"), Stream: segs[n-4], Date: d, AccountID: id}, nil
+}
+
 // StateKey returns the key of one state generation of an account:
 // "accounts/<id>/state-<generation>.json", the generation zero padded to 10
 // digits (SPEC §2) and written in full past 9999999999 (11 digits and more,

@@ -1,18 +1,13 @@
 package sinks
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
-	"path/filepath"
 	"sync"
 	"time"
-
-	"gocloud.dev/blob"
 )
 
 // ErrLeaseHeld is matched (errors.Is) by the error AcquireLease returns when
@@ -137,7 +132,7 @@ func (s *Store) AcquireLease(ctx context.Context, accountID, runID string, ttl t
 	full := s.FullKey(LockKey(accountID))
 	var previous *LeaseInfo
 	for attempt := 0; attempt < 2; attempt++ {
-		err := s.createOnce(ctx, full, body, ContentTypeJSON)
+		err := s.be.create(ctx, full, body, ContentTypeJSON)
 		if err == nil {
 			return &Lease{s: s, accountID: accountID, ttl: ttl, info: info, previous: previous, lost: make(chan struct{})}, nil
 		}
@@ -157,9 +152,11 @@ func (s *Store) AcquireLease(ctx context.Context, accountID, runID string, ttl t
 		case attempt > 0:
 			return nil, &LeaseHeldError{AccountID: accountID, Holder: cur, Detail: "another run is taking over the expired lease"}
 		}
-		// Expired, or its process is gone: take it over.
+		// Expired, or its process is gone: take it over. deleteIf spares
+		// a newer lease another taker wrote meanwhile where the backend
+		// can check (file://); elsewhere the state generations decide.
 		previous = cur
-		removed, err := s.deleteLeaseIf(ctx, full, curBytes)
+		removed, err := s.be.deleteIf(ctx, full, curBytes)
 		if err != nil {
 			return nil, fmt.Errorf("take over expired lease %s in %s: %w", full, s, err)
 		}
@@ -170,45 +167,11 @@ func (s *Store) AcquireLease(ctx context.Context, accountID, runID string, ttl t
 	return nil, &LeaseHeldError{AccountID: accountID, Detail: "another run took over the expired lease first"}
 }
 
-// deleteLeaseIf deletes lock.json at full if it still holds want (the
-// lease judged expired or orphaned), and reports whether it did. On
-// file:// the check is exact: the file is moved aside (atomic), compared,
-// and put back when it is another run's newer lease, so two runs taking
-// over the same lease cannot delete each other's. Object stores have no
-// portable conditional delete: there the lease is deleted as read, and two
-// runs racing to take over one expired lease may both proceed; the
-// create-only state generations still let only one of them commit.
-func (s *Store) deleteLeaseIf(ctx context.Context, full string, want []byte) (bool, error) {
-	if s.localRoot == "" {
-		if err := s.bucket.Delete(ctx, full); err != nil && !isNotFound(err) {
-			return false, err
-		}
-		return true, nil
-	}
-	path := filepath.Join(s.localRoot, filepath.FromSlash(full))
-	aside := fmt.Sprintf("%s.takeover-%d-%d", path, os.Getpid(), time.Now().UnixNano())
-	if err := os.Rename(path, aside); err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return true, nil // gone already: the create decides
-		}
-		return false, err
-	}
-	defer os.Remove(aside)
-	if got, err := os.ReadFile(aside); err == nil && bytes.Equal(got, want) {
-		return true, nil
-	}
-	// Another run's lease: put it back (unless an even newer one is there).
-	if err := os.Link(aside, path); err != nil && !errors.Is(err, fs.ErrExist) {
-		return false, err
-	}
-	return false, nil
-}
-
 // readLease returns the parsed lock.json, its bytes, or nil, nil, nil when
 // there is none.
 func (s *Store) readLease(ctx context.Context, accountID string) (*LeaseInfo, []byte, error) {
 	full := s.FullKey(LockKey(accountID))
-	b, err := s.bucket.ReadAll(ctx, full)
+	b, err := s.be.read(ctx, full)
 	if isNotFound(err) {
 		return nil, nil, nil
 	}
@@ -241,7 +204,7 @@ func (s *Store) Unlock(ctx context.Context, accountID string) error {
 		return fmt.Errorf("unlock: account: %w", err)
 	}
 	full := s.FullKey(LockKey(accountID))
-	if err := s.bucket.Delete(ctx, full); err != nil && !isNotFound(err) {
+	if err := s.be.delete(ctx, full); err != nil {
 		return fmt.Errorf("unlock %s in %s: %w", full, s, err)
 	}
 	return nil
@@ -281,7 +244,7 @@ func (l *Lease) Renew(ctx context.Context) error {
 		return err
 	}
 	full := l.s.FullKey(LockKey(l.accountID))
-	err = l.s.bucket.Upload(ctx, full, bytes.NewReader(body), &blob.WriterOptions{ContentType: ContentTypeJSON})
+	err = l.s.be.put(ctx, full, bytesBody(body), attrs{contentType: ContentTypeJSON})
 	if err != nil {
 		return fmt.Errorf("renew lease %s in %s: %w", full, l.s, err)
 	}
@@ -360,7 +323,7 @@ func (l *Lease) Release(ctx context.Context) error {
 		return l.markLost(fmt.Errorf("%w: account %s is now held by run %s on host %s", ErrLeaseLost, l.accountID, cur.RunID, cur.Host))
 	}
 	full := l.s.FullKey(LockKey(l.accountID))
-	if err := l.s.bucket.Delete(ctx, full); err != nil && !isNotFound(err) {
+	if err := l.s.be.delete(ctx, full); err != nil {
 		return fmt.Errorf("release lease %s in %s: %w", full, l.s, err)
 	}
 	l.released = true

@@ -11,6 +11,7 @@ import (
 	"github.com/igexport/igexport/export"
 	"github.com/igexport/igexport/hcl"
 	"github.com/igexport/igexport/internal/schema"
+	"github.com/igexport/igexport/sinks"
 )
 
 // listFlag is a repeatable string flag.
@@ -116,7 +117,7 @@ func (c *common) loadOptions(e env) (hcl.LoadOptions, error) {
 		}
 		vars[name] = value
 	}
-	return hcl.LoadOptions{Vars: vars, VarFiles: c.varFiles, LookupEnv: e.lookupEnv, Now: e.now}, nil
+	return hcl.LoadOptions{Vars: vars, VarFiles: c.varFiles, LookupEnv: e.lookupEnv, Now: e.now, Schemes: sinks.Schemes()}, nil
 }
 
 // load reads the config; on failure it prints the diagnostics and returns

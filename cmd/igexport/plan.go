@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/igexport/igexport/export"
+	"github.com/igexport/igexport/sinks"
 )
 
 func cmdPlan(ctx context.Context, args []string, e env) int {
@@ -20,6 +21,7 @@ func cmdPlan(ctx context.Context, args []string, e env) int {
 	fs := newFlagSet("plan", "plan [flags] [-out PLAN] [-json]", e.Stderr)
 	c.runFlags(fs)
 	fs.StringVar(&out, "out", "", "save the plan to `file`, for `igexport apply FILE`")
+	offline := fs.Bool("offline", false, "send no request at all: skip the token health check (one GET /debug_token per distinct token)")
 	if !c.parse(fs, args) {
 		return c.failed()
 	}
@@ -47,6 +49,7 @@ func cmdPlan(ctx context.Context, args []string, e env) int {
 	log, _ := c.logger(e.Stderr, cfg.Secrets(), 0)
 	o.Logger = log
 	o.Now = e.Now
+	o.Offline = *offline
 	p, err := export.MakePlan(ctx, cfg, o)
 	if err != nil {
 		fmt.Fprintf(e.Stderr, "igexport plan: %s\n", red.clean(err.Error()))
@@ -125,6 +128,9 @@ func writePlan(w io.Writer, p *export.Plan) {
 				fmt.Fprintf(w, "  note: %s: %s\n", s.Stream, n)
 			}
 		}
+		if a.Source != "state" {
+			writePlanToken(w, p, a.Name, false) // token.go
+		}
 		if b := a.Budget; b != nil {
 			fmt.Fprintf(w, "  budget: the last run (%s) used %d%% of the Instagram rate limit with %d calls: about %d calls a day, ≈%d left now\n",
 				b.RunID, b.UsagePercent, b.Calls, b.Total, b.Left)
@@ -149,6 +155,7 @@ func writePlan(w io.Writer, p *export.Plan) {
 		} else {
 			fmt.Fprintln(w, "  none known from the state yet: their streams are not estimated")
 		}
+		writePlanToken(w, p, d.Name, true) // token.go
 	}
 	if len(p.Warnings) > 0 {
 		fmt.Fprintln(w)
@@ -212,11 +219,10 @@ func partitionsText(s export.StreamPlan) string {
 }
 
 func dtOf(key string) string {
-	i := strings.Index(key, "/dt=")
-	if i < 0 || len(key) < i+14 {
-		return key
+	if k, err := sinks.ParseDataKey(key); err == nil {
+		return k.Date.String()
 	}
-	return key[i+4 : i+14]
+	return key
 }
 
 func estText(n int64, lowerBound bool) string {
