@@ -171,6 +171,7 @@ type cfgOpts struct {
 	AppSecret   bool   // app_secret = env("IG_APP_SECRET") on every account
 	Igexport    string // more lines of the igexport block, verbatim
 	Extra       string // appended verbatim
+	Destination string // destination bucket URL; "" → file://<dir>/lake
 }
 
 // writeConfig writes igexport.hcl in dir with a file:// lake in dir/lake.
@@ -220,7 +221,11 @@ func writeConfig(t *testing.T, dir string, o cfgOpts) string {
 		}
 		b.WriteString("}\n\n")
 	}
-	fmt.Fprintf(&b, "destination {\n  url = %q\n}\n", "file://"+filepath.ToSlash(filepath.Join(dir, "lake")))
+	dest := o.Destination
+	if dest == "" {
+		dest = "file://" + filepath.ToSlash(filepath.Join(dir, "lake"))
+	}
+	fmt.Fprintf(&b, "destination {\n  url = %q\n}\n", dest)
 	b.WriteString(o.Extra)
 	path := filepath.Join(dir, "igexport.hcl")
 	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {

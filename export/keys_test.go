@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/valyala/fastjson"
+
 	"github.com/igexport/igexport/hcl"
 	"github.com/igexport/igexport/internal/graph"
 	"github.com/igexport/igexport/internal/igfake"
@@ -46,7 +48,8 @@ func TestLifetimeRowsNeedTheirDimensions(t *testing.T) {
 			`results[1]: bucket "FR" appears twice`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			rows, err := lifetimeRows(tc.body, "/1784/insights", "follower_demographics", tc.breakdown, "this_month", time.Time{})
+			var p fastjson.Parser
+			rows, err := lifetimeRows(&p, tc.body, "/1784/insights", "follower_demographics", tc.breakdown, "this_month", time.Time{})
 			if errorCase(t, err, tc.err) {
 				if !strings.Contains(err.Error(), "malformed response from /1784/insights") {
 					t.Errorf("%v does not name the endpoint", err)
@@ -86,7 +89,7 @@ func TestUserInsightsValuesNeedTheirDate(t *testing.T) {
 			"malformed response from /1784/insights: data[0]: name is missing or empty"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			u := &userInsights{a: &accountRun{t: target{Target: Target{ID: "1784"}}}, w: insightsWindow{From: day, To: day},
+			u := &userInsights{a: &accountRun{r: &runner{}, t: target{Target: Target{ID: "1784"}}}, w: insightsWindow{From: day, To: day},
 				days: map[schema.Date]*dayRow{}, failed: map[schema.Date]bool{}, cols: metricColumns[schema.UserInsight]()}
 			err := u.parse([]byte(tc.body), Op{Metrics: []string{"reach"}})
 			if errorCase(t, err, tc.err) {

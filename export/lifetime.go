@@ -8,10 +8,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/valyala/fastjson"
+
 	"github.com/igexport/igexport/internal/catalog"
 	"github.com/igexport/igexport/internal/graph"
 	"github.com/igexport/igexport/internal/schema"
-	"github.com/igexport/igexport/sinks"
 )
 
 // lifetimeOps: audience demographics, one batch operation per metric and
@@ -57,7 +58,9 @@ func (a *accountRun) runLifetime(ctx context.Context) error {
 			}
 			return fmt.Errorf("%s %s by %s: %w", path, o.metric, o.breakdown, rs.Err)
 		}
-		rows, err := lifetimeRows(rs.Body, path, o.metric, o.breakdown, timeframe, fetched)
+		parser := a.r.parsers.Get()
+		rows, err := lifetimeRows(parser, rs.Body, path, o.metric, o.breakdown, timeframe, fetched)
+		a.r.parsers.Put(parser)
 		if err != nil {
 			return err
 		}
@@ -73,44 +76,54 @@ func (a *accountRun) runLifetime(ctx context.Context) error {
 		return err
 	}
 	dt := a.r.snapDT
-	s.done(files, func(st *sinks.StreamState) { st.LastSnapshot = &dt })
+	s.done(files, snapshotTaken(dt))
 	return nil
 }
 
 // lifetimeRows reads the buckets of one demographics answer (metric by
-// breakdown) into rows, one per bucket.
-func lifetimeRows(body []byte, path, metric, breakdown, timeframe string, fetched time.Time) ([]schema.LifetimeInsight, error) {
-	var dj insightsJSON
-	if err := decode(body, &dj, path); err != nil {
-		return nil, err
-	}
+// breakdown) into rows, one per bucket. p is a parser from the runner's
+// pool.
+func lifetimeRows(p *fastjson.Parser, body []byte, path, metric, breakdown, timeframe string, fetched time.Time) ([]schema.LifetimeInsight, error) {
 	var rows []schema.LifetimeInsight
 	seen := map[string]bool{}
-	for _, d := range dj.Data {
-		if d.TotalValue == nil {
-			continue
+	err := eachInsight(p, body, path, func(_ string, d *fastjson.Value) error {
+		tv := d.Get("total_value")
+		if tv == nil || tv.Type() != fastjson.TypeObject {
+			return nil
 		}
-		for _, b := range d.TotalValue.Breakdowns {
-			for j, r := range b.Results {
-				v, ok := toInt(r.Value)
+		for _, b := range tv.GetArray("breakdowns") {
+			keys, err := stringArray(b, "dimension_keys")
+			if err != nil {
+				return fmt.Errorf("malformed response from %s: %s by %s: %w", path, metric, breakdown, err)
+			}
+			for j, r := range b.GetArray("results") {
+				v, ok := jsonNum(r.Get("value"))
 				if !ok {
-					return nil, fmt.Errorf("malformed response from %s: %s by %s: value %q is not a number", path, metric, breakdown, r.Value)
+					return fmt.Errorf("malformed response from %s: %s by %s: value %s is not a number", path, metric, breakdown, jsonText(r.Get("value")))
 				}
-				row := schema.LifetimeInsight{Metric: metric, Timeframe: timeframe, Breakdown: breakdown, Value: v, FetchedAt: fetched}
-				if err := bucketDims(&row, breakdown, b.DimensionKeys, r.DimensionValues); err != nil {
-					return nil, fmt.Errorf("malformed response from %s: %s by %s: results[%d]: %w", path, metric, breakdown, j, err)
+				dims, err := stringArray(r, "dimension_values")
+				if err != nil {
+					return fmt.Errorf("malformed response from %s: %s by %s: %w", path, metric, breakdown, err)
+				}
+				row := schema.LifetimeInsight{Metric: metric, Timeframe: timeframe, Breakdown: breakdown, Value: v.i, FetchedAt: fetched}
+				if err := bucketDims(&row, breakdown, keys, dims); err != nil {
+					return fmt.Errorf("malformed response from %s: %s by %s: results[%d]: %w", path, metric, breakdown, j, err)
 				}
 				// The dimensions are the row's key: two buckets with the same
 				// ones would become one row.
 				k := row.Key()
 				if seen[k] {
-					return nil, fmt.Errorf("malformed response from %s: %s by %s: results[%d]: bucket %q appears twice",
-						path, metric, breakdown, j, strings.Join(r.DimensionValues, ","))
+					return fmt.Errorf("malformed response from %s: %s by %s: results[%d]: bucket %q appears twice",
+						path, metric, breakdown, j, strings.Join(dims, ","))
 				}
 				seen[k] = true
 				rows = append(rows, row)
 			}
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return rows, nil
 }

@@ -414,6 +414,10 @@ func (r *runner) healthyTargets(ctx context.Context, sum *Summary) ([]Target, []
 	j.Discover = nil
 	var badDisc []DiscoveryResult
 	for _, d := range r.job.Discover {
+		if d.Login == loginInstagram {
+			badDisc = append(badDisc, DiscoveryResult{Name: d.Name, Error: errInstagramLogin})
+			continue
+		}
 		if h := byToken[d.Token]; h != nil && h.Status == TokenInvalid {
 			badDisc = append(badDisc, DiscoveryResult{Name: d.Name, Error: "token " + h.Fingerprint + ": " + h.Error + ". " + h.Advice})
 			continue
@@ -430,6 +434,12 @@ func (r *runner) healthyTargets(ctx context.Context, sum *Summary) ([]Target, []
 	var ok []Target
 	var skipped []AccountResult
 	for _, t := range targets {
+		if t.Login == loginInstagram {
+			res := AccountResult{Name: t.Name, AccountID: t.ID, Status: StatusFailed, Error: errInstagramLogin}
+			r.noteToken(&res, t)
+			skipped = append(skipped, res)
+			continue
+		}
 		h := byToken[t.Token]
 		if h == nil || h.Status != TokenInvalid {
 			ok = append(ok, t)
@@ -443,6 +453,11 @@ func (r *runner) healthyTargets(ctx context.Context, sum *Summary) ([]Target, []
 	}
 	return ok, skipped, nil
 }
+
+// errInstagramLogin is why apply skips Instagram Login accounts for now.
+const errInstagramLogin = `skipped before any export request: login = "instagram": exporting through the Instagram API ` +
+	`with Instagram Login (graph.instagram.com) is not supported yet; token check and token refresh are. ` +
+	`Use a Facebook Login token for this account (see docs/tokens.md)`
 
 // withTokenHealth notes each account's token expiry and warning in its
 // result; results[i] is the result of targets[i].
@@ -474,6 +489,12 @@ func (r *runner) noteToken(res *AccountResult, t Target) {
 func planTokens(ctx context.Context, s *session, p *Plan) {
 	uses := tokenUses(s.job)
 	p.Totals.Add(Estimate{Calls: int64(len(uses)), RoundTrips: int64(len(uses))})
+	for i := range p.Accounts {
+		a := &p.Accounts[i]
+		if slices.ContainsFunc(s.job.Accounts, func(t Target) bool { return t.Name == a.Name && t.Login == loginInstagram }) {
+			a.Warnings = append(a.Warnings, errInstagramLogin)
+		}
+	}
 	if s.opts.Offline {
 		return
 	}
