@@ -343,8 +343,7 @@ func decodePages(items []*fastjson.Value) ([]fbPage, error) {
 // eachInsight walks the data items of an /insights body (media, story,
 // account or demographics: one shape) and calls fn with each item's metric
 // name, which must be there (ErrMissingKey); the values are valid until fn
-// returns. p is a parser from the
-// runner's pool.
+// returns. p is a parser from the runner's pool.
 func eachInsight(p *fastjson.Parser, body []byte, path string, fn func(name string, d *fastjson.Value) error) error {
 	v, err := p.ParseBytes(body)
 	if err != nil {
