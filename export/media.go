@@ -13,7 +13,6 @@ import (
 
 	"github.com/igexport/igexport/internal/catalog"
 	"github.com/igexport/igexport/internal/schema"
-	"github.com/igexport/igexport/sinks"
 )
 
 // mediaFields asks for carousel children by field expansion: one request
@@ -112,7 +111,7 @@ func (a *accountRun) runMedia(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		ms.done(files, func(st *sinks.StreamState) { st.LastSnapshot = &dt })
+		ms.done(files, snapshotTaken(dt))
 	}
 	if ins != nil {
 		if err := ins.finish(ctx); err != nil {
@@ -234,7 +233,7 @@ func (m *mediaInsights) finish(ctx context.Context) error {
 		return err
 	}
 	dt := m.a.r.snapDT
-	m.s.done(files, func(st *sinks.StreamState) { st.LastSnapshot = &dt })
+	m.s.done(files, snapshotTaken(dt))
 	return nil
 }
 
