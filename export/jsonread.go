@@ -1,7 +1,6 @@
 package export
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -20,11 +19,11 @@ import (
 //
 //   - list pages (/media, /stories, /me/accounts): items parsed once by the
 //     client's item pager (graph.Client.PageItems), read with fields;
-//   - media and story insights bodies: parseInsightValues, fastjson (the
-//     hottest decode of a run: one body per media);
-//   - account and demographics insights bodies: insightsJSON (a few
-//     bodies per account per run);
-//   - the profile: userJSON.
+//   - /insights bodies (media, story, account and demographics: one shape):
+//     eachInsight, fastjson with pooled parsers, read by parseInsightValues
+//     (media and story: the hottest decode of a run, one body per media),
+//     userInsights.parse and runLifetime;
+//   - the profile: userJSON (one body per account, encoding/json).
 //
 // fastjson reads the hot bodies in one pass, against encoding/json's three
 // (the client's page split, a validity scan, the decode), which made
@@ -314,26 +313,43 @@ func decodePages(items []*fastjson.Value) ([]fbPage, error) {
 	return out, nil
 }
 
-// insightsJSON is the body of every /insights answer: media, story and
-// account metrics, time series and total values, with or without breakdowns.
-type insightsJSON struct {
-	Data []struct {
-		Name   string `json:"name"`
-		Values []struct {
-			Value   json.RawMessage `json:"value"`
-			EndTime *string         `json:"end_time"`
-		} `json:"values"`
-		TotalValue *struct {
-			Value      *json.Number `json:"value"`
-			Breakdowns []struct {
-				DimensionKeys []string `json:"dimension_keys"`
-				Results       []struct {
-					DimensionValues []string    `json:"dimension_values"`
-					Value           json.Number `json:"value"`
-				} `json:"results"`
-			} `json:"breakdowns"`
-		} `json:"total_value"`
-	} `json:"data"`
+// eachInsight walks the data items of an /insights body (media, story,
+// account or demographics: one shape) and calls fn with each item's metric
+// name; the values are valid until fn returns. p is a parser from the
+// runner's pool.
+func eachInsight(p *fastjson.Parser, body []byte, path string, fn func(name string, d *fastjson.Value) error) error {
+	v, err := p.ParseBytes(body)
+	if err != nil {
+		return fmt.Errorf("malformed response from %s: %w", path, err)
+	}
+	data := v.Get("data")
+	if data == nil || data.Type() == fastjson.TypeNull {
+		return nil
+	}
+	items, err := data.Array()
+	if err != nil {
+		return fmt.Errorf("malformed response from %s: \"data\" is a JSON %s, not an array", path, data.Type())
+	}
+	for _, d := range items {
+		if d.Type() == fastjson.TypeNull {
+			continue
+		}
+		if d.Type() != fastjson.TypeObject {
+			return fmt.Errorf("malformed response from %s: a data item is a JSON %s, not an object", path, d.Type())
+		}
+		name := ""
+		if nv := d.Get("name"); nv != nil && nv.Type() != fastjson.TypeNull {
+			nb, err := nv.StringBytes()
+			if err != nil {
+				return fmt.Errorf("malformed response from %s: metric name is a JSON %s, not a string", path, nv.Type())
+			}
+			name = validUTF8(nb)
+		}
+		if err := fn(name, d); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // parseInsightValues reads a media/story insights body into values: plain
@@ -342,30 +358,7 @@ type insightsJSON struct {
 // this being the hottest decode of a run (one body per media per day);
 // p is a parser from the runner's pool.
 func parseInsightValues(p *fastjson.Parser, body []byte, op Op, values map[string]num) error {
-	v, err := p.ParseBytes(body)
-	if err != nil {
-		return fmt.Errorf("malformed response from %s: %w", op.Path, err)
-	}
-	data := v.Get("data")
-	if data == nil || data.Type() == fastjson.TypeNull {
-		return nil
-	}
-	items, err := data.Array()
-	if err != nil {
-		return fmt.Errorf("malformed response from %s: \"data\" is a JSON %s, not an array", op.Path, data.Type())
-	}
-	for _, d := range items {
-		if d.Type() == fastjson.TypeNull {
-			continue
-		}
-		name := ""
-		if nv := d.Get("name"); nv != nil && nv.Type() != fastjson.TypeNull {
-			nb, err := nv.StringBytes()
-			if err != nil {
-				return fmt.Errorf("malformed response from %s: metric name is a JSON %s, not a string", op.Path, nv.Type())
-			}
-			name = validUTF8(nb)
-		}
+	return eachInsight(p, body, op.Path, func(name string, d *fastjson.Value) error {
 		if tv := d.Get("total_value"); tv != nil && tv.Type() == fastjson.TypeObject {
 			if v := tv.Get("value"); v != nil && v.Type() != fastjson.TypeNull {
 				n, ok := jsonNum(v)
@@ -403,12 +396,12 @@ func parseInsightValues(p *fastjson.Parser, body []byte, op Op, values map[strin
 			if _, ok := values[name]; !ok && any {
 				values[name] = sum
 			}
-			continue
+			return nil
 		}
 		if vs := d.GetArray("values"); len(vs) > 0 {
 			val := vs[0].Get("value")
 			if val == nil || val.Type() == fastjson.TypeNull {
-				continue
+				return nil
 			}
 			n, ok := jsonNum(val)
 			if !ok {
@@ -416,8 +409,8 @@ func parseInsightValues(p *fastjson.Parser, body []byte, op Op, values map[strin
 			}
 			values[name] = n
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 // jsonNum reads a JSON number (or a string holding one, as encoding/json's
@@ -454,22 +447,6 @@ func numberOf(n json.Number) (num, bool) {
 	return floatNum(f)
 }
 
-// toInt reads a JSON number as an integer, rounding a fraction.
-func toInt(n json.Number) (int64, bool) {
-	v, ok := numberOf(n)
-	return v.i, ok
-}
-
-// decode unmarshals an API payload, naming the endpoint on failure.
-func decode(data []byte, v any, endpoint string) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("malformed response from %s: %w", endpoint, err)
-	}
-	return nil
-}
-
 // apiTime parses Graph timestamps ("2019-09-26T22:36:43+0000").
 func apiTime(s *string) (*time.Time, error) {
 	if s == nil || *s == "" {
@@ -504,14 +481,6 @@ func (f *flexString) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-func (f *flexString) ptr() *string {
-	if f == nil {
-		return nil
-	}
-	s := string(*f)
-	return &s
-}
-
 const userFields = "id,ig_id,username,name,biography,website,profile_picture_url,followers_count,follows_count,media_count"
 
 type userJSON struct {
@@ -525,4 +494,34 @@ type userJSON struct {
 	FollowersCount    *int64      `json:"followers_count"`
 	FollowsCount      *int64      `json:"follows_count"`
 	MediaCount        *int64      `json:"media_count"`
+}
+
+// stringArray reads member key of v as an array of strings (missing or
+// null: none).
+func stringArray(v *fastjson.Value, key string) ([]string, error) {
+	a := v.Get(key)
+	if a == nil || a.Type() == fastjson.TypeNull {
+		return nil, nil
+	}
+	items, err := a.Array()
+	if err != nil {
+		return nil, fmt.Errorf("%s is a JSON %s, not an array", key, a.Type())
+	}
+	out := make([]string, len(items))
+	for i, it := range items {
+		b, err := it.StringBytes()
+		if err != nil {
+			return nil, fmt.Errorf("%s[%d] is a JSON %s, not a string", key, i, it.Type())
+		}
+		out[i] = validUTF8(b)
+	}
+	return out, nil
+}
+
+// jsonText renders a member for an error message ("null" when absent).
+func jsonText(v *fastjson.Value) string {
+	if v == nil {
+		return "null"
+	}
+	return v.String()
 }

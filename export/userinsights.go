@@ -2,7 +2,6 @@ package export
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -11,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/valyala/fastjson"
 
 	"github.com/igexport/igexport/internal/catalog"
 	"github.com/igexport/igexport/internal/graph"
@@ -292,27 +293,31 @@ func (u *userInsights) fail(op Op, why string) {
 	u.s.note("%s..%s (%s): %s", op.Span[0], op.Span[1], strings.Join(op.Metrics, ","), why)
 }
 
+// parse reads an account insights body: the days of time-series values
+// (by end_time), online_followers by hour, the one day of a total_value op.
 func (u *userInsights) parse(body []byte, op Op) error {
-	var sj insightsJSON
 	endpoint := "/" + u.a.t.ID + "/insights"
-	if err := decode(body, &sj, endpoint); err != nil {
-		return err
-	}
-	for _, d := range sj.Data {
-		if d.TotalValue != nil && op.Day != nil {
+	p := u.a.r.parsers.Get()
+	defer u.a.r.parsers.Put(p)
+	return eachInsight(p, body, endpoint, func(name string, d *fastjson.Value) error {
+		if tv := d.Get("total_value"); tv != nil && tv.Type() == fastjson.TypeObject && op.Day != nil {
 			r := u.day(*op.Day)
-			if d.Name == "follows_and_unfollows" {
-				for _, b := range d.TotalValue.Breakdowns {
-					for _, res := range b.Results {
-						v, ok := toInt(res.Value)
-						if !ok || len(res.DimensionValues) == 0 {
+			if name == "follows_and_unfollows" {
+				for _, b := range tv.GetArray("breakdowns") {
+					for _, res := range b.GetArray("results") {
+						v, ok := jsonNum(res.Get("value"))
+						dims, err := stringArray(res, "dimension_values")
+						if err != nil {
+							return fmt.Errorf("malformed response from %s: %s: %w", endpoint, name, err)
+						}
+						if !ok || len(dims) == 0 {
 							continue
 						}
-						switch strings.ToUpper(res.DimensionValues[0]) {
+						switch strings.ToUpper(dims[0]) {
 						case "FOLLOWER":
-							r.row.Follows = &v
+							r.row.Follows = &v.i
 						case "NON_FOLLOWER":
-							r.row.Unfollows = &v
+							r.row.Unfollows = &v.i
 						}
 					}
 				}
@@ -325,65 +330,84 @@ func (u *userInsights) parse(body []byte, op Op) error {
 					r.row.Unfollows = schema.Ptr(int64(0))
 				}
 				r.ok = true
-				continue
+				return nil
 			}
-			if d.TotalValue.Value != nil {
-				if v, ok := numberOf(*d.TotalValue.Value); ok {
-					u.cols.set(&r.row, d.Name, v)
-					r.ok = true
+			if tval := tv.Get("value"); tval != nil && tval.Type() != fastjson.TypeNull {
+				v, ok := jsonNum(tval)
+				if !ok {
+					return fmt.Errorf("malformed response from %s: %s: total value %s is not a number", endpoint, name, tval)
 				}
+				u.cols.set(&r.row, name, v)
+				r.ok = true
 			}
-			continue
+			return nil
 		}
-		for _, v := range d.Values {
-			if v.EndTime == nil {
+		for _, v := range d.GetArray("values") {
+			etv := v.Get("end_time")
+			if etv == nil || etv.Type() == fastjson.TypeNull {
 				continue
 			}
-			et, err := apiTime(v.EndTime)
+			etb, err := etv.StringBytes()
+			if err != nil {
+				return fmt.Errorf("malformed response from %s: %s end_time is a JSON %s, not a string", endpoint, name, etv.Type())
+			}
+			ets := string(etb)
+			et, err := apiTime(&ets)
 			if err != nil || et == nil {
-				return fmt.Errorf("malformed response from %s: %s end_time: %v", endpoint, d.Name, err)
+				return fmt.Errorf("malformed response from %s: %s end_time: %v", endpoint, name, err)
 			}
 			day := coveredDay(*et)
 			if day < u.w.From || day > u.w.To {
 				continue
 			}
-			if d.Name == "online_followers" {
-				var hours map[string]json.Number
-				if err := json.Unmarshal(v.Value, &hours); err != nil {
-					return fmt.Errorf("malformed response from %s: online_followers value: %v", endpoint, err)
+			val := v.Get("value")
+			if val == nil || val.Type() == fastjson.TypeNull {
+				continue
+			}
+			if name == "online_followers" {
+				hours, err := onlineFollowers(val)
+				if err != nil {
+					return fmt.Errorf("malformed response from %s: online_followers value: %w", endpoint, err)
 				}
 				r := u.day(day)
-				r.row.OnlineFollowers = onlineFollowers(hours)
+				r.row.OnlineFollowers = hours
 				r.ok = true
 				continue
 			}
-			var n json.Number
-			if err := json.Unmarshal(v.Value, &n); err != nil {
-				return fmt.Errorf("malformed response from %s: %s value %s is not a number", endpoint, d.Name, v.Value)
+			x, ok := jsonNum(val)
+			if !ok {
+				return fmt.Errorf("malformed response from %s: %s value %s is not a number", endpoint, name, val)
 			}
-			if x, ok := numberOf(n); ok {
-				r := u.day(day)
-				u.cols.set(&r.row, d.Name, x)
-				if r.row.EndTime == nil {
-					r.row.EndTime = et
-				}
-				r.ok = true
+			r := u.day(day)
+			u.cols.set(&r.row, name, x)
+			if r.row.EndTime == nil {
+				r.row.EndTime = et
 			}
+			r.ok = true
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
-func onlineFollowers(hours map[string]json.Number) []schema.HourFollowers {
+// onlineFollowers reads the hour → followers object of online_followers.
+func onlineFollowers(v *fastjson.Value) ([]schema.HourFollowers, error) {
+	obj, err := v.Object()
+	if err != nil {
+		return nil, fmt.Errorf("a JSON %s, not an object", v.Type())
+	}
 	out := []schema.HourFollowers{}
 	for h := 0; h < 24; h++ {
-		if n, ok := hours[strconv.Itoa(h)]; ok {
-			if v, ok := toInt(n); ok {
-				out = append(out, schema.HourFollowers{Hour: int32(h), Followers: v})
-			}
+		hv := obj.Get(strconv.Itoa(h))
+		if hv == nil || hv.Type() == fastjson.TypeNull {
+			continue
 		}
+		n, ok := jsonNum(hv)
+		if !ok {
+			return nil, fmt.Errorf("hour %d: %s is not a number", h, hv)
+		}
+		out = append(out, schema.HourFollowers{Hour: int32(h), Followers: n.i})
 	}
-	return out
+	return out, nil
 }
 
 // learnEnds records each day's end_time from the series (the account's day

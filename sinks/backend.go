@@ -144,8 +144,9 @@ func (k blobBackend) list(ctx context.Context, prefix, delim string, fn func(str
 	}
 }
 
-// retrying is a backend whose replacing writes (put, putFile) are tried
-// again after errors that another attempt may cure, waiting backoff, then
+// retrying is a backend whose replacing writes (put, putFile: data files,
+// run summaries, lease renewals) are tried again after errors that another
+// attempt may cure, waiting backoff, then
 // four times as long, and so on. Only replacing writes: they are
 // idempotent. A create is not retried (if its reply is lost, the retry
 // would find its own object and report a concurrent run), nor are reads
