@@ -28,6 +28,7 @@ type accountRun struct {
 	r      *runner
 	t      target
 	prev   *sinks.State
+	lease  *sinks.Lease
 	cancel context.CancelCauseFunc
 
 	mu      sync.Mutex
@@ -35,6 +36,7 @@ type accountRun struct {
 	updates map[string]*sinks.StreamState
 	runs    []*streamRun
 	stopErr *graph.Error // the token error that stopped the account
+	lostErr error        // the lease was lost: the account stopped, nothing more is written
 	advice  string       // what to do about the first token or permission error
 }
 
@@ -90,10 +92,25 @@ func (r *runner) runAccount(ctx context.Context, t target) AccountResult {
 		res.Error = fmt.Sprintf("reading state: %v", err)
 		return finish()
 	}
+	if prev != nil && prev.Generation >= sinks.MaxGeneration {
+		// Refused before anything is written: no next generation exists.
+		res.Status = StatusFailed
+		res.Error = fmt.Sprintf("the state is at generation %d, the highest a state key can name: nothing can be committed; "+
+			"start the account's state over by deleting its state-*.json objects", prev.Generation)
+		return finish()
+	}
 	actx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	a := &accountRun{r: r, t: t, prev: prev, cancel: cancel,
+	a := &accountRun{r: r, t: t, prev: prev, lease: lease, cancel: cancel,
 		results: map[string]*StreamResult{}, updates: map[string]*sinks.StreamState{}}
+	// A lease found lost (by KeepAlive or a check) stops the account's work.
+	go func() {
+		select {
+		case <-lease.Lost():
+			a.leaseLost(lease.Check(actx))
+		case <-actx.Done():
+		}
+	}()
 	a.runStreams(actx)
 	for _, s := range a.runs {
 		s.countCalls()
@@ -106,7 +123,7 @@ func (r *runner) runAccount(ctx context.Context, t target) AccountResult {
 			res.Counters.Add(sr.Counters)
 		}
 	}
-	if cause := context.Cause(actx); cause != nil && !errors.Is(cause, context.Canceled) {
+	if cause := context.Cause(actx); cause != nil && !errors.Is(cause, context.Canceled) && !errors.Is(cause, sinks.ErrLeaseLost) {
 		var ge *graph.Error
 		if errors.As(cause, &ge) {
 			res.Advice = ge.Advice()
@@ -136,13 +153,21 @@ func (r *runner) runAccount(ctx context.Context, t target) AccountResult {
 		cctx, cancelCommit := context.WithTimeout(context.WithoutCancel(ctx), commitTimeout)
 		gen, err := a.commitState(cctx)
 		cancelCommit()
-		if err != nil {
+		switch {
+		case errors.Is(err, sinks.ErrLeaseLost):
+			a.leaseLost(err)
+		case err != nil:
 			res.Status = StatusFailed
 			res.Error = fmt.Sprintf("committing state: %v", err)
 			log.Error("state commit failed", "err", err)
-		} else {
+		default:
 			res.Generation = gen
 		}
+	}
+	if err := a.lostLease(); err != nil {
+		res.Status = StatusFailed
+		res.Error = fmt.Sprintf("%s: this run stopped writing the account's files and committed no state; the run holding the lease now exports it",
+			describe(err))
 	}
 	if res.Status == StatusFailed {
 		log.Error("account failed", "err", res.Error)
@@ -173,10 +198,47 @@ func (a *accountRun) commitState(ctx context.Context) (int64, error) {
 	if err := a.r.data.Sync(ctx); err != nil {
 		return 0, err
 	}
+	// A run whose lease is gone (state unlock, a takeover) must not commit
+	// over the run that holds it now.
+	if err := a.lease.Check(ctx); err != nil {
+		return 0, err
+	}
 	if err := a.r.state.CommitState(ctx, next); err != nil {
 		return 0, err
 	}
 	return next.Generation, nil
+}
+
+// checkLease is the guard of every upload of the account (CommitGuarded):
+// nil while lock.json still holds this run's lease. A lost lease stops the
+// account.
+func (a *accountRun) checkLease(ctx context.Context) error {
+	err := a.lease.Check(ctx)
+	if errors.Is(err, sinks.ErrLeaseLost) {
+		a.leaseLost(err)
+	}
+	return err
+}
+
+// leaseLost records that the account's lease is lost (the first reason
+// wins) and stops its streams.
+func (a *accountRun) leaseLost(err error) {
+	if err == nil {
+		return
+	}
+	a.mu.Lock()
+	if a.lostErr == nil {
+		a.lostErr = err
+		a.r.opts.logger().Error("lost the account's lease: stopping without writing or committing more", "account", a.t.Name, "err", describe(err))
+	}
+	a.mu.Unlock()
+	a.cancel(err)
+}
+
+func (a *accountRun) lostLease() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.lostErr
 }
 
 // streamTask is one unit of work of an account: it fills the results of the
@@ -232,6 +294,23 @@ func (a *accountRun) stream(name string) *streamRun {
 	return run
 }
 
+// listStreams starts the bookkeeping of a list stream and of its insights
+// stream, each when selected; list is the one whose client pages the list
+// (the list stream's, else the insights stream's).
+func (a *accountRun) listStreams(listName, insightsName string) (ls, is, list *streamRun) {
+	if a.r.selected(listName) {
+		ls = a.stream(listName)
+	}
+	if a.r.selected(insightsName) {
+		is = a.stream(insightsName)
+	}
+	list = ls
+	if list == nil {
+		list = is
+	}
+	return ls, is, list
+}
+
 // failTask marks the task's unfinished streams failed or deferred. A token
 // error stops the whole account.
 func (a *accountRun) failTask(streams []string, err error) {
@@ -244,6 +323,8 @@ func (a *accountRun) failTask(streams []string, err error) {
 	var ge *graph.Error
 	msg := describe(err)
 	switch {
+	case a.lostErr != nil:
+		msg = "stopped: the run lost the account's lease"
 	case a.stopErr != nil && errors.Is(err, a.stopErr):
 		msg = "stopped: the account's access token is not valid"
 	case errors.As(err, &ge) && ge.TokenInvalid():
@@ -333,6 +414,18 @@ func (s *streamRun) done(files []sinks.FileInfo, update func(st *sinks.StreamSta
 	s.a.r.opts.progress().StreamFinished(s.a.t.Name, s.name(), *s.res)
 	s.a.r.opts.logger().Debug("stream done", "account", s.a.t.Name, "stream", s.name(),
 		"rows", s.res.Counters.Rows, "files", s.res.Counters.Files, "calls", s.res.Counters.Calls)
+}
+
+// snapshotTaken is the state update of a snapshot stream that wrote dt's
+// partition: last_snapshot moves to dt, never backwards (a past
+// -snapshot-date re-run rewrites that day but the newest day stays the last
+// snapshot).
+func snapshotTaken(dt schema.Date) func(st *sinks.StreamState) {
+	return func(st *sinks.StreamState) {
+		if st.LastSnapshot == nil || *st.LastSnapshot < dt {
+			st.LastSnapshot = &dt
+		}
+	}
 }
 
 // countCalls copies the stream client's figures into its result.

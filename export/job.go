@@ -116,8 +116,7 @@ func ResolveJob(cfg *hcl.Config, o Options) *Job {
 		GraphAPIURL: cfg.GraphAPIURL, GraphAPIVersion: cfg.GraphAPIVersion,
 		Concurrency: max(1, cfg.Concurrency),
 		Specs:       map[string]StreamSpec{},
-		Selection: Selection{Accounts: o.Accounts, Streams: o.Streams, Shard: o.Shard, Shards: o.Shards,
-			From: o.From, To: o.To, SnapshotDate: o.SnapshotDate, Concurrency: o.Concurrency},
+		Selection:   o.Selection(),
 		Destination: Location{URL: cfg.Destination.URL, Prefix: cfg.Destination.Prefix},
 		Compression: cfg.Destination.Compression,
 		State:       Location{URL: cfg.State.URL, Prefix: cfg.State.Prefix},
@@ -166,29 +165,41 @@ func ResolveJob(cfg *hcl.Config, o Options) *Job {
 		}
 		j.Specs[s] = spec
 	}
-	j.problems = append(j.problems, j.Selection.problems(j)...)
+	j.problems = append(j.problems, j.Selection.problems(j, o.now())...)
 	return j
 }
 
-// problems lists what is wrong with a selection for job j.
-func (s Selection) problems(j *Job) []error {
+// problems lists what is wrong with a selection for job j at now: the one
+// validation of a run's selectors, whether they come from flags or from a
+// saved plan (CheckSelection). Each problem matches ErrInvalidSelection and
+// names the selector by its flag.
+func (s Selection) problems(j *Job, now time.Time) []error {
 	var out []error
 	for _, st := range s.Streams {
 		if _, ok := schema.Lookup(st); !ok {
-			out = append(out, fmt.Errorf("-stream %q: unknown stream (streams: %s)", st, strings.Join(schema.Names(), ", ")))
+			out = append(out, invalid("-stream %q: unknown stream (streams: %s)", st, strings.Join(schema.Names(), ", ")))
 		}
 	}
 	if s.To != nil && s.From == nil {
-		out = append(out, errors.New("-to needs -from"))
+		out = append(out, invalid("-to needs -from"))
 	}
 	if s.From != nil && s.To != nil && *s.To < *s.From {
-		out = append(out, fmt.Errorf("-to %s is before -from %s", s.To, s.From))
+		out = append(out, invalid("-to %s is before -from %s", s.To, s.From))
+	}
+	today := schema.DateOf(now)
+	for _, d := range []struct {
+		flag string
+		date *schema.Date
+	}{{"-from", s.From}, {"-to", s.To}, {"-snapshot-date", s.SnapshotDate}} {
+		if d.date != nil && *d.date > today {
+			out = append(out, invalid("%s %s is after today (%s, UTC): there is no data for a day that has not happened yet", d.flag, d.date, today))
+		}
 	}
 	if s.Concurrency < 0 {
-		out = append(out, fmt.Errorf("-concurrency %d: want a positive number", s.Concurrency))
+		out = append(out, invalid("-concurrency %d: want a positive number", s.Concurrency))
 	}
-	if s.Shards > 1 && (s.Shard < 0 || s.Shard >= s.Shards) {
-		out = append(out, fmt.Errorf("-shard %d/%d: want I/N with 0 <= I < N", s.Shard, s.Shards))
+	if err := checkShard(s.Shard, s.Shards); err != nil {
+		out = append(out, err)
 	}
 	if len(j.Discover) == 0 {
 		for _, a := range s.Accounts {
@@ -197,7 +208,7 @@ func (s Selection) problems(j *Job) []error {
 				for _, t := range j.Accounts {
 					names = append(names, t.Name)
 				}
-				out = append(out, fmt.Errorf("-account %q: no such account in %s (accounts: %s)", a, j.Config, strings.Join(names, ", ")))
+				out = append(out, invalid("-account %q: no such account in %s (accounts: %s)", a, j.Config, strings.Join(names, ", ")))
 			}
 		}
 	}

@@ -13,7 +13,6 @@ import (
 	"github.com/igexport/igexport/internal/catalog"
 	"github.com/igexport/igexport/internal/graph"
 	"github.com/igexport/igexport/internal/schema"
-	"github.com/igexport/igexport/sinks"
 )
 
 // lifetimeOps: audience demographics, one batch operation per metric and
@@ -104,7 +103,7 @@ func (a *accountRun) runLifetime(ctx context.Context) error {
 		return err
 	}
 	dt := a.r.snapDT
-	s.done(files, func(st *sinks.StreamState) { st.LastSnapshot = &dt })
+	s.done(files, snapshotTaken(dt))
 	return nil
 }
 

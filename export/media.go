@@ -13,7 +13,6 @@ import (
 
 	"github.com/igexport/igexport/internal/catalog"
 	"github.com/igexport/igexport/internal/schema"
-	"github.com/igexport/igexport/sinks"
 )
 
 // mediaFields asks for carousel children by field expansion: one request
@@ -63,17 +62,7 @@ func metricNames(ms map[catalog.Kind][]catalog.Metric) map[catalog.Kind][]string
 // runMedia lists the account's media (writing the media stream) and, as
 // pages arrive, fetches their insights in Graph batches (media_insights).
 func (a *accountRun) runMedia(ctx context.Context) error {
-	var ms, is *streamRun
-	if a.r.selected(schema.Media) {
-		ms = a.stream(schema.Media)
-	}
-	if a.r.selected(schema.MediaInsights) {
-		is = a.stream(schema.MediaInsights)
-	}
-	list := ms
-	if list == nil {
-		list = is
-	}
+	ms, is, list := a.listStreams(schema.Media, schema.MediaInsights)
 	var mediaParts *partitions[schema.MediaRow]
 	if ms != nil {
 		mediaParts = newPartitions[schema.MediaRow](ms)
@@ -122,7 +111,7 @@ func (a *accountRun) runMedia(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		ms.done(files, func(st *sinks.StreamState) { st.LastSnapshot = &dt })
+		ms.done(files, snapshotTaken(dt))
 	}
 	if ins != nil {
 		if err := ins.finish(ctx); err != nil {
@@ -244,7 +233,7 @@ func (m *mediaInsights) finish(ctx context.Context) error {
 		return err
 	}
 	dt := m.a.r.snapDT
-	m.s.done(files, func(st *sinks.StreamState) { st.LastSnapshot = &dt })
+	m.s.done(files, snapshotTaken(dt))
 	return nil
 }
 

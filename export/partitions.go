@@ -139,7 +139,7 @@ func (p *partitions[T]) commit(ctx context.Context) ([]sinks.FileInfo, error) {
 				return fmt.Errorf("%s: writing dt=%s: %w", p.s.name(), dt, err)
 			}
 			key := sinks.DataKey(p.s.name(), dt, p.s.a.t.ID)
-			fi, err := pt.w.Commit(ctx, p.s.a.r.data, key)
+			fi, err := pt.w.CommitGuarded(ctx, p.s.a.r.data, key, p.s.a.checkLease)
 			if err != nil {
 				return fmt.Errorf("%s: uploading %s: %w", p.s.name(), key, err)
 			}

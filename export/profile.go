@@ -5,7 +5,6 @@ import (
 	"strconv"
 
 	"github.com/igexport/igexport/internal/schema"
-	"github.com/igexport/igexport/sinks"
 )
 
 // runUsers writes the account's profile into the run date's partition.
@@ -41,6 +40,6 @@ func (a *accountRun) runUsers(ctx context.Context) error {
 		return err
 	}
 	dt := a.r.snapDT
-	s.done(files, func(st *sinks.StreamState) { st.LastSnapshot = &dt })
+	s.done(files, snapshotTaken(dt))
 	return nil
 }

@@ -1,6 +1,7 @@
 package hcl
 
 import (
+	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
@@ -77,8 +78,23 @@ var rootSchema = &hcl2.BodySchema{
 	},
 }
 
+// parseFile reads and parses a file the user names (the config, a
+// -var-file) with readFile: a FIFO or a device is a diagnostic, not a hang.
+// what says which file it is ("configuration file", "-var-file").
+func (l *loader) parseFile(path, what string) (*hcl2.File, hcl2.Diagnostics) {
+	src, err := readFile(path)
+	if err != nil {
+		return nil, hcl2.Diagnostics{{
+			Severity: hcl2.DiagError,
+			Summary:  "Failed to read file",
+			Detail:   fmt.Sprintf("The %s %q could not be read: %v.", what, path, err),
+		}}
+	}
+	return l.parser.ParseHCL(src, path)
+}
+
 func (l *loader) load() *Config {
-	f, diags := l.parser.ParseHCLFile(l.path)
+	f, diags := l.parseFile(l.path, "configuration file")
 	l.diags = append(l.diags, diags...)
 	if f == nil || diags.HasErrors() {
 		// Decoding a file with syntax errors would mostly report

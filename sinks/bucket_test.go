@@ -158,6 +158,25 @@ func TestParseStateKey(t *testing.T) {
 	}
 }
 
+// TestStateKeyRoundTrip: every generation a run can reach has a key that
+// parses back to it, past 10 digits too (9999999999 + 1 has 11), and no
+// other spelling of a generation parses (one key per generation).
+func TestStateKeyRoundTrip(t *testing.T) {
+	for _, gen := range []int64{1, 42, 9999999999, 10000000000, 10000000001, 123456789012345, MaxGeneration} {
+		key := StateKey("17", gen)
+		id, got, ok := parseStateKey(key)
+		if !ok || id != "17" || got != gen {
+			t.Errorf("StateKey(%d) = %q parses as %q %d %v", gen, key, id, got, ok)
+		}
+	}
+	for _, bad := range []string{"accounts/17/state-00000000042.json", "accounts/17/state-010000000000.json",
+		"accounts/17/state-99999999999999999999.json"} {
+		if _, g, ok := parseStateKey(bad); ok {
+			t.Errorf("%q parsed as %d", bad, g)
+		}
+	}
+}
+
 func TestParseDataKey(t *testing.T) {
 	day := schema.Date(20_000)
 	for _, tc := range []struct {

@@ -21,7 +21,9 @@ const (
 	statePrefix = "state-"
 	stateSuffix = ".json"
 	lockName    = "lock.json"
-	genDigits   = 10
+	// genDigits is the minimum width of a generation in a state key: zero
+	// padded to 10 digits, wider past 9999999999 (StateKey, parseStateKey).
+	genDigits = 10
 )
 
 // DataKey returns the key of the partition file of stream for day dt and one
@@ -73,7 +75,10 @@ func ParseDataKey(key string) (DataKeyParts, error) {
 }
 
 // StateKey returns the key of one state generation of an account:
-// "accounts/<id>/state-<generation, 10 digits>.json".
+// "accounts/<id>/state-<generation>.json", the generation zero padded to 10
+// digits (SPEC §2) and written in full past 9999999999 (11 digits and more,
+// up to math.MaxInt64): parseStateKey reads back every key StateKey makes,
+// and Generations orders them numerically, not by name.
 func StateKey(accountID string, generation int64) string {
 	return fmt.Sprintf("%s%s/%s%0*d%s", accountsDir, accountID, statePrefix, genDigits, generation, stateSuffix)
 }
@@ -85,7 +90,9 @@ func LockKey(accountID string) string { return accountsDir + accountID + "/" + l
 func RunKey(runID string) string { return runsDir + runID + ".json" }
 
 // parseStateKey returns the account and generation of a state key relative
-// to the state Store, and false for any other key (temp files included).
+// to the state Store, and false for any other key (temp files included). It
+// accepts exactly the names StateKey makes: at least genDigits digits, and
+// no leading zero beyond that width (so each generation has one key).
 func parseStateKey(rel string) (accountID string, gen int64, ok bool) {
 	rest, ok := strings.CutPrefix(rel, accountsDir)
 	if !ok {
@@ -100,7 +107,7 @@ func parseStateKey(rel string) (accountID string, gen int64, ok bool) {
 		return "", 0, false
 	}
 	digits, ok = strings.CutSuffix(digits, stateSuffix)
-	if !ok || len(digits) != genDigits {
+	if !ok || len(digits) < genDigits || len(digits) > genDigits && digits[0] == '0' {
 		return "", 0, false
 	}
 	for _, c := range digits {

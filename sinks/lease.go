@@ -14,6 +14,13 @@ import (
 // another run holds the account's lease; the error is a *LeaseHeldError.
 var ErrLeaseHeld = errors.New("lease held")
 
+// ErrLeaseCorrupt is wrapped by AcquireLease, ReadLease, Renew and Release
+// when the account's lock.json does not parse. No run can tell whether
+// another one holds the account then, and none will take it over or wait
+// it out: it stays until `igexport state unlock` deletes it, so apply fails
+// the account (it is not "picked up by the next run").
+var ErrLeaseCorrupt = errors.New("lock.json does not parse")
+
 // ErrLeaseLost is wrapped by Renew and Release when the lease is no longer
 // ours: it was force-unlocked, or taken over after it expired.
 var ErrLeaseLost = errors.New("lease lost")
@@ -83,10 +90,10 @@ type Lease struct {
 	kaStop   chan struct{} // non-nil once KeepAlive started
 	kaDone   sync.WaitGroup
 
-	errMu    sync.Mutex
-	err      error
-	lost     chan struct{}
-	lostOnce sync.Once
+	errMu   sync.Mutex
+	err     error // last KeepAlive renewal
+	lost    chan struct{}
+	lostWhy error // why the lease is lost, set once with lost closed
 }
 
 // AcquireLease creates the account's lock.json for runID, valid for ttl,
@@ -134,8 +141,8 @@ func (s *Store) AcquireLease(ctx context.Context, accountID, runID string, ttl t
 		}
 		cur, curBytes, err := s.readLease(ctx, accountID)
 		switch {
-		case errors.Is(err, errCorruptLease):
-			return nil, &LeaseHeldError{AccountID: accountID, Detail: "lock.json is unreadable"}
+		case errors.Is(err, ErrLeaseCorrupt):
+			return nil, err
 		case err != nil:
 			return nil, err
 		case cur == nil:
@@ -160,8 +167,6 @@ func (s *Store) AcquireLease(ctx context.Context, accountID, runID string, ttl t
 	return nil, &LeaseHeldError{AccountID: accountID, Detail: "another run took over the expired lease first"}
 }
 
-var errCorruptLease = errors.New("corrupt lease")
-
 // readLease returns the parsed lock.json, its bytes, or nil, nil, nil when
 // there is none.
 func (s *Store) readLease(ctx context.Context, accountID string) (*LeaseInfo, []byte, error) {
@@ -175,7 +180,9 @@ func (s *Store) readLease(ctx context.Context, accountID string) (*LeaseInfo, []
 	}
 	var li LeaseInfo
 	if err := json.Unmarshal(b, &li); err != nil || li.RunID == "" {
-		return nil, b, fmt.Errorf("%w: %s in %s does not parse", errCorruptLease, full, s)
+		return nil, b, fmt.Errorf("account %s: %w (%s in %s), so no run can tell whether another one holds the account; "+
+			"make sure no igexport run is working on it, then remove the file with `igexport state unlock %s`",
+			accountID, ErrLeaseCorrupt, full, s, accountID)
 	}
 	return &li, b, nil
 }
@@ -245,22 +252,39 @@ func (l *Lease) Renew(ctx context.Context) error {
 	return nil
 }
 
+// Check reads lock.json and returns nil if it still holds this lease, or an
+// error wrapping ErrLeaseLost (and Lost is closed) if the lease was deleted
+// (`igexport state unlock`), taken over, released or found lost before. A
+// run checks before each upload and right before its state commit, so that
+// a run that lost its lease writes and commits nothing more; another error
+// (the read failed) says nothing about ownership. The check and the write it
+// guards are two requests: an upload already past its check when the lease
+// is deleted still lands.
+func (l *Lease) Check(ctx context.Context) error {
+	if err := l.lostErr(); err != nil {
+		return err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.released {
+		return fmt.Errorf("%w: lease of account %s was released", ErrLeaseLost, l.accountID)
+	}
+	return l.checkOurs(ctx)
+}
+
 // checkOurs reads lock.json and returns an ErrLeaseLost error (and marks the
 // lease lost) unless it is ours. Called with l.mu held.
 func (l *Lease) checkOurs(ctx context.Context) error {
 	cur, _, err := l.s.readLease(ctx, l.accountID)
 	switch {
-	case errors.Is(err, errCorruptLease):
-		l.markLost()
-		return fmt.Errorf("%w: %v", ErrLeaseLost, err)
+	case errors.Is(err, ErrLeaseCorrupt):
+		return l.markLost(fmt.Errorf("%w: %w", ErrLeaseLost, err))
 	case err != nil:
 		return err
 	case cur == nil:
-		l.markLost()
-		return fmt.Errorf("%w: lease of account %s was deleted (igexport state unlock?)", ErrLeaseLost, l.accountID)
+		return l.markLost(fmt.Errorf("%w: lease of account %s was deleted (igexport state unlock?)", ErrLeaseLost, l.accountID))
 	case !cur.same(&l.info):
-		l.markLost()
-		return fmt.Errorf("%w: account %s is now held by run %s on host %s", ErrLeaseLost, l.accountID, cur.RunID, cur.Host)
+		return l.markLost(fmt.Errorf("%w: account %s is now held by run %s on host %s", ErrLeaseLost, l.accountID, cur.RunID, cur.Host))
 	}
 	return nil
 }
@@ -286,10 +310,9 @@ func (l *Lease) Release(ctx context.Context) error {
 	}
 	cur, _, err := l.s.readLease(ctx, l.accountID)
 	switch {
-	case errors.Is(err, errCorruptLease):
+	case errors.Is(err, ErrLeaseCorrupt):
 		l.released = true
-		l.markLost()
-		return fmt.Errorf("%w: %v", ErrLeaseLost, err)
+		return l.markLost(fmt.Errorf("%w: %w", ErrLeaseLost, err))
 	case err != nil:
 		return err // transient: Release may be retried
 	case cur == nil:
@@ -297,8 +320,7 @@ func (l *Lease) Release(ctx context.Context) error {
 		return nil
 	case !cur.same(&l.info):
 		l.released = true
-		l.markLost()
-		return fmt.Errorf("%w: account %s is now held by run %s on host %s", ErrLeaseLost, l.accountID, cur.RunID, cur.Host)
+		return l.markLost(fmt.Errorf("%w: account %s is now held by run %s on host %s", ErrLeaseLost, l.accountID, cur.RunID, cur.Host))
 	}
 	full := l.s.FullKey(LockKey(l.accountID))
 	if err := l.s.be.delete(ctx, full); err != nil {
@@ -346,7 +368,7 @@ func (l *Lease) KeepAlive(ctx context.Context, every time.Duration) {
 }
 
 // Lost is closed once the lease is known to be lost (found deleted or held by
-// another run by Renew, KeepAlive or Release).
+// another run by Check, Renew, KeepAlive or Release).
 func (l *Lease) Lost() <-chan struct{} { return l.lost }
 
 // Err returns the result of the last renewal by KeepAlive (nil after a
@@ -363,4 +385,21 @@ func (l *Lease) setErr(err error) {
 	l.errMu.Unlock()
 }
 
-func (l *Lease) markLost() { l.lostOnce.Do(func() { close(l.lost) }) }
+// markLost records why the lease is lost (the first reason wins), closes
+// Lost, and returns err.
+func (l *Lease) markLost(err error) error {
+	l.errMu.Lock()
+	defer l.errMu.Unlock()
+	if l.lostWhy == nil {
+		l.lostWhy = err
+		close(l.lost)
+	}
+	return err
+}
+
+// lostErr is why the lease is lost, or nil.
+func (l *Lease) lostErr() error {
+	l.errMu.Lock()
+	defer l.errMu.Unlock()
+	return l.lostWhy
+}

@@ -32,7 +32,15 @@ type FileInfo struct {
 // replaces the old object in one PUT (on file://, one rename); a cancelled ctx leaves the previous object (or nothing) at key.
 // The writer is spent afterwards, whether Commit succeeded or not, and its
 // temp files are gone.
-func (w *PartitionWriter[T]) Commit(ctx context.Context, s *Store, key string) (fi FileInfo, err error) {
+func (w *PartitionWriter[T]) Commit(ctx context.Context, s *Store, key string) (FileInfo, error) {
+	return w.CommitGuarded(ctx, s, key, nil)
+}
+
+// CommitGuarded is Commit with guard called right before the file is
+// written to key (after the merge, which reads the old object): an error
+// from guard leaves key untouched and is returned. A run passes its lease
+// check (Lease.Check), so a run that lost its lease uploads nothing more.
+func (w *PartitionWriter[T]) CommitGuarded(ctx context.Context, s *Store, key string, guard func(context.Context) error) (fi FileInfo, err error) {
 	if w.done {
 		return FileInfo{}, errors.New("partition writer: commit after commit or abort")
 	}
@@ -92,6 +100,11 @@ func (w *PartitionWriter[T]) Commit(ctx context.Context, s *Store, key string) (
 	size, sum, err := hashFile(out)
 	if err != nil {
 		return FileInfo{}, err
+	}
+	if guard != nil {
+		if err := guard(ctx); err != nil {
+			return FileInfo{}, err
+		}
 	}
 	moved, err := s.be.putFile(ctx, full, out, size, attrs{
 		contentType: ContentTypeParquet,

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -17,6 +18,10 @@ const StateFormat = "igexport.state/v1"
 
 // ContentTypeJSON is the content type of state, lock and run objects.
 const ContentTypeJSON = "application/json"
+
+// MaxGeneration is the highest state generation a key can name (StateKey):
+// an account at it cannot commit again until its state is reset.
+const MaxGeneration = math.MaxInt64
 
 // ErrConcurrentRun is wrapped by CommitState when another run committed the
 // same generation first.

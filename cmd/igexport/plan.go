@@ -42,8 +42,7 @@ func cmdPlan(ctx context.Context, args []string, e env) int {
 	if cfg == nil {
 		return exitUsage
 	}
-	if err := c.checkAccounts(cfg); err != nil {
-		fmt.Fprintf(e.Stderr, "igexport plan: %v\n", err)
+	if !checkSelection(e, "plan", cfg, o.Selection(), "") {
 		return exitUsage
 	}
 	red := newRedactor(cfg.Secrets())

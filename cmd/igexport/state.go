@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"text/tabwriter"
@@ -208,7 +209,8 @@ func stateUnlock(ctx context.Context, e env, asJSON bool, st *export.StateView, 
 		fmt.Fprintf(e.Stderr, "igexport state unlock: %v\n", err)
 		return exitUsage
 	}
-	li, _, err := st.Unlock(ctx, id)
+	li, lerr, err := st.Unlock(ctx, id) // an unreadable lock.json is deleted all the same
+	corrupt := errors.Is(lerr, sinks.ErrLeaseCorrupt)
 	if err != nil {
 		fmt.Fprintf(e.Stderr, "igexport state unlock: %s\n", red.clean(err.Error()))
 		return exitError
@@ -220,6 +222,10 @@ func stateUnlock(ctx context.Context, e env, asJSON bool, st *export.StateView, 
 		}{id, li}, red)
 		return exitOK
 	}
+	if corrupt {
+		fmt.Fprintf(e.Stdout, "Unlocked account %s: removed its lock.json, which did not parse.\n", id)
+		return exitOK
+	}
 	if li == nil {
 		fmt.Fprintf(e.Stdout, "Account %s had no lease: nothing to unlock.\n", id)
 		return exitOK
@@ -227,7 +233,8 @@ func stateUnlock(ctx context.Context, e env, asJSON bool, st *export.StateView, 
 	fmt.Fprintf(e.Stdout, "Unlocked account %s: removed the lease of run %s on host %s (%s).\n", id, li.RunID, li.Host,
 		leaseText(li, e.now()))
 	if !li.Expired(e.now()) {
-		fmt.Fprintln(e.Stdout, "That lease was live: if its run is still going, its state commit still fails safely (generations are create-only), but stop it first if you can.")
+		fmt.Fprintln(e.Stdout, "That lease was live: if its run is still going, it finds the lease gone before its next upload and before its state commit, "+
+			"and stops there without committing; an upload it had already started may still land, until the next run rewrites that file. Stop it first if you can.")
 	}
 	return exitOK
 }

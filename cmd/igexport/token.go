@@ -85,8 +85,7 @@ func cmdTokenCheck(ctx context.Context, args []string, e env) int {
 	if cfg == nil {
 		return exitUsage
 	}
-	if err := c.checkAccounts(cfg); err != nil {
-		fmt.Fprintf(e.Stderr, "igexport token check: %v\n", err)
+	if !checkSelection(e, "token check", cfg, export.Selection{Accounts: c.accounts}, "") {
 		return exitUsage
 	}
 	red := newRedactor(cfg.Secrets())
