@@ -294,6 +294,23 @@ func (a *accountRun) stream(name string) *streamRun {
 	return run
 }
 
+// listStreams starts the bookkeeping of a list stream and of its insights
+// stream, each when selected; list is the one whose client pages the list
+// (the list stream's, else the insights stream's).
+func (a *accountRun) listStreams(listName, insightsName string) (ls, is, list *streamRun) {
+	if a.r.selected(listName) {
+		ls = a.stream(listName)
+	}
+	if a.r.selected(insightsName) {
+		is = a.stream(insightsName)
+	}
+	list = ls
+	if list == nil {
+		list = is
+	}
+	return ls, is, list
+}
+
 // failTask marks the task's unfinished streams failed or deferred. A token
 // error stops the whole account.
 func (a *accountRun) failTask(streams []string, err error) {

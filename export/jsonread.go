@@ -84,33 +84,28 @@ func (f *fields) id(key string) string {
 	return ""
 }
 
-// int reads an integer member.
-func (f *fields) int(key string) *int64 {
+// member reads member key of f with read, which fails on the wrong type
+// (want names the right one); nil when the member is missing or null.
+func member[T any](f *fields, key, want string, read func(*fastjson.Value) (T, error)) *T {
 	v := f.get(key)
 	if v == nil {
 		return nil
 	}
-	n, err := v.Int64()
+	x, err := read(v)
 	if err != nil {
-		f.wrongType(key, "an integer", v)
+		f.wrongType(key, want, v)
 		return nil
 	}
-	return &n
+	return &x
+}
+
+// int reads an integer member.
+func (f *fields) int(key string) *int64 {
+	return member(f, key, "an integer", (*fastjson.Value).Int64)
 }
 
 // bool reads a boolean member.
-func (f *fields) bool(key string) *bool {
-	v := f.get(key)
-	if v == nil {
-		return nil
-	}
-	b, err := v.Bool()
-	if err != nil {
-		f.wrongType(key, "a boolean", v)
-		return nil
-	}
-	return &b
-}
+func (f *fields) bool(key string) *bool { return member(f, key, "a boolean", (*fastjson.Value).Bool) }
 
 // flex reads a member given as a string or a number (ig_id comes as either).
 func (f *fields) flex(key string) *string {

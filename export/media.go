@@ -62,17 +62,7 @@ func metricNames(ms map[catalog.Kind][]catalog.Metric) map[catalog.Kind][]string
 // runMedia lists the account's media (writing the media stream) and, as
 // pages arrive, fetches their insights in Graph batches (media_insights).
 func (a *accountRun) runMedia(ctx context.Context) error {
-	var ms, is *streamRun
-	if a.r.selected(schema.Media) {
-		ms = a.stream(schema.Media)
-	}
-	if a.r.selected(schema.MediaInsights) {
-		is = a.stream(schema.MediaInsights)
-	}
-	list := ms
-	if list == nil {
-		list = is
-	}
+	ms, is, list := a.listStreams(schema.Media, schema.MediaInsights)
 	var mediaParts *partitions[schema.MediaRow]
 	if ms != nil {
 		mediaParts = newPartitions[schema.MediaRow](ms)

@@ -14,17 +14,7 @@ import (
 // story's own date and merged there) and fetches their insights in one
 // batch: plain metrics and navigation as separate operations.
 func (a *accountRun) runStories(ctx context.Context) error {
-	var ss, is *streamRun
-	if a.r.selected(schema.Stories) {
-		ss = a.stream(schema.Stories)
-	}
-	if a.r.selected(schema.StoryInsights) {
-		is = a.stream(schema.StoryInsights)
-	}
-	list := ss
-	if list == nil {
-		list = is
-	}
+	ss, is, list := a.listStreams(schema.Stories, schema.StoryInsights)
 	var stories []schema.Story
 	op := listOps(a.t.ID, "stories", storyFields, 0)[0]
 	endpoint := op.Path

@@ -316,7 +316,7 @@ account "creator" {
 	r = h.run("token", "refresh", "-config", h.config, "-account", "brand_a", "-out", filepath.Join(h.dir, "never"))
 	h.wantCode(r, exitError)
 	noToken(t, "failed refresh", nil, r.stdout, r.stderr)
-	if !strings.Contains(r.stderr, "GET /v23.0/oauth/access_token answered (#190/463) Error validating access token: Session has expired") {
+	if !strings.Contains(r.stderr, "/oauth/access_token answered (#190/463) Error validating access token: Session has expired") {
 		t.Errorf("failed refresh: %s", r.stderr)
 	}
 	if _, err := os.Stat(filepath.Join(h.dir, "never")); err == nil {
