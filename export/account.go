@@ -29,6 +29,7 @@ type accountRun struct {
 	t      target
 	prev   *sinks.State
 	cancel context.CancelCauseFunc
+	runCtx context.Context // the run's context: done when a signal interrupts the run
 
 	mu      sync.Mutex
 	results map[string]*StreamResult
@@ -40,6 +41,9 @@ type accountRun struct {
 
 // runAccount exports one account: lease, state, streams, commit.
 func (r *runner) runAccount(ctx context.Context, t target) AccountResult {
+	if ie := interruption(ctx); ie != nil {
+		return notStarted(t, ie)
+	}
 	start := time.Now()
 	log := r.opts.logger().With("account", t.Name, "account_id", t.ID)
 	prog := r.opts.progress()
@@ -57,6 +61,10 @@ func (r *runner) runAccount(ctx context.Context, t target) AccountResult {
 	}
 	lease, err := r.state.AcquireLease(ctx, t.ID, r.runID, ttl)
 	if err != nil {
+		if ie := interruption(ctx); ie != nil {
+			res = notStarted(t, ie)
+			return finish()
+		}
 		if errors.Is(err, sinks.ErrLeaseHeld) {
 			res.Status = StatusSkipped
 			res.Error = err.Error()
@@ -86,13 +94,17 @@ func (r *runner) runAccount(ctx context.Context, t target) AccountResult {
 
 	prev, err := r.state.LoadState(ctx, t.ID)
 	if err != nil {
+		if ie := interruption(ctx); ie != nil {
+			res = notStarted(t, ie)
+			return finish()
+		}
 		res.Status = StatusFailed
 		res.Error = fmt.Sprintf("reading state: %v", err)
 		return finish()
 	}
 	actx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	a := &accountRun{r: r, t: t, prev: prev, cancel: cancel,
+	a := &accountRun{r: r, t: t, prev: prev, cancel: cancel, runCtx: ctx,
 		results: map[string]*StreamResult{}, updates: map[string]*sinks.StreamState{}}
 	a.runStreams(actx)
 	for _, s := range a.runs {
@@ -106,7 +118,7 @@ func (r *runner) runAccount(ctx context.Context, t target) AccountResult {
 			res.Counters.Add(sr.Counters)
 		}
 	}
-	if cause := context.Cause(actx); cause != nil && !errors.Is(cause, context.Canceled) {
+	if cause := context.Cause(actx); cause != nil && !errors.Is(cause, context.Canceled) && !isInterrupt(cause) {
 		var ge *graph.Error
 		if errors.As(cause, &ge) {
 			res.Advice = ge.Advice()
@@ -119,12 +131,17 @@ func (r *runner) runAccount(ctx context.Context, t target) AccountResult {
 		if sr.Status == StatusFailed {
 			res.Status = StatusFailed
 			failed = append(failed, sr.Stream)
+		} else if sr.Status == StatusInterrupted && res.Status != StatusFailed {
+			res.Status = StatusInterrupted
 		} else if sr.Status == StatusDeferred && res.Status == StatusOK {
 			res.Status = StatusDeferred
 		}
 	}
 	if res.Status == StatusFailed && res.Error == "" {
 		res.Error = fmt.Sprintf("%d stream(s) failed: %s", len(failed), strings.Join(failed, ", "))
+	}
+	if ie := interruption(ctx); ie != nil && res.Status == StatusInterrupted {
+		res.Error = ie.Error() + ": the finished streams are committed, the next run does the rest"
 	}
 	if res.Advice == "" {
 		res.Advice = a.advice
@@ -238,6 +255,9 @@ func (a *accountRun) failTask(streams []string, err error) {
 	status := StatusFailed
 	if errors.Is(err, graph.ErrDeferred) {
 		status = StatusDeferred
+	}
+	if ie := interruption(a.runCtx); ie != nil {
+		status, err = StatusInterrupted, ie
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()

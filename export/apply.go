@@ -76,7 +76,10 @@ func Apply(ctx context.Context, cfg *hcl.Config, o Options) (*Summary, error) {
 	sum.Discovery = disc
 	targets, err = r.selectTargets(targets)
 	if err != nil {
-		return nil, err
+		if interruption(ctx) == nil {
+			return nil, err
+		}
+		targets = nil // interrupted during discovery
 	}
 
 	results := make([]AccountResult, len(targets))
@@ -103,6 +106,9 @@ func Apply(ctx context.Context, cfg *hcl.Config, o Options) (*Summary, error) {
 	sum.Duration = Duration(sum.FinishedAt.Sub(sum.StartedAt))
 	sum.ExitCode = sum.exitCode()
 	sum.Status = map[int]Status{0: StatusOK, 1: StatusFailed, 3: StatusDeferred}[sum.ExitCode]
+	if ie := interruption(ctx); ie != nil {
+		sum.Status, sum.ExitCode = StatusInterrupted, ie.ExitCode
+	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), commitTimeout)
 	defer cancel()
 	if err := r.putSummary(sctx, sum); err != nil {
@@ -279,7 +285,9 @@ func (r *runner) discover(ctx context.Context, d hcl.Discover) ([]target, Discov
 		}
 		return nil
 	})
-	if err != nil {
+	if ie := interruption(ctx); err != nil && ie != nil {
+		res.Error = ie.Error()
+	} else if err != nil {
 		res.Error = describe(err)
 		r.opts.logger().Error("discovery failed", "discover", d.Name, "err", res.Error)
 	}

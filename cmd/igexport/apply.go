@@ -145,6 +145,9 @@ func cmdApply(ctx context.Context, args []string, e env) int {
 		writeSummary(&b, sum)
 		_, _ = e.Stdout.Write([]byte(red.clean(b.String())))
 	}
+	if ie := (*export.InterruptError)(nil); sum.Status == export.StatusInterrupted && errors.As(context.Cause(ctx), &ie) {
+		fmt.Fprintf(e.Stderr, "igexport apply: %s: what finished is committed; run apply again to do the rest\n", ie.Error())
+	}
 	return sum.ExitCode
 }
 

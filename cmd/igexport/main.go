@@ -14,6 +14,8 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
+	"github.com/igexport/igexport/export"
 )
 
 // Exit codes (SPEC §6).
@@ -28,9 +30,42 @@ const (
 var version = "dev"
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := notifyInterrupt(context.Background())
 	defer stop()
 	os.Exit(run(ctx, os.Args[1:], env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, LookupEnv: os.LookupEnv}))
+}
+
+// notifyInterrupt returns a context cancelled by the first SIGINT or
+// SIGTERM with an [export.InterruptError] as its cause (exit 130 or 143):
+// a run then commits what finished and says "interrupted". A second signal
+// ends the process at once (the default action is restored).
+func notifyInterrupt(parent context.Context) (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(parent)
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case s := <-sigs:
+			signal.Reset(os.Interrupt, syscall.SIGTERM)
+			cancel(interruptCause(s))
+		case <-done:
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(sigs)
+		close(done)
+		cancel(nil)
+	}
+}
+
+// interruptCause maps a signal to the interruption it causes: exit 128 +
+// the signal number, as shells report it.
+func interruptCause(s os.Signal) *export.InterruptError {
+	if s == syscall.SIGTERM {
+		return &export.InterruptError{Signal: "SIGTERM", ExitCode: 128 + int(syscall.SIGTERM)}
+	}
+	return &export.InterruptError{Signal: "SIGINT", ExitCode: 128 + int(syscall.SIGINT)}
 }
 
 // env is what a command may touch of the outside world (tests swap it).

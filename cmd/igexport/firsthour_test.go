@@ -1,0 +1,135 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/igexport/igexport/export"
+)
+
+// threeAccounts is baseConfig with a third account.
+const threeAccounts = baseConfig + `
+account "brand_c" {
+  ig_user_id   = "17841400000000003"
+  access_token = var.token
+  start_date   = "2026-11-15"
+}
+`
+
+// runCtx is runEnv with the caller's context (an interrupted run).
+func (h *harness) runCtx(ctx context.Context, args ...string) result {
+	h.t.Helper()
+	var out, errb bytes.Buffer
+	e := env{
+		Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb,
+		LookupEnv: func(k string) (string, bool) { v, ok := h.env[k]; return v, ok },
+		Now:       func() time.Time { return h.now },
+		Heartbeat: time.Hour,
+	}
+	code := run(ctx, args, e)
+	return result{stdout: out.String(), stderr: errb.String(), code: code}
+}
+
+// TestInterrupted: a signal in the middle of a run (accounts one at a time)
+// stops it as "interrupted" with 128 + the signal's number: the account that
+// finished is committed, the one running is interrupted, the one never
+// started says so (not "acquiring the lease: context canceled"), and the
+// stored run summary says interrupted too.
+func TestInterrupted(t *testing.T) {
+	for _, tc := range []struct {
+		sig  string
+		code int
+	}{{"SIGINT", 130}, {"SIGTERM", 143}} {
+		t.Run(tc.sig, func(t *testing.T) {
+			fo := fakeOptions()
+			fo.Accounts = 3
+			h := newHarness(t, fo)
+			h.writeConfig("igexport.hcl", threeAccounts)
+			ctx, cancel := context.WithCancelCause(context.Background())
+			defer cancel(nil)
+			// The first request for brand_b is the signal: it never gets an answer.
+			h.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if strings.Contains(r.URL.Path, "17841400000000002") {
+					cancel(&export.InterruptError{Signal: tc.sig, ExitCode: tc.code})
+					<-r.Context().Done()
+					return
+				}
+				h.fake.ServeHTTP(w, r)
+			})
+			r := h.runCtx(ctx, "apply", "-config", h.config, "-concurrency", "1", "-json")
+			h.wantCode(r, tc.code)
+			if strings.Contains(r.stderr+r.stdout, "acquiring the lease") || strings.Contains(r.stderr+r.stdout, "context canceled") {
+				t.Errorf("an interrupted run reports cancellation errors:\n%s\n%s", r.stderr, r.stdout)
+			}
+			var sum export.Summary
+			if err := json.Unmarshal([]byte(r.stdout), &sum); err != nil {
+				t.Fatalf("%v\n%s", err, r.stdout)
+			}
+			stored, err := os.ReadFile(filepath.Join(h.dir, "lake", "instagram", "_igexport", "runs", sum.RunID+".json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var sumStored export.Summary
+			if err := json.Unmarshal(stored, &sumStored); err != nil {
+				t.Fatal(err)
+			}
+			for _, s := range []export.Summary{sum, sumStored} {
+				if s.Status != export.StatusInterrupted || s.ExitCode != tc.code || len(s.Accounts) != 3 {
+					t.Fatalf("summary: status %q exit %d, %d accounts", s.Status, s.ExitCode, len(s.Accounts))
+				}
+				a, b, c := s.Accounts[0], s.Accounts[1], s.Accounts[2]
+				if a.Status != export.StatusOK || a.Generation != 1 {
+					t.Errorf("brand_a finished before the signal: %s, generation %d (%s)", a.Status, a.Generation, a.Error)
+				}
+				if b.Status != export.StatusInterrupted || !strings.Contains(b.Error, "interrupted by "+tc.sig) || b.Generation != 0 {
+					t.Errorf("brand_b: %s %q, generation %d", b.Status, b.Error, b.Generation)
+				}
+				for _, st := range b.Streams {
+					if st.Status != export.StatusInterrupted {
+						t.Errorf("brand_b/%s: %s %q", st.Stream, st.Status, st.Error)
+					}
+				}
+				if c.Status != export.StatusInterrupted || !strings.Contains(c.Error, "before it started") {
+					t.Errorf("brand_c: %s %q", c.Status, c.Error)
+				}
+			}
+			// brand_a is committed: the next plan reads its generation.
+			r = h.run("plan", "-config", h.config)
+			h.wantCode(r, exitOK)
+			if !strings.Contains(r.stdout, "Account brand_a (17841400000000001): state generation 1") {
+				t.Errorf("brand_a was not committed:\n%s", r.stdout)
+			}
+		})
+	}
+}
+
+// TestInterruptedTable: the summary table ends with the interrupted status
+// and exit code, and stderr says what to do.
+func TestInterruptedTable(t *testing.T) {
+	h := newHarness(t, fakeOptions())
+	h.writeConfig("igexport.hcl", baseConfig)
+	ctx, cancel := context.WithCancelCause(context.Background())
+	h.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.Contains(r.URL.Path, "17841400000000002") {
+			cancel(interruptCause(os.Interrupt))
+			<-r.Context().Done()
+			return
+		}
+		h.fake.ServeHTTP(w, r)
+	})
+	r := h.runCtx(ctx, "apply", "-config", h.config, "-concurrency", "1")
+	h.wantCode(r, 130)
+	if !strings.Contains(r.stdout, ": interrupted (exit 130)") || !strings.Contains(r.stdout, "brand_b (17841400000000002): interrupted: interrupted by SIGINT") {
+		t.Errorf("summary:\n%s", r.stdout)
+	}
+	if !strings.Contains(r.stderr, "igexport apply: interrupted by SIGINT") {
+		t.Errorf("stderr:\n%s", r.stderr)
+	}
+}
