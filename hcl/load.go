@@ -96,6 +96,15 @@ func (l *loader) load() *Config {
 	cfg := &Config{Path: l.path}
 	declared, sensitive := map[string]bool{}, map[string]bool{}
 	literalDefaults := map[string]hcl2.Range{}
+	varEnv := map[string][]string{}
+	for _, b := range varBlocks {
+		if attrs, diags := b.Body.JustAttributes(); !diags.HasErrors() {
+			if a, ok := attrs["default"]; ok {
+				varEnv[b.Labels[0]] = envCalls(a.Expr)
+			}
+		}
+		varEnv[b.Labels[0]] = append(varEnv[b.Labels[0]], EnvVarPrefix+b.Labels[0])
+	}
 	for _, v := range vars {
 		declared[v.Name] = true
 		sensitive[v.Name] = v.Sensitive
@@ -112,6 +121,7 @@ func (l *loader) load() *Config {
 		declared:        declared,
 		sensitive:       sensitive,
 		literalDefaults: literalDefaults,
+		varEnv:          varEnv,
 	}
 	l.decodeConfig(d, cfg, content, f.Body.MissingItemRange())
 	l.diags = append(l.diags, d.diags...)

@@ -117,6 +117,11 @@ func cmdApply(ctx context.Context, args []string, e env) int {
 		}
 	}
 
+	if err := checkTokens(cfg, o); err != nil {
+		fmt.Fprintf(e.Stderr, "igexport apply: %v\n", err)
+		return exitUsage
+	}
+
 	live := isTerminal(e)
 	ui := newProgress(e, live, countStreams(cfg, o.Streams))
 	defaultLevel := slog.LevelInfo

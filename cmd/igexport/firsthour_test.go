@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -131,5 +132,50 @@ func TestInterruptedTable(t *testing.T) {
 	}
 	if !strings.Contains(r.stderr, "igexport apply: interrupted by SIGINT") {
 		t.Errorf("stderr:\n%s", r.stderr)
+	}
+}
+
+// TestEmptyToken: with IG_ACCESS_TOKEN unset, plan and apply stop before
+// any request, name the account and the variable, and exit 2.
+func TestEmptyToken(t *testing.T) {
+	const discoverConfig = `igexport {
+  graph_api_url = "{{.API}}"
+}
+
+discover "emulator" {
+  access_token = env("IG_ACCESS_TOKEN")
+}
+
+destination {
+  url = "file://{{.Dir}}/lake"
+}
+`
+	for _, tc := range []struct {
+		name, config, want string
+		args               []string
+	}{
+		{"plan", baseConfig, "igexport plan: the token for account brand_a is empty (IG_ACCESS_TOKEN not set?)", []string{"plan"}},
+		{"apply", baseConfig, "igexport apply: the token for account brand_a is empty (IG_ACCESS_TOKEN not set?)", []string{"apply"}},
+		{"apply one account", baseConfig, "the token for account brand_b is empty (IG_ACCESS_TOKEN not set?)", []string{"apply", "-account", "brand_b"}},
+		{"discover", discoverConfig, "igexport apply: the token for discover block emulator is empty (IG_ACCESS_TOKEN not set?)", []string{"apply"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, fakeOptions())
+			delete(h.env, "IG_ACCESS_TOKEN")
+			var requests atomic.Int64
+			h.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				requests.Add(1)
+				h.fake.ServeHTTP(w, r)
+			})
+			h.writeConfig("igexport.hcl", tc.config)
+			r := h.run(append(tc.args, "-config", h.config)...)
+			h.wantCode(r, exitUsage)
+			if !strings.Contains(r.stderr, tc.want) {
+				t.Errorf("stderr lacks %q:\n%s", tc.want, r.stderr)
+			}
+			if n := requests.Load(); n != 0 {
+				t.Errorf("%d requests reached the API", n)
+			}
+		})
 	}
 }

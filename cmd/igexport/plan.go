@@ -44,6 +44,10 @@ func cmdPlan(ctx context.Context, args []string, e env) int {
 		fmt.Fprintf(e.Stderr, "igexport plan: %v\n", err)
 		return exitUsage
 	}
+	if err := checkTokens(cfg, o); err != nil {
+		fmt.Fprintf(e.Stderr, "igexport plan: %v\n", err)
+		return exitUsage
+	}
 	red := newRedactor(cfg.Secrets())
 	log, _ := c.logger(e.Stderr, cfg.Secrets(), 0)
 	o.Logger = log
