@@ -22,7 +22,7 @@ func cmdDDL(ctx context.Context, args []string, e env) int {
 	fs.StringVar(&o.Location, "location", "", "the lake's bucket `URL` or local directory (default: the config's destination url)")
 	fs.StringVar(&o.Prefix, "prefix", "", "the destination `prefix` (default: the config's)")
 	fs.StringVar(&o.Database, "database", "", "Athena database / BigQuery dataset (default "+ddl.DefaultDatabase+"); DuckDB: a schema for the views")
-	fs.StringVar(&o.Projection, "projection", "", "Athena partition projection of account_id: date (default: account_id is injected, queries must filter on it) or enum (lists the accounts of the config and the state)")
+	fs.StringVar(&o.Projection, "projection", "", "Athena partition projection `type` of account_id: injected (the default: every query filters on account_id) or enum (lists the accounts of the config and the state; regenerate after adding one)")
 	fs.StringVar(&o.StartDate, "start-date", "", "first dt of the Athena projection range, YYYY-MM-DD (default "+ddl.DefaultStartDate+")")
 	fs.Var(&streams, "stream", "only this `stream` (repeatable)")
 	if !c.parse(fs, args) {

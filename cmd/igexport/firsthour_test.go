@@ -179,3 +179,48 @@ destination {
 		})
 	}
 }
+
+// TestConventions: every -h exits 0, `help CMD` prints CMD's usage, a bad
+// flag value prints the error and one line pointing at -h, flags before the
+// command are pointed after it, and -projection names what Athena calls it.
+func TestConventions(t *testing.T) {
+	h := newHarness(t, fakeOptions())
+	h.writeConfig("igexport.hcl", baseConfig)
+	for _, tc := range []struct {
+		args       []string
+		code       int
+		out, err   string // substrings of stdout, stderr
+		maxErrRows int    // 0: any
+	}{
+		{args: []string{"validate", "-h"}, err: "Usage: igexport validate"},
+		{args: []string{"plan", "-h"}, err: "Usage: igexport plan"},
+		{args: []string{"apply", "-h"}, err: "Usage: igexport apply"},
+		{args: []string{"state", "-h"}, err: "Usage: igexport state"},
+		{args: []string{"state", "list", "-h"}, err: "Usage: igexport state list"},
+		{args: []string{"fmt", "-h"}, err: "Usage: igexport fmt"},
+		{args: []string{"ddl", "-h"}, err: "injected (the default"},
+		{args: []string{"version", "-h"}, err: "Usage: igexport version"},
+		{args: []string{"help", "apply"}, out: "Usage: igexport apply"},
+		{args: []string{"help", "state"}, out: "Usage: igexport state"},
+		{args: []string{"plan", "-concurrency", "x"}, code: exitUsage, maxErrRows: 2,
+			err: "invalid value \"x\" for flag -concurrency: parse error\nRun 'igexport plan -h' for its flags.\n"},
+		{args: []string{"apply", "-from", "2026-13-01"}, code: exitUsage, maxErrRows: 2, err: "Run 'igexport apply -h' for its flags."},
+		{args: []string{"plan", "-nosuchflag"}, code: exitUsage, maxErrRows: 2, err: "flag provided but not defined: -nosuchflag"},
+		{args: []string{"-config", "f", "plan"}, code: exitUsage, err: "igexport: flags go after the command: igexport plan -config f\n"},
+		{args: []string{"-config", "f", "plan", "-json"}, code: exitUsage, err: "igexport plan -config f -json"},
+		{args: []string{"ddl", "-dialect", "athena", "-location", "s3://b", "-projection", "nope"}, code: exitUsage,
+			err: "want injected (the default: account_id is an injected partition projection"},
+		{args: []string{"ddl", "-dialect", "athena", "-location", "s3://b", "-projection", "injected"}, out: "'projection.account_id.type' = 'injected'"},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			r := h.run(tc.args...)
+			h.wantCode(r, tc.code)
+			if !strings.Contains(r.stdout, tc.out) || !strings.Contains(r.stderr, tc.err) {
+				t.Errorf("want stdout ∋ %q, stderr ∋ %q\nstdout:\n%s\nstderr:\n%s", tc.out, tc.err, r.stdout, r.stderr)
+			}
+			if n := strings.Count(r.stderr, "\n"); tc.maxErrRows > 0 && n > tc.maxErrRows {
+				t.Errorf("stderr has %d lines, want at most %d:\n%s", n, tc.maxErrRows, r.stderr)
+			}
+		})
+	}
+}

@@ -62,14 +62,33 @@ type common struct {
 // selectionFlags are the flags a saved plan fixes.
 var selectionFlags = []string{"account", "stream", "shard", "from", "to", "snapshot-date"}
 
+// newFlagSet returns the flag set of a command: -h prints its usage; a bad
+// flag or value prints the flag package's error and one line pointing at
+// -h, not the whole usage.
 func newFlagSet(name, synopsis string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	out := &watchWriter{w: stderr}
+	fs.SetOutput(out)
 	fs.Usage = func() {
+		if out.wrote { // the flag package printed an error first
+			fmt.Fprintf(stderr, "Run 'igexport %s -h' for its flags.\n", name)
+			return
+		}
 		fmt.Fprintf(stderr, "Usage: igexport %s\n\nFlags:\n", synopsis)
 		fs.PrintDefaults()
 	}
 	return fs
+}
+
+// watchWriter notes whether anything was written through it.
+type watchWriter struct {
+	w     io.Writer
+	wrote bool
+}
+
+func (w *watchWriter) Write(p []byte) (int, error) {
+	w.wrote = true
+	return w.w.Write(p)
 }
 
 // parse parses args and records which flags were given. It returns false

@@ -12,6 +12,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -136,9 +138,29 @@ func run(ctx context.Context, args []string, e env) int {
 	case "version", "-version", "--version":
 		return cmdVersion(ctx, rest, e)
 	case "help", "-h", "-help", "--help":
+		if cmd == "help" && len(rest) > 0 && isCommand(rest[0]) {
+			// igexport help apply: apply's usage, on stdout as asked for.
+			e.Stderr = e.Stdout
+			return run(ctx, []string{rest[0], "-h"}, e)
+		}
 		fmt.Fprint(e.Stdout, usage)
 		return exitOK
+	}
+	if strings.HasPrefix(cmd, "-") {
+		// igexport -config f plan: the flags belong to the command.
+		for i, a := range args {
+			if isCommand(a) {
+				fmt.Fprintf(e.Stderr, "igexport: flags go after the command: igexport %s\n",
+					strings.Join(slices.Concat([]string{a}, args[:i], args[i+1:]), " "))
+				return exitUsage
+			}
+		}
 	}
 	fmt.Fprintf(e.Stderr, "igexport: unknown command %q\n\n%s", cmd, usage)
 	return exitUsage
 }
+
+// commands are igexport's commands, as run dispatches them.
+var commands = []string{"validate", "plan", "apply", "state", "fmt", "ddl", "version"}
+
+func isCommand(s string) bool { return slices.Contains(commands, s) }

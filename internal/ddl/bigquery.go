@@ -86,7 +86,7 @@ func bigquery(o *Options) (func(*strings.Builder, schema.StreamInfo, []column) e
 	if !bigqueryDataset.MatchString(ds) {
 		return nil, fmt.Errorf("bigquery: dataset %q is not [project.]dataset (letters, digits, underscores)", ds)
 	}
-	if o.Projection != "" && o.Projection != "date" {
+	if o.Projection != "" && o.Projection != "date" && o.Projection != "injected" {
 		return nil, fmt.Errorf("bigquery: projection %q applies to athena only", o.Projection)
 	}
 	return func(b *strings.Builder, s schema.StreamInfo, cols []column) error {
