@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -222,5 +223,40 @@ func TestConventions(t *testing.T) {
 				t.Errorf("stderr has %d lines, want at most %d:\n%s", n, tc.maxErrRows, r.stderr)
 			}
 		})
+	}
+}
+
+// TestDocumentedDDLDatabases runs every `igexport ddl -dialect D -database
+// X` of the docs: the BigQuery example once named a project id BigQuery
+// does not accept (my_project), and ddl rejected it.
+func TestDocumentedDDLDatabases(t *testing.T) {
+	h := newHarness(t, fakeOptions())
+	re := regexp.MustCompile("igexport ddl -dialect (athena|bigquery) -database ([A-Za-z0-9_.-]+)")
+	n := 0
+	for _, page := range []string{"../../docs/querying.md", "../../docs/commands.md", "../../README.md"} {
+		b, err := os.ReadFile(page)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range re.FindAllStringSubmatch(string(b), -1) {
+			n++
+			loc := map[string]string{"athena": "s3://bucket", "bigquery": "gs://bucket"}[m[1]]
+			r := h.run("ddl", "-dialect", m[1], "-database", m[2], "-location", loc)
+			h.wantCode(r, exitOK)
+			if !strings.Contains(r.stdout, m[2]) {
+				t.Errorf("%s: the DDL does not name %s:\n%s", m[0], m[2], r.stdout)
+			}
+		}
+	}
+	if n < 2 {
+		t.Fatalf("found %d documented ddl commands with -database, want the Athena and the BigQuery one", n)
+	}
+	for _, bad := range []string{"my_project.instagram", "proj.instagram", "my-project.insta-gram", "My-Project.instagram"} {
+		r := h.run("ddl", "-dialect", "bigquery", "-database", bad, "-location", "gs://b")
+		h.wantCode(r, exitUsage)
+		if !strings.Contains(r.stderr, "a project id is 6 to 30 lowercase letters, digits and hyphens") ||
+			!strings.Contains(r.stderr, "a dataset name is letters, digits and underscores") {
+			t.Errorf("%s: %s", bad, r.stderr)
+		}
 	}
 }
