@@ -101,6 +101,11 @@ type AccountPlan struct {
 	// rate-limit budget, when the run summaries tell.
 	Budget   *Budget  `json:"budget,omitempty"`
 	Warnings []string `json:"warnings,omitempty"`
+	// Error is why the account could not be planned (its state could not
+	// be read), with Advice on how to recover; the other accounts are
+	// planned all the same.
+	Error  string `json:"error,omitempty"`
+	Advice string `json:"advice,omitempty"`
 }
 
 // StreamPlan is the plan of one stream of one account.
@@ -311,7 +316,11 @@ func MakePlan(ctx context.Context, cfg *hcl.Config, o Options) (*Plan, error) {
 	for _, t := range targets {
 		ap, err := r.planAccount(ctx, t, past)
 		if err != nil {
-			return nil, err
+			if ctx.Err() != nil {
+				return nil, err
+			}
+			ap.Error = describe(err)
+			ap.Advice = stateAdvice(t, err)
 		}
 		if fromState[t.ID] {
 			ap.Source = "state"
@@ -327,6 +336,14 @@ func MakePlan(ctx context.Context, cfg *hcl.Config, o Options) (*Plan, error) {
 			strings.Join(o.Accounts, ", ")))
 	}
 	return p, nil
+}
+
+// stateAdvice says how to recover an account whose state cannot be read.
+func stateAdvice(t target, err error) string {
+	if strings.Contains(err.Error(), "corrupt") || strings.Contains(err.Error(), "format") {
+		return fmt.Sprintf("the newest state generation of %s cannot be used: delete the object named above and the account continues from the generation before it (`igexport state show %s` lists what each generation holds), or restore the object from a copy", t.Name, t.ID)
+	}
+	return "check that the state store is reachable and readable with these credentials, then run plan again"
 }
 
 // planAccount plans one account from its state.

@@ -260,3 +260,43 @@ func TestDocumentedDDLDatabases(t *testing.T) {
 		}
 	}
 }
+
+// TestPlanCorruptStateOneAccount: one account's corrupt state makes plan
+// report that account as an error with recovery advice, plan the others,
+// and exit 1.
+func TestPlanCorruptStateOneAccount(t *testing.T) {
+	h := newHarness(t, fakeOptions())
+	h.writeConfig("igexport.hcl", baseConfig)
+	h.wantCode(h.run("apply", "-config", h.config, "-stream", "users"), exitOK)
+	key := filepath.Join(h.dir, "lake", "instagram", "_igexport", "accounts", "17841400000000001", "state-0000000001.json")
+	if err := os.WriteFile(key, []byte("{not json"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := h.run("plan", "-config", h.config)
+	h.wantCode(r, exitError)
+	for _, want := range []string{
+		"Account brand_a (17841400000000001): not planned\n  error: ",
+		"state-0000000001.json",
+		"is corrupt",
+		"fix: the newest state generation of brand_a cannot be used: delete the object named above",
+		"Account brand_b (17841400000000002): state generation 1",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("plan lacks %q:\n%s\n%s", want, r.stdout, r.stderr)
+		}
+	}
+	r = h.run("plan", "-config", h.config, "-json")
+	h.wantCode(r, exitError)
+	var p export.Plan
+	if err := json.Unmarshal([]byte(r.stdout), &p); err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Accounts) != 2 || p.Accounts[0].Error == "" || p.Accounts[0].Advice == "" || p.Accounts[1].Error != "" {
+		t.Errorf("plan -json accounts: %+v", p.Accounts)
+	}
+	// The advice works: without the corrupt generation, plan is clean.
+	if err := os.Remove(key); err != nil {
+		t.Fatal(err)
+	}
+	h.wantCode(h.run("plan", "-config", h.config), exitOK)
+}

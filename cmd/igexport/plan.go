@@ -67,9 +67,15 @@ func cmdPlan(ctx context.Context, args []string, e env) int {
 			return exitError
 		}
 	}
+	code := exitOK
+	for _, a := range p.Accounts {
+		if a.Error != "" {
+			code = exitError
+		}
+	}
 	if c.json {
 		writeJSON(e, p, red)
-		return exitOK
+		return code
 	}
 	var b bytes.Buffer
 	writePlan(&b, p)
@@ -77,7 +83,7 @@ func cmdPlan(ctx context.Context, args []string, e env) int {
 		fmt.Fprintf(&b, "\nSaved the plan to %s. Apply exactly this with:\n  igexport apply %s\n", out, out)
 	}
 	_, _ = e.Stdout.Write([]byte(red.clean(b.String())))
-	return exitOK
+	return code
 }
 
 // writePlan renders a plan for people.
@@ -107,6 +113,10 @@ func writePlan(w io.Writer, p *export.Plan) {
 	for _, a := range p.Accounts {
 		fmt.Fprintln(w)
 		head := fmt.Sprintf("Account %s (%s)", a.Name, a.AccountID)
+		if a.Error != "" {
+			fmt.Fprintf(w, "%s: not planned\n  error: %s\n  fix: %s\n", head, a.Error, a.Advice)
+			continue
+		}
 		if a.Source == "state" {
 			head += ", discovered by an earlier run (exported if discovery still finds it)"
 		}
