@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -67,6 +69,9 @@ func cmdDDL(ctx context.Context, args []string, e env) int {
 			o.Accounts = slices.Compact(o.Accounts)
 		}
 	}
+	if o.Dialect == "duckdb" {
+		o.Location = absLocal(o.Location)
+	}
 	out, err := ddl.Generate(o)
 	if err != nil {
 		fmt.Fprintf(e.Stderr, "igexport ddl: %s\n", sinks.RedactURL(err.Error()))
@@ -74,6 +79,26 @@ func cmdDDL(ctx context.Context, args []string, e env) int {
 	}
 	fmt.Fprint(e.Stdout, out)
 	return exitOK
+}
+
+// absLocal makes a relative local lake location (file://./lake, ./lake)
+// absolute, so the DuckDB views work from any directory; igexport reads
+// such URLs relative to the working directory too.
+func absLocal(loc string) string {
+	u, err := url.Parse(loc)
+	switch {
+	case err != nil:
+		return loc
+	case u.Scheme == "file" && u.Host != "" && u.Host != "localhost":
+		if abs, err := filepath.Abs(u.Host + u.Path); err == nil {
+			return "file://" + filepath.ToSlash(abs)
+		}
+	case u.Scheme == "" && !filepath.IsAbs(loc):
+		if abs, err := filepath.Abs(loc); err == nil {
+			return abs
+		}
+	}
+	return loc
 }
 
 func cmdVersion(_ context.Context, args []string, e env) int {

@@ -300,3 +300,37 @@ func TestPlanCorruptStateOneAccount(t *testing.T) {
 	}
 	h.wantCode(h.run("plan", "-config", h.config), exitOK)
 }
+
+// TestPlanBudgetFromAllRuns: the usage percentage covers every call of the
+// last 24 h, so plan reads the budget from all the runs of that window. A
+// nightly run of 1,400 calls then an hourly stories run of 7 calls at 31 %:
+// the budget is about 1,407 × 100 / 31 calls, not 7 × 100 / 31 (which
+// warned that the next run would be throttled).
+func TestPlanBudgetFromAllRuns(t *testing.T) {
+	h := newHarness(t, fakeOptions())
+	h.writeConfig("igexport.hcl", baseConfig)
+	runs := filepath.Join(h.dir, "lake", "instagram", "_igexport", "runs")
+	if err := os.MkdirAll(runs, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	put := func(id string, finished time.Time, calls int64, usage int) {
+		b, _ := json.Marshal(map[string]any{"format": export.SummaryFormat, "run_id": id, "finished_at": finished,
+			"accounts": []map[string]any{{"name": "brand_a", "account_id": "17841400000000001",
+				"counters": map[string]any{"api_calls": calls, "usage_percent": usage}}}})
+		if err := os.WriteFile(filepath.Join(runs, id+".json"), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("20261121T030000Z-000001", testNow.Add(-33*time.Hour), 5000, 80) // out of every window
+	put("20261122T020000Z-000002", testNow.Add(-10*time.Hour), 1400, 30)
+	put("20261122T110000Z-000003", testNow.Add(-time.Hour), 7, 31)
+	r := h.run("plan", "-config", h.config)
+	h.wantCode(r, exitOK)
+	want := "budget: usage was 31% after run 20261122T110000Z-000003; the 2 runs of the 24 h up to it made 1407 calls: about 4538 calls a day; the runs of the last 24 h made 1407, ≈3131 left now"
+	if !strings.Contains(r.stdout, want) {
+		t.Errorf("plan lacks %q:\n%s", want, r.stdout)
+	}
+	if strings.Contains(r.stdout, "expect throttling") {
+		t.Errorf("a false throttling warning:\n%s", r.stdout)
+	}
+}

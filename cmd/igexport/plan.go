@@ -141,8 +141,8 @@ func writePlan(w io.Writer, p *export.Plan) {
 			}
 		}
 		if b := a.Budget; b != nil {
-			fmt.Fprintf(w, "  budget: the last run (%s) used %d%% of the Instagram rate limit with %d calls: about %d calls a day, ≈%d left now\n",
-				b.RunID, b.UsagePercent, b.Calls, b.Total, b.Left)
+			fmt.Fprintf(w, "  budget: usage was %d%% after run %s; the %s of the 24 h up to it made %d calls: about %d calls a day; the runs of the last 24 h made %d, ≈%d left now\n",
+				b.UsagePercent, b.RunID, plural(b.WindowRuns, "run"), b.WindowCalls, b.Total, b.RecentCalls, b.Left)
 		}
 		for _, m := range a.Warnings {
 			fmt.Fprintf(w, "  warning: %s\n", m)
