@@ -1,6 +1,7 @@
 package hcl
 
 import (
+	"maps"
 	"net/url"
 	"path"
 	"slices"
@@ -407,6 +408,19 @@ func (d *decoder) bucketURL(a *hcl2.Attribute) (string, bool) {
 		d.errorf(s.rng, "Unsupported bucket scheme",
 			"This igexport has no driver for %q URLs.%s Schemes compiled in: %s.", u.Scheme+"://", suggest(u.Scheme, schemes), strings.Join(schemes, ", "))
 		return "", false
+	}
+	if known, ok := sinks.QueryParams(u.Scheme); ok {
+		bad := false
+		for _, k := range slices.Sorted(maps.Keys(u.Query())) {
+			if !slices.Contains(known, k) {
+				bad = true
+				d.errorf(s.rng, "Unknown query parameter",
+					"%s:// URLs take no query parameter %q.%s Parameters of %s:// URLs: %s.", u.Scheme, k, suggest(k, known), u.Scheme, strings.Join(known, ", "))
+			}
+		}
+		if bad {
+			return "", false
+		}
 	}
 	return s.val, true
 }

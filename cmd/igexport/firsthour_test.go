@@ -334,3 +334,34 @@ func TestPlanBudgetFromAllRuns(t *testing.T) {
 		t.Errorf("a false throttling warning:\n%s", r.stdout)
 	}
 }
+
+// TestValidateBucketQueryParams: validate checks a bucket URL's query
+// parameters against its scheme's driver (they were only rejected when
+// plan opened the bucket), at file:line:col, with a suggestion.
+func TestValidateBucketQueryParams(t *testing.T) {
+	for _, tc := range []struct {
+		url, want string
+		code      int
+	}{
+		{"s3://lake?use_pathstyle=true&region=us-east-1", `s3:// URLs take no query parameter "use_pathstyle". Did you mean "use_path_style"?`, exitUsage},
+		{"gs://lake?anonymus=true", `gs:// URLs take no query parameter "anonymus". Did you mean "anonymous"?`, exitUsage},
+		{"azblob://c?localemu=true&protocol=http&domian=127.0.0.1:10000", `Did you mean "domain"?`, exitUsage},
+		{"file://./lake?create_dirs=1", `Did you mean "create_dir"?`, exitUsage},
+		{"s3://lake?endpoint=http://127.0.0.1:9000&use_path_style=true&region=us-east-1&disable_https=true", "", exitOK},
+		{"azblob://c?localemu=true&protocol=http&domain=127.0.0.1:10000", "", exitOK},
+	} {
+		t.Run(tc.url, func(t *testing.T) {
+			h := newHarness(t, fakeOptions())
+			cfg := strings.Replace(baseConfig, `url    = "file://{{.Dir}}/lake"`, `url    = "`+tc.url+`"`, 1)
+			p := h.writeConfig("igexport.hcl", cfg)
+			r := h.run("validate", "-config", p)
+			h.wantCode(r, tc.code)
+			if tc.want == "" {
+				return
+			}
+			if !strings.Contains(r.stderr, tc.want) || !strings.Contains(r.stderr, p+":24:12") {
+				t.Errorf("stderr lacks %q at %s:24:12:\n%s", tc.want, p, r.stderr)
+			}
+		})
+	}
+}
