@@ -86,7 +86,7 @@ func cmdApply(ctx context.Context, args []string, e env) int {
 			c.config = plan.Config
 		}
 	}
-	o, err := c.exportOptions()
+	o, err := c.exportOptions(e.now())
 	if err != nil {
 		fmt.Fprintf(e.Stderr, "igexport apply: %v\n", err)
 		return exitUsage

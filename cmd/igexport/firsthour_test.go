@@ -365,3 +365,39 @@ func TestValidateBucketQueryParams(t *testing.T) {
 		})
 	}
 }
+
+// TestSmallerSurprises covers issue 14's item 11: -from in the future is a
+// usage error (it meant "nothing"), plan -json / apply -json print the
+// diagnostics of an invalid config as JSON on stdout, and the code-190
+// advice keeps its placeholders (they were redacted like secrets).
+func TestSmallerSurprises(t *testing.T) {
+	h := newHarness(t, fakeOptions())
+	good := h.writeConfig("igexport.hcl", baseConfig)
+
+	r := h.run("plan", "-config", good, "-from", "2027-01-01")
+	h.wantCode(r, exitUsage)
+	if !strings.Contains(r.stderr, "-from 2027-01-01 is in the future (today is 2026-11-22, UTC)") {
+		t.Errorf("stderr:\n%s", r.stderr)
+	}
+
+	bad := h.writeConfig("bad.hcl", strings.Replace(baseConfig, "concurrency   = 4", "concurrency   = \"many\"", 1))
+	for _, cmd := range []string{"plan", "apply"} {
+		r = h.run(cmd, "-config", bad, "-json")
+		h.wantCode(r, exitUsage)
+		var out struct {
+			Valid       bool
+			Diagnostics []struct{ Summary, Filename string }
+		}
+		if err := json.Unmarshal([]byte(r.stdout), &out); err != nil || out.Valid || len(out.Diagnostics) == 0 || out.Diagnostics[0].Filename != bad {
+			t.Errorf("%s -json on an invalid config: %v\nstdout:\n%s", cmd, err, r.stdout)
+		}
+	}
+
+	h.env["IG_ACCESS_TOKEN"] = "not-the-token-0123456789"
+	r = h.run("apply", "-config", good, "-stream", "users")
+	h.wantCode(r, exitError)
+	if !strings.Contains(r.stdout, "client_id=APP_ID&client_secret=APP_SECRET&fb_exchange_token=SHORT_LIVED_TOKEN") {
+		t.Errorf("the token advice lost its placeholders:\n%s", r.stdout)
+	}
+	noSecret(t, "apply", r.stdout, r.stderr)
+}

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/igexport/igexport/export"
 	"github.com/igexport/igexport/hcl"
@@ -153,6 +154,14 @@ func (c *common) load(e env, quiet bool) *hcl.Config {
 	if diags.HasErrors() || (!quiet && diags.Len() > 0) {
 		_ = diags.Write(e.Stderr, false)
 	}
+	if diags.HasErrors() && c.json {
+		// -json: the diagnostics on stdout too, as validate -json prints them.
+		writeJSON(e, struct {
+			Valid       bool             `json:"valid"`
+			Config      string           `json:"config"`
+			Diagnostics []hcl.Diagnostic `json:"diagnostics"`
+		}{false, c.config, diags.List()}, nil)
+	}
 	if diags.HasErrors() {
 		return nil
 	}
@@ -160,13 +169,16 @@ func (c *common) load(e env, quiet bool) *hcl.Config {
 }
 
 // exportOptions checks the selection flags and returns them as Options.
-func (c *common) exportOptions() (export.Options, error) {
+func (c *common) exportOptions(now time.Time) (export.Options, error) {
 	o := export.Options{Accounts: c.accounts, Streams: c.streams, From: c.from.d, To: c.to.d,
 		SnapshotDate: c.snapshot.d, Concurrency: c.concurrency, Version: versionString()}
 	for _, s := range c.streams {
 		if _, ok := schema.Lookup(s); !ok {
 			return o, fmt.Errorf("-stream %q: unknown stream (streams: %s)", s, strings.Join(schema.Names(), ", "))
 		}
+	}
+	if today := schema.DateOf(now.UTC()); c.from.d != nil && *c.from.d > today {
+		return o, fmt.Errorf("-from %s is in the future (today is %s, UTC): nothing to backfill", c.from.d, today)
 	}
 	if c.to.d != nil && c.from.d == nil {
 		return o, errors.New("-to needs -from")

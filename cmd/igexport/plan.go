@@ -31,7 +31,7 @@ func cmdPlan(ctx context.Context, args []string, e env) int {
 		fmt.Fprintf(e.Stderr, "igexport plan: %v\n", err)
 		return exitUsage
 	}
-	o, err := c.exportOptions()
+	o, err := c.exportOptions(e.now())
 	if err != nil {
 		fmt.Fprintf(e.Stderr, "igexport plan: %v\n", err)
 		return exitUsage
