@@ -9,7 +9,7 @@ PORT ?= 8089
 DEMO_ADDR ?= 127.0.0.1:$(PORT)
 DEMO_TOKEN ?= igfake-demo-token
 
-.PHONY: build demo test test-short tools bench vet fmt-check clean
+.PHONY: build demo test test-short tools bench vet clean
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/igexport ./cmd/igexport

@@ -170,6 +170,7 @@ type cfgOpts struct {
 	StartDays   int    // start_date = today − StartDays (user_insights); 0 → 3
 	AppSecret   bool   // app_secret = env("IG_APP_SECRET") on every account
 	Extra       string // appended verbatim
+	Destination string // destination bucket URL; "" → file://<dir>/lake
 }
 
 // writeConfig writes igexport.hcl in dir with a file:// lake in dir/lake.
@@ -219,7 +220,11 @@ func writeConfig(t *testing.T, dir string, o cfgOpts) string {
 		}
 		b.WriteString("}\n\n")
 	}
-	fmt.Fprintf(&b, "destination {\n  url = %q\n}\n", "file://"+filepath.ToSlash(filepath.Join(dir, "lake")))
+	dest := o.Destination
+	if dest == "" {
+		dest = "file://" + filepath.ToSlash(filepath.Join(dir, "lake"))
+	}
+	fmt.Fprintf(&b, "destination {\n  url = %q\n}\n", dest)
 	b.WriteString(o.Extra)
 	path := filepath.Join(dir, "igexport.hcl")
 	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {

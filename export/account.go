@@ -28,6 +28,7 @@ type accountRun struct {
 	r      *runner
 	t      target
 	prev   *sinks.State
+	lease  *sinks.Lease
 	cancel context.CancelCauseFunc
 	runCtx context.Context // the run's context: done when a signal interrupts the run
 
@@ -36,6 +37,7 @@ type accountRun struct {
 	updates map[string]*sinks.StreamState
 	runs    []*streamRun
 	stopErr *graph.Error // the token error that stopped the account
+	lostErr error        // the lease was lost: the account stopped, nothing more is written
 	advice  string       // what to do about the first token or permission error
 }
 
@@ -44,13 +46,13 @@ func (r *runner) runAccount(ctx context.Context, t target) AccountResult {
 	if ie := interruption(ctx); ie != nil {
 		return notStarted(t, ie)
 	}
-	start := time.Now()
+	start := r.clock()
 	log := r.opts.logger().With("account", t.Name, "account_id", t.ID)
 	prog := r.opts.progress()
 	prog.AccountStarted(t.Name)
 	res := AccountResult{Name: t.Name, AccountID: t.ID, Status: StatusOK}
 	finish := func() AccountResult {
-		res.Duration = Duration(time.Since(start))
+		res.Duration = Duration(r.clock().Sub(start))
 		prog.AccountFinished(t.Name, res)
 		return res
 	}
@@ -78,7 +80,7 @@ func (r *runner) runAccount(ctx context.Context, t target) AccountResult {
 	}
 	if p := lease.Previous(); p != nil {
 		why := "it had expired"
-		if !p.Expired(r.opts.now()) {
+		if !p.Expired(r.clock()) {
 			why = fmt.Sprintf("its process %d on this host is gone", p.PID)
 		}
 		log.Warn("took over the lease of an earlier run", "run", p.RunID, "reason", why)
@@ -102,10 +104,25 @@ func (r *runner) runAccount(ctx context.Context, t target) AccountResult {
 		res.Error = fmt.Sprintf("reading state: %v", err)
 		return finish()
 	}
+	if prev != nil && prev.Generation >= sinks.MaxGeneration {
+		// Refused before anything is written: no next generation exists.
+		res.Status = StatusFailed
+		res.Error = fmt.Sprintf("the state is at generation %d, the highest a state key can name: nothing can be committed; "+
+			"start the account's state over by deleting its state-*.json objects", prev.Generation)
+		return finish()
+	}
 	actx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	a := &accountRun{r: r, t: t, prev: prev, cancel: cancel, runCtx: ctx,
+	a := &accountRun{r: r, t: t, prev: prev, lease: lease, cancel: cancel, runCtx: ctx,
 		results: map[string]*StreamResult{}, updates: map[string]*sinks.StreamState{}}
+	// A lease found lost (by KeepAlive or a check) stops the account's work.
+	go func() {
+		select {
+		case <-lease.Lost():
+			a.leaseLost(lease.Check(actx))
+		case <-actx.Done():
+		}
+	}()
 	a.runStreams(actx)
 	for _, s := range a.runs {
 		s.countCalls()
@@ -118,7 +135,7 @@ func (r *runner) runAccount(ctx context.Context, t target) AccountResult {
 			res.Counters.Add(sr.Counters)
 		}
 	}
-	if cause := context.Cause(actx); cause != nil && !errors.Is(cause, context.Canceled) && !isInterrupt(cause) {
+	if cause := context.Cause(actx); cause != nil && !errors.Is(cause, context.Canceled) && !errors.Is(cause, sinks.ErrLeaseLost) && !isInterrupt(cause) {
 		var ge *graph.Error
 		if errors.As(cause, &ge) {
 			res.Advice = ge.Advice()
@@ -153,13 +170,21 @@ func (r *runner) runAccount(ctx context.Context, t target) AccountResult {
 		cctx, cancelCommit := context.WithTimeout(context.WithoutCancel(ctx), commitTimeout)
 		gen, err := a.commitState(cctx)
 		cancelCommit()
-		if err != nil {
+		switch {
+		case errors.Is(err, sinks.ErrLeaseLost):
+			a.leaseLost(err)
+		case err != nil:
 			res.Status = StatusFailed
 			res.Error = fmt.Sprintf("committing state: %v", err)
 			log.Error("state commit failed", "err", err)
-		} else {
+		default:
 			res.Generation = gen
 		}
+	}
+	if err := a.lostLease(); err != nil {
+		res.Status = StatusFailed
+		res.Error = fmt.Sprintf("%s: this run stopped writing the account's files and committed no state; the run holding the lease now exports it",
+			describe(err))
 	}
 	if res.Status == StatusFailed {
 		log.Error("account failed", "err", res.Error)
@@ -185,15 +210,52 @@ func (a *accountRun) commitState(ctx context.Context) (int64, error) {
 	for k, v := range a.updates {
 		next.Streams[k] = v
 	}
-	next.CommittedAt = a.r.opts.now()
+	next.CommittedAt = a.r.clock()
 	// The data files the state will name must be on disk first (file://).
 	if err := a.r.data.Sync(ctx); err != nil {
+		return 0, err
+	}
+	// A run whose lease is gone (state unlock, a takeover) must not commit
+	// over the run that holds it now.
+	if err := a.lease.Check(ctx); err != nil {
 		return 0, err
 	}
 	if err := a.r.state.CommitState(ctx, next); err != nil {
 		return 0, err
 	}
 	return next.Generation, nil
+}
+
+// checkLease is the guard of every upload of the account (CommitGuarded):
+// nil while lock.json still holds this run's lease. A lost lease stops the
+// account.
+func (a *accountRun) checkLease(ctx context.Context) error {
+	err := a.lease.Check(ctx)
+	if errors.Is(err, sinks.ErrLeaseLost) {
+		a.leaseLost(err)
+	}
+	return err
+}
+
+// leaseLost records that the account's lease is lost (the first reason
+// wins) and stops its streams.
+func (a *accountRun) leaseLost(err error) {
+	if err == nil {
+		return
+	}
+	a.mu.Lock()
+	if a.lostErr == nil {
+		a.lostErr = err
+		a.r.opts.logger().Error("lost the account's lease: stopping without writing or committing more", "account", a.t.Name, "err", describe(err))
+	}
+	a.mu.Unlock()
+	a.cancel(err)
+}
+
+func (a *accountRun) lostLease() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.lostErr
 }
 
 // streamTask is one unit of work of an account: it fills the results of the
@@ -214,7 +276,7 @@ func (a *accountRun) tasks() []streamTask {
 }
 
 func (a *accountRun) runStreams(ctx context.Context) {
-	p := pool.New().WithContext(ctx)
+	p := pool.New().WithContext(ctx).WithMaxGoroutines(streamTasks)
 	for _, task := range a.tasks() {
 		wanted := false
 		for _, s := range task.streams {
@@ -241,12 +303,29 @@ func (a *accountRun) runStreams(ctx context.Context) {
 func (a *accountRun) stream(name string) *streamRun {
 	a.r.opts.progress().StreamStarted(a.t.Name, name)
 	sr := &StreamResult{Stream: name, Status: StatusOK}
-	run := &streamRun{a: a, res: sr, start: time.Now(), client: a.r.client(a.t)}
+	run := &streamRun{a: a, res: sr, start: a.r.clock(), client: a.r.client(a.t.Name, a.t.Token, a.t.AppSecret, a.t.pacer)}
 	a.mu.Lock()
 	a.results[name] = sr
 	a.runs = append(a.runs, run)
 	a.mu.Unlock()
 	return run
+}
+
+// listStreams starts the bookkeeping of a list stream and of its insights
+// stream, each when selected; list is the one whose client pages the list
+// (the list stream's, else the insights stream's).
+func (a *accountRun) listStreams(listName, insightsName string) (ls, is, list *streamRun) {
+	if a.r.selected(listName) {
+		ls = a.stream(listName)
+	}
+	if a.r.selected(insightsName) {
+		is = a.stream(insightsName)
+	}
+	list = ls
+	if list == nil {
+		list = is
+	}
+	return ls, is, list
 }
 
 // failTask marks the task's unfinished streams failed or deferred. A token
@@ -264,6 +343,8 @@ func (a *accountRun) failTask(streams []string, err error) {
 	var ge *graph.Error
 	msg := describe(err)
 	switch {
+	case a.lostErr != nil:
+		msg = "stopped: the run lost the account's lease"
 	case a.stopErr != nil && errors.Is(err, a.stopErr):
 		msg = "stopped: the account's access token is not valid"
 	case errors.As(err, &ge) && ge.TokenInvalid():
@@ -355,6 +436,18 @@ func (s *streamRun) done(files []sinks.FileInfo, update func(st *sinks.StreamSta
 		"rows", s.res.Counters.Rows, "files", s.res.Counters.Files, "calls", s.res.Counters.Calls)
 }
 
+// snapshotTaken is the state update of a snapshot stream that wrote dt's
+// partition: last_snapshot moves to dt, never backwards (a past
+// -snapshot-date re-run rewrites that day but the newest day stays the last
+// snapshot).
+func snapshotTaken(dt schema.Date) func(st *sinks.StreamState) {
+	return func(st *sinks.StreamState) {
+		if st.LastSnapshot == nil || *st.LastSnapshot < dt {
+			st.LastSnapshot = &dt
+		}
+	}
+}
+
 // countCalls copies the stream client's figures into its result.
 func (s *streamRun) countCalls() {
 	cs := s.client.Stats()
@@ -367,7 +460,7 @@ func (s *streamRun) countCalls() {
 	s.res.Counters.PaceWaited = Duration(cs.PaceWaited)
 	s.res.Counters.UsagePercent = cs.LastUsagePercent
 	if !s.res.finished {
-		s.res.Duration = Duration(time.Since(s.start))
+		s.res.Duration = Duration(s.a.r.clock().Sub(s.start))
 	}
 }
 
@@ -383,6 +476,6 @@ func (s *streamRun) fileOptions() sinks.FileOptions {
 		Stream:      s.name(),
 		RunID:       s.a.r.runID,
 		Version:     s.a.r.opts.version(),
-		Compression: s.a.r.cfg.Destination.Compression,
+		Compression: s.a.r.job.Compression,
 	}
 }

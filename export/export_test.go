@@ -399,7 +399,7 @@ func TestUserInsightsWindow(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			w, any := userInsightsWindow(now, tt.cursor, 2, tt.start, tt.from, tt.to)
+			w, any := userInsightsWindow(now, schema.DateOf(now).AddDays(-1), tt.cursor, 2, tt.start, tt.from, tt.to)
 			if any != tt.wantAny {
 				t.Fatalf("any = %v, want %v (%+v)", any, tt.wantAny, w)
 			}

@@ -1,16 +1,33 @@
 package export
 
 import (
+	"encoding/json"
 	"fmt"
+	"net/url"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/valyala/fastjson"
+
+	"github.com/igexport/igexport/internal/schema"
 )
 
-// The media and story pages are decoded with fastjson: one pass over each
-// page, against encoding/json's three (the client's page split, a validity
-// scan, the decode), which made decoding the largest cost of a run.
+// The wire layer: every response shape of the Graph API the engine reads,
+// and its decoder, is in this file; rows are built straight from it and a
+// missing key (an id) is an error, never a row.
+//
+//   - list pages (/media, /stories, /me/accounts): items parsed once by the
+//     client's item pager (graph.Client.PageItems), read with fields;
+//   - /insights bodies (media, story, account and demographics: one shape):
+//     eachInsight, fastjson with pooled parsers, read by parseInsightValues
+//     (media and story: the hottest decode of a run, one body per media),
+//     userInsights.parse and runLifetime;
+//   - the profile: userJSON (one body per account, encoding/json).
+//
+// fastjson reads the hot bodies in one pass, against encoding/json's three
+// (the client's page split, a validity scan, the decode), which made
+// decoding the largest cost of a run.
 
 // fields reads the members of one JSON object. A missing or null member
 // reads as nil; the first member of the wrong type is kept in err and
@@ -67,47 +84,42 @@ func (f *fields) id(key string) string {
 	return ""
 }
 
-// int reads an integer member.
-func (f *fields) int(key string) *int64 {
+// member reads member key of f with read, which fails on the wrong type
+// (want names the right one); nil when the member is missing or null.
+func member[T any](f *fields, key, want string, read func(*fastjson.Value) (T, error)) *T {
 	v := f.get(key)
 	if v == nil {
 		return nil
 	}
-	n, err := v.Int64()
+	x, err := read(v)
 	if err != nil {
-		f.wrongType(key, "an integer", v)
+		f.wrongType(key, want, v)
 		return nil
 	}
-	return &n
+	return &x
+}
+
+// int reads an integer member.
+func (f *fields) int(key string) *int64 {
+	return member(f, key, "an integer", (*fastjson.Value).Int64)
 }
 
 // bool reads a boolean member.
-func (f *fields) bool(key string) *bool {
-	v := f.get(key)
-	if v == nil {
-		return nil
-	}
-	b, err := v.Bool()
-	if err != nil {
-		f.wrongType(key, "a boolean", v)
-		return nil
-	}
-	return &b
-}
+func (f *fields) bool(key string) *bool { return member(f, key, "a boolean", (*fastjson.Value).Bool) }
 
 // flex reads a member given as a string or a number (ig_id comes as either).
-func (f *fields) flex(key string) *flexString {
+func (f *fields) flex(key string) *string {
 	v := f.get(key)
 	if v == nil {
 		return nil
 	}
-	var s flexString
+	var s string
 	switch v.Type() {
 	case fastjson.TypeString:
 		b, _ := v.StringBytes()
-		s = flexString(validUTF8(b))
+		s = validUTF8(b)
 	case fastjson.TypeNumber:
-		s = flexString(v.MarshalTo(nil))
+		s = string(v.MarshalTo(nil))
 	default:
 		f.wrongType(key, "a string or number", v)
 		return nil
@@ -142,9 +154,33 @@ func (f *fields) array(key string) []*fastjson.Value {
 	return a
 }
 
-// mediaPage decodes the items of a /media or /stories page.
-func mediaPage(items []*fastjson.Value) ([]mediaJSON, error) {
-	page := make([]mediaJSON, 0, len(items))
+// time reads a Graph timestamp member ("2019-09-26T22:36:43+0000").
+func (f *fields) time(key string) *time.Time {
+	s := f.str(key)
+	if s == nil {
+		return nil
+	}
+	t, err := apiTime(s)
+	if err != nil && f.err == nil {
+		f.err = err // it names the timestamp
+	}
+	return t
+}
+
+// key reads a member that identifies the row: missing, null or empty is an
+// error, never a row.
+func (f *fields) key(key string) string {
+	id := f.id(key)
+	if id == "" && f.err == nil {
+		f.err = fmt.Errorf("%s is missing or empty", key)
+	}
+	return id
+}
+
+// pageItems decodes the object items of a list page with read, skipping
+// nulls; what names an item in errors is its index and, once read, its id.
+func pageItems[T any](items []*fastjson.Value, read func(f *fields) (T, string)) ([]T, error) {
+	out := make([]T, 0, len(items))
 	for i, item := range items {
 		if item.Type() == fastjson.TypeNull {
 			continue
@@ -152,50 +188,335 @@ func mediaPage(items []*fastjson.Value) ([]mediaJSON, error) {
 		if item.Type() != fastjson.TypeObject {
 			return nil, fmt.Errorf("data[%d] is a JSON %s, not an object", i, item.Type())
 		}
-		m, err := mediaOf(&fields{v: item})
-		if err != nil {
-			return nil, fmt.Errorf("data[%d] (media %s): %w", i, m.ID, err)
+		f := &fields{v: item}
+		row, id := read(f)
+		if f.err != nil {
+			return nil, fmt.Errorf("data[%d] (%s): %w", i, id, f.err)
 		}
-		page = append(page, m)
+		out = append(out, row)
 	}
-	return page, nil
+	return out, nil
 }
 
-// mediaOf reads one media object (a story has the same fields, fewer).
-func mediaOf(f *fields) (mediaJSON, error) {
-	m := mediaJSON{
-		ID: f.id("id"), IGID: f.flex("ig_id"), Caption: f.str("caption"), MediaType: f.str("media_type"),
-		MediaProductType: f.str("media_product_type"), MediaURL: f.str("media_url"),
-		ThumbnailURL: f.str("thumbnail_url"), Permalink: f.str("permalink"), Shortcode: f.str("shortcode"),
-		Username: f.str("username"), Timestamp: f.str("timestamp"), LikeCount: f.int("like_count"),
-		CommentsCount: f.int("comments_count"), IsCommentEnabled: f.bool("is_comment_enabled"),
+// mediaRows decodes the items of a /media page straight into rows.
+func mediaRows(items []*fastjson.Value, fetched time.Time) ([]schema.MediaRow, error) {
+	return pageItems(items, func(f *fields) (schema.MediaRow, string) {
+		m := schema.MediaRow{
+			ID: f.key("id"), IGID: f.flex("ig_id"), Caption: f.str("caption"), MediaType: f.str("media_type"),
+			MediaProductType: f.str("media_product_type"), MediaURL: f.str("media_url"),
+			ThumbnailURL: f.str("thumbnail_url"), Permalink: f.str("permalink"), Shortcode: f.str("shortcode"),
+			Username: f.str("username"), OwnerID: f.owner(), Timestamp: f.time("timestamp"), LikeCount: f.int("like_count"),
+			CommentsCount: f.int("comments_count"), IsCommentEnabled: f.bool("is_comment_enabled"), FetchedAt: fetched,
+		}
+		if c := f.object("children"); c != nil && f.err == nil {
+			m.Children, f.err = children(c)
+		}
+		return m, "media " + m.ID
+	})
+}
+
+// children decodes a carousel's children (children.data).
+func children(c *fields) ([]schema.Child, error) {
+	out := []schema.Child{}
+	for k, cv := range c.array("data") {
+		if cv.Type() == fastjson.TypeNull {
+			continue
+		}
+		if cv.Type() != fastjson.TypeObject {
+			return nil, fmt.Errorf("children.data[%d] is a JSON %s, not an object", k, cv.Type())
+		}
+		cf := &fields{v: cv}
+		ch := schema.Child{ID: cf.key("id"), MediaType: cf.str("media_type"), MediaURL: cf.str("media_url"),
+			ThumbnailURL: cf.str("thumbnail_url"), Timestamp: cf.time("timestamp")}
+		if cf.err != nil {
+			return nil, fmt.Errorf("child %s: %w", ch.ID, cf.err)
+		}
+		out = append(out, ch)
 	}
-	if o := f.object("owner"); o != nil {
-		m.Owner = &mediaOwner{ID: o.id("id")}
-		if o.err != nil {
-			return m, fmt.Errorf("owner: %w", o.err)
+	if c.err != nil {
+		return nil, fmt.Errorf("children: %w", c.err)
+	}
+	return out, nil
+}
+
+// storyRows decodes the items of a /stories page straight into rows.
+func storyRows(items []*fastjson.Value, fetched time.Time) ([]schema.Story, error) {
+	return pageItems(items, func(f *fields) (schema.Story, string) {
+		st := schema.Story{
+			ID: f.key("id"), IGID: f.flex("ig_id"), Caption: f.str("caption"), MediaType: f.str("media_type"),
+			MediaProductType: f.str("media_product_type"), MediaURL: f.str("media_url"),
+			ThumbnailURL: f.str("thumbnail_url"), Permalink: f.str("permalink"), Shortcode: f.str("shortcode"),
+			Username: f.str("username"), OwnerID: f.owner(), Timestamp: f.time("timestamp"), LikeCount: f.int("like_count"),
+			FetchedAt: fetched,
+		}
+		return st, "story " + st.ID
+	})
+}
+
+// owner reads owner.id.
+func (f *fields) owner() *string {
+	o := f.object("owner")
+	if o == nil {
+		return nil
+	}
+	id := o.id("id")
+	if o.err != nil && f.err == nil {
+		f.err = fmt.Errorf("owner: %w", o.err)
+	}
+	if id == "" {
+		return nil
+	}
+	return &id
+}
+
+// discoverOps: the Pages behind a discover block's token and their
+// Instagram accounts, one list (its page count is known at apply time only).
+func discoverOps() []Op {
+	return []Op{{Path: "/me/accounts", Params: url.Values{"fields": {"id,name,instagram_business_account{id,username}"}},
+		Send: sendPages, Pages: 1}}
+}
+
+// fbPage is one item of a /me/accounts page.
+type fbPage struct {
+	id               string
+	igID, igUsername string
+}
+
+// decodePages decodes the items of a /me/accounts page.
+func decodePages(items []*fastjson.Value) ([]fbPage, error) {
+	out := make([]fbPage, 0, len(items))
+	for i, item := range items {
+		if item.Type() == fastjson.TypeNull {
+			continue
+		}
+		if item.Type() != fastjson.TypeObject {
+			return nil, fmt.Errorf("data[%d] is a JSON %s, not an object", i, item.Type())
+		}
+		f := &fields{v: item}
+		p := fbPage{id: f.id("id")}
+		if ig := f.object("instagram_business_account"); ig != nil {
+			p.igID, p.igUsername = ig.id("id"), ig.id("username")
+			if ig.err != nil {
+				return nil, fmt.Errorf("data[%d] (page %s): instagram_business_account: %w", i, p.id, ig.err)
+			}
+		}
+		if f.err != nil {
+			return nil, fmt.Errorf("data[%d] (page %s): %w", i, p.id, f.err)
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// eachInsight walks the data items of an /insights body (media, story,
+// account or demographics: one shape) and calls fn with each item's metric
+// name; the values are valid until fn returns. p is a parser from the
+// runner's pool.
+func eachInsight(p *fastjson.Parser, body []byte, path string, fn func(name string, d *fastjson.Value) error) error {
+	v, err := p.ParseBytes(body)
+	if err != nil {
+		return fmt.Errorf("malformed response from %s: %w", path, err)
+	}
+	data := v.Get("data")
+	if data == nil || data.Type() == fastjson.TypeNull {
+		return nil
+	}
+	items, err := data.Array()
+	if err != nil {
+		return fmt.Errorf("malformed response from %s: \"data\" is a JSON %s, not an array", path, data.Type())
+	}
+	for _, d := range items {
+		if d.Type() == fastjson.TypeNull {
+			continue
+		}
+		if d.Type() != fastjson.TypeObject {
+			return fmt.Errorf("malformed response from %s: a data item is a JSON %s, not an object", path, d.Type())
+		}
+		name := ""
+		if nv := d.Get("name"); nv != nil && nv.Type() != fastjson.TypeNull {
+			nb, err := nv.StringBytes()
+			if err != nil {
+				return fmt.Errorf("malformed response from %s: metric name is a JSON %s, not a string", path, nv.Type())
+			}
+			name = validUTF8(nb)
+		}
+		if err := fn(name, d); err != nil {
+			return err
 		}
 	}
-	if c := f.object("children"); c != nil {
-		m.Children = &mediaChildren{Data: []mediaChild{}}
-		for k, cv := range c.array("data") {
-			if cv.Type() == fastjson.TypeNull {
-				continue
+	return nil
+}
+
+// parseInsightValues reads a media/story insights body into values: plain
+// metrics by name; a breakdown metric's total under its name and each
+// bucket under its lower-cased dimension value. It parses with fastjson,
+// this being the hottest decode of a run (one body per media per day);
+// p is a parser from the runner's pool.
+func parseInsightValues(p *fastjson.Parser, body []byte, op Op, values map[string]num) error {
+	return eachInsight(p, body, op.Path, func(name string, d *fastjson.Value) error {
+		if tv := d.Get("total_value"); tv != nil && tv.Type() == fastjson.TypeObject {
+			if v := tv.Get("value"); v != nil && v.Type() != fastjson.TypeNull {
+				n, ok := jsonNum(v)
+				if !ok {
+					return fmt.Errorf("malformed response from %s: metric %s: total value %s is not a number", op.Path, name, v)
+				}
+				values[name] = n
 			}
-			if cv.Type() != fastjson.TypeObject {
-				return m, fmt.Errorf("children.data[%d] is a JSON %s, not an object", k, cv.Type())
+			var sum num
+			var any bool
+			for _, b := range tv.GetArray("breakdowns") {
+				for _, rs := range b.GetArray("results") {
+					dims := rs.GetArray("dimension_values")
+					if len(dims) == 0 {
+						continue
+					}
+					dim, err := dims[len(dims)-1].StringBytes()
+					if err != nil {
+						return fmt.Errorf("malformed response from %s: metric %s: dimension value %s is not a string", op.Path, name, dims[len(dims)-1])
+					}
+					v := rs.Get("value")
+					if v == nil || v.Type() == fastjson.TypeNull {
+						continue
+					}
+					n, ok := jsonNum(v)
+					if !ok {
+						return fmt.Errorf("malformed response from %s: metric %s: value %s of %s is not a number", op.Path, name, v, dim)
+					}
+					values[strings.ToLower(validUTF8(dim))] = n
+					sum.i += n.i
+					sum.f += n.f
+					any = true
+				}
 			}
-			cf := &fields{v: cv}
-			ch := mediaChild{ID: cf.id("id"), MediaType: cf.str("media_type"), MediaURL: cf.str("media_url"),
-				ThumbnailURL: cf.str("thumbnail_url"), Timestamp: cf.str("timestamp")}
-			if cf.err != nil {
-				return m, fmt.Errorf("child %s: %w", ch.ID, cf.err)
+			if _, ok := values[name]; !ok && any {
+				values[name] = sum
 			}
-			m.Children.Data = append(m.Children.Data, ch)
+			return nil
 		}
-		if c.err != nil {
-			return m, fmt.Errorf("children: %w", c.err)
+		if vs := d.GetArray("values"); len(vs) > 0 {
+			val := vs[0].Get("value")
+			if val == nil || val.Type() == fastjson.TypeNull {
+				return nil
+			}
+			n, ok := jsonNum(val)
+			if !ok {
+				return fmt.Errorf("malformed response from %s: metric %s: value %s is not a number", op.Path, name, val)
+			}
+			values[name] = n
+		}
+		return nil
+	})
+}
+
+// jsonNum reads a JSON number (or a string holding one, as encoding/json's
+// Number accepts); false for anything else, NaN and infinities.
+func jsonNum(v *fastjson.Value) (num, bool) {
+	if v == nil {
+		return num{}, false
+	}
+	var s string
+	switch v.Type() {
+	case fastjson.TypeNumber:
+		if n, err := v.Int64(); err == nil {
+			return intNum(n), true
+		}
+		s = v.String()
+	case fastjson.TypeString:
+		b, _ := v.StringBytes()
+		s = string(b)
+	default:
+		return num{}, false
+	}
+	return numberOf(json.Number(s))
+}
+
+// numberOf reads a JSON number as a num.
+func numberOf(n json.Number) (num, bool) {
+	if v, err := n.Int64(); err == nil {
+		return intNum(v), true
+	}
+	f, err := n.Float64()
+	if err != nil {
+		return num{}, false
+	}
+	return floatNum(f)
+}
+
+// apiTime parses Graph timestamps ("2019-09-26T22:36:43+0000").
+func apiTime(s *string) (*time.Time, error) {
+	if s == nil || *s == "" {
+		return nil, nil
+	}
+	for _, layout := range []string{"2006-01-02T15:04:05-0700", time.RFC3339} {
+		if t, err := time.Parse(layout, *s); err == nil {
+			t = t.UTC().Truncate(time.Microsecond)
+			return &t, nil
 		}
 	}
-	return m, f.err
+	return nil, fmt.Errorf("timestamp %q is not in the Graph API format", *s)
+}
+
+// flexString accepts a JSON string or number (ig_id comes as either).
+type flexString string
+
+func (f *flexString) UnmarshalJSON(b []byte) error {
+	if len(b) > 0 && b[0] == '"' {
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*f = flexString(s)
+		return nil
+	}
+	var n json.Number
+	if err := json.Unmarshal(b, &n); err != nil {
+		return fmt.Errorf("want a string or number, got %s", b)
+	}
+	*f = flexString(n.String())
+	return nil
+}
+
+const userFields = "id,ig_id,username,name,biography,website,profile_picture_url,followers_count,follows_count,media_count"
+
+type userJSON struct {
+	ID                string      `json:"id"`
+	IGID              *flexString `json:"ig_id"`
+	Username          *string     `json:"username"`
+	Name              *string     `json:"name"`
+	Biography         *string     `json:"biography"`
+	Website           *string     `json:"website"`
+	ProfilePictureURL *string     `json:"profile_picture_url"`
+	FollowersCount    *int64      `json:"followers_count"`
+	FollowsCount      *int64      `json:"follows_count"`
+	MediaCount        *int64      `json:"media_count"`
+}
+
+// stringArray reads member key of v as an array of strings (missing or
+// null: none).
+func stringArray(v *fastjson.Value, key string) ([]string, error) {
+	a := v.Get(key)
+	if a == nil || a.Type() == fastjson.TypeNull {
+		return nil, nil
+	}
+	items, err := a.Array()
+	if err != nil {
+		return nil, fmt.Errorf("%s is a JSON %s, not an array", key, a.Type())
+	}
+	out := make([]string, len(items))
+	for i, it := range items {
+		b, err := it.StringBytes()
+		if err != nil {
+			return nil, fmt.Errorf("%s[%d] is a JSON %s, not a string", key, i, it.Type())
+		}
+		out[i] = validUTF8(b)
+	}
+	return out, nil
+}
+
+// jsonText renders a member for an error message ("null" when absent).
+func jsonText(v *fastjson.Value) string {
+	if v == nil {
+		return "null"
+	}
+	return v.String()
 }

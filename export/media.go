@@ -3,7 +3,8 @@ package export
 import (
 	"context"
 	"fmt"
-	"net/url"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -12,7 +13,6 @@ import (
 
 	"github.com/igexport/igexport/internal/catalog"
 	"github.com/igexport/igexport/internal/schema"
-	"github.com/igexport/igexport/sinks"
 )
 
 // mediaFields asks for carousel children by field expansion: one request
@@ -21,89 +21,48 @@ const mediaFields = "id,ig_id,caption,media_type,media_product_type,media_url,th
 
 const storyFields = "id,ig_id,caption,media_type,media_product_type,media_url,thumbnail_url,permalink,shortcode,username,owner,timestamp,like_count"
 
-// mediaJSON is one object of a /media or /stories page (jsonread.go).
-type mediaJSON struct {
-	ID               string
-	IGID             *flexString
-	Caption          *string
-	MediaType        *string
-	MediaProductType *string
-	MediaURL         *string
-	ThumbnailURL     *string
-	Permalink        *string
-	Shortcode        *string
-	Username         *string
-	Owner            *mediaOwner
-	Timestamp        *string
-	LikeCount        *int64
-	CommentsCount    *int64
-	IsCommentEnabled *bool
-	Children         *mediaChildren
-}
-
-type mediaOwner struct{ ID string }
-
-type mediaChildren struct{ Data []mediaChild }
-
-type mediaChild struct {
-	ID           string
-	MediaType    *string
-	MediaURL     *string
-	ThumbnailURL *string
-	Timestamp    *string
-}
-
 // mediaRef is what insights need to know about a media object.
 type mediaRef struct {
 	id          string
+	kind        catalog.Kind
 	mediaType   *string
 	productType *string
 	timestamp   *time.Time
 }
 
-func (m mediaJSON) toRow(fetched time.Time) (schema.MediaRow, error) {
-	ts, err := apiTime(m.Timestamp)
-	if err != nil {
-		return schema.MediaRow{}, fmt.Errorf("media %s: %w", m.ID, err)
-	}
-	row := schema.MediaRow{
-		ID: m.ID, IGID: m.IGID.ptr(), Caption: m.Caption, MediaType: m.MediaType,
-		MediaProductType: m.MediaProductType, MediaURL: m.MediaURL, ThumbnailURL: m.ThumbnailURL,
-		Permalink: m.Permalink, Shortcode: m.Shortcode, Username: m.Username, Timestamp: ts,
-		LikeCount: m.LikeCount, CommentsCount: m.CommentsCount, IsCommentEnabled: m.IsCommentEnabled,
-		FetchedAt: fetched,
-	}
-	if m.Owner != nil && m.Owner.ID != "" {
-		row.OwnerID = schema.Ptr(m.Owner.ID)
-	}
-	if m.Children != nil {
-		row.Children = []schema.Child{}
-		for _, c := range m.Children.Data {
-			cts, err := apiTime(c.Timestamp)
-			if err != nil {
-				return schema.MediaRow{}, fmt.Errorf("media %s child %s: %w", m.ID, c.ID, err)
-			}
-			row.Children = append(row.Children, schema.Child{ID: c.ID, MediaType: c.MediaType,
-				MediaURL: c.MediaURL, ThumbnailURL: c.ThumbnailURL, Timestamp: cts})
+func newMediaRef(row schema.MediaRow) mediaRef {
+	return mediaRef{id: row.ID, kind: catalog.KindOf(deref(row.MediaType), deref(row.MediaProductType)),
+		mediaType: row.MediaType, productType: row.MediaProductType, timestamp: row.Timestamp}
+}
+
+// mediaInsightOps: one batch operation per media whose kind has metrics;
+// a batch call per batchSize media (apply sends each batch as its media
+// are listed).
+func mediaInsightOps(refs []mediaRef, metrics map[catalog.Kind][]string) []Op {
+	var ops []Op
+	for i, ref := range refs {
+		if ms := metrics[ref.kind]; len(ms) > 0 {
+			ops = append(ops, Op{Path: "/" + ref.id + "/insights", Send: sendBatch, Batch: i / batchSize, Item: i, Metrics: ms})
 		}
 	}
-	return row, nil
+	return ops
+}
+
+// metricNames returns the metric names of each kind.
+func metricNames(ms map[catalog.Kind][]catalog.Metric) map[catalog.Kind][]string {
+	out := map[catalog.Kind][]string{}
+	for k, list := range ms {
+		for _, m := range list {
+			out[k] = append(out[k], m.Name)
+		}
+	}
+	return out
 }
 
 // runMedia lists the account's media (writing the media stream) and, as
 // pages arrive, fetches their insights in Graph batches (media_insights).
 func (a *accountRun) runMedia(ctx context.Context) error {
-	var ms, is *streamRun
-	if a.r.selected(schema.Media) {
-		ms = a.stream(schema.Media)
-	}
-	if a.r.selected(schema.MediaInsights) {
-		is = a.stream(schema.MediaInsights)
-	}
-	list := ms
-	if list == nil {
-		list = is
-	}
+	ms, is, list := a.listStreams(schema.Media, schema.MediaInsights)
 	var mediaParts *partitions[schema.MediaRow]
 	if ms != nil {
 		mediaParts = newPartitions[schema.MediaRow](ms)
@@ -119,25 +78,21 @@ func (a *accountRun) runMedia(ctx context.Context) error {
 	}
 
 	var rows int64
-	endpoint := "/" + a.t.ID + "/media"
-	err := list.client.PageItems(ctx, endpoint, url.Values{"fields": {mediaFields}, "limit": {"100"}}, func(items []*fastjson.Value) error {
-		page, err := mediaPage(items)
+	op := listOps(a.t.ID, "media", mediaFields, 0)[0]
+	endpoint := op.Path
+	err := list.client.PageItems(ctx, op.Path, op.Params, func(items []*fastjson.Value) error {
+		page, err := mediaRows(items, a.r.fetchedAt())
 		if err != nil {
 			return fmt.Errorf("malformed response from %s: %w", endpoint, err)
 		}
-		fetched := fetchedAt()
-		for _, m := range page {
-			row, err := m.toRow(fetched)
-			if err != nil {
-				return fmt.Errorf("malformed response from %s: %w", endpoint, err)
-			}
+		for _, row := range page {
 			if mediaParts != nil {
 				if err := mediaParts.add(a.r.snapDT, row); err != nil {
 					return err
 				}
 			}
 			if ins != nil {
-				ins.add(mediaRef{id: row.ID, mediaType: row.MediaType, productType: row.MediaProductType, timestamp: row.Timestamp})
+				ins.add(newMediaRef(row))
 			}
 		}
 		rows += int64(len(page))
@@ -156,7 +111,7 @@ func (a *accountRun) runMedia(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		ms.done(files, func(st *sinks.StreamState) { st.LastSnapshot = &dt })
+		ms.done(files, snapshotTaken(dt))
 	}
 	if ins != nil {
 		if err := ins.finish(ctx); err != nil {
@@ -172,7 +127,9 @@ type mediaInsights struct {
 	s       *streamRun
 	parts   *partitions[schema.MediaInsight]
 	pool    *pool.ContextPool
+	spec    StreamSpec
 	metrics map[catalog.Kind][]string
+	cols    columns[schema.MediaInsight]
 	cutoff  *time.Time
 	old     int
 
@@ -186,16 +143,12 @@ type mediaInsights struct {
 
 func (a *accountRun) newMediaInsights(ctx context.Context, s *streamRun) *mediaInsights {
 	m := &mediaInsights{a: a, s: s, parts: newPartitions[schema.MediaInsight](s),
-		pool:    pool.New().WithContext(ctx).WithCancelOnError().WithFirstError().WithMaxGoroutines(4),
-		metrics: map[catalog.Kind][]string{}, ready: map[int][]schema.MediaInsight{}}
-	set := a.r.cfg.StreamSetting(schema.MediaInsights)
-	for _, k := range catalog.MediaKinds {
-		for _, mt := range a.r.cat.Select(k, set.Metrics) {
-			m.metrics[k] = append(m.metrics[k], mt.Name)
-		}
-	}
-	if set.MaxMediaAgeDays > 0 {
-		c := a.r.now.AddDate(0, 0, -set.MaxMediaAgeDays)
+		pool: pool.New().WithContext(ctx).WithCancelOnError().WithFirstError().WithMaxGoroutines(insightsBatchesInFlight),
+		spec: a.r.job.Spec(schema.MediaInsights), ready: map[int][]schema.MediaInsight{}}
+	m.metrics = metricNames(m.spec.Metrics)
+	m.cols = metricColumns[schema.MediaInsight](slices.Collect(maps.Values(m.spec.Metrics))...)
+	if d := m.spec.MaxMediaAgeDays; d > 0 {
+		c := a.r.now.AddDate(0, 0, -d)
 		m.cutoff = &c
 	}
 	_, _ = m.parts.open(a.r.snapDT)
@@ -226,36 +179,23 @@ func (m *mediaInsights) flush() {
 }
 
 func (m *mediaInsights) fetch(ctx context.Context, seq int, refs []mediaRef) error {
-	var ops []insightOp
-	for i, ref := range refs {
-		k := catalog.KindOf(deref(ref.mediaType), deref(ref.productType))
-		if ms := m.metrics[k]; len(ms) > 0 {
-			ops = append(ops, insightOp{item: i, objectID: ref.id, metrics: ms})
-		}
-	}
-	results, err := m.s.fetchInsights(ctx, len(refs), ops)
+	results, err := m.s.fetchInsights(ctx, len(refs), mediaInsightOps(refs, m.metrics))
 	if err != nil {
 		return err
 	}
-	fetched := fetchedAt()
+	fetched := m.a.r.fetchedAt()
 	rows := make([]schema.MediaInsight, len(refs))
 	for i, ref := range refs {
 		r := results[i]
 		st := r.finalStatus()
-		k := catalog.KindOf(deref(ref.mediaType), deref(ref.productType))
-		if len(m.metrics[k]) == 0 {
+		if len(m.metrics[ref.kind]) == 0 {
 			st = schema.StatusUnsupported
 		}
-		v := r.values
 		rows[i] = schema.MediaInsight{
 			ID: ref.id, MediaType: ref.mediaType, MediaProductType: ref.productType, MediaTimestamp: ref.timestamp,
-			Views: metricPtr(v, "views"), Reach: metricPtr(v, "reach"), Likes: metricPtr(v, "likes"),
-			Comments: metricPtr(v, "comments"), Saved: metricPtr(v, "saved"), Shares: metricPtr(v, "shares"),
-			TotalInteractions: metricPtr(v, "total_interactions"), Follows: metricPtr(v, "follows"),
-			ProfileVisits: metricPtr(v, "profile_visits"), IGReelsAvgWatchTime: metricPtr(v, "ig_reels_avg_watch_time"),
-			IGReelsVideoViewTotalTime: metricPtr(v, "ig_reels_video_view_total_time"),
-			InsightsStatus:            st, FetchedAt: fetched,
+			InsightsStatus: st, FetchedAt: fetched,
 		}
+		m.cols.fill(&rows[i], r.values)
 	}
 	return m.write(seq, rows)
 }
@@ -286,14 +226,14 @@ func (m *mediaInsights) finish(ctx context.Context) error {
 	}
 	if m.old > 0 {
 		m.s.note("%d media older than max_media_age_days (%d) not refreshed",
-			m.old, m.a.r.cfg.StreamSetting(schema.MediaInsights).MaxMediaAgeDays)
+			m.old, m.spec.MaxMediaAgeDays)
 	}
 	files, err := m.parts.commit(ctx)
 	if err != nil {
 		return err
 	}
 	dt := m.a.r.snapDT
-	m.s.done(files, func(st *sinks.StreamState) { st.LastSnapshot = &dt })
+	m.s.done(files, snapshotTaken(dt))
 	return nil
 }
 

@@ -28,7 +28,9 @@ type Options struct {
 	SnapshotDate *schema.Date
 	// Concurrency overrides the config's requests-in-flight bound.
 	Concurrency int
-	// Now is the clock (default time.Now).
+	// Now is the clock (default time.Now): every time the engine reads
+	// (windows, snapshot date, fetched_at, durations, lease expiry) comes
+	// from it.
 	Now func() time.Time
 	// Logger receives progress and diagnostics (default: discard).
 	Logger *slog.Logger
@@ -40,8 +42,9 @@ type Options struct {
 	Version string
 	// LeaseTTL is how long a lease lasts without renewal (default 10m).
 	LeaseTTL time.Duration
-	// Host names this machine in leases (default: os.Hostname).
-	Host string
+	// Offline makes MakePlan skip the token health check (GET /debug_token),
+	// so that plan sends no request at all (plan -offline).
+	Offline bool
 
 	// beforeStateCommit, when set, runs after an account's data files are
 	// uploaded and before its state is written (crash tests).

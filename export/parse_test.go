@@ -6,8 +6,11 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/valyala/fastjson"
+
+	"github.com/igexport/igexport/internal/schema"
 )
 
 // TestParseInsightValues covers the shapes of /insights bodies the API
@@ -51,10 +54,14 @@ func TestParseInsightValues(t *testing.T) {
 	var p fastjson.Parser
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			got := map[string]int64{}
-			err := parseInsightValues(&p, []byte(tc.body), insightOp{objectID: "17000"}, got)
+			values := map[string]num{}
+			err := parseInsightValues(&p, []byte(tc.body), Op{Path: "/17000/insights"}, values)
 			if errorCase(t, err, tc.err) {
 				return
+			}
+			got := map[string]int64{}
+			for k, v := range values {
+				got[k] = v.i
 			}
 			if !maps.Equal(got, tc.want) {
 				t.Errorf("values = %v, want %v", got, tc.want)
@@ -63,42 +70,51 @@ func TestParseInsightValues(t *testing.T) {
 	}
 }
 
-// TestMediaPage covers the decoding of /media and /stories page items: every
-// field, NULL kept apart from empty and zero, ig_id as string or number,
-// carousel children, and members of the wrong type named in the error.
+// TestMediaPage covers the decoding of /media and /stories page items
+// straight into rows: every field, NULL kept apart from empty and zero,
+// ig_id as string or number, carousel children, members of the wrong type
+// named in the error, and an item without its id refused (never a row).
 func TestMediaPage(t *testing.T) {
 	str := func(s string) *string { return &s }
 	i64 := func(n int64) *int64 { return &n }
 	yes := true
-	flex := func(s string) *flexString { f := flexString(s); return &f }
+	fetched := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	ts := time.Date(2026, 11, 21, 16, 42, 20, 0, time.UTC)
 	full := `{"id":"1","ig_id":"3594373474125885392","caption":"say \"hi\" \u2600\ufe0f\n#x","media_type":"CAROUSEL_ALBUM","media_product_type":"FEED",` +
 		`"media_url":"https:\/\/x\/1.jpg","thumbnail_url":null,"permalink":"https:\/\/www.instagram.com\/p\/A\/","shortcode":"A","username":"u",` +
 		`"owner":{"id":"1784"},"timestamp":"2026-11-21T16:42:20+0000","like_count":56,"comments_count":0,"is_comment_enabled":true,` +
 		`"children":{"data":[{"id":"2","media_type":"IMAGE","media_url":"https:\/\/x\/2.jpg","timestamp":"2026-11-21T16:42:20+0000"}]}}`
+	row := func(id string) schema.MediaRow { return schema.MediaRow{ID: id, FetchedAt: fetched} }
+	with := func(r schema.MediaRow, f func(*schema.MediaRow)) schema.MediaRow { f(&r); return r }
 	cases := []struct {
 		name, data string
-		want       []mediaJSON
+		want       []schema.MediaRow
 		err        string
 	}{
-		{name: "every field", data: `[` + full + `]`, want: []mediaJSON{{
-			ID: "1", IGID: flex("3594373474125885392"), Caption: str("say \"hi\" \u2600\ufe0f\n#x"), MediaType: str("CAROUSEL_ALBUM"),
+		{name: "every field", data: `[` + full + `]`, want: []schema.MediaRow{{
+			ID: "1", IGID: str("3594373474125885392"), Caption: str("say \"hi\" \u2600\ufe0f\n#x"), MediaType: str("CAROUSEL_ALBUM"),
 			MediaProductType: str("FEED"), MediaURL: str("https://x/1.jpg"), Permalink: str("https://www.instagram.com/p/A/"),
-			Shortcode: str("A"), Username: str("u"), Owner: &mediaOwner{ID: "1784"}, Timestamp: str("2026-11-21T16:42:20+0000"),
+			Shortcode: str("A"), Username: str("u"), OwnerID: str("1784"), Timestamp: &ts,
 			LikeCount: i64(56), CommentsCount: i64(0), IsCommentEnabled: &yes,
-			Children: &mediaChildren{Data: []mediaChild{{ID: "2", MediaType: str("IMAGE"), MediaURL: str("https://x/2.jpg"), Timestamp: str("2026-11-21T16:42:20+0000")}}},
+			Children:  []schema.Child{{ID: "2", MediaType: str("IMAGE"), MediaURL: str("https://x/2.jpg"), Timestamp: &ts}},
+			FetchedAt: fetched,
 		}}},
-		{name: "missing fields stay NULL", data: `[{"id":"5","caption":""}]`, want: []mediaJSON{{ID: "5", Caption: str("")}}},
-		{name: "ig_id as a number", data: `[{"id":"5","ig_id":17841405822304914}]`, want: []mediaJSON{{ID: "5", IGID: flex("17841405822304914")}}},
-		{name: "empty children", data: `[{"id":"5","children":{"data":[]}}]`, want: []mediaJSON{{ID: "5", Children: &mediaChildren{Data: []mediaChild{}}}}},
-		{name: "null child skipped", data: `[{"id":"5","children":{"data":[null,{"id":"6"}]}}]`, want: []mediaJSON{{ID: "5", Children: &mediaChildren{Data: []mediaChild{{ID: "6"}}}}}},
-		{name: "invalid UTF-8 replaced", data: "[{\"id\":\"5\",\"caption\":\"a\xffb\"}]", want: []mediaJSON{{ID: "5", Caption: str("a\uFFFDb")}}},
-		{name: "empty page", data: `[]`, want: []mediaJSON{}},
+		{name: "missing fields stay NULL", data: `[{"id":"5","caption":""}]`, want: []schema.MediaRow{with(row("5"), func(r *schema.MediaRow) { r.Caption = str("") })}},
+		{name: "ig_id as a number", data: `[{"id":"5","ig_id":17841405822304914}]`, want: []schema.MediaRow{with(row("5"), func(r *schema.MediaRow) { r.IGID = str("17841405822304914") })}},
+		{name: "empty children", data: `[{"id":"5","children":{"data":[]}}]`, want: []schema.MediaRow{with(row("5"), func(r *schema.MediaRow) { r.Children = []schema.Child{} })}},
+		{name: "null child skipped", data: `[{"id":"5","children":{"data":[null,{"id":"6"}]}}]`, want: []schema.MediaRow{with(row("5"), func(r *schema.MediaRow) { r.Children = []schema.Child{{ID: "6"}} })}},
+		{name: "invalid UTF-8 replaced", data: "[{\"id\":\"5\",\"caption\":\"a\xffb\"}]", want: []schema.MediaRow{with(row("5"), func(r *schema.MediaRow) { r.Caption = str("a\uFFFDb") })}},
+		{name: "empty page", data: `[]`, want: []schema.MediaRow{}},
 		{name: "like_count a string", data: `[{"id":"5","like_count":"7"}]`, err: "data[0] (media 5): like_count is a JSON string, not an integer"},
 		{name: "like_count a fraction", data: `[{"id":"5","like_count":1.5}]`, err: "like_count is a JSON number, not an integer"},
 		{name: "caption a number", data: `[{"id":"5","caption":5}]`, err: "caption is a JSON number, not a string"},
 		{name: "owner a string", data: `[{"id":"5","owner":"1784"}]`, err: "owner is a JSON string, not an object"},
 		{name: "child of the wrong shape", data: `[{"id":"5","children":{"data":[{"id":"6","timestamp":1}]}}]`, err: "child 6: timestamp is a JSON number, not a string"},
+		{name: "timestamp not a Graph time", data: `[{"id":"5","timestamp":"yesterday"}]`, err: `data[0] (media 5): timestamp "yesterday" is not in the Graph API format`},
 		{name: "item not an object", data: `[{"id":"5"},7]`, err: "data[1] is a JSON number, not an object"},
+		{name: "id missing", data: `[{"caption":"x"}]`, err: "data[0] (media ): id is missing or empty"},
+		{name: "id empty", data: `[{"id":""}]`, err: "id is missing or empty"},
+		{name: "child without id", data: `[{"id":"5","children":{"data":[{"media_type":"IMAGE"}]}}]`, err: "child : id is missing or empty"},
 	}
 	var p fastjson.Parser
 	for _, tc := range cases {
@@ -107,7 +123,7 @@ func TestMediaPage(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := mediaPage(v.GetArray())
+			got, err := mediaRows(v.GetArray(), fetched)
 			if errorCase(t, err, tc.err) {
 				return
 			}
@@ -115,6 +131,17 @@ func TestMediaPage(t *testing.T) {
 				t.Errorf("got  %s\nwant %s", dump(got), dump(tc.want))
 			}
 		})
+	}
+	v, err := p.Parse(`[{"id":"9","owner":{"id":"1784"},"like_count":2,"comments_count":4},{"id":""}]`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := storyRows(v.GetArray(), fetched); err == nil || !strings.Contains(err.Error(), "data[1] (story ): id is missing or empty") {
+		t.Errorf("a story without id: %v", err)
+	}
+	stories, err := storyRows(v.GetArray()[:1], fetched)
+	if want := []schema.Story{{ID: "9", OwnerID: str("1784"), LikeCount: i64(2), FetchedAt: fetched}}; err != nil || !reflect.DeepEqual(stories, want) {
+		t.Errorf("stories %s, %v", dump(stories), err)
 	}
 }
 

@@ -1,12 +1,10 @@
 package export
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"slices"
-	"time"
 
 	"github.com/sourcegraph/conc/pool"
 
@@ -113,10 +111,6 @@ func (p *partitions[T]) spill(dt schema.Date, pt *partition[T]) error {
 	return nil
 }
 
-// commitParallel bounds concurrent partition uploads of one stream (a
-// first user_insights run writes one small file per day: 728 of them).
-const commitParallel = 8
-
 // commit uploads every partition (merging with what the bucket holds) and
 // returns the files in date order. On any failure the rest are aborted.
 // Each upload creates its writer (when its rows were still buffered), so at
@@ -145,7 +139,7 @@ func (p *partitions[T]) commit(ctx context.Context) ([]sinks.FileInfo, error) {
 				return fmt.Errorf("%s: writing dt=%s: %w", p.s.name(), dt, err)
 			}
 			key := sinks.DataKey(p.s.name(), dt, p.s.a.t.ID)
-			fi, err := pt.w.Commit(ctx, p.s.a.r.data, key)
+			fi, err := pt.w.CommitGuarded(ctx, p.s.a.r.data, key, p.s.a.checkLease)
 			if err != nil {
 				return fmt.Errorf("%s: uploading %s: %w", p.s.name(), key, err)
 			}
@@ -171,59 +165,4 @@ func (p *partitions[T]) abort() {
 	p.buffered = 0
 }
 
-// fetchedAt is the receive time, at the microsecond resolution the files keep.
-func fetchedAt() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
-
-// decode unmarshals an API payload, naming the endpoint on failure.
-func decode(data []byte, v any, endpoint string) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("malformed response from %s: %w", endpoint, err)
-	}
-	return nil
-}
-
 func marshalJSON(v any) ([]byte, error) { return json.MarshalIndent(v, "", "  ") }
-
-// apiTime parses Graph timestamps ("2019-09-26T22:36:43+0000").
-func apiTime(s *string) (*time.Time, error) {
-	if s == nil || *s == "" {
-		return nil, nil
-	}
-	for _, layout := range []string{"2006-01-02T15:04:05-0700", time.RFC3339} {
-		if t, err := time.Parse(layout, *s); err == nil {
-			t = t.UTC().Truncate(time.Microsecond)
-			return &t, nil
-		}
-	}
-	return nil, fmt.Errorf("timestamp %q is not in the Graph API format", *s)
-}
-
-// flexString accepts a JSON string or number (ig_id comes as either).
-type flexString string
-
-func (f *flexString) UnmarshalJSON(b []byte) error {
-	if len(b) > 0 && b[0] == '"' {
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
-		*f = flexString(s)
-		return nil
-	}
-	var n json.Number
-	if err := json.Unmarshal(b, &n); err != nil {
-		return fmt.Errorf("want a string or number, got %s", b)
-	}
-	*f = flexString(n.String())
-	return nil
-}
-
-func (f *flexString) ptr() *string {
-	if f == nil {
-		return nil
-	}
-	s := string(*f)
-	return &s
-}

@@ -2,8 +2,6 @@ package export
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,9 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/igexport/igexport/hcl"
 	"github.com/igexport/igexport/internal/catalog"
-	"github.com/igexport/igexport/internal/graph"
 	"github.com/igexport/igexport/internal/schema"
 	"github.com/igexport/igexport/sinks"
 )
@@ -27,9 +23,10 @@ var ErrStalePlan = errors.New("stale plan")
 
 // Plan is what `igexport plan` shows and `-out` saves: per account and
 // stream, what apply would fetch, the partitions it would write and the API
-// calls it would need. It is made from the config and the state alone:
-// MakePlan never calls the Graph API. A plan holds no token, app secret or
-// variable value.
+// calls it would need. It is made from the config and the state: MakePlan
+// calls the Graph API only for the token health (one GET /debug_token per
+// distinct token; none with Options.Offline). A plan holds no token, app
+// secret or variable value (tokens are named by fingerprint).
 type Plan struct {
 	Format    string    `json:"format"` // igexport.plan/v1
 	Version   string    `json:"version"`
@@ -58,6 +55,9 @@ type Plan struct {
 	// apply time only (discovery is a Graph API call).
 	Discover []DiscoverPlan `json:"discover,omitempty"`
 	Warnings []string       `json:"warnings,omitempty"`
+	// Tokens is each distinct token's health (GET /debug_token, the one
+	// request plan sends; none with Options.Offline).
+	Tokens []TokenHealth `json:"tokens,omitempty"`
 	// Totals add up the accounts' estimates plus discovery.
 	Totals Estimate `json:"totals"`
 }
@@ -206,12 +206,8 @@ func (p *Plan) Options() Options {
 		Shards: s.Shards, From: s.From, To: s.To, SnapshotDate: s.SnapshotDate, Concurrency: s.Concurrency}
 }
 
-// Estimate formulas (SPEC §1.1; what the stream code sends, retries and
-// throttling not included). N is the account's media count: the rows of the
-// last committed media file in the state, else the users stream's
-// media_count (read from its last file), else unknown (a lower bound, 0).
+// Plan bounds (what plan reads of the past).
 const (
-	pageSize = 100 // list pages: media, stories, /me/accounts
 	// storyLiveDays: a story is live 24 h, so live stories fall on the run
 	// day and the day before.
 	storyLiveDays = 2
@@ -221,64 +217,54 @@ const (
 	budgetWindow = 24 * time.Hour
 )
 
-func ceilDiv(a, b int64) int64 {
-	if a <= 0 {
-		return 0
-	}
-	return (a + b - 1) / b
-}
-
-// batchRoundTrips is the HTTP requests of n batch operations (≤ 50 a POST).
-func batchRoundTrips(n int64) int64 { return ceilDiv(n, graph.MaxBatchOps) }
-
-// MakePlan computes what Apply would do with cfg and o, reading the state
+// Plan computes what Apply would do with the job, reading the state
 // (generations, cursors, files, leases, run summaries) and nothing from
 // Instagram: discover blocks are shown as discovered at apply time, plus
-// the accounts an earlier run discovered (known from the state).
-func MakePlan(ctx context.Context, cfg *hcl.Config, o Options) (*Plan, error) {
-	r, err := newRunner(ctx, cfg, o)
+// the accounts an earlier run discovered (known from the state). Its
+// estimates count the operations the streams' op functions list for each
+// account (see ops.go), with the state's figures where apply would learn
+// them from the API (media count, live stories, day boundary).
+func (j *Job) Plan(ctx context.Context, o Options) (*Plan, error) {
+	s, err := openSession(ctx, j, o)
 	if err != nil {
 		return nil, err
 	}
-	defer r.close()
+	defer s.close()
 	p := &Plan{
-		Format: PlanFormat, Version: o.version(), CreatedAt: r.now, Today: schema.DateOf(r.now),
-		SnapshotDate: r.snapDT, Config: cfg.Path, ConfigDigest: ConfigDigest(cfg),
-		GraphAPIVersion: cfg.GraphAPIVersion,
-		Destination:     Location{URL: sinks.RedactURL(cfg.Destination.URL), Prefix: cfg.Destination.Prefix},
-		State:           Location{URL: sinks.RedactURL(cfg.State.URL), Prefix: cfg.State.Prefix},
-		Selection: Selection{Accounts: o.Accounts, Streams: o.Streams, Shard: o.Shard, Shards: o.Shards,
-			From: o.From, To: o.To, SnapshotDate: o.SnapshotDate, Concurrency: o.Concurrency},
-		Warnings: r.warnings(),
+		Format: PlanFormat, Version: o.version(), CreatedAt: s.now, Today: schema.DateOf(s.now),
+		SnapshotDate: s.snapDT, Config: j.Config, ConfigDigest: j.ConfigDigest,
+		GraphAPIVersion: j.GraphAPIVersion,
+		Destination:     Location{URL: sinks.RedactURL(j.Destination.URL), Prefix: j.Destination.Prefix},
+		State:           Location{URL: sinks.RedactURL(j.State.URL), Prefix: j.State.Prefix},
+		Selection:       j.Selection,
+		Warnings:        s.warnings(),
 	}
-	for _, s := range schema.Names() {
-		if r.selected(s) {
-			p.Streams = append(p.Streams, s)
+	for _, st := range schema.Names() {
+		if s.selected(st) {
+			p.Streams = append(p.Streams, st)
 		}
 	}
 
-	past, err := r.pastRuns(ctx)
+	past, err := readPastRuns(ctx, s.state)
 	if err != nil {
 		p.Warnings = append(p.Warnings, fmt.Sprintf("run summaries not read: %v", err))
 	}
 
 	// Accounts: the account blocks, plus, with discover blocks, the
 	// accounts of the state that no account block names.
-	var targets []target
+	targets := slices.Clone(j.Accounts)
 	explicit := map[string]bool{}
-	for _, a := range cfg.Accounts {
-		targets = append(targets, target{Name: a.Name, ID: a.IGUserID, StartDate: a.StartDate})
-		explicit[a.IGUserID] = true
+	for _, a := range j.Accounts {
+		explicit[a.ID] = true
 	}
 	fromState := map[string]bool{}
-	for i := range cfg.Discover {
-		d := &cfg.Discover[i]
-		dp := DiscoverPlan{Name: d.Name, Include: d.Include, Exclude: d.Exclude,
-			Estimate: Estimate{Calls: 1, RoundTrips: 1, LowerBound: true}}
-		p.Discover = append(p.Discover, dp)
+	for _, d := range j.Discover {
+		est := countOps(discoverOps())
+		est.LowerBound = true
+		p.Discover = append(p.Discover, DiscoverPlan{Name: d.Name, Include: d.Include, Exclude: d.Exclude, Estimate: est})
 	}
-	if len(cfg.Discover) > 0 {
-		ids, err := r.state.ListAccounts(ctx)
+	if len(j.Discover) > 0 {
+		ids, err := s.state.ListAccounts(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("state: %w", err)
 		}
@@ -290,37 +276,31 @@ func MakePlan(ctx context.Context, cfg *hcl.Config, o Options) (*Plan, error) {
 			if pr, ok := past.accounts[id]; ok && pr.Name != "" {
 				name = pr.Name
 			}
-			block := -1
-			for i, d := range cfg.Discover {
-				if name == id || d.Match(name) { // without a username, keep it
-					block = i
-					break
-				}
-			}
+			block := slices.IndexFunc(j.Discover, func(d Discover) bool { return name == id || d.Match(name) }) // without a username, keep it
 			if block < 0 {
 				continue // excluded by every discover block's globs now
 			}
 			p.Discover[block].Known = append(p.Discover[block].Known, name)
-			targets = append(targets, target{Name: name, ID: id})
+			targets = append(targets, Target{Name: name, ID: id})
 			fromState[id] = true
 		}
 	}
 	if len(targets) > 0 {
-		targets, err = r.selectTargets(targets)
+		targets, err = selectTargets(j.Selection, targets)
 		if err != nil {
-			if len(cfg.Discover) == 0 {
+			if len(j.Discover) == 0 {
 				return nil, err
 			}
 			// -account may name an account discovered at apply time.
 			targets = nil
 		}
-	} else if len(cfg.Discover) == 0 {
-		_, err := r.selectTargets(nil)
+	} else if len(j.Discover) == 0 {
+		_, err := selectTargets(j.Selection, nil)
 		return nil, err
 	}
 
 	for _, t := range targets {
-		ap, err := r.planAccount(ctx, t, past)
+		ap, err := s.planAccount(ctx, t, past)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, err
@@ -337,15 +317,16 @@ func MakePlan(ctx context.Context, cfg *hcl.Config, o Options) (*Plan, error) {
 	for _, d := range p.Discover {
 		p.Totals.Add(d.Estimate)
 	}
-	if len(p.Discover) > 0 && len(o.Accounts) > 0 && len(targets) == 0 {
+	planTokens(ctx, s, p) // tokens.go: debug_token, unless o.Offline
+	if len(p.Discover) > 0 && len(j.Selection.Accounts) > 0 && len(targets) == 0 {
 		p.Warnings = append(p.Warnings, fmt.Sprintf("-account %s matches no account known before discovery: it may match one discovered at apply time",
-			strings.Join(o.Accounts, ", ")))
+			strings.Join(j.Selection.Accounts, ", ")))
 	}
 	return p, nil
 }
 
 // stateAdvice says how to recover an account whose state cannot be read.
-func stateAdvice(t target, err error) string {
+func stateAdvice(t Target, err error) string {
 	if strings.Contains(err.Error(), "corrupt") || strings.Contains(err.Error(), "format") {
 		return fmt.Sprintf("the newest state generation of %s cannot be used: delete the object named above and the account continues from the generation before it (`igexport state show %s` lists what each generation holds), or restore the object from a copy", t.Name, t.ID)
 	}
@@ -353,9 +334,9 @@ func stateAdvice(t target, err error) string {
 }
 
 // planAccount plans one account from its state.
-func (r *runner) planAccount(ctx context.Context, t target, past pastRuns) (AccountPlan, error) {
+func (s *session) planAccount(ctx context.Context, t Target, past pastRuns) (AccountPlan, error) {
 	ap := AccountPlan{Name: t.Name, AccountID: t.ID, Source: "account"}
-	st, err := r.state.LoadState(ctx, t.ID)
+	st, err := s.state.LoadState(ctx, t.ID)
 	if err != nil {
 		return ap, fmt.Errorf("account %s: %w", t.Name, err)
 	}
@@ -365,106 +346,107 @@ func (r *runner) planAccount(ctx context.Context, t target, past pastRuns) (Acco
 		at := st.CommittedAt
 		ap.LastCommittedAt = &at
 	}
-	if li, err := r.state.ReadLease(ctx, t.ID); err != nil {
+	if li, err := s.state.ReadLease(ctx, t.ID); err != nil {
 		ap.Warnings = append(ap.Warnings, fmt.Sprintf("lease not readable: %v", err))
-	} else if li != nil && !li.Expired(time.Now()) {
+	} else if li != nil && !li.Expired(s.now) {
 		ap.Lease = li
 		ap.Warnings = append(ap.Warnings, fmt.Sprintf("locked by run %s on host %s until %s: apply will skip this account (exit 3) unless that run ends first; `igexport state unlock %s` forces it",
 			li.RunID, li.Host, li.ExpiresAt.UTC().Format(time.RFC3339), t.ID))
 	}
-	prev := func(s string) *sinks.StreamState {
+	prev := func(name string) *sinks.StreamState {
 		if st == nil {
 			return nil
 		}
-		return st.Streams[s]
+		return st.Streams[name]
 	}
 
-	media, mediaBasis := r.mediaCount(ctx, t, prev)
+	media, mediaBasis := s.mediaCount(ctx, t, prev)
 	listed := false // the media list is fetched once, by media or media_insights
 	storiesListed := false
-	for _, s := range schema.Names() {
-		if !r.selected(s) {
+	for _, name := range schema.Names() {
+		if !s.selected(name) {
 			continue
 		}
-		info, _ := schema.Lookup(s)
-		sp := StreamPlan{Stream: s, Kind: info.Kind}
+		info, _ := schema.Lookup(name)
+		sp := StreamPlan{Stream: name, Kind: info.Kind}
 		snapshot := func() {
 			sp.Fetch = "snapshot"
-			sp.Partitions = r.partitions(s, t.ID, r.snapDT, r.snapDT)
+			sp.Partitions = s.partitions(name, t.ID, s.snapDT, s.snapDT)
 		}
-		switch s {
+		switch name {
 		case schema.Users:
 			snapshot()
-			sp.Estimate = Estimate{Calls: 1, RoundTrips: 1}
+			sp.Estimate = countOps(usersOps(t.ID))
 		case schema.Media, schema.MediaInsights:
 			snapshot()
 			if !listed {
 				listed = true
-				pages := max(1, ceilDiv(media, pageSize))
-				sp.Estimate = Estimate{Calls: pages, RoundTrips: pages, LowerBound: mediaBasis == ""}
+				sp.Estimate = countOps(listOps(t.ID, "media", mediaFields, media))
+				sp.Estimate.LowerBound = mediaBasis == ""
 			}
-			if s == schema.Media {
+			if name == schema.Media {
 				sp.Basis = mediaBasisText(media, mediaBasis)
 				break
 			}
-			n, basis, note := r.insightsMedia(media, mediaBasis, prev(schema.MediaInsights))
-			sp.Estimate.Add(Estimate{Calls: n, RoundTrips: batchRoundTrips(n), LowerBound: mediaBasis == ""})
+			spec := s.job.Spec(name)
+			n, basis, note := insightsMedia(spec, media, mediaBasis, prev(schema.MediaInsights))
+			e := countOps(mediaInsightOps(estimatedMedia(n, spec), metricNames(spec.Metrics)))
+			e.LowerBound = mediaBasis == ""
+			sp.Estimate.Add(e)
 			sp.Basis = basis
 			if note != "" {
 				sp.Notes = append(sp.Notes, note)
 			}
 		case schema.Stories, schema.StoryInsights:
 			sp.Fetch = "live"
-			sp.Partitions = r.partitions(s, t.ID, schema.DateOf(r.now).AddDays(1-storyLiveDays), schema.DateOf(r.now))
+			sp.Partitions = s.partitions(name, t.ID, schema.DateOf(s.now).AddDays(1-storyLiveDays), schema.DateOf(s.now))
 			if !storiesListed {
 				storiesListed = true
-				sp.Estimate = Estimate{Calls: 1, RoundTrips: 1}
+				sp.Estimate = countOps(listOps(t.ID, "stories", storyFields, 0))
 			}
-			if s == schema.Stories {
+			if name == schema.Stories {
 				sp.Basis = "live stories: one page"
 				break
 			}
 			n, basis := liveStories(st)
-			ops := n * int64(r.storyOpsPer())
-			sp.Estimate.Add(Estimate{Calls: ops, RoundTrips: batchRoundTrips(ops), LowerBound: basis == ""})
+			metrics := s.job.Spec(name).Metrics[catalog.Story]
+			e := countOps(storyInsightOps(make([]string, n), metrics))
+			e.LowerBound = basis == ""
+			sp.Estimate.Add(e)
 			if basis == "" {
 				sp.Basis = "live stories unknown (no stories in the state)"
 			} else {
-				sp.Basis = fmt.Sprintf("≈%d live stories (%s), %d operation(s) each", n, basis, r.storyOpsPer())
+				sp.Basis = fmt.Sprintf("≈%d live stories (%s), %d operation(s) each", n, basis, len(storyInsightOps([]string{""}, metrics)))
 			}
 		case schema.UserInsights:
-			r.planUserInsights(&sp, t, prev(s))
+			s.planUserInsights(ctx, &sp, t, prev(name))
 		case schema.UserLifetimeInsights:
 			snapshot()
-			set := r.cfg.StreamSetting(s)
-			b := len(set.Breakdowns)
-			if b == 0 {
-				b = len(DefaultBreakdowns)
-			}
-			n := int64(len(r.cat.Select(catalog.Demographics, set.Metrics)) * b)
-			sp.Estimate = Estimate{Calls: n, RoundTrips: batchRoundTrips(n)}
-			sp.Basis = fmt.Sprintf("%d metric × breakdown operations", n)
+			ops := lifetimeOps(t.ID, s.job.Spec(name))
+			sp.Estimate = countOps(ops)
+			sp.Basis = fmt.Sprintf("%d metric × breakdown operations", len(ops))
 		}
 		ap.Estimate.Add(sp.Estimate)
 		ap.Streams = append(ap.Streams, sp)
 	}
-	if b := past.budget(t.ID, r.now); b != nil {
+	if b := past.budget(t.ID, s.now); b != nil {
 		ap.Budget = b
+		maxUsage := s.job.RateLimit.MaxUsagePercent
 		if ap.Estimate.Calls > b.Left {
 			ap.Warnings = append(ap.Warnings, fmt.Sprintf(
 				"about %d API calls planned, more than the ≈%d the usage headers suggest are left (%d%% used after %d calls in %d run(s) of 24 h, up to run %s): expect throttling; past rate_limit.max_wait the account is deferred (exit 3)",
 				ap.Estimate.Calls, b.Left, b.UsagePercent, b.WindowCalls, b.WindowRuns, b.RunID))
-		} else if slow := b.Total*int64(r.cfg.RateLimit.MaxUsagePercent)/100 - (b.Total - b.Left); ap.Estimate.Calls > slow {
+		} else if slow := b.Total*int64(maxUsage)/100 - (b.Total - b.Left); ap.Estimate.Calls > slow {
 			ap.Warnings = append(ap.Warnings, fmt.Sprintf(
 				"about %d API calls planned: past ≈%d usage goes above max_usage_percent (%d%%) and igexport slows down",
-				ap.Estimate.Calls, max(slow, 0), r.cfg.RateLimit.MaxUsagePercent))
+				ap.Estimate.Calls, max(slow, 0), maxUsage))
 		}
 	}
 	return ap, nil
 }
 
 // partitions describes the partitions of stream for days from..to.
-func (r *runner) partitions(stream, accountID string, from, to schema.Date) Partitions {
+func (s *session) partitions(stream, accountID string, from, to schema.Date) Partitions {
 	if to < from {
 		return Partitions{}
 	}
@@ -472,22 +454,22 @@ func (r *runner) partitions(stream, accountID string, from, to schema.Date) Part
 	if n <= storyLiveDays {
 		var keys []string
 		for d := from; d <= to; d = d.AddDays(1) {
-			keys = append(keys, r.data.FullKey(sinks.DataKey(stream, d, accountID)))
+			keys = append(keys, s.data.FullKey(sinks.DataKey(stream, d, accountID)))
 		}
 		return Partitions{Keys: keys, Count: n}
 	}
-	pattern := r.data.FullKey(strings.Replace(sinks.DataKey(stream, from, accountID), "dt="+from.String(), "dt=*", 1))
+	pattern := s.data.FullKey(strings.Replace(sinks.DataKey(stream, from, accountID), "dt="+from.String(), "dt=*", 1))
 	return Partitions{Pattern: pattern, From: &from, To: &to, Count: n}
 }
 
 // mediaCount estimates the account's media: the rows of the last committed
 // media file, else the users stream's media_count. basis is "" when unknown.
-func (r *runner) mediaCount(ctx context.Context, t target, prev func(string) *sinks.StreamState) (int64, string) {
+func (s *session) mediaCount(ctx context.Context, t Target, prev func(string) *sinks.StreamState) (int64, string) {
 	if ms := prev(schema.Media); ms != nil && len(ms.Files) > 0 {
 		return ms.Files[len(ms.Files)-1].Rows, "last media file"
 	}
 	if us := prev(schema.Users); us != nil && us.LastSnapshot != nil {
-		rows, err := sinks.ReadRows[schema.User](ctx, r.data, sinks.DataKey(schema.Users, *us.LastSnapshot, t.ID))
+		rows, err := sinks.ReadRows[schema.User](ctx, s.data, sinks.DataKey(schema.Users, *us.LastSnapshot, t.ID))
 		if err == nil && len(rows) > 0 && rows[0].MediaCount != nil {
 			return *rows[0].MediaCount, "users.media_count of " + us.LastSnapshot.String()
 		}
@@ -502,44 +484,37 @@ func mediaBasisText(n int64, basis string) string {
 	return fmt.Sprintf("≈%d media (%s), pages of %d", n, basis, pageSize)
 }
 
+// estimatedMedia stands for n media in mediaInsightOps: each of the first
+// kind that has metrics (plan does not know the kinds of media).
+func estimatedMedia(n int64, spec StreamSpec) []mediaRef {
+	refs := make([]mediaRef, n)
+	for _, k := range catalog.MediaKinds {
+		if len(spec.Metrics[k]) > 0 {
+			for i := range refs {
+				refs[i].kind = k
+			}
+			break
+		}
+	}
+	return refs
+}
+
 // insightsMedia estimates the media whose insights are fetched: all of them,
 // or with max_media_age_days the rows of the last media_insights file.
-func (r *runner) insightsMedia(media int64, basis string, prev *sinks.StreamState) (int64, string, string) {
-	set := r.cfg.StreamSetting(schema.MediaInsights)
-	if set.MaxMediaAgeDays > 0 && prev != nil && len(prev.Files) > 0 {
+func insightsMedia(spec StreamSpec, media int64, basis string, prev *sinks.StreamState) (int64, string, string) {
+	if spec.MaxMediaAgeDays > 0 && prev != nil && len(prev.Files) > 0 {
 		n := prev.Files[len(prev.Files)-1].Rows
-		return n, fmt.Sprintf("≈%d media younger than %d days (last media_insights file), one batch operation each", n, set.MaxMediaAgeDays),
-			fmt.Sprintf("media older than max_media_age_days (%d) are not refreshed", set.MaxMediaAgeDays)
+		return n, fmt.Sprintf("≈%d media younger than %d days (last media_insights file), one batch operation each", n, spec.MaxMediaAgeDays),
+			fmt.Sprintf("media older than max_media_age_days (%d) are not refreshed", spec.MaxMediaAgeDays)
 	}
 	note := ""
-	if set.MaxMediaAgeDays > 0 {
-		note = fmt.Sprintf("media older than max_media_age_days (%d) are not refreshed (not counted out of this estimate)", set.MaxMediaAgeDays)
+	if spec.MaxMediaAgeDays > 0 {
+		note = fmt.Sprintf("media older than max_media_age_days (%d) are not refreshed (not counted out of this estimate)", spec.MaxMediaAgeDays)
 	}
 	if basis == "" {
 		return 0, "media count unknown (no state yet): one batch operation per media", note
 	}
 	return media, fmt.Sprintf("≈%d media (%s), one batch operation each", media, basis), note
-}
-
-// storyOpsPer is the batch operations per story: the plain metrics, plus
-// navigation (a breakdown) as its own operation.
-func (r *runner) storyOpsPer() int {
-	plain, nav := false, false
-	for _, m := range r.cat.Select(catalog.Story, r.cfg.StreamSetting(schema.StoryInsights).Metrics) {
-		if m.Breakdown != "" {
-			nav = true
-		} else {
-			plain = true
-		}
-	}
-	n := 0
-	if plain {
-		n++
-	}
-	if nav {
-		n++
-	}
-	return n
 }
 
 // liveStories estimates the stories live at the next run: the rows of the
@@ -557,34 +532,29 @@ func liveStories(st *sinks.State) (int64, string) {
 	last := schema.DateOf(st.CommittedAt)
 	var n int64
 	for _, f := range ss.Files {
-		i := strings.Index(f.Key, "/dt=")
-		if i < 0 || len(f.Key) < i+14 {
-			continue
-		}
-		dt, err := schema.ParseDate(f.Key[i+4 : i+14])
-		if err == nil && dt >= last.AddDays(1-storyLiveDays) && dt <= last {
+		k, err := sinks.ParseDataKey(f.Key)
+		if err == nil && k.Date >= last.AddDays(1-storyLiveDays) && k.Date <= last {
 			n += f.Rows
 		}
 	}
 	return n, "stories of the last run's two days"
 }
 
-// planUserInsights plans the incremental stream from the same window
-// computation Apply uses, and counts the operations runUserInsights sends:
-// per time-series metric one per 30-day window (follower_count over the last
-// 30 days only), online_followers once, then per finished day one
-// total_value operation plus one per breakdown metric.
-func (r *runner) planUserInsights(sp *StreamPlan, t target, prev *sinks.StreamState) {
-	set := r.cfg.StreamSetting(schema.UserInsights)
-	var cursor *schema.Date
+// planUserInsights plans the incremental stream: the window and the
+// operations of the same uiInput apply builds (the day boundary is the
+// one the account's last user_insights file tells).
+func (s *session) planUserInsights(ctx context.Context, sp *StreamPlan, t Target, prev *sinks.StreamState) {
+	spec := s.job.Spec(schema.UserInsights)
+	in := uiInput{accountID: t.ID, spec: spec, start: t.StartDate, from: s.job.Selection.From, to: s.job.Selection.To,
+		now: s.now, day: knownDayBoundary(ctx, s.data, t.ID, prev)}
 	if prev != nil {
-		cursor = prev.Cursor
+		in.cursor = prev.Cursor
 	}
-	start := t.StartDate
-	if start == nil {
-		start = set.StartDate
+	if in.start == nil {
+		in.start = spec.StartDate
 	}
-	w, ok := userInsightsWindow(r.now, cursor, set.LookbackDays, start, r.opts.From, r.opts.To)
+	cursor, start := in.cursor, in.start
+	w, ok := in.window()
 	if w.TooOld != nil {
 		sp.TooOld = &DateRange{From: w.TooOld[0], To: w.TooOld[1]}
 		sp.Notes = append(sp.Notes, fmt.Sprintf("%s..%s is older than the 2 years the API serves: not recoverable, not requested", w.TooOld[0], w.TooOld[1]))
@@ -606,7 +576,7 @@ func (r *runner) planUserInsights(sp *StreamPlan, t target, prev *sinks.StreamSt
 		sp.Fetch = "window"
 		switch {
 		case cursor != nil:
-			sp.Notes = append(sp.Notes, fmt.Sprintf("from the cursor %s minus lookback_days (%d)", cursor, set.LookbackDays))
+			sp.Notes = append(sp.Notes, fmt.Sprintf("from the cursor %s minus lookback_days (%d)", cursor, spec.LookbackDays))
 		case start != nil:
 			sp.Notes = append(sp.Notes, "first run: from start_date "+start.String())
 		default:
@@ -615,43 +585,11 @@ func (r *runner) planUserInsights(sp *StreamPlan, t target, prev *sinks.StreamSt
 	}
 	from, to := w.From, w.To
 	sp.Since, sp.Until = &from, &to
-	sp.Partitions = r.partitions(schema.UserInsights, t.ID, from, to)
-
-	today := schema.DateOf(r.now)
-	var series, totals int64
-	for _, m := range r.cat.Select(catalog.UserTimeSeries, set.Metrics) {
-		lo := from
-		if m.Name == "follower_count" {
-			lo = max(lo, today.AddDays(-followerCountDays))
-		}
-		if lo <= to {
-			series += ceilDiv(int64(to-lo)+1, maxWindowDays)
-		}
-	}
-	if len(r.cat.Select(catalog.UserLifetime, set.Metrics)) > 0 {
-		series++
-	}
-	perDay, plain := int64(0), false
-	for _, m := range r.cat.Select(catalog.UserTotalValue, set.Metrics) {
-		if m.Breakdown != "" {
-			perDay++ // a breakdown metric is its own operation
-		} else {
-			plain = true // the plain total_value metrics share one
-		}
-	}
-	if plain {
-		perDay++
-	}
-	ui := &userInsights{ends: map[schema.Date]time.Time{}}
-	days := int64(0)
-	for d := from; d <= to; d = d.AddDays(1) {
-		if !ui.endOf(d).After(r.now) {
-			days++
-		}
-	}
-	totals = days * perDay
-	sp.Estimate = Estimate{Calls: series + totals, RoundTrips: batchRoundTrips(series) + batchRoundTrips(totals)}
-	sp.Basis = fmt.Sprintf("%d day(s): %d time-series and %d total_value operation(s)", int(to-from)+1, series, totals)
+	sp.Partitions = s.partitions(schema.UserInsights, t.ID, from, to)
+	series, _ := seriesOps(in, w)
+	totals := totalOps(in, w)
+	sp.Estimate = countOps(append(series, totals...))
+	sp.Basis = fmt.Sprintf("%d day(s): %d time-series and %d total_value operation(s)", int(to-from)+1, len(series), len(totals))
 }
 
 // pastRuns is what recent run summaries say about accounts.
@@ -706,8 +644,6 @@ func AccountNames(ctx context.Context, state *sinks.Store) (map[string]string, e
 	}
 	return names, err
 }
-
-func (r *runner) pastRuns(ctx context.Context) (pastRuns, error) { return readPastRuns(ctx, r.state) }
 
 // readPastRuns reads the newest run summaries (at most pastRunsRead) and
 // keeps, per account, its newest name and the newest run whose usage headers
@@ -781,66 +717,9 @@ func (p pastRuns) budget(accountID string, now time.Time) *Budget {
 	return b
 }
 
-// ConfigDigest is a SHA-256 over what in cfg shapes a run: accounts, discover
-// blocks, streams and their settings, destination, state, API and rate
-// limits. Secrets and variable values are left out; formatting and comments
-// do not count.
-func ConfigDigest(cfg *hcl.Config) string {
-	type account struct {
-		Name, ID  string
-		StartDate *schema.Date
-	}
-	type discover struct {
-		Name             string
-		Include, Exclude []string
-	}
-	d := struct {
-		URL, Version string
-		Accounts     []account
-		Discover     []discover
-		Streams      []string
-		Settings     []hcl.StreamConfig
-		Destination  hcl.Destination
-		State        hcl.StateConfig
-		RateLimit    hcl.RateLimit
-	}{URL: cfg.GraphAPIURL, Version: cfg.GraphAPIVersion, Streams: cfg.Streams,
-		Destination: cfg.Destination, State: cfg.State, RateLimit: cfg.RateLimit}
-	for _, a := range cfg.Accounts {
-		d.Accounts = append(d.Accounts, account{a.Name, a.IGUserID, a.StartDate})
-	}
-	for _, x := range cfg.Discover {
-		d.Discover = append(d.Discover, discover{x.Name, x.Include, x.Exclude})
-	}
-	for _, s := range schema.Names() {
-		sc := cfg.StreamSetting(s)
-		sc.DeclRange = hcl.StreamConfig{}.DeclRange
-		d.Settings = append(d.Settings, sc)
-	}
-	b, _ := json.Marshal(d)
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])
-}
-
-// Check reports whether the plan can still be applied with cfg at now: the
-// same config (ConfigDigest), the same UTC day, and every planned account
-// at the state generation the plan was made against. The error wraps
-// ErrStalePlan and says what moved.
-func (p *Plan) Check(ctx context.Context, cfg *hcl.Config, now time.Time) error {
-	if p.Format != PlanFormat {
-		return fmt.Errorf("not an igexport plan (format %q, want %q)", p.Format, PlanFormat)
-	}
-	if d := ConfigDigest(cfg); d != p.ConfigDigest {
-		return fmt.Errorf("%w: the config changed since the plan was made; run plan again", ErrStalePlan)
-	}
-	if today := schema.DateOf(now); today != p.Today {
-		return fmt.Errorf("%w: the plan was made on %s (UTC) and it is %s now, so its windows and partitions would differ; run plan again",
-			ErrStalePlan, p.Today, today)
-	}
-	st, err := sinks.Open(ctx, cfg.State.URL, cfg.State.Prefix)
-	if err != nil {
-		return fmt.Errorf("state: %w", err)
-	}
-	defer st.Close()
+// checkGenerations reports the planned accounts whose state generation
+// moved.
+func (p *Plan) checkGenerations(ctx context.Context, st *sinks.Store) error {
 	var moved []string
 	for _, a := range p.Accounts {
 		gens, err := st.Generations(ctx, a.AccountID)

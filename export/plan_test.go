@@ -92,7 +92,7 @@ func streamPlan(t *testing.T, p *Plan, account, stream string) StreamPlan {
 func TestPlanEstimatesMatchApply(t *testing.T) {
 	f := newPlanFixture(t, igfake.Options{Accounts: 2, Media: 250, Stories: 3, Seed: 3})
 	first := f.plan(Options{})
-	if st := f.fake.Stats(); st.RoundTrips != 0 {
+	if st := f.fake.Stats(); st.RoundTrips != st.ByEndpoint["GET /debug_token"] { // token health: one per distinct token
 		t.Fatalf("MakePlan sent %d requests to the Graph API", st.RoundTrips)
 	}
 	if !first.Totals.LowerBound {
@@ -233,7 +233,7 @@ func TestPlanDiscoverFromState(t *testing.T) {
 
 	f.cfg.Discover[0].Exclude = []string{"igfake_3"}
 	p = f.plan(Options{})
-	if f.fake.Stats().RoundTrips != 0 {
+	if st := f.fake.Stats(); st.RoundTrips != st.ByEndpoint["GET /debug_token"] {
 		t.Error("plan called the Graph API")
 	}
 	var got []string
@@ -308,5 +308,129 @@ func TestPlanLeaseAndMediaCount(t *testing.T) {
 	ins := streamPlan(t, p, "igfake_1", schema.MediaInsights)
 	if media.Estimate.Calls != 2 || ins.Estimate.Calls != 130 || ins.Estimate.RoundTrips != 3 || !strings.Contains(media.Basis, "media_count") {
 		t.Errorf("media %+v, media_insights %+v", media, ins)
+	}
+}
+
+// TestPlanEqualsApplyAcrossDayBoundaries: plan's estimates are apply's
+// requests, stream by stream, and its user_insights window ends where apply
+// stops writing: at the account's last finished day, which is not UTC
+// yesterday for a US Pacific account in the UTC morning nor for a UTC+9
+// account in the UTC evening. The first run learns the account's day
+// boundary; the second, at the same instant, is planned with it.
+func TestPlanEqualsApplyAcrossDayBoundaries(t *testing.T) {
+	tokyo, err := time.LoadLocation("Asia/Tokyo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name string
+		loc  *time.Location
+		at   time.Time
+		last string // the account's last finished day at `at`
+	}{
+		{"US Pacific at 03:00 UTC", pacific(), time.Date(2026, 11, 22, 3, 0, 0, 0, time.UTC), "2026-11-20"},
+		{"UTC+9 at 20:00 UTC", tokyo, time.Date(2026, 11, 22, 20, 0, 0, 0, time.UTC), "2026-11-22"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			at := tc.at
+			f := newFixture(t, igfake.Options{Accounts: 2, Media: 120, Stories: 3, Seed: 11, Location: tc.loc,
+				Now: func() time.Time { return at }})
+			o := Options{Now: func() time.Time { return at }}
+			ctx := context.Background()
+			for run := 1; run <= 2; run++ {
+				p, err := MakePlan(ctx, f.cfg, o)
+				if err != nil {
+					t.Fatal(err)
+				}
+				f.fake.ResetStats()
+				sum := f.apply(o)
+				if sum.ExitCode != 0 {
+					t.Fatalf("run %d: exit %d: %+v", run, sum.ExitCode, sum.Accounts)
+				}
+				for _, a := range sum.Accounts {
+					for _, s := range a.Streams {
+						sp := streamPlan(t, p, a.AccountID, s.Stream)
+						if run == 1 && sp.Estimate.LowerBound {
+							continue // a first run does not know the media and stories
+						}
+						if sp.Estimate.LowerBound || sp.Estimate.Calls != s.Counters.Calls || sp.Estimate.RoundTrips != s.Counters.RoundTrips {
+							t.Errorf("run %d: %s/%s: planned %d calls / %d round trips (lower bound %v), made %d / %d (%s)", run, a.Name, s.Stream,
+								sp.Estimate.Calls, sp.Estimate.RoundTrips, sp.Estimate.LowerBound, s.Counters.Calls, s.Counters.RoundTrips, sp.Basis)
+						}
+						if s.Stream != schema.UserInsights {
+							continue
+						}
+						var written schema.Date
+						for _, fi := range s.Files {
+							if k, err := sinks.ParseDataKey(fi.Key); err == nil && k.Date > written {
+								written = k.Date
+							}
+						}
+						if sp.Until == nil || *sp.Until != written || sp.Partitions.To == nil || *sp.Partitions.To != written {
+							t.Errorf("run %d: %s: plan's window ends %v (partitions to %v), apply wrote up to %s", run, a.Name, sp.Until, sp.Partitions.To, written)
+						}
+						if run == 2 && written.String() != tc.last {
+							t.Errorf("%s: user_insights written up to %s, want the account's last finished day %s", a.Name, written, tc.last)
+						}
+					}
+				}
+				if st := f.fake.Stats(); run == 2 && (st.Calls != p.Totals.Calls || st.RoundTrips != p.Totals.RoundTrips) {
+					t.Errorf("the emulator counted %d calls / %d round trips, the plan said %d / %d", st.Calls, st.RoundTrips, p.Totals.Calls, p.Totals.RoundTrips)
+				}
+			}
+		})
+	}
+}
+
+// TestJobValidateReportsEveryProblem: a bad selection is reported whole,
+// every problem at once.
+func TestJobValidateReportsEveryProblem(t *testing.T) {
+	f := newPlanFixture(t, igfake.Options{Accounts: 1, Media: 1, Stories: 1, Seed: 1})
+	from, to := schema.DateOf(planNow), schema.DateOf(planNow).AddDays(-3)
+	err := ResolveJob(f.cfg, Options{Streams: []string{"reels"}, Accounts: []string{"nobody"}, From: &from, To: &to,
+		Concurrency: -1, Shard: 5, Shards: 4}).Validate()
+	for _, want := range []string{`-stream "reels": unknown stream`, `-account "nobody": no such account`,
+		"is before -from", "-concurrency -1", "-shard 5/4"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Validate() = %v, want it to say %q", err, want)
+		}
+	}
+	if err := ResolveJob(f.cfg, Options{Accounts: []string{"igfake_1"}}).Validate(); err != nil {
+		t.Errorf("a good selection: %v", err)
+	}
+}
+
+// TestResolveAccount: a name, a discovered username or an id, once.
+func TestResolveAccount(t *testing.T) {
+	v := &StateView{Names: map[string]string{"17841400000000001": "brand_a", "17841400000000002": "found_b"}}
+	for _, tc := range []struct{ arg, want, err string }{
+		{"brand_a", "17841400000000001", ""}, {"found_b", "17841400000000002", ""},
+		{"17841400000000002", "17841400000000002", ""}, {"17841499999999999", "17841499999999999", ""},
+		{"brand_z", "", "neither an account name"},
+	} {
+		got, err := v.ResolveAccount(tc.arg)
+		if got != tc.want || (err == nil) != (tc.err == "") || err != nil && !strings.Contains(err.Error(), tc.err) {
+			t.Errorf("ResolveAccount(%q) = %q, %v", tc.arg, got, err)
+		}
+	}
+}
+
+// TestPlanWarnsOfVersionExpiry: a pinned Graph API version expiring within
+// 90 days is a plan warning (and an apply summary warning); one further
+// off is not.
+func TestPlanWarnsOfVersionExpiry(t *testing.T) {
+	f := newPlanFixture(t, igfake.Options{Accounts: 1, Media: 2, Stories: 1, Seed: 1})
+	f.cfg.Streams = []string{schema.Users}
+	for _, tt := range []struct{ version, want string }{
+		{"v21.0", "graph API v21.0 expires on 2027-01-21, in 59 days"},
+		{"v23.0", ""},
+	} {
+		f.cfg.GraphAPIVersion = tt.version
+		p := f.plan(Options{})
+		got := strings.Join(p.Warnings, "\n")
+		if tt.want == "" && strings.Contains(got, "expires on") || !strings.Contains(got, tt.want) {
+			t.Errorf("%s: plan warnings %q, want %q", tt.version, got, tt.want)
+		}
 	}
 }

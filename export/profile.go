@@ -2,34 +2,17 @@ package export
 
 import (
 	"context"
-	"net/url"
 	"strconv"
 
 	"github.com/igexport/igexport/internal/schema"
-	"github.com/igexport/igexport/sinks"
 )
-
-const userFields = "id,ig_id,username,name,biography,website,profile_picture_url,followers_count,follows_count,media_count"
-
-type userJSON struct {
-	ID                string      `json:"id"`
-	IGID              *flexString `json:"ig_id"`
-	Username          *string     `json:"username"`
-	Name              *string     `json:"name"`
-	Biography         *string     `json:"biography"`
-	Website           *string     `json:"website"`
-	ProfilePictureURL *string     `json:"profile_picture_url"`
-	FollowersCount    *int64      `json:"followers_count"`
-	FollowsCount      *int64      `json:"follows_count"`
-	MediaCount        *int64      `json:"media_count"`
-}
 
 // runUsers writes the account's profile into the run date's partition.
 func (a *accountRun) runUsers(ctx context.Context) error {
 	s := a.stream(schema.Users)
 	var u userJSON
-	endpoint := "/" + a.t.ID
-	if err := s.client.Get(ctx, endpoint, url.Values{"fields": {userFields}}, &u); err != nil {
+	op := usersOps(a.t.ID)[0]
+	if err := s.client.Get(ctx, op.Path, op.Params, &u); err != nil {
 		return err
 	}
 	if u.ID == "" {
@@ -38,7 +21,7 @@ func (a *accountRun) runUsers(ctx context.Context) error {
 	row := schema.User{
 		ID: u.ID, Username: u.Username, Name: u.Name, Biography: u.Biography, Website: u.Website,
 		ProfilePictureURL: u.ProfilePictureURL, FollowersCount: u.FollowersCount,
-		FollowsCount: u.FollowsCount, MediaCount: u.MediaCount, FetchedAt: fetchedAt(),
+		FollowsCount: u.FollowsCount, MediaCount: u.MediaCount, FetchedAt: a.r.fetchedAt(),
 	}
 	if u.IGID != nil {
 		if n, err := strconv.ParseInt(string(*u.IGID), 10, 64); err == nil {
@@ -57,6 +40,6 @@ func (a *accountRun) runUsers(ctx context.Context) error {
 		return err
 	}
 	dt := a.r.snapDT
-	s.done(files, func(st *sinks.StreamState) { st.LastSnapshot = &dt })
+	s.done(files, snapshotTaken(dt))
 	return nil
 }

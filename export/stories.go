@@ -3,7 +3,6 @@ package export
 import (
 	"context"
 	"fmt"
-	"net/url"
 
 	"github.com/valyala/fastjson"
 
@@ -15,39 +14,16 @@ import (
 // story's own date and merged there) and fetches their insights in one
 // batch: plain metrics and navigation as separate operations.
 func (a *accountRun) runStories(ctx context.Context) error {
-	var ss, is *streamRun
-	if a.r.selected(schema.Stories) {
-		ss = a.stream(schema.Stories)
-	}
-	if a.r.selected(schema.StoryInsights) {
-		is = a.stream(schema.StoryInsights)
-	}
-	list := ss
-	if list == nil {
-		list = is
-	}
+	ss, is, list := a.listStreams(schema.Stories, schema.StoryInsights)
 	var stories []schema.Story
-	endpoint := "/" + a.t.ID + "/stories"
-	err := list.client.PageItems(ctx, endpoint, url.Values{"fields": {storyFields}, "limit": {"100"}}, func(items []*fastjson.Value) error {
-		page, err := mediaPage(items)
+	op := listOps(a.t.ID, "stories", storyFields, 0)[0]
+	endpoint := op.Path
+	err := list.client.PageItems(ctx, op.Path, op.Params, func(items []*fastjson.Value) error {
+		page, err := storyRows(items, a.r.fetchedAt())
 		if err != nil {
 			return fmt.Errorf("malformed response from %s: %w", endpoint, err)
 		}
-		fetched := fetchedAt()
-		for _, m := range page {
-			ts, err := apiTime(m.Timestamp)
-			if err != nil {
-				return fmt.Errorf("malformed response from %s: story %s: %w", endpoint, m.ID, err)
-			}
-			st := schema.Story{ID: m.ID, IGID: m.IGID.ptr(), Caption: m.Caption, MediaType: m.MediaType,
-				MediaProductType: m.MediaProductType, MediaURL: m.MediaURL, ThumbnailURL: m.ThumbnailURL,
-				Permalink: m.Permalink, Shortcode: m.Shortcode, Username: m.Username, Timestamp: ts,
-				LikeCount: m.LikeCount, FetchedAt: fetched}
-			if m.Owner != nil && m.Owner.ID != "" {
-				st.OwnerID = schema.Ptr(m.Owner.ID)
-			}
-			stories = append(stories, st)
-		}
+		stories = append(stories, page...)
 		return nil
 	})
 	if err != nil {
@@ -76,41 +52,22 @@ func (a *accountRun) runStories(ctx context.Context) error {
 	if is == nil {
 		return nil
 	}
-	set := a.r.cfg.StreamSetting(schema.StoryInsights)
-	var plain []string
-	var nav *catalog.Metric
-	for _, m := range a.r.cat.Select(catalog.Story, set.Metrics) {
-		if m.Breakdown != "" {
-			nav = &m
-			continue
-		}
-		plain = append(plain, m.Name)
-	}
-	var ops []insightOp
+	ids := make([]string, len(stories))
 	for i, st := range stories {
-		if len(plain) > 0 {
-			ops = append(ops, insightOp{item: i, objectID: st.ID, metrics: plain})
-		}
-		if nav != nil {
-			ops = append(ops, insightOp{item: i, objectID: st.ID, metrics: []string{nav.Name}, breakdown: nav.Breakdown})
-		}
+		ids[i] = st.ID
 	}
-	results, err := is.fetchInsights(ctx, len(stories), ops)
+	metrics := a.r.job.Spec(schema.StoryInsights).Metrics[catalog.Story]
+	results, err := is.fetchInsights(ctx, len(stories), storyInsightOps(ids, metrics))
 	if err != nil {
 		return err
 	}
 	p := newPartitions[schema.StoryInsight](is)
 	defer p.abort()
-	fetched := fetchedAt()
+	fetched := a.r.fetchedAt()
+	cols := metricColumns[schema.StoryInsight](metrics)
 	for i, st := range stories {
-		v := results[i].values
-		row := schema.StoryInsight{ID: st.ID, StoryTimestamp: st.Timestamp,
-			Views: metricPtr(v, "views"), Reach: metricPtr(v, "reach"), Replies: metricPtr(v, "replies"),
-			Shares: metricPtr(v, "shares"), TotalInteractions: metricPtr(v, "total_interactions"),
-			Follows: metricPtr(v, "follows"), ProfileVisits: metricPtr(v, "profile_visits"),
-			Navigation: metricPtr(v, "navigation"), TapForward: metricPtr(v, "tap_forward"),
-			TapBack: metricPtr(v, "tap_back"), TapExit: metricPtr(v, "tap_exit"),
-			SwipeForward: metricPtr(v, "swipe_forward"), InsightsStatus: results[i].finalStatus(), FetchedAt: fetched}
+		row := schema.StoryInsight{ID: st.ID, StoryTimestamp: st.Timestamp, InsightsStatus: results[i].finalStatus(), FetchedAt: fetched}
+		cols.fill(&row, results[i].values)
 		if err := p.add(storyDT(st), row); err != nil {
 			return err
 		}
@@ -121,4 +78,30 @@ func (a *accountRun) runStories(ctx context.Context) error {
 	}
 	is.done(files, nil)
 	return nil
+}
+
+// storyInsightOps: per story, its plain metrics in one batch operation and
+// each breakdown metric (navigation) in one of its own (a breakdown metric
+// cannot share a request with plain metrics); one batch call.
+func storyInsightOps(storyIDs []string, metrics []catalog.Metric) []Op {
+	var plain []string
+	var split []catalog.Metric
+	for _, m := range metrics {
+		if m.Breakdown != "" {
+			split = append(split, m)
+			continue
+		}
+		plain = append(plain, m.Name)
+	}
+	var ops []Op
+	for i, id := range storyIDs {
+		path := "/" + id + "/insights"
+		if len(plain) > 0 {
+			ops = append(ops, Op{Path: path, Send: sendBatch, Item: i, Metrics: plain})
+		}
+		for _, m := range split {
+			ops = append(ops, Op{Path: path, Send: sendBatch, Item: i, Metrics: []string{m.Name}, Breakdown: m.Breakdown})
+		}
+	}
+	return ops
 }

@@ -57,6 +57,12 @@ type AccountResult struct {
 	Streams    []StreamResult `json:"streams"`
 	Duration   Duration       `json:"duration"`
 	Counters   Counters       `json:"counters"`
+
+	// TokenExpiresAt and TokenWarning are the account's token health
+	// (tokens.go): its expiry (absent: never or unknown) and a warning when
+	// it expires within token_warn_days or its health is unknown.
+	TokenExpiresAt *time.Time `json:"token_expires_at,omitempty"`
+	TokenWarning   string     `json:"token_warning,omitempty"`
 }
 
 // StreamResult is one stream's outcome for one account.

@@ -2,15 +2,16 @@ package export
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
-	_ "time/tzdata" // America/Los_Angeles fallback day boundary on machines without zoneinfo
+
+	"github.com/valyala/fastjson"
 
 	"github.com/igexport/igexport/internal/catalog"
 	"github.com/igexport/igexport/internal/graph"
@@ -38,11 +39,12 @@ type insightsWindow struct {
 
 // userInsightsWindow computes what user_insights fetches (SPEC §4): from
 // cursor − lookback_days (first run: start_date, else 2 years back) to
-// yesterday, or the -from/-to backfill range; never older than the API serves.
-func userInsightsWindow(now time.Time, cursor *schema.Date, lookback int, start *schema.Date, from, to *schema.Date) (insightsWindow, bool) {
+// last, the account's last finished day, or the -from/-to backfill range;
+// never older than the API serves.
+func userInsightsWindow(now time.Time, last schema.Date, cursor *schema.Date, lookback int, start *schema.Date, from, to *schema.Date) (insightsWindow, bool) {
 	today := schema.DateOf(now)
 	oldest := today.AddDays(-maxHistoryDays)
-	w := insightsWindow{To: today.AddDays(-1)}
+	w := insightsWindow{To: last}
 	switch {
 	case from != nil:
 		w.Backfill = true
@@ -71,12 +73,94 @@ func userInsightsWindow(now time.Time, cursor *schema.Date, lookback int, start 
 // coveredDay is the day a value covers: the date of end_time − 12 h (SPEC §3).
 func coveredDay(end time.Time) schema.Date { return schema.DateOf(end.Add(-12 * time.Hour)) }
 
-// uiOp is one account-insights operation.
-type uiOp struct {
-	params  url.Values
-	metrics []string
-	day     *schema.Date // total_value ops: the one day they cover
-	span    [2]schema.Date
+// uiInput is everything the requests of user_insights depend on: the
+// settings, the state (cursor), the selection (backfill), the clock and
+// the account's day boundary. Plan and apply build it the same way
+// (accountRun.uiInput, planner.uiInput).
+type uiInput struct {
+	accountID string
+	spec      StreamSpec
+	cursor    *schema.Date
+	start     *schema.Date // the account's start_date, else the stream's
+	from, to  *schema.Date // -from/-to
+	now       time.Time
+	day       dayBoundary
+}
+
+// window is the days user_insights covers: up to the account's last
+// finished day under its day boundary.
+func (in uiInput) window() (insightsWindow, bool) {
+	return userInsightsWindow(in.now, in.day.lastFinished(in.now), in.cursor, in.spec.LookbackDays, in.start, in.from, in.to)
+}
+
+// seriesOps: per time-series metric one operation per window of
+// maxWindowDays days (follower_count over the days it is served only),
+// online_followers once; one batch call. notes say what is not requested.
+func seriesOps(in uiInput, w insightsWindow) (ops []Op, notes []string) {
+	today := schema.DateOf(in.now)
+	path := "/" + in.accountID + "/insights"
+	for _, m := range in.spec.Metrics[catalog.UserTimeSeries] {
+		lo := w.From
+		if m.Name == "follower_count" {
+			lo = max(lo, today.AddDays(-followerCountDays))
+			if lo > w.To {
+				notes = append(notes, fmt.Sprintf("follower_count is served for the last 30 days only: not requested for %s..%s", w.From, w.To))
+				continue
+			}
+			if lo > w.From {
+				notes = append(notes, fmt.Sprintf("follower_count is served for the last 30 days only: NULL before %s", lo))
+			}
+		}
+		for from := lo; from <= w.To; from = from.AddDays(maxWindowDays) {
+			to := min(from.AddDays(maxWindowDays-1), w.To)
+			since := from.Time()
+			until := to.AddDays(2).Time()
+			if until.After(in.now) {
+				until = in.now
+			}
+			ops = append(ops, Op{Path: path, Send: sendBatch, Metrics: []string{m.Name}, Span: [2]schema.Date{from, to},
+				Params: url.Values{"period": {"day"}, "since": {unix(since)}, "until": {unix(until)}}})
+		}
+	}
+	if len(in.spec.Metrics[catalog.UserLifetime]) > 0 {
+		ops = append(ops, Op{Path: path, Send: sendBatch, Metrics: []string{"online_followers"}, Span: [2]schema.Date{w.From, w.To},
+			Params: url.Values{"period": {"lifetime"}}})
+	}
+	return ops, notes
+}
+
+// totalOps: per finished day of the window, one operation for the plain
+// total_value metrics and one per breakdown metric; one batch call, sent
+// after the series (whose end_times tell the account's day boundary).
+func totalOps(in uiInput, w insightsWindow) []Op {
+	var plain []string
+	var split []catalog.Metric
+	for _, m := range in.spec.Metrics[catalog.UserTotalValue] {
+		if m.Breakdown != "" {
+			split = append(split, m)
+		} else {
+			plain = append(plain, m.Name)
+		}
+	}
+	path := "/" + in.accountID + "/insights"
+	var ops []Op
+	for d := w.From; d <= w.To; d = d.AddDays(1) {
+		end := in.day.endOf(d)
+		if end.After(in.now) {
+			continue // the day is not over yet
+		}
+		dd := d
+		q := url.Values{"period": {"day"}, "metric_type": {"total_value"},
+			"since": {unix(end.Add(-24 * time.Hour))}, "until": {unix(end)}}
+		if len(plain) > 0 {
+			ops = append(ops, Op{Path: path, Send: sendBatch, Batch: 1, Params: q, Metrics: plain, Day: &dd, Span: [2]schema.Date{d, d}})
+		}
+		for _, m := range split {
+			ops = append(ops, Op{Path: path, Send: sendBatch, Batch: 1, Params: q, Metrics: []string{m.Name}, Breakdown: m.Breakdown,
+				Day: &dd, Span: [2]schema.Date{d, d}})
+		}
+	}
+	return ops
 }
 
 type dayRow struct {
@@ -84,21 +168,26 @@ type dayRow struct {
 	ok  bool // at least one value arrived
 }
 
+// uiInput is the user_insights input of this account's run.
+func (a *accountRun) uiInput(ctx context.Context) uiInput {
+	spec := a.r.job.Spec(schema.UserInsights)
+	prev := a.prevStream(schema.UserInsights)
+	in := uiInput{accountID: a.t.ID, spec: spec, start: a.t.StartDate, from: a.r.job.Selection.From, to: a.r.job.Selection.To,
+		now: a.r.now, day: knownDayBoundary(ctx, a.r.data, a.t.ID, prev)}
+	if prev != nil {
+		in.cursor = prev.Cursor
+	}
+	if in.start == nil {
+		in.start = spec.StartDate
+	}
+	return in
+}
+
 // runUserInsights fetches account insights incrementally (SPEC §1.1, §4).
 func (a *accountRun) runUserInsights(ctx context.Context) error {
 	s := a.stream(schema.UserInsights)
-	set := a.r.cfg.StreamSetting(schema.UserInsights)
-	prev := a.prevStream(schema.UserInsights)
-	var cursor *schema.Date
-	if prev != nil {
-		cursor = prev.Cursor
-	}
-	start := a.t.StartDate
-	if start == nil {
-		start = set.StartDate
-	}
-	lookback := set.LookbackDays
-	w, any := userInsightsWindow(a.r.now, cursor, lookback, start, a.r.opts.From, a.r.opts.To)
+	in := a.uiInput(ctx)
+	w, any := in.window()
 	if w.TooOld != nil {
 		s.note("%s..%s is older than the 2 years the API serves: not recoverable, not requested", w.TooOld[0], w.TooOld[1])
 	}
@@ -107,37 +196,23 @@ func (a *accountRun) runUserInsights(ctx context.Context) error {
 		s.done(nil, nil)
 		return nil
 	}
-	ui := &userInsights{a: a, s: s, w: w, days: map[schema.Date]*dayRow{}, failed: map[schema.Date]bool{}}
-	for _, m := range a.r.cat.Select(catalog.UserTimeSeries, set.Metrics) {
-		ui.series = append(ui.series, m.Name)
-	}
-	for _, m := range a.r.cat.Select(catalog.UserTotalValue, set.Metrics) {
-		if m.Breakdown != "" {
-			ui.breakdownTV = append(ui.breakdownTV, m)
-		} else {
-			ui.totals = append(ui.totals, m.Name)
-		}
-	}
-	ui.online = len(a.r.cat.Select(catalog.UserLifetime, set.Metrics)) > 0
+	ui := &userInsights{a: a, s: s, in: in, w: w, days: map[schema.Date]*dayRow{}, failed: map[schema.Date]bool{},
+		cols: metricColumns[schema.UserInsight](slices.Collect(maps.Values(in.spec.Metrics))...)}
 	if err := ui.fetch(ctx); err != nil {
 		return err
 	}
-	return ui.commit(ctx, cursor)
+	return ui.commit(ctx, in.cursor)
 }
 
 type userInsights struct {
-	a           *accountRun
-	s           *streamRun
-	w           insightsWindow
-	series      []string
-	totals      []string
-	breakdownTV []catalog.Metric
-	online      bool
+	a    *accountRun
+	s    *streamRun
+	in   uiInput
+	w    insightsWindow
+	cols columns[schema.UserInsight]
 
-	days    map[schema.Date]*dayRow
-	ends    map[schema.Date]time.Time // end_time per covered day, learned from the series
-	failed  map[schema.Date]bool      // days an operation could not fetch (retried next run)
-	skipped []string
+	days   map[schema.Date]*dayRow
+	failed map[schema.Date]bool // days an operation could not fetch (retried next run)
 }
 
 func (u *userInsights) day(d schema.Date) *dayRow {
@@ -151,91 +226,31 @@ func (u *userInsights) day(d schema.Date) *dayRow {
 
 func unix(t time.Time) string { return strconv.FormatInt(t.Unix(), 10) }
 
+// fetch sends the series, learns the account's day boundary from their
+// end_times, then sends the total_value operations.
 func (u *userInsights) fetch(ctx context.Context) error {
-	now := u.a.r.now
-	today := schema.DateOf(now)
-	// Batch 1: time series in ≤30-day windows, follower_count over the days
-	// it is served, online_followers.
-	var ops []uiOp
-	for _, m := range u.series {
-		lo := u.w.From
-		if m == "follower_count" {
-			lo = max(lo, today.AddDays(-followerCountDays))
-			if lo > u.w.To {
-				u.s.note("follower_count is served for the last 30 days only: not requested for %s..%s", u.w.From, u.w.To)
-				continue
-			}
-			if lo > u.w.From {
-				u.s.note("follower_count is served for the last 30 days only: NULL before %s", lo)
-			}
-		}
-		for from := lo; from <= u.w.To; from = from.AddDays(maxWindowDays) {
-			to := min(from.AddDays(maxWindowDays-1), u.w.To)
-			since := from.Time()
-			until := to.AddDays(2).Time()
-			if until.After(now) {
-				until = now
-			}
-			ops = append(ops, uiOp{metrics: []string{m}, span: [2]schema.Date{from, to}, params: url.Values{
-				"metric": {m}, "period": {"day"}, "since": {unix(since)}, "until": {unix(until)}}})
-		}
-	}
-	if u.online {
-		ops = append(ops, uiOp{metrics: []string{"online_followers"}, span: [2]schema.Date{u.w.From, u.w.To},
-			params: url.Values{"metric": {"online_followers"}, "period": {"lifetime"}}})
+	ops, notes := seriesOps(u.in, u.w)
+	for _, n := range notes {
+		u.s.note("%s", n)
 	}
 	if err := u.run(ctx, ops); err != nil {
 		return err
 	}
 	u.learnEnds()
-	// Batch 2: total_value metrics, one day per operation.
-	ops = ops[:0]
-	for d := u.w.From; d <= u.w.To; d = d.AddDays(1) {
-		end := u.endOf(d)
-		if end.After(now) {
-			continue // the day is not over yet
-		}
-		dd := d
-		base := url.Values{"period": {"day"}, "metric_type": {"total_value"},
-			"since": {unix(end.Add(-24 * time.Hour))}, "until": {unix(end)}}
-		if len(u.totals) > 0 {
-			q := cloneValues(base)
-			q.Set("metric", strings.Join(u.totals, ","))
-			ops = append(ops, uiOp{params: q, metrics: slices.Clone(u.totals), day: &dd, span: [2]schema.Date{d, d}})
-		}
-		for _, m := range u.breakdownTV {
-			q := cloneValues(base)
-			q.Set("metric", m.Name)
-			q.Set("breakdown", m.Breakdown)
-			ops = append(ops, uiOp{params: q, metrics: []string{m.Name}, day: &dd, span: [2]schema.Date{d, d}})
-		}
-	}
-	return u.run(ctx, ops)
-}
-
-func cloneValues(v url.Values) url.Values {
-	out := url.Values{}
-	for k, vs := range v {
-		out[k] = slices.Clone(vs)
-	}
-	return out
+	return u.run(ctx, totalOps(u.in, u.w))
 }
 
 // run executes ops in batches; a metric the API rejects is dropped and the
 // op retried without it; a since the API calls not valid marks the days as
 // failed (retried next run) without failing the stream.
-func (u *userInsights) run(ctx context.Context, ops []uiOp) error {
+func (u *userInsights) run(ctx context.Context, ops []Op) error {
 	path := "/" + u.a.t.ID + "/insights"
 	for len(ops) > 0 {
-		reqs := make([]graph.Request, len(ops))
-		for i, op := range ops {
-			reqs[i] = graph.Request{Path: path, Params: op.params}
-		}
-		resps, err := u.s.client.Batch(ctx, reqs)
+		resps, err := u.s.client.Batch(ctx, requests(ops))
 		if err != nil {
 			return err
 		}
-		var next []uiOp
+		var next []Op
 		for i, op := range ops {
 			rs := resps[i]
 			if rs.Err == nil {
@@ -252,20 +267,18 @@ func (u *userInsights) run(ctx context.Context, ops []uiOp) error {
 			case ge.Code == 100 && strings.Contains(ge.Message, "since param is not valid"):
 				u.fail(op, "the API called since not valid; retried next run")
 			case ge.Code == 100 && strings.Contains(ge.Message, "only supports querying data for the last 30 days"):
-				u.s.note("%s: %s", strings.Join(op.metrics, ","), firstLine(ge.Message))
-			case len(rejected(insightOp{metrics: op.metrics}, ge)) > 0:
-				bad := rejected(insightOp{metrics: op.metrics}, ge)
+				u.s.note("%s: %s", strings.Join(op.Metrics, ","), firstLine(ge.Message))
+			case len(rejected(op, ge)) > 0:
+				bad := rejected(op, ge)
 				for _, m := range bad {
 					u.s.skip(m, firstLine(ge.Message))
 				}
-				op.metrics = slices.DeleteFunc(op.metrics, func(m string) bool { return slices.Contains(bad, m) })
-				if len(op.metrics) > 0 {
-					op.params = cloneValues(op.params)
-					op.params.Set("metric", strings.Join(op.metrics, ","))
+				op.Metrics = slices.DeleteFunc(slices.Clone(op.Metrics), func(m string) bool { return slices.Contains(bad, m) })
+				if len(op.Metrics) > 0 {
 					next = append(next, op)
 				}
 			default:
-				return fmt.Errorf("%s %s: %w", path, strings.Join(op.metrics, ","), rs.Err)
+				return fmt.Errorf("%s %s: %w", path, strings.Join(op.Metrics, ","), rs.Err)
 			}
 		}
 		ops = next
@@ -273,34 +286,38 @@ func (u *userInsights) run(ctx context.Context, ops []uiOp) error {
 	return nil
 }
 
-func (u *userInsights) fail(op uiOp, why string) {
-	for d := op.span[0]; d <= op.span[1]; d = d.AddDays(1) {
+func (u *userInsights) fail(op Op, why string) {
+	for d := op.Span[0]; d <= op.Span[1]; d = d.AddDays(1) {
 		u.failed[d] = true
 	}
-	u.s.note("%s..%s (%s): %s", op.span[0], op.span[1], strings.Join(op.metrics, ","), why)
+	u.s.note("%s..%s (%s): %s", op.Span[0], op.Span[1], strings.Join(op.Metrics, ","), why)
 }
 
-func (u *userInsights) parse(body []byte, op uiOp) error {
-	var sj insightsJSON
+// parse reads an account insights body: the days of time-series values
+// (by end_time), online_followers by hour, the one day of a total_value op.
+func (u *userInsights) parse(body []byte, op Op) error {
 	endpoint := "/" + u.a.t.ID + "/insights"
-	if err := decode(body, &sj, endpoint); err != nil {
-		return err
-	}
-	for _, d := range sj.Data {
-		if d.TotalValue != nil && op.day != nil {
-			r := u.day(*op.day)
-			if d.Name == "follows_and_unfollows" {
-				for _, b := range d.TotalValue.Breakdowns {
-					for _, res := range b.Results {
-						v, ok := toInt(res.Value)
-						if !ok || len(res.DimensionValues) == 0 {
+	p := u.a.r.parsers.Get()
+	defer u.a.r.parsers.Put(p)
+	return eachInsight(p, body, endpoint, func(name string, d *fastjson.Value) error {
+		if tv := d.Get("total_value"); tv != nil && tv.Type() == fastjson.TypeObject && op.Day != nil {
+			r := u.day(*op.Day)
+			if name == "follows_and_unfollows" {
+				for _, b := range tv.GetArray("breakdowns") {
+					for _, res := range b.GetArray("results") {
+						v, ok := jsonNum(res.Get("value"))
+						dims, err := stringArray(res, "dimension_values")
+						if err != nil {
+							return fmt.Errorf("malformed response from %s: %s: %w", endpoint, name, err)
+						}
+						if !ok || len(dims) == 0 {
 							continue
 						}
-						switch strings.ToUpper(res.DimensionValues[0]) {
+						switch strings.ToUpper(dims[0]) {
 						case "FOLLOWER":
-							r.row.Follows = &v
+							r.row.Follows = &v.i
 						case "NON_FOLLOWER":
-							r.row.Unfollows = &v
+							r.row.Unfollows = &v.i
 						}
 					}
 				}
@@ -313,144 +330,107 @@ func (u *userInsights) parse(body []byte, op uiOp) error {
 					r.row.Unfollows = schema.Ptr(int64(0))
 				}
 				r.ok = true
-				continue
+				return nil
 			}
-			if d.TotalValue.Value != nil {
-				if v, ok := toInt(*d.TotalValue.Value); ok {
-					setUserMetric(&r.row, d.Name, v)
-					r.ok = true
+			if tval := tv.Get("value"); tval != nil && tval.Type() != fastjson.TypeNull {
+				v, ok := jsonNum(tval)
+				if !ok {
+					return fmt.Errorf("malformed response from %s: %s: total value %s is not a number", endpoint, name, tval)
 				}
+				u.cols.set(&r.row, name, v)
+				r.ok = true
 			}
-			continue
+			return nil
 		}
-		for _, v := range d.Values {
-			if v.EndTime == nil {
+		for _, v := range d.GetArray("values") {
+			etv := v.Get("end_time")
+			if etv == nil || etv.Type() == fastjson.TypeNull {
 				continue
 			}
-			et, err := apiTime(v.EndTime)
+			etb, err := etv.StringBytes()
+			if err != nil {
+				return fmt.Errorf("malformed response from %s: %s end_time is a JSON %s, not a string", endpoint, name, etv.Type())
+			}
+			ets := string(etb)
+			et, err := apiTime(&ets)
 			if err != nil || et == nil {
-				return fmt.Errorf("malformed response from %s: %s end_time: %v", endpoint, d.Name, err)
+				return fmt.Errorf("malformed response from %s: %s end_time: %v", endpoint, name, err)
 			}
 			day := coveredDay(*et)
 			if day < u.w.From || day > u.w.To {
 				continue
 			}
-			if d.Name == "online_followers" {
-				var hours map[string]json.Number
-				if err := json.Unmarshal(v.Value, &hours); err != nil {
-					return fmt.Errorf("malformed response from %s: online_followers value: %v", endpoint, err)
+			val := v.Get("value")
+			if val == nil || val.Type() == fastjson.TypeNull {
+				continue
+			}
+			if name == "online_followers" {
+				hours, err := onlineFollowers(val)
+				if err != nil {
+					return fmt.Errorf("malformed response from %s: online_followers value: %w", endpoint, err)
 				}
 				r := u.day(day)
-				r.row.OnlineFollowers = onlineFollowers(hours)
+				r.row.OnlineFollowers = hours
 				r.ok = true
 				continue
 			}
-			var n json.Number
-			if err := json.Unmarshal(v.Value, &n); err != nil {
-				return fmt.Errorf("malformed response from %s: %s value %s is not a number", endpoint, d.Name, v.Value)
+			x, ok := jsonNum(val)
+			if !ok {
+				return fmt.Errorf("malformed response from %s: %s value %s is not a number", endpoint, name, val)
 			}
-			if x, ok := toInt(n); ok {
-				r := u.day(day)
-				setUserMetric(&r.row, d.Name, x)
-				if r.row.EndTime == nil {
-					r.row.EndTime = et
-				}
-				r.ok = true
+			r := u.day(day)
+			u.cols.set(&r.row, name, x)
+			if r.row.EndTime == nil {
+				r.row.EndTime = et
 			}
+			r.ok = true
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
-func onlineFollowers(hours map[string]json.Number) []schema.HourFollowers {
+// onlineFollowers reads the hour → followers object of online_followers.
+func onlineFollowers(v *fastjson.Value) ([]schema.HourFollowers, error) {
+	obj, err := v.Object()
+	if err != nil {
+		return nil, fmt.Errorf("a JSON %s, not an object", v.Type())
+	}
 	out := []schema.HourFollowers{}
 	for h := 0; h < 24; h++ {
-		if n, ok := hours[strconv.Itoa(h)]; ok {
-			if v, ok := toInt(n); ok {
-				out = append(out, schema.HourFollowers{Hour: int32(h), Followers: v})
-			}
+		hv := obj.Get(strconv.Itoa(h))
+		if hv == nil || hv.Type() == fastjson.TypeNull {
+			continue
 		}
+		n, ok := jsonNum(hv)
+		if !ok {
+			return nil, fmt.Errorf("hour %d: %s is not a number", h, hv)
+		}
+		out = append(out, schema.HourFollowers{Hour: int32(h), Followers: n.i})
 	}
-	return out
-}
-
-func setUserMetric(r *schema.UserInsight, name string, v int64) {
-	p := &v
-	switch name {
-	case "follower_count":
-		r.FollowerCount = p
-	case "reach":
-		r.Reach = p
-	case "views":
-		r.Views = p
-	case "accounts_engaged":
-		r.AccountsEngaged = p
-	case "total_interactions":
-		r.TotalInteractions = p
-	case "likes":
-		r.Likes = p
-	case "comments":
-		r.Comments = p
-	case "shares":
-		r.Shares = p
-	case "saves":
-		r.Saves = p
-	case "replies":
-		r.Replies = p
-	case "profile_links_taps":
-		r.ProfileLinksTaps = p
-	}
+	return out, nil
 }
 
 // learnEnds records each day's end_time from the series (the account's day
-// boundary, which moves with daylight saving time).
+// boundary, which moves with daylight saving time) over what was known.
 func (u *userInsights) learnEnds() {
-	u.ends = map[schema.Date]time.Time{}
+	learned := dayBoundary{}
 	for d, r := range u.days {
 		if r.row.EndTime != nil {
-			u.ends[d] = *r.row.EndTime
+			learned[d] = *r.row.EndTime
 		}
 	}
-}
-
-var pacific = func() *time.Location {
-	l, err := time.LoadLocation("America/Los_Angeles")
-	if err != nil {
-		return time.FixedZone("PT", -8*3600)
+	if len(learned) > 0 {
+		u.in.day = learned
 	}
-	return l
-}()
-
-// endOf returns the end_time of day d: from the series when known, else
-// the nearest known day's boundary, else midnight US Pacific.
-func (u *userInsights) endOf(d schema.Date) time.Time {
-	if t, ok := u.ends[d]; ok {
-		return t
-	}
-	best, bestDist := time.Time{}, -1
-	for k, t := range u.ends {
-		dist := int(k - d)
-		if dist < 0 {
-			dist = -dist
-		}
-		if bestDist < 0 || dist < bestDist {
-			best, bestDist = t, dist
-		}
-	}
-	if bestDist >= 0 {
-		return best.AddDate(0, 0, int(d-coveredDay(best)))
-	}
-	t := d.AddDays(1).Time()
-	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, pacific).UTC()
 }
 
 func (u *userInsights) commit(ctx context.Context, prevCursor *schema.Date) error {
 	p := newPartitions[schema.UserInsight](u.s)
 	defer p.abort()
-	fetched := fetchedAt()
+	fetched := u.a.r.fetchedAt()
 	var dates []schema.Date
 	for d, r := range u.days {
-		if r.ok && !u.failed[d] && !u.endOf(d).After(u.a.r.now) {
+		if r.ok && !u.failed[d] && !u.in.day.endOf(d).After(u.in.now) {
 			dates = append(dates, d)
 		}
 	}
@@ -459,7 +439,7 @@ func (u *userInsights) commit(ctx context.Context, prevCursor *schema.Date) erro
 		r := u.days[d]
 		r.row.FetchedAt = fetched
 		if r.row.EndTime == nil {
-			e := u.endOf(d)
+			e := u.in.day.endOf(d)
 			r.row.EndTime = &e
 		}
 		if err := p.add(d, r.row); err != nil {

@@ -13,7 +13,10 @@ import (
 // checkCatalog checks the Graph API version, then every metric of the
 // stream blocks against that version's metric catalog. It runs last: the
 // metrics cannot be judged before the version is known.
-func (l *loader) checkCatalog(d *decoder, cfg *Config, versionExpr hcl2.Expression) {
+// A version past its expiry is an error, one expiring within
+// catalog.ExpiryWarningWindow a warning, at the graph_api_version
+// expression (at fileStart when the default version is the one concerned).
+func (l *loader) checkCatalog(d *decoder, cfg *Config, versionExpr hcl2.Expression, fileStart hcl2.Range) {
 	cat, err := catalog.For(cfg.GraphAPIVersion)
 	if err != nil {
 		diag := &hcl2.Diagnostic{
@@ -28,6 +31,11 @@ func (l *loader) checkCatalog(d *decoder, cfg *Config, versionExpr hcl2.Expressi
 		return
 	}
 	now := l.now()
+	if w, err := catalog.CheckVersion(cfg.GraphAPIVersion, now); err != nil {
+		d.add(versionDiag(hcl2.DiagError, "Expired Graph API version", sentence(err.Error()), versionExpr, fileStart))
+	} else if w != "" {
+		d.add(versionDiag(hcl2.DiagWarning, "Graph API version expires soon", sentence(w), versionExpr, fileStart))
+	}
 	for _, ref := range d.metrics {
 		if err := cat.Check(ref.stream, ref.metric.val, now); err != nil {
 			detail := sentence(err.Error())
@@ -39,6 +47,16 @@ func (l *loader) checkCatalog(d *decoder, cfg *Config, versionExpr hcl2.Expressi
 			d.warnf(ref.metric.rng, "Metric deprecated soon", "%s", sentence(w))
 		}
 	}
+}
+
+// versionDiag is a diagnostic about the Graph API version, at the
+// graph_api_version expression when the file sets it, else at fileStart.
+func versionDiag(sev hcl2.DiagnosticSeverity, summary, detail string, versionExpr hcl2.Expression, fileStart hcl2.Range) *hcl2.Diagnostic {
+	rng := fileStart
+	if versionExpr != nil {
+		rng = versionExpr.Range()
+	}
+	return &hcl2.Diagnostic{Severity: sev, Summary: summary, Detail: detail, Subject: rng.Ptr()}
 }
 
 // sentence capitalizes s and ends it with a period.

@@ -13,7 +13,6 @@ import (
 // Defaults of SPEC §5, used when the file leaves a setting out.
 const (
 	DefaultGraphAPIURL     = "https://graph.facebook.com"
-	DefaultGraphAPIVersion = "v23.0"
 	DefaultConcurrency     = 8
 	DefaultDestinationURL  = "file://./igexport-data"
 	DefaultCompression     = "zstd"
@@ -38,10 +37,16 @@ type Config struct {
 	// GraphAPIURL is the Graph API base URL (an emulator's in tests).
 	GraphAPIURL string
 	// GraphAPIVersion is the pinned Graph API version, e.g. "v23.0"; it is
-	// one the metric catalog knows.
+	// one the metric catalog knows (default: the newest, catalog.Newest()).
 	GraphAPIVersion string
 	// Concurrency bounds the requests in flight across all accounts (>= 1).
 	Concurrency int
+	// InstagramAPIURL is the base URL of accounts with login = "instagram"
+	// (default https://graph.instagram.com; an emulator's in tests).
+	InstagramAPIURL string
+	// TokenWarnDays: plan, apply and token check warn about a token that
+	// expires within that many days (default 14; 0: never).
+	TokenWarnDays int
 
 	// Accounts are the account blocks, in file order.
 	Accounts []Account
@@ -74,6 +79,11 @@ type Account struct {
 	AccessToken string
 	// AppSecret, when set, makes every call carry appsecret_proof.
 	AppSecret string
+	// AppID is the Meta app id; with AppSecret, debug_token is asked with
+	// the app token and token refresh can exchange Facebook Login tokens.
+	AppID string
+	// Login is LoginFacebook (default) or LoginInstagram.
+	Login string
 	// StartDate is the first-run lower bound of user_insights; nil means
 	// as far back as the API serves.
 	StartDate *schema.Date
@@ -91,6 +101,8 @@ type Discover struct {
 	Name        string
 	AccessToken string
 	AppSecret   string
+	// AppID and Login: as on Account.
+	AppID, Login string
 	// Include and Exclude are path.Match globs on the username; an account
 	// is exported when it matches one Include glob and no Exclude glob.
 	// Include defaults to ["*"].

@@ -12,26 +12,26 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/igexport/igexport/internal/catalog"
 	"github.com/igexport/igexport/internal/schema"
-	"github.com/igexport/igexport/sinks"
 )
 
 var (
-	igexportSchema = &hcl2.BodySchema{Attributes: []hcl2.AttributeSchema{
+	igexportSchema = withTokenAttributes("igexport", &hcl2.BodySchema{Attributes: []hcl2.AttributeSchema{
 		{Name: "graph_api_url"}, {Name: "graph_api_version"}, {Name: "concurrency"},
-	}}
-	accountSchema = &hcl2.BodySchema{Attributes: []hcl2.AttributeSchema{
+	}})
+	accountSchema = withTokenAttributes("account", &hcl2.BodySchema{Attributes: []hcl2.AttributeSchema{
 		{Name: "ig_user_id", Required: true},
 		{Name: "access_token", Required: true},
 		{Name: "app_secret"},
 		{Name: "start_date"},
-	}}
-	discoverSchema = &hcl2.BodySchema{Attributes: []hcl2.AttributeSchema{
+	}})
+	discoverSchema = withTokenAttributes("discover", &hcl2.BodySchema{Attributes: []hcl2.AttributeSchema{
 		{Name: "access_token", Required: true},
 		{Name: "app_secret"},
 		{Name: "include"},
 		{Name: "exclude"},
-	}}
+	}})
 	destinationSchema = &hcl2.BodySchema{Attributes: []hcl2.AttributeSchema{
 		{Name: "url"}, {Name: "prefix"}, {Name: "compression"},
 	}}
@@ -49,8 +49,9 @@ var compressions = []string{"zstd", "snappy", "gzip", "none"}
 // fileStart locates problems of the file as a whole.
 func (l *loader) decodeConfig(d *decoder, cfg *Config, content *hcl2.BodyContent, fileStart hcl2.Range) {
 	cfg.GraphAPIURL = DefaultGraphAPIURL
-	cfg.GraphAPIVersion = DefaultGraphAPIVersion
+	cfg.GraphAPIVersion = catalog.Newest()
 	cfg.Concurrency = DefaultConcurrency
+	setTokenDefaults(cfg)
 	cfg.Streams = schema.Names()
 	cfg.StreamSettings = map[string]StreamConfig{}
 	cfg.Destination = Destination{URL: DefaultDestinationURL, Compression: DefaultCompression}
@@ -113,12 +114,13 @@ func (l *loader) decodeConfig(d *decoder, cfg *Config, content *hcl2.BodyContent
 		}
 	}
 
-	l.checkCatalog(d, cfg, versionExpr)
+	l.checkCatalog(d, cfg, versionExpr, fileStart)
 }
 
 func (d *decoder) decodeIgexport(b *hcl2.Block, cfg *Config) (versionExpr hcl2.Expression) {
 	content, diags := b.Body.Content(igexportSchema)
 	d.add(diags...)
+	d.decodeIgexportTokens(content, cfg)
 	if a, ok := content.Attributes["graph_api_url"]; ok {
 		if s, ok := d.str(a); ok {
 			u, err := url.Parse(s.val)
@@ -187,6 +189,7 @@ func (d *decoder) decodeAccounts(blocks []*hcl2.Block, cfg *Config) {
 		}
 		acct.AccessToken, acct.AppSecret = d.credentials(content)
 		acct.TokenEnv = d.tokenEnv(content)
+		acct.AppID, acct.Login = d.decodeLogin(content)
 		if a, ok := content.Attributes["start_date"]; ok {
 			acct.StartDate = d.date(a)
 		}
@@ -217,6 +220,7 @@ func (d *decoder) decodeDiscovers(blocks []*hcl2.Block, cfg *Config) {
 		d.add(diags...)
 		disc.AccessToken, disc.AppSecret = d.credentials(content)
 		disc.TokenEnv = d.tokenEnv(content)
+		disc.AppID, disc.Login = d.decodeLogin(content)
 		if a, ok := content.Attributes["include"]; ok {
 			if globs, ok := d.globs(a); ok {
 				if len(globs) == 0 {
@@ -389,27 +393,34 @@ func (d *decoder) decodeState(b *hcl2.Block, cfg *Config) {
 	}
 }
 
-// bucketURL decodes a gocloud.dev/blob URL whose scheme is compiled in.
+// bucketURL decodes a gocloud.dev/blob URL whose scheme is one of
+// LoadOptions.Schemes (any, when that is nil).
 func (d *decoder) bucketURL(a *hcl2.Attribute) (string, bool) {
 	s, ok := d.str(a)
 	if !ok {
 		return "", false
 	}
-	schemes := sinks.Schemes()
+	schemes := d.schemes
 	u, err := url.Parse(s.val)
 	switch {
 	case err != nil:
 		d.errorf(s.rng, "Invalid bucket URL", "%s is not a valid URL. Use a bucket URL such as \"s3://my-bucket?region=eu-west-1\" or \"file://./lake\".", s.show())
 		return "", false
+	case u.Scheme == "" && schemes == nil:
+		d.errorf(s.rng, "Invalid bucket URL", "%s has no scheme. Use a bucket URL such as \"s3://my-bucket\" or \"file://./lake\".", s.show())
+		return "", false
 	case u.Scheme == "":
 		d.errorf(s.rng, "Invalid bucket URL", "%s has no scheme. Use a bucket URL such as \"s3://my-bucket\" or \"file://./lake\"; schemes: %s.", s.show(), strings.Join(schemes, ", "))
 		return "", false
-	case !slices.Contains(schemes, u.Scheme):
+	case schemes != nil && !slices.Contains(schemes, u.Scheme):
 		d.errorf(s.rng, "Unsupported bucket scheme",
 			"This igexport has no driver for %q URLs.%s Schemes compiled in: %s.", u.Scheme+"://", suggest(u.Scheme, schemes), strings.Join(schemes, ", "))
 		return "", false
 	}
-	if known, ok := sinks.QueryParams(u.Scheme); ok {
+	if d.queryParams == nil {
+		return s.val, true
+	}
+	if known, ok := d.queryParams(u.Scheme); ok {
 		bad := false
 		for _, k := range slices.Sorted(maps.Keys(u.Query())) {
 			if !slices.Contains(known, k) {

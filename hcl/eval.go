@@ -35,6 +35,10 @@ type decoder struct {
 	warned map[string]bool
 	// metrics are the stream blocks' metrics, for the catalog checks.
 	metrics []metricRef
+	// queryParams are LoadOptions.QueryParams.
+	queryParams func(scheme string) ([]string, bool)
+	// schemes are the accepted bucket URL schemes (LoadOptions.Schemes).
+	schemes []string
 }
 
 // str is a decoded string with where it came from.

@@ -38,8 +38,11 @@ func fakeEnv(env map[string]string) func(string) (string, bool) {
 	}
 }
 
+// testSchemes are the bucket URL schemes of the igexport binary.
+var testSchemes = []string{"azblob", "file", "gs", "mem", "s3"}
+
 func testOptions() hcl.LoadOptions {
-	return hcl.LoadOptions{LookupEnv: fakeEnv(testEnv), Now: func() time.Time { return testNow }}
+	return hcl.LoadOptions{LookupEnv: fakeEnv(testEnv), Now: func() time.Time { return testNow }, Schemes: testSchemes}
 }
 
 func TestValidFixturesLoadWithoutDiagnostics(t *testing.T) {

@@ -1,6 +1,7 @@
 package hcl
 
 import (
+	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
@@ -26,6 +27,14 @@ type LoadOptions struct {
 	// Now is the time metric deprecation dates are judged against; nil
 	// means time.Now.
 	Now func() time.Time
+	// Schemes are the bucket URL schemes the program can open
+	// (sinks.Schemes()); a destination or state URL with another scheme is
+	// an error. Nil accepts any scheme: opening the bucket then decides.
+	Schemes []string
+	// QueryParams returns the query parameters a bucket URL of a scheme
+	// may carry (sinks.QueryParams); nil, or false for a scheme, checks
+	// none.
+	QueryParams func(scheme string) ([]string, bool)
 }
 
 // Load reads the configuration file at path and decodes it.
@@ -73,8 +82,23 @@ var rootSchema = &hcl2.BodySchema{
 	},
 }
 
+// parseFile reads and parses a file the user names (the config, a
+// -var-file) with readFile: a FIFO or a device is a diagnostic, not a hang.
+// what says which file it is ("configuration file", "-var-file").
+func (l *loader) parseFile(path, what string) (*hcl2.File, hcl2.Diagnostics) {
+	src, err := readFile(path)
+	if err != nil {
+		return nil, hcl2.Diagnostics{{
+			Severity: hcl2.DiagError,
+			Summary:  "Failed to read file",
+			Detail:   fmt.Sprintf("The %s %q could not be read: %v.", what, path, err),
+		}}
+	}
+	return l.parser.ParseHCL(src, path)
+}
+
 func (l *loader) load() *Config {
-	f, diags := l.parser.ParseHCLFile(l.path)
+	f, diags := l.parseFile(l.path, "configuration file")
 	l.diags = append(l.diags, diags...)
 	if f == nil || diags.HasErrors() {
 		// Decoding a file with syntax errors would mostly report
@@ -118,6 +142,8 @@ func (l *loader) load() *Config {
 			Variables: map[string]cty.Value{"var": varObject(vars)},
 			Functions: functions(filepath.Dir(l.path), l.lookupEnv),
 		},
+		schemes:         l.opts.Schemes,
+		queryParams:     l.opts.QueryParams,
 		declared:        declared,
 		sensitive:       sensitive,
 		literalDefaults: literalDefaults,

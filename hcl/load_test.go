@@ -73,10 +73,11 @@ func TestMinimalFileGetsEveryDefault(t *testing.T) {
 	want := &hcl.Config{
 		Path:            "testdata/valid/minimal.hcl",
 		GraphAPIURL:     "https://graph.facebook.com",
-		GraphAPIVersion: "v23.0",
+		GraphAPIVersion: "v27.0",
 		Concurrency:     8,
+		InstagramAPIURL: "https://graph.instagram.com", TokenWarnDays: 14,
 		Accounts: []hcl.Account{{
-			Name: "brand_a", IGUserID: "17841400000000001", AccessToken: "EAAB-test-token-0001",
+			Name: "brand_a", IGUserID: "17841400000000001", AccessToken: "EAAB-test-token-0001", Login: "facebook",
 			TokenEnv: []string{"IG_ACCESS_TOKEN"},
 		}},
 		Streams:        []string{"users", "media", "media_insights", "stories", "story_insights", "user_insights", "user_lifetime_insights"},
@@ -101,13 +102,14 @@ func TestSpecExampleDecodes(t *testing.T) {
 		GraphAPIURL:     "https://graph.facebook.com",
 		GraphAPIVersion: "v23.0",
 		Concurrency:     8,
+		InstagramAPIURL: "https://graph.instagram.com", TokenWarnDays: 14,
 		Accounts: []hcl.Account{{
 			Name: "brand_a", IGUserID: "17841400000000001",
 			AccessToken: "EAAB-test-token-0001", AppSecret: "test-app-secret-0001",
-			StartDate: date(t, "2026-01-01"),
+			StartDate: date(t, "2026-01-01"), Login: "facebook",
 		}},
 		Discover: []hcl.Discover{{
-			Name: "agency", AccessToken: "EAAB-test-token-0001", Include: []string{"*"}, Exclude: []string{"test_*"},
+			Name: "agency", AccessToken: "EAAB-test-token-0001", Include: []string{"*"}, Exclude: []string{"test_*"}, Login: "facebook",
 		}},
 		Streams: schema.Names(),
 		StreamSettings: map[string]hcl.StreamConfig{
@@ -499,5 +501,87 @@ stream "story_insights" {
 	_, diags := hcl.Load(filepath.Join(dir, "igexport.hcl"), hcl.LoadOptions{LookupEnv: fakeEnv(map[string]string{"T": "tok"})})
 	if diags.HasErrors() {
 		t.Fatal(diags.Error())
+	}
+}
+
+// LoadOptions.Schemes are the bucket schemes the program can open: a URL
+// with another scheme is an error naming them; nil leaves the scheme to
+// the bucket opener.
+func TestBucketSchemes(t *testing.T) {
+	dir := writeFiles(t, map[string]string{"igexport.hcl": `
+account "a" {
+  ig_user_id   = "1"
+  access_token = "tok"
+}
+destination { url = "sharedmem://lake" }
+`})
+	for _, tc := range []struct {
+		name    string
+		schemes []string
+		want    string // "" for no error
+	}{
+		{"any scheme", nil, ""},
+		{"a listed scheme", []string{"file", "sharedmem"}, ""},
+		{"an unlisted scheme", []string{"file", "s3"}, `no driver for "sharedmem://" URLs. Schemes compiled in: file, s3.`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, diags := hcl.Load(filepath.Join(dir, "igexport.hcl"), hcl.LoadOptions{LookupEnv: fakeEnv(nil), Schemes: tc.schemes})
+			switch {
+			case tc.want == "" && diags.HasErrors():
+				t.Fatalf("unexpected errors:\n%s", diags.Error())
+			case tc.want != "" && !strings.Contains(diags.Error(), tc.want):
+				t.Fatalf("diagnostics lack %q:\n%s", tc.want, diags.Error())
+			}
+		})
+	}
+}
+
+// TestGraphAPIVersionExpiry: a pinned version expiring within 90 days is a
+// warning at its expression; once expired it is an error there.
+func TestGraphAPIVersionExpiry(t *testing.T) {
+	dir := writeFiles(t, map[string]string{"igexport.hcl": `igexport {
+  graph_api_version = "v21.0"
+}
+account "a" {
+  ig_user_id   = "1"
+  access_token = env("T")
+}
+`})
+	path := filepath.Join(dir, "igexport.hcl")
+	tests := []struct {
+		now  time.Time
+		want string // "" no diagnostic
+		err  bool
+	}{
+		{time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC), "", false},
+		{time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC), "igexport.hcl:2:23: warning: Graph API version expires soon: Graph API v21.0 expires on 2027-01-21, in 50 days; pin a newer version (newest: v27.0).", false},
+		{time.Date(2027, 1, 21, 0, 0, 0, 0, time.UTC), "igexport.hcl:2:23: Expired Graph API version: Graph API v21.0 expired on 2027-01-21; pin a newer version (newest: v27.0).", true},
+	}
+	for _, tt := range tests {
+		_, diags := hcl.Load(path, hcl.LoadOptions{LookupEnv: fakeEnv(map[string]string{"T": "tok"}), Now: func() time.Time { return tt.now }})
+		got := diags.Error()
+		if tt.want == "" && diags.Len() > 0 || tt.want != "" && !strings.Contains(got, tt.want) || diags.HasErrors() != tt.err {
+			t.Errorf("at %s: diagnostics %q, want %q (error %v)", tt.now.Format(time.DateOnly), got, tt.want, tt.err)
+		}
+	}
+}
+
+// TestV21RemovedMetrics: the account metrics v21.0 removed are rejected as
+// such, not as unknown names.
+func TestV21RemovedMetrics(t *testing.T) {
+	for _, m := range []string{"email_contacts", "get_direction_clicks", "text_message_clicks", "phone_call_clicks", "profile_views", "website_clicks"} {
+		dir := writeFiles(t, map[string]string{"igexport.hcl": `account "a" {
+  ig_user_id   = "1"
+  access_token = env("T")
+}
+stream "user_insights" {
+  metrics = ["reach", "` + m + `"]
+}
+`})
+		_, diags := hcl.Load(filepath.Join(dir, "igexport.hcl"), hcl.LoadOptions{LookupEnv: fakeEnv(map[string]string{"T": "tok"}), Now: func() time.Time { return testNow }})
+		want := `igexport.hcl:6:23: Invalid metric: Metric "` + m + `" was removed in Graph API v21.0`
+		if !strings.Contains(diags.Error(), want) {
+			t.Errorf("%s: %s\nwant %s", m, diags.Error(), want)
+		}
 	}
 }

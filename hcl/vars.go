@@ -130,7 +130,7 @@ func (l *loader) settleValues(vars []*varState) {
 
 // readVarFile applies a file of NAME = "value" lines.
 func (l *loader) readVarFile(path string, byName map[string]*varState, set func(*varState, string)) {
-	f, diags := l.parser.ParseHCLFile(path)
+	f, diags := l.parseFile(path, "-var-file")
 	l.diags = append(l.diags, diags...)
 	if f == nil || diags.HasErrors() {
 		return

@@ -131,18 +131,22 @@ func directReadSQL(root string) string {
        views: "views", reach: reach, likes: likes, comments: comments, saved: saved, shares: shares,
        total_interactions: total_interactions, follows: follows, profile_visits: profile_visits,
        ig_reels_avg_watch_time: ig_reels_avg_watch_time,
-       ig_reels_video_view_total_time: ig_reels_video_view_total_time}) FROM raw_media_insights) AS media_insights,
+       ig_reels_video_view_total_time: ig_reels_video_view_total_time, reposts: reposts,
+       crossposted_views: crossposted_views, facebook_views: facebook_views, profile_activity: profile_activity,
+       total_likes: total_likes, total_comments: total_comments, total_views: total_views,
+       reels_skip_rate: reels_skip_rate::VARCHAR}) FROM raw_media_insights) AS media_insights,
   (SELECT list({a: a, reach: r}) FROM (SELECT account_id::VARCHAR AS a, sum(reach) AS r FROM raw_media_insights GROUP BY ALL)) AS reach_sums,
   (SELECT list({a: account_id::VARCHAR, dt: dt::VARCHAR, id: id, ts: epoch_us("timestamp"), product: media_product_type}) FROM raw_stories) AS stories,
   (SELECT list({a: account_id::VARCHAR, dt: dt::VARCHAR, id: id, status: insights_status, ts: epoch_us(story_timestamp),
        views: "views", reach: reach, replies: replies, shares: shares, total_interactions: total_interactions,
        follows: follows, profile_visits: profile_visits, navigation: navigation, tap_forward: tap_forward,
-       tap_back: tap_back, tap_exit: tap_exit, swipe_forward: swipe_forward}) FROM raw_story_insights) AS story_insights,
+       tap_back: tap_back, tap_exit: tap_exit, swipe_forward: swipe_forward, reposts: reposts,
+       facebook_views: facebook_views, profile_activity: profile_activity, total_views: total_views}) FROM raw_story_insights) AS story_insights,
   (SELECT list({a: account_id::VARCHAR, dt: dt::VARCHAR, date: "date"::VARCHAR, end_time: epoch_us(end_time),
        follower_count: follower_count, reach: reach, views: "views", accounts_engaged: accounts_engaged,
        total_interactions: total_interactions, likes: likes, comments: comments, shares: shares, saves: saves,
        replies: replies, profile_links_taps: profile_links_taps, follows: follows, unfollows: unfollows,
-       online: online_followers}) FROM raw_user_insights) AS user_insights,
+       reposts: reposts, online: online_followers}) FROM raw_user_insights) AS user_insights,
   (SELECT list({a: account_id::VARCHAR, dt: dt::VARCHAR, metric: metric, timeframe: timeframe, breakdown: breakdown,
        age: age, gender: gender, country: country, city: city, value: "value"}) FROM raw_user_lifetime_insights) AS lifetime
 `, all, strings.Join(counts, " UNION ALL "))
@@ -242,18 +246,23 @@ func checkTypes(t *testing.T, cols map[string][][2]string) {
 		schema.MediaInsights: {"id": str, "media_type": str, "media_product_type": str, "media_timestamp": ts,
 			"views": bigint, "reach": bigint, "likes": bigint, "comments": bigint, "saved": bigint, "shares": bigint,
 			"total_interactions": bigint, "follows": bigint, "profile_visits": bigint, "ig_reels_avg_watch_time": bigint,
-			"ig_reels_video_view_total_time": bigint, "insights_status": str, "fetched_at": ts},
+			"ig_reels_video_view_total_time": bigint, "reposts": bigint, "crossposted_views": bigint, "facebook_views": bigint,
+			"profile_activity": bigint, "total_likes": bigint, "total_comments": bigint, "total_views": bigint,
+			"reels_skip_rate": "DOUBLE", "profile_activity_bio_link_clicked": bigint, "profile_activity_call": bigint,
+			"profile_activity_direction": bigint, "profile_activity_email": bigint, "profile_activity_text": bigint,
+			"insights_status": str, "fetched_at": ts},
 		schema.Stories: {"id": str, "ig_id": str, "caption": str, "media_type": str, "media_product_type": str,
 			"media_url": str, "thumbnail_url": str, "permalink": str, "shortcode": str, "username": str, "owner_id": str,
 			"timestamp": ts, "like_count": bigint, "fetched_at": ts},
 		schema.StoryInsights: {"id": str, "story_timestamp": ts, "views": bigint, "reach": bigint, "replies": bigint,
 			"shares": bigint, "total_interactions": bigint, "follows": bigint, "profile_visits": bigint,
 			"navigation": bigint, "tap_forward": bigint, "tap_back": bigint, "tap_exit": bigint, "swipe_forward": bigint,
+			"reposts": bigint, "facebook_views": bigint, "profile_activity": bigint, "total_views": bigint,
 			"insights_status": str, "fetched_at": ts},
 		schema.UserInsights: {"date": "DATE", "end_time": ts, "follower_count": bigint, "reach": bigint, "views": bigint,
 			"accounts_engaged": bigint, "total_interactions": bigint, "likes": bigint, "comments": bigint,
 			"shares": bigint, "saves": bigint, "replies": bigint, "profile_links_taps": bigint, "follows": bigint,
-			"unfollows": bigint, "online_followers": `STRUCT("hour" INTEGER, followers BIGINT)[]`, "fetched_at": ts},
+			"unfollows": bigint, "reposts": bigint, "online_followers": `STRUCT("hour" INTEGER, followers BIGINT)[]`, "fetched_at": ts},
 		schema.UserLifetimeInsights: {"metric": str, "timeframe": str, "breakdown": str, "age": str, "gender": str,
 			"country": str, "city": str, "value": bigint, "fetched_at": ts},
 	}
@@ -437,7 +446,8 @@ func checkValues(t *testing.T, r map[string]any, counts map[string]map[string]in
 
 	// media_insights: every metric as the API answers it, NULL where it answers none
 	mediaMetrics := []string{"views", "reach", "likes", "comments", "saved", "shares", "total_interactions",
-		"follows", "profile_visits", "ig_reels_avg_watch_time", "ig_reels_video_view_total_time"}
+		"follows", "profile_visits", "ig_reels_avg_watch_time", "ig_reels_video_view_total_time",
+		"reposts", "crossposted_views", "facebook_views", "profile_activity", "total_likes", "total_comments", "total_views"}
 	reach := map[string]int64{}
 	for _, row := range rowsOf(r["media_insights"]) {
 		id := str(row["id"])
@@ -457,6 +467,11 @@ func checkValues(t *testing.T, r map[string]any, counts map[string]map[string]in
 				reach[m.AccountID] += v
 			}
 		}
+		// reels_skip_rate: a DOUBLE keeping its decimals (48.4), NULL off reels.
+		if want, ok := ds.ReelsSkipRate(id); ok != (row["reels_skip_rate"] != nil) ||
+			ok && str(row["reels_skip_rate"]) != strconv.FormatFloat(want, 'f', -1, 64) {
+			t.Errorf("media_insights %s reels_skip_rate = %v, want %v (served %v)", id, row["reels_skip_rate"], want, ok)
+		}
 	}
 	for _, row := range rowsOf(r["reach_sums"]) {
 		eqInt(t, "SUM(reach) of media_insights of "+str(row["a"]), row["reach"], reach[str(row["a"])], true)
@@ -467,7 +482,8 @@ func checkValues(t *testing.T, r map[string]any, counts map[string]map[string]in
 
 	// stories (partitioned by their own date) and story_insights
 	storyMetrics := []string{"views", "reach", "replies", "shares", "total_interactions", "follows", "profile_visits",
-		"navigation", "tap_forward", "tap_back", "tap_exit", "swipe_forward"}
+		"navigation", "tap_forward", "tap_back", "tap_exit", "swipe_forward",
+		"reposts", "facebook_views", "profile_activity", "total_views"}
 	wantStories := map[string]*igfake.Media{}
 	for _, a := range ds.Accounts {
 		for _, s := range ds.LiveStories(a) {
@@ -507,7 +523,7 @@ func checkValues(t *testing.T, r map[string]any, counts map[string]map[string]in
 	// user_insights: one row per day from start_date to yesterday, each value
 	// the API's for that day
 	dayMetrics := []string{"follower_count", "reach", "views", "accounts_engaged", "total_interactions", "likes",
-		"comments", "shares", "saves", "replies", "profile_links_taps", "follows", "unfollows"}
+		"comments", "shares", "saves", "replies", "profile_links_taps", "follows", "unfollows", "reposts"}
 	dates := map[string][]string{}
 	online := 0
 	for _, row := range rowsOf(r["user_insights"]) {

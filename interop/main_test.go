@@ -70,7 +70,8 @@ func runMain(m *testing.M) int {
 	canary = "IGQVJ-interop-canary-" + hex.EncodeToString(b[:])
 	now = time.Now().UTC().Truncate(time.Second)
 	fake = igfake.New(igfake.Options{Accounts: nAccounts, Media: nMedia, Children: nChildren, Stories: nStories,
-		Seed: 7, Token: canary, Now: func() time.Time { return now }})
+		Seed: 7, Token: canary, Now: func() time.Time { return now },
+		SharedToFacebook: "all"}) // every v24+ metric served: none NULL for want of a Facebook share
 	srv := httptest.NewServer(fake)
 	defer srv.Close()
 	fakeURL = srv.URL

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"gocloud.dev/blob"
+	"gocloud.dev/blob/fileblob"
 	"gocloud.dev/gcerrors"
 )
 
@@ -24,32 +25,40 @@ var fileDefaults = [][2]string{
 	{"no_tmp_dir", "1"},
 }
 
-// OpenBucket opens a gocloud.dev/blob bucket URL with every driver compiled in
-// (see Schemes). file:// URLs get create_dir=1, metadata=skip and no_tmp_dir=1
-// unless they set those parameters themselves; file URLs must be
-// file:///absolute/dir or file://./relative/dir. Errors name the URL with
-// secrets (password, token, key, signature… query values) redacted.
+// OpenBucket opens a gocloud.dev/blob bucket URL with the drivers the
+// program registered (see Schemes). file:// URLs get create_dir=1,
+// metadata=skip and no_tmp_dir=1 unless they set those parameters
+// themselves; file URLs must be file:///absolute/dir or
+// file://./relative/dir. Errors name the URL with secrets (password,
+// token, key, signature… query values) redacted.
 func OpenBucket(ctx context.Context, rawURL string) (*blob.Bucket, error) {
-	b, _, err := openBucket(ctx, rawURL)
-	return b, err
+	be, err := openBackend(ctx, rawURL)
+	if err != nil {
+		return nil, err
+	}
+	return be.bucket(), nil
 }
 
-// openBucket is OpenBucket that also returns the absolute local root
-// directory of a file:// bucket ("" for other schemes).
-func openBucket(ctx context.Context, rawURL string) (*blob.Bucket, string, error) {
+// openBackend opens the backend of a bucket URL: a localBackend for
+// file://, fileblob underneath (opened here, so file:// needs no driver
+// registered), and a retrying blobBackend for every other scheme.
+func openBackend(ctx context.Context, rawURL string) (backend, error) {
 	shown := RedactURL(rawURL)
 	u, err := url.Parse(rawURL)
 	if err != nil {
-		return nil, "", fmt.Errorf("open bucket %s: not a valid URL", shown)
+		return nil, fmt.Errorf("open bucket %s: not a valid URL", shown)
 	}
-	if u.Scheme == "" {
-		return nil, "", fmt.Errorf("open bucket %s: missing scheme (one of %s)", shown, strings.Join(Schemes(), ", "))
-	}
-	var root string
-	if u.Scheme == "file" {
+	var (
+		b    *blob.Bucket
+		root string
+	)
+	switch u.Scheme {
+	case "":
+		return nil, fmt.Errorf("open bucket %s: missing scheme (one of %s)", shown, strings.Join(Schemes(), ", "))
+	case fileblob.Scheme:
 		root, err = fileRoot(u)
 		if err != nil {
-			return nil, "", fmt.Errorf("open bucket %s: %w", shown, err)
+			return nil, fmt.Errorf("open bucket %s: %w", shown, err)
 		}
 		q := u.Query()
 		for _, kv := range fileDefaults {
@@ -58,17 +67,29 @@ func openBucket(ctx context.Context, rawURL string) (*blob.Bucket, string, error
 			}
 		}
 		u.RawQuery = q.Encode()
+		b, err = (&fileblob.URLOpener{}).OpenBucketURL(ctx, u)
+	default:
+		b, err = blob.OpenBucket(ctx, u.String())
 	}
-	b, err := blob.OpenBucket(ctx, u.String())
 	if err != nil {
 		msg := scrub(err.Error(), rawURL, u.String())
 		if !strings.HasPrefix(msg, "open bucket ") {
 			msg = "open bucket " + shown + ": " + msg
 		}
-		return nil, "", &redactedError{msg: msg, err: err}
+		return nil, &redactedError{msg: msg, err: err}
 	}
-	return b, root, nil
+	if root != "" {
+		return newLocalBackend(blobBackend{b}, root), nil
+	}
+	return withRetry(blobBackend{b}), nil
 }
+
+// Schemes returns, sorted, the bucket URL schemes this program can open:
+// file://, which sinks handles itself (its fileblob import registers the
+// scheme), and those whose gocloud.dev/blob driver the program registered.
+// Drivers are registered by blank imports in the main package
+// (cmd/igexport/drivers.go), not by this library.
+func Schemes() []string { return blob.DefaultURLMux().BucketSchemes() }
 
 // fileRoot returns the absolute directory fileblob will use for u, and
 // rejects file://name/… URLs, which fileblob would silently map to the
@@ -160,13 +181,11 @@ func (e *redactedError) Unwrap() error { return e.err }
 // relative to the prefix; FileInfo.Key is the full key in the bucket. A Store
 // is safe for concurrent use.
 type Store struct {
-	bucket    *blob.Bucket
-	prefix    string    // normalised: no leading or trailing slash, may be ""
-	shownURL  string    // redacted, for messages
-	localRoot string    // file:// only: absolute root directory
-	dirty     *unsynced // file:// only: data files not yet synced (durable.go)
-	owner     bool      // Close closes the bucket
-	now       func() time.Time
+	be       backend // shared by copies (Sub, WithClock)
+	prefix   string  // normalised: no leading or trailing slash, may be ""
+	shownURL string  // redacted, for messages
+	owner    bool    // Close closes the bucket
+	now      func() time.Time
 }
 
 // Open opens the bucket at rawURL (see OpenBucket) and returns a Store that
@@ -178,15 +197,11 @@ func Open(ctx context.Context, rawURL, prefix string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	b, root, err := openBucket(ctx, rawURL)
+	be, err := openBackend(ctx, rawURL)
 	if err != nil {
 		return nil, err
 	}
-	st := &Store{bucket: b, prefix: p, shownURL: RedactURL(rawURL), localRoot: root, owner: true, now: time.Now}
-	if root != "" {
-		st.dirty = &unsynced{}
-	}
-	return st, nil
+	return &Store{be: be, prefix: p, shownURL: RedactURL(rawURL), owner: true, now: time.Now}, nil
 }
 
 // NewStore wraps an already open bucket. Close does not close it. Exclusive
@@ -197,7 +212,7 @@ func NewStore(b *blob.Bucket, prefix string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Store{bucket: b, prefix: p, shownURL: "bucket", now: time.Now}, nil
+	return &Store{be: withRetry(blobBackend{b}), prefix: p, shownURL: "bucket", now: time.Now}, nil
 }
 
 // Sub returns a Store on the same bucket whose prefix is s's prefix joined
@@ -227,11 +242,22 @@ func (s *Store) Close() error {
 	if !s.owner {
 		return nil
 	}
-	return s.bucket.Close()
+	return s.be.close()
+}
+
+// Sync makes every data file written through s (or a Store sharing its
+// bucket) since the last Sync durable. Call it before committing a state
+// that names those files. It does nothing for object stores, where a write
+// is durable when it returns; on file:// see localBackend.
+func (s *Store) Sync(ctx context.Context) error {
+	if err := s.be.sync(ctx); err != nil {
+		return fmt.Errorf("sync %s: %w", s, err)
+	}
+	return nil
 }
 
 // Bucket returns the underlying bucket.
-func (s *Store) Bucket() *blob.Bucket { return s.bucket }
+func (s *Store) Bucket() *blob.Bucket { return s.be.bucket() }
 
 // Prefix returns the normalised key prefix ("" for none).
 func (s *Store) Prefix() string { return s.prefix }
@@ -301,5 +327,6 @@ func isExists(err error) bool {
 	return errors.Is(err, errExists) || strings.Contains(err.Error(), "ConditionalRequestConflict")
 }
 
-// errExists is returned by createOnce when the key already exists.
+// errExists is matched by the error of backend.create when the key
+// already exists.
 var errExists = errors.New("object already exists")

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"gocloud.dev/gcerrors"
+
+	"github.com/igexport/igexport/internal/schema"
 )
 
 func TestOpenBucketFileDefaults(t *testing.T) {
@@ -152,6 +154,54 @@ func TestParseStateKey(t *testing.T) {
 		"accounts/17/lock.json", "accounts//state-0000000042.json", "runs/x.json", "accounts/17/state-000000004x.json"} {
 		if _, _, ok := parseStateKey(bad); ok {
 			t.Errorf("%q parsed", bad)
+		}
+	}
+}
+
+// TestStateKeyRoundTrip: every generation a run can reach has a key that
+// parses back to it, past 10 digits too (9999999999 + 1 has 11), and no
+// other spelling of a generation parses (one key per generation).
+func TestStateKeyRoundTrip(t *testing.T) {
+	for _, gen := range []int64{1, 42, 9999999999, 10000000000, 10000000001, 123456789012345, MaxGeneration} {
+		key := StateKey("17", gen)
+		id, got, ok := parseStateKey(key)
+		if !ok || id != "17" || got != gen {
+			t.Errorf("StateKey(%d) = %q parses as %q %d %v", gen, key, id, got, ok)
+		}
+	}
+	for _, bad := range []string{"accounts/17/state-00000000042.json", "accounts/17/state-010000000000.json",
+		"accounts/17/state-99999999999999999999.json"} {
+		if _, g, ok := parseStateKey(bad); ok {
+			t.Errorf("%q parsed as %d", bad, g)
+		}
+	}
+}
+
+func TestParseDataKey(t *testing.T) {
+	day := schema.Date(20_000)
+	for _, tc := range []struct {
+		key  string
+		want DataKeyParts
+	}{
+		{DataKey("media", day, "17"), DataKeyParts{Stream: "media", Date: day, AccountID: "17"}},
+		{"PROD/instagram/" + DataKey("user_insights", day, "a_b"), DataKeyParts{Prefix: "PROD/instagram", Stream: "user_insights", Date: day, AccountID: "a_b"}},
+	} {
+		got, err := ParseDataKey(tc.key)
+		if err != nil || got != tc.want {
+			t.Errorf("ParseDataKey(%q) = %+v, %v; want %+v", tc.key, got, err, tc.want)
+		}
+		if back := DataKey(got.Stream, got.Date, got.AccountID); !strings.HasSuffix(tc.key, back) {
+			t.Errorf("DataKey of %+v = %q, not the end of %q", got, back, tc.key)
+		}
+	}
+	for _, bad := range []string{
+		"", "part-00000.parquet", "media/dt=2026-11-22/account_id=1", "media/dt=2026-11-22/account_id=1/part-00001.parquet",
+		"media/dt=2026-13-01/account_id=1/part-00000.parquet", "media/date=2026-11-22/account_id=1/part-00000.parquet",
+		"media/dt=2026-11-22/account=1/part-00000.parquet", "media/dt=2026-11-22/account_id=/part-00000.parquet",
+		"/dt=2026-11-22/account_id=1/part-00000.parquet", "dt=2026-11-22/account_id=1/part-00000.parquet",
+	} {
+		if p, err := ParseDataKey(bad); err == nil {
+			t.Errorf("ParseDataKey(%q) = %+v, want an error", bad, p)
 		}
 	}
 }

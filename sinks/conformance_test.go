@@ -1,867 +1,98 @@
-package sinks
+package sinks_test
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
-	"errors"
-	"fmt"
-	"os"
-	"os/exec"
-	"reflect"
+	"net/url"
+	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
-	"github.com/igexport/igexport/internal/schema"
+	"gocloud.dev/blob"
+	"gocloud.dev/blob/azureblob"
+
+	"github.com/igexport/igexport/internal/testenv"
+	"github.com/igexport/igexport/sinks"
+	"github.com/igexport/igexport/sinks/sinktest"
 )
 
-// runConformance checks the whole sinks contract against one kind of bucket,
-// in the style of gocloud's drivertest: newStore returns a fresh, empty Store
-// for each sub-test.
-func runConformance(t *testing.T, newStore func(t *testing.T) *Store) {
-	tests := []struct {
-		name string
-		fn   func(t *testing.T, s *Store)
-	}{
-		{"KeyLayout", testKeyLayout},
-		{"RoundTrip", testRoundTrip},
-		{"Lists", testLists},
-		{"Overwrite", testOverwrite},
-		{"MergeByKey", testMergeByKey},
-		{"DuplicateKeysInOneRun", testDuplicateKeys},
-		{"EmptyPartition", testEmptyPartition},
-		{"Cancelled", testCancelled},
-		{"AbortLeavesNothing", testAbort},
-		{"StateGenerations", testStateGenerations},
-		{"StateCorrupt", testStateCorrupt},
-		{"StatePrune", testStatePrune},
-		{"StateRace", testStateRace},
-		{"Lease", testLease},
-		{"LeaseExpiredTakeover", testLeaseTakeover},
-		{"LeaseOfGoneProcess", testLeaseOfGoneProcess},
-		{"LeaseRace", testLeaseRace},
-		{"LeaseTakeoverRace", testLeaseTakeoverRace},
-		{"LeaseKeepAlive", testLeaseKeepAlive},
-		{"Runs", testRuns},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			s := newStore(t)
-			t.Cleanup(func() { _ = s.Close() })
-			tc.fn(t, s)
-		})
-	}
-}
-
-var (
-	day     = mustDate("2026-11-22")
-	account = "17841400000000001"
-)
-
-func mustDate(s string) schema.Date {
-	d, err := schema.ParseDate(s)
-	if err != nil {
-		panic(err)
-	}
-	return d
-}
-
-// longCaption is 2,200 characters of what captions really hold.
-var longCaption = func() string {
-	unit := "Line one \"quoted\" and 'single' 🎉🇫🇷 #tag @user\r\nsecond line\ttab, comma; back\\slash — ünïcødé 中文 "
-	var b strings.Builder
-	for b.Len() < 8000 {
-		b.WriteString(unit)
-	}
-	r := []rune(b.String())[:2200]
-	return string(r)
-}()
-
-func opts(t *testing.T, stream, runID string) FileOptions {
-	return FileOptions{Stream: stream, RunID: runID, Version: "1.2.3-test", TempDir: t.TempDir()}
-}
-
-func media(id string, likes *int64, caption string) schema.MediaRow {
-	ts := time.Date(2026, 11, 21, 23, 59, 58, 123456000, time.FixedZone("PST", -8*3600))
-	return schema.MediaRow{
-		ID:               id,
-		Caption:          &caption,
-		MediaType:        schema.Ptr("IMAGE"),
-		MediaProductType: schema.Ptr("FEED"),
-		Timestamp:        &ts,
-		LikeCount:        likes,
-		FetchedAt:        time.Date(2026, 11, 22, 1, 2, 3, 456789000, time.UTC),
-	}
-}
-
-// commitRows writes rows to a new partition writer and commits it.
-func commitRows[T schema.Row](t *testing.T, s *Store, stream, runID, key string, rows ...T) FileInfo {
-	t.Helper()
-	w, err := NewPartitionWriter[T](opts(t, stream, runID))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Write(rows...); err != nil {
-		t.Fatal(err)
-	}
-	fi, err := w.Commit(context.Background(), s, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return fi
-}
-
-func readRows[T schema.Row](t *testing.T, s *Store, key string) []T {
-	t.Helper()
-	rows, err := ReadRows[T](context.Background(), s, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return rows
-}
-
-func ids[T schema.Row](rows []T) string {
-	var k []string
-	for _, r := range rows {
-		k = append(k, r.Key())
-	}
-	return strings.Join(k, ",")
-}
-
-func testKeyLayout(t *testing.T, s *Store) {
-	ctx := context.Background()
-	key := DataKey(schema.Media, day, account)
-	if want := "media/dt=2026-11-22/account_id=17841400000000001/part-00000.parquet"; key != want {
-		t.Fatalf("DataKey = %q, want %q", key, want)
-	}
-	fi := commitRows(t, s, schema.Media, "run1", key, media("1", nil, "x"))
-	if fi.Key != s.FullKey(key) {
-		t.Fatalf("FileInfo.Key = %q, want %q", fi.Key, s.FullKey(key))
-	}
-	if s.Prefix() != "" && !strings.HasPrefix(fi.Key, s.Prefix()+"/media/dt=") {
-		t.Fatalf("FileInfo.Key %q misses the prefix %q", fi.Key, s.Prefix())
-	}
-	if ok, err := s.Bucket().Exists(ctx, fi.Key); err != nil || !ok {
-		t.Fatalf("object %s: exists=%v err=%v", fi.Key, ok, err)
-	}
-	if got := StateKey(account, 7); got != "accounts/17841400000000001/state-0000000007.json" {
-		t.Fatalf("StateKey = %q", got)
-	}
-	if got := LockKey(account); got != "accounts/17841400000000001/lock.json" {
-		t.Fatalf("LockKey = %q", got)
-	}
-	if got := RunKey("r-1"); got != "runs/r-1.json" {
-		t.Fatalf("RunKey = %q", got)
-	}
-	// Nothing but the data file exists (no sidecars, no temp files).
-	keys := listAll(t, s)
-	if len(keys) != 1 || keys[0] != fi.Key {
-		t.Fatalf("bucket holds %q, want only %q", keys, fi.Key)
-	}
-}
-
-func listAll(t *testing.T, s *Store) []string {
-	t.Helper()
-	var keys []string
-	it := s.Bucket().List(nil)
-	for {
-		obj, err := it.Next(context.Background())
-		if err != nil {
-			break
-		}
-		keys = append(keys, obj.Key)
-	}
-	return keys
-}
-
-func testRoundTrip(t *testing.T, s *Store) {
-	ctx := context.Background()
-	key := DataKey(schema.Media, day, account)
-	in := []schema.MediaRow{
-		media("1", schema.Ptr[int64](0), longCaption), // zero stays zero
-		media("2", nil, ""),                           // NULL stays NULL, "" stays ""
-		media("3", schema.Ptr[int64](1<<40), "a"),
-	}
-	in[1].Caption = schema.Ptr("")
-	in[2].Caption = nil
-	in[2].IsCommentEnabled = schema.Ptr(false)
-	fi := commitRows(t, s, schema.Media, "run1", key, in...)
-	if fi.Rows != 3 {
-		t.Fatalf("rows = %d", fi.Rows)
-	}
-	raw, err := s.Bucket().ReadAll(ctx, fi.Key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sum := sha256.Sum256(raw)
-	if fi.Bytes != int64(len(raw)) || fi.SHA256 != hex.EncodeToString(sum[:]) {
-		t.Fatalf("FileInfo %+v does not describe the %d-byte object", fi, len(raw))
-	}
-	out := readRows[schema.MediaRow](t, s, key)
-	if len(out) != 3 {
-		t.Fatalf("read %d rows", len(out))
-	}
-	if got := *out[0].Caption; got != longCaption {
-		t.Fatalf("caption differs: %d runes back, %d in", len([]rune(got)), len([]rune(longCaption)))
-	}
-	if len([]rune(longCaption)) != 2200 {
-		t.Fatalf("fixture has %d runes", len([]rune(longCaption)))
-	}
-	if out[0].LikeCount == nil || *out[0].LikeCount != 0 {
-		t.Fatalf("like_count 0 came back as %v", out[0].LikeCount)
-	}
-	if out[1].LikeCount != nil {
-		t.Fatalf("like_count NULL came back as %d", *out[1].LikeCount)
-	}
-	if out[1].Caption == nil || *out[1].Caption != "" {
-		t.Fatalf(`caption "" came back as %v`, out[1].Caption)
-	}
-	if out[2].Caption != nil {
-		t.Fatalf("caption NULL came back as %q", *out[2].Caption)
-	}
-	if out[2].IsCommentEnabled == nil || *out[2].IsCommentEnabled {
-		t.Fatalf("is_comment_enabled false came back as %v", out[2].IsCommentEnabled)
-	}
-	if *out[2].LikeCount != 1<<40 {
-		t.Fatalf("like_count = %d", *out[2].LikeCount)
-	}
-	wantTS := in[0].Timestamp.UTC()
-	if got := *out[0].Timestamp; !got.Equal(wantTS) || got.Location() != time.UTC || got.Nanosecond() != 123456000 {
-		t.Fatalf("timestamp %v, want %v (UTC, microseconds kept)", got, wantTS)
-	}
-	if got := out[0].FetchedAt; !got.Equal(in[0].FetchedAt) || got.Location() != time.UTC {
-		t.Fatalf("fetched_at %v, want %v", got, in[0].FetchedAt)
-	}
-}
-
-func testLists(t *testing.T, s *Store) {
-	mkey := DataKey(schema.Media, day, account)
-	carousel := media("c", nil, "carousel")
-	carousel.MediaType = schema.Ptr("CAROUSEL_ALBUM")
-	carousel.Children = []schema.Child{
-		{ID: "c1", MediaType: schema.Ptr("IMAGE"), MediaURL: schema.Ptr("https://x/1.jpg"), Timestamp: carousel.Timestamp},
-		{ID: "c2", MediaType: schema.Ptr("VIDEO"), ThumbnailURL: schema.Ptr("https://x/2.jpg")},
-	}
-	plain := media("p", nil, "single")
-	commitRows(t, s, schema.Media, "run1", mkey, carousel, plain)
-	out := readRows[schema.MediaRow](t, s, mkey)
-	if len(out) != 2 || len(out[0].Children) != 2 {
-		t.Fatalf("children: %+v", out)
-	}
-	c := out[0].Children
-	if c[0].ID != "c1" || *c[0].MediaURL != "https://x/1.jpg" || !c[0].Timestamp.Equal(*carousel.Timestamp) ||
-		c[1].ID != "c2" || c[1].MediaURL != nil || *c[1].ThumbnailURL != "https://x/2.jpg" || c[1].Timestamp != nil {
-		t.Fatalf("children came back as %+v", c)
-	}
-	if out[1].Children != nil {
-		t.Fatalf("NULL children came back as %+v", out[1].Children)
-	}
-
-	ukey := DataKey(schema.UserInsights, day, account)
-	hours := make([]schema.HourFollowers, 24)
-	for i := range hours {
-		hours[i] = schema.HourFollowers{Hour: int32(i), Followers: int64(i * 100)}
-	}
-	end := time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC)
-	rows := []schema.UserInsight{
-		{Date: day, EndTime: &end, Reach: schema.Ptr[int64](0), OnlineFollowers: hours, FetchedAt: end},
-		{Date: day.AddDays(-1), Follows: schema.Ptr[int64](3), FetchedAt: end},
-	}
-	commitRows(t, s, schema.UserInsights, "run1", ukey, rows...)
-	back := readRows[schema.UserInsight](t, s, ukey)
-	if !reflect.DeepEqual(back[0].OnlineFollowers, hours) || back[1].OnlineFollowers != nil {
-		t.Fatalf("online_followers came back as %+v / %+v", back[0].OnlineFollowers, back[1].OnlineFollowers)
-	}
-	if back[0].Date != day || back[1].Date != day.AddDays(-1) || *back[0].Reach != 0 || back[0].Views != nil {
-		t.Fatalf("user insights came back as %+v", back)
-	}
-}
-
-func testOverwrite(t *testing.T, s *Store) {
-	key := DataKey(schema.MediaInsights, day, account)
-	mk := func(id string, views int64, run string) schema.MediaInsight {
-		return schema.MediaInsight{ID: id, Views: &views, InsightsStatus: schema.StatusOK, FetchedAt: time.Unix(0, 0).UTC()}
-	}
-	commitRows(t, s, schema.MediaInsights, "run1", key, mk("a", 1, "1"), mk("b", 2, "1"))
-	// A re-run the same day with the same keys replaces the rows.
-	fi := commitRows(t, s, schema.MediaInsights, "run2", key, mk("a", 10, "2"), mk("b", 20, "2"))
-	out := readRows[schema.MediaInsight](t, s, key)
-	if fi.Rows != 2 || ids(out) != "a,b" || *out[0].Views != 10 || *out[1].Views != 20 {
-		t.Fatalf("after re-run: rows=%d %+v", fi.Rows, out)
-	}
-	// And running it once more gives the same rows.
-	commitRows(t, s, schema.MediaInsights, "run3", key, mk("a", 10, "3"), mk("b", 20, "3"))
-	again := readRows[schema.MediaInsight](t, s, key)
-	if !reflect.DeepEqual(again, out) {
-		t.Fatalf("re-run changed rows: %+v vs %+v", again, out)
-	}
-}
-
-func testMergeByKey(t *testing.T, s *Store) {
-	key := DataKey(schema.Stories, day, account)
-	st := func(id string, likes int64) schema.Story {
-		return schema.Story{ID: id, LikeCount: &likes, Caption: schema.Ptr("story " + id), FetchedAt: time.Unix(int64(likes), 0).UTC()}
-	}
-	commitRows(t, s, schema.Stories, "run1", key, st("a", 1), st("b", 1), st("c", 1))
-	fi := commitRows(t, s, schema.Stories, "run2", key, st("b", 2), st("d", 2))
-	out := readRows[schema.Story](t, s, key)
-	// New rows first, in write order, then the old-only rows in file order.
-	if ids(out) != "b,d,a,c" || fi.Rows != 4 {
-		t.Fatalf("merged = %s (rows %d)", ids(out), fi.Rows)
-	}
-	if *out[0].LikeCount != 2 || *out[2].LikeCount != 1 || *out[3].Caption != "story c" {
-		t.Fatalf("merged rows %+v", out)
-	}
-}
-
-func testDuplicateKeys(t *testing.T, s *Store) {
-	key := DataKey(schema.Media, day, account)
-	commitRows(t, s, schema.Media, "run0", key, media("old", nil, "old"))
-	w, err := NewPartitionWriter[schema.MediaRow](opts(t, schema.Media, "run1"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = w.Write(media("a", schema.Ptr[int64](1), "first"), media("b", nil, "b"))
-	_ = w.Write(media("a", schema.Ptr[int64](2), "second"))
-	if w.Len() != 2 {
-		t.Fatalf("Len = %d, want 2", w.Len())
-	}
-	fi, err := w.Commit(context.Background(), s, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := readRows[schema.MediaRow](t, s, key)
-	if ids(out) != "b,a,old" || fi.Rows != 3 || *out[1].Caption != "second" {
-		t.Fatalf("got %s rows=%d", ids(out), fi.Rows)
-	}
-}
-
-func testEmptyPartition(t *testing.T, s *Store) {
-	key := DataKey(schema.StoryInsights, day, account)
-	w, err := NewPartitionWriter[schema.StoryInsight](opts(t, schema.StoryInsights, "run1"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if w.Len() != 0 {
-		t.Fatal("Len of a new writer")
-	}
-	fi, err := w.Commit(context.Background(), s, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if fi.Rows != 0 || fi.Bytes == 0 {
-		t.Fatalf("empty file info %+v", fi)
-	}
-	if out := readRows[schema.StoryInsight](t, s, key); len(out) != 0 {
-		t.Fatalf("read %d rows from an empty partition", len(out))
-	}
-}
-
-func testCancelled(t *testing.T, s *Store) {
-	key := DataKey(schema.Media, day, account)
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	w, _ := NewPartitionWriter[schema.MediaRow](opts(t, schema.Media, "run1"))
-	_ = w.Write(media("a", nil, "a"))
-	if _, err := w.Commit(ctx, s, key); !errors.Is(err, context.Canceled) {
-		t.Fatalf("commit with a cancelled ctx: %v", err)
-	}
-	if ok, _ := s.Bucket().Exists(context.Background(), s.FullKey(key)); ok {
-		t.Fatal("a cancelled commit left an object")
-	}
-	// With a previous version there, it stays untouched.
-	commitRows(t, s, schema.Media, "run0", key, media("old", nil, "old"))
-	w, _ = NewPartitionWriter[schema.MediaRow](opts(t, schema.Media, "run2"))
-	_ = w.Write(media("new", nil, "new"))
-	if _, err := w.Commit(ctx, s, key); err == nil {
-		t.Fatal("commit with a cancelled ctx succeeded")
-	}
-	if got := ids(readRows[schema.MediaRow](t, s, key)); got != "old" {
-		t.Fatalf("after a cancelled commit the partition holds %s", got)
-	}
-	if err := s.CommitState(ctx, &State{AccountID: account, Generation: 1}); err == nil {
-		t.Fatal("CommitState with a cancelled ctx succeeded")
-	}
-	if st, err := s.LoadState(context.Background(), account); err != nil || st != nil {
-		t.Fatalf("a cancelled CommitState left state %+v (err %v)", st, err)
-	}
-}
-
-func testAbort(t *testing.T, s *Store) {
-	tmp := t.TempDir()
-	o := opts(t, schema.Media, "run1")
-	o.TempDir = tmp
-	w, err := NewPartitionWriter[schema.MediaRow](o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = w.Write(media("a", nil, "a"))
-	w.Abort()
-	w.Abort()
-	if err := w.Write(media("b", nil, "b")); err == nil {
-		t.Fatal("write after abort succeeded")
-	}
-	if _, err := w.Commit(context.Background(), s, DataKey(schema.Media, day, account)); err == nil {
-		t.Fatal("commit after abort succeeded")
-	}
-	// Commit cleans up too, duplicates and merge included.
-	w, _ = NewPartitionWriter[schema.MediaRow](o)
-	_ = w.Write(media("a", nil, "a"), media("a", nil, "a2"))
-	if _, err := w.Commit(context.Background(), s, DataKey(schema.Media, day, account)); err != nil {
-		t.Fatal(err)
-	}
-	w, _ = NewPartitionWriter[schema.MediaRow](o)
-	_ = w.Write(media("b", nil, "b"))
-	if _, err := w.Commit(context.Background(), s, DataKey(schema.Media, day, account)); err != nil {
-		t.Fatal(err)
-	}
-	if ents, _ := os.ReadDir(tmp); len(ents) != 0 {
-		t.Fatalf("temp files left: %v", ents)
-	}
-	if len(listAll(t, s)) != 1 {
-		t.Fatalf("bucket holds %q", listAll(t, s))
-	}
-}
-
-func newState(gen int64, run string) *State {
-	c := day.AddDays(-1)
-	return &State{
-		AccountID:  account,
-		Generation: gen,
-		RunID:      run,
-		Version:    "1.2.3",
-		Streams: map[string]*StreamState{
-			schema.UserInsights: {Cursor: &c, Files: []FileInfo{{Key: "k", Rows: 1, Bytes: 2, SHA256: "ab"}}, UpdatedRunID: run},
-		},
-	}
-}
-
-func testStateGenerations(t *testing.T, s *Store) {
-	ctx := context.Background()
-	if st, err := s.LoadState(ctx, account); err != nil || st != nil {
-		t.Fatalf("LoadState of a new account = %v, %v", st, err)
-	}
-	if err := s.CommitState(ctx, newState(1, "r1")); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.CommitState(ctx, newState(2, "r2")); err != nil {
-		t.Fatal(err)
-	}
-	st, err := s.LoadState(ctx, account)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if st.Generation != 2 || st.RunID != "r2" || st.Format != StateFormat || st.CommittedAt.IsZero() ||
-		*st.Streams[schema.UserInsights].Cursor != day.AddDays(-1) || st.Streams[schema.UserInsights].Files[0].SHA256 != "ab" {
-		t.Fatalf("loaded %+v", st)
-	}
-	err = s.CommitState(ctx, newState(2, "r3"))
-	if !errors.Is(err, ErrConcurrentRun) || !strings.Contains(err.Error(), "generation 2 of account "+account) {
-		t.Fatalf("second generation 2: %v", err)
-	}
-	if st, _ := s.LoadState(ctx, account); st.RunID != "r2" {
-		t.Fatalf("the losing commit overwrote the state: %+v", st)
-	}
-	// The JSON is lower snake_case.
-	raw, err := s.Bucket().ReadAll(ctx, s.FullKey(StateKey(account, 2)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range []string{`"format": "igexport.state/v1"`, `"account_id"`, `"committed_at"`, `"updated_run_id"`, `"cursor": "2026-11-21"`, `"sha256"`} {
-		if !bytes.Contains(raw, []byte(f)) {
-			t.Fatalf("state JSON lacks %s:\n%s", f, raw)
+// TestConformance runs the exported conformance suite against both
+// backends — the local one (file://) and the blob one (every other
+// scheme) — on every kind of bucket igexport supports: in-process
+// (mem://, gofakes3, fake-gcs-server's library) and the out-of-process
+// emulators of .tools (versitygw, fake-gcs-server, Azurite), which start
+// once per bucket kind and keep sub-tests apart by prefix.
+func TestConformance(t *testing.T) {
+	shared := func(start func(t *testing.T) string) func(t *testing.T) sinktest.Harness {
+		return func(t *testing.T) sinktest.Harness {
+			url := start(t)
+			return sinktest.URLHarness{URL: func(*testing.T) string { return url }, Prefix: "instagram", Shared: true, ContentTypes: true}
 		}
 	}
-	accts, err := s.ListAccounts(ctx)
-	if err != nil || len(accts) != 1 || accts[0] != account {
-		t.Fatalf("ListAccounts = %v, %v", accts, err)
-	}
-	// An account with only a lease is not listed.
-	if _, err := s.AcquireLease(ctx, "999", "r1", time.Minute); err != nil {
-		t.Fatal(err)
-	}
-	if accts, _ := s.ListAccounts(ctx); len(accts) != 1 {
-		t.Fatalf("ListAccounts = %v", accts)
-	}
-	for _, k := range listAll(t, s) {
-		if strings.HasSuffix(k, ".tmp") || strings.HasSuffix(k, ".attrs") {
-			t.Fatalf("stray object %s", k)
-		}
-	}
-}
-
-func testStateCorrupt(t *testing.T, s *Store) {
-	ctx := context.Background()
-	if err := s.CommitState(ctx, newState(1, "r1")); err != nil {
-		t.Fatal(err)
-	}
-	bad := s.FullKey(StateKey(account, 2))
-	if err := s.Bucket().WriteAll(ctx, bad, []byte(`{"format": "igexport.state/v1", "account_id": `), nil); err != nil {
-		t.Fatal(err)
-	}
-	_, err := s.LoadState(ctx, account)
-	if err == nil || !strings.Contains(err.Error(), bad) || !strings.Contains(err.Error(), "corrupt") {
-		t.Fatalf("corrupt newest state: %v", err)
-	}
-}
-
-func testStatePrune(t *testing.T, s *Store) {
-	ctx := context.Background()
-	for g := int64(1); g <= KeepGenerations+5; g++ {
-		if err := s.CommitState(ctx, newState(g, fmt.Sprintf("r%d", g))); err != nil {
-			t.Fatal(err)
-		}
-	}
-	gens, err := s.Generations(ctx, account)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(gens) != KeepGenerations || gens[0] != 6 || gens[len(gens)-1] != KeepGenerations+5 {
-		t.Fatalf("generations after prune: %v", gens)
-	}
-	st, err := s.LoadState(ctx, account)
-	if err != nil || st.Generation != KeepGenerations+5 {
-		t.Fatalf("LoadState = %+v, %v", st, err)
-	}
-}
-
-func testStateRace(t *testing.T, s *Store) {
-	ctx := context.Background()
-	const n = 16
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for i := range n {
-		wg.Go(func() {
-			<-start
-			errs[i] = s.CommitState(ctx, newState(1, fmt.Sprintf("r%d", i)))
-		})
-	}
-	close(start)
-	wg.Wait()
-	winner := -1
-	for i, err := range errs {
-		switch {
-		case err == nil && winner >= 0:
-			t.Fatalf("two winners: r%d and r%d", winner, i)
-		case err == nil:
-			winner = i
-		case !errors.Is(err, ErrConcurrentRun):
-			t.Fatalf("r%d: %v", i, err)
-		}
-	}
-	if winner < 0 {
-		t.Fatal("no winner")
-	}
-	st, err := s.LoadState(ctx, account)
-	if err != nil || st.RunID != fmt.Sprintf("r%d", winner) {
-		t.Fatalf("state %+v, %v; winner r%d", st, err, winner)
-	}
-}
-
-func testLease(t *testing.T, s *Store) {
-	ctx := context.Background()
-	if li, err := s.ReadLease(ctx, account); err != nil || li != nil {
-		t.Fatalf("ReadLease of an unlocked account = %v, %v", li, err)
-	}
-	l, err := s.AcquireLease(ctx, account, "run1", time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = s.AcquireLease(ctx, account, "run2", time.Hour)
-	var held *LeaseHeldError
-	if !errors.Is(err, ErrLeaseHeld) || !errors.As(err, &held) || held.Holder.RunID != "run1" ||
-		!strings.Contains(err.Error(), "run1") || !strings.Contains(err.Error(), "until") {
-		t.Fatalf("second acquire: %v", err)
-	}
-	li, err := s.ReadLease(ctx, account)
-	if err != nil || li.RunID != "run1" || li.Host == "" || li.ExpiresAt.Sub(li.AcquiredAt) != time.Hour {
-		t.Fatalf("ReadLease = %+v, %v", li, err)
-	}
-	before := l.Info().ExpiresAt
-	time.Sleep(5 * time.Millisecond)
-	if err := l.Renew(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if li, _ := s.ReadLease(ctx, account); !li.ExpiresAt.After(before) || !li.AcquiredAt.Equal(l.Info().AcquiredAt) {
-		t.Fatalf("renew did not move expires_at: %+v (was %v)", li, before)
-	}
-	if err := l.Release(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := l.Release(ctx); err != nil {
-		t.Fatalf("second release: %v", err)
-	}
-	if err := l.Renew(ctx); !errors.Is(err, ErrLeaseLost) {
-		t.Fatalf("renew after release: %v", err)
-	}
-	if li, _ := s.ReadLease(ctx, account); li != nil {
-		t.Fatalf("lease left after release: %+v", li)
-	}
-	// Unlock forces; the old holder notices.
-	l2, err := s.AcquireLease(ctx, account, "run2", time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Unlock(ctx, account); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Unlock(ctx, account); err != nil {
-		t.Fatalf("unlock without a lease: %v", err)
-	}
-	if err := l2.Renew(ctx); !errors.Is(err, ErrLeaseLost) {
-		t.Fatalf("renew after unlock: %v", err)
-	}
-	select {
-	case <-l2.Lost():
-	default:
-		t.Fatal("Lost not closed")
-	}
-	l3, err := s.AcquireLease(ctx, account, "run3", time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := l2.Release(ctx); !errors.Is(err, ErrLeaseLost) {
-		t.Fatalf("release of a lost lease: %v", err)
-	}
-	if li, _ := s.ReadLease(ctx, account); li == nil || li.RunID != "run3" {
-		t.Fatalf("a lost lease's release deleted the new one: %+v", li)
-	}
-	if err := l3.Release(ctx); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func testLeaseTakeover(t *testing.T, s *Store) {
-	ctx := context.Background()
-	now := time.Now()
-	l1, err := s.AcquireLease(ctx, account, "run1", time.Minute)
-	if err != nil {
-		t.Fatal(err)
-	}
-	later := s.WithClock(func() time.Time { return now.Add(2 * time.Minute) })
-	l2, err := later.AcquireLease(ctx, account, "run2", time.Minute)
-	if err != nil {
-		t.Fatalf("takeover of an expired lease: %v", err)
-	}
-	if li, _ := s.ReadLease(ctx, account); li.RunID != "run2" {
-		t.Fatalf("lease after takeover: %+v", li)
-	}
-	if err := l1.Renew(ctx); !errors.Is(err, ErrLeaseLost) || !strings.Contains(err.Error(), "run2") {
-		t.Fatalf("renew by the old holder: %v", err)
-	}
-	// The new lease is live for the clock that took it.
-	if _, err := later.AcquireLease(ctx, account, "run3", time.Minute); !errors.Is(err, ErrLeaseHeld) {
-		t.Fatalf("acquire of a live lease: %v", err)
-	}
-	if err := l2.Release(ctx); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// A lease left by a killed run on this machine (same host, boot and PID
-// namespace, no such process any more) is taken over before it expires; one
-// whose process lives, or that was taken elsewhere, is not.
-func testLeaseOfGoneProcess(t *testing.T, s *Store) {
-	scope := processScope()
-	if scope == "" {
-		t.Skip("no process scope on this OS: leases are only taken over once expired")
-	}
-	ctx := context.Background()
-	host, _ := os.Hostname()
-	dead := exec.Command("true")
-	if err := dead.Run(); err != nil {
-		t.Skip("cannot run true:", err)
-	}
-	// A killed child not reaped yet: a zombie, which can do nothing more.
-	zombie := exec.Command("sleep", "60")
-	if err := zombie.Start(); err != nil {
-		t.Skip("cannot run sleep:", err)
-	}
-	_ = zombie.Process.Kill()
-	defer zombie.Wait()
-	for i := 0; i < 100 && processAlive(zombie.Process.Pid); i++ {
-		time.Sleep(10 * time.Millisecond) // until the kernel marks it Z
-	}
-	now := time.Now().UTC()
 	for _, tc := range []struct {
-		name     string
-		pid      int
-		host     string
-		scope    string
-		takeover bool
+		name    string
+		short   bool // runs under -short
+		harness func(t *testing.T) sinktest.Harness
 	}{
-		{"process gone", dead.Process.Pid, host, scope, true},
-		{"process killed, not reaped yet", zombie.Process.Pid, host, scope, true},
-		{"process alive", os.Getppid(), host, scope, false},
-		{"other host", dead.Process.Pid, host + "-other", scope, false},
-		{"other PID namespace", dead.Process.Pid, host, scope + "-other", false},
-		{"no scope recorded", dead.Process.Pid, host, "", false},
+		{"mem", true, func(*testing.T) sinktest.Harness {
+			return sinktest.URLHarness{URL: func(*testing.T) string { return "mem://" }, Prefix: "instagram", ContentTypes: true}
+		}},
+		{"mem-no-prefix", true, func(*testing.T) sinktest.Harness {
+			return sinktest.URLHarness{URL: func(*testing.T) string { return "mem://" }, ContentTypes: true}
+		}},
+		{"file", true, func(*testing.T) sinktest.Harness {
+			return sinktest.URLHarness{URL: func(t *testing.T) string {
+				return "file://" + filepath.ToSlash(filepath.Join(t.TempDir(), "lake"))
+			}, Prefix: "/instagram/_igexport/"}
+		}},
+		{"s3-gofakes3", false, func(*testing.T) sinktest.Harness {
+			return sinktest.URLHarness{URL: func(t *testing.T) string { return sinktest.S3(t, "igexport") }, Prefix: "instagram", ContentTypes: true}
+		}},
+		{"gcs-inprocess", false, func(*testing.T) sinktest.Harness {
+			return sinktest.URLHarness{URL: func(t *testing.T) string { return sinktest.GCS(t, "igexport") }, Prefix: "instagram", ContentTypes: true}
+		}},
+		{"s3-versitygw", false, shared(func(t *testing.T) string { u, _ := testenv.StartVersityGW(t); return u })},
+		{"gcs-fake-gcs-server", false, shared(func(t *testing.T) string { return testenv.StartFakeGCS(t) })},
+		{"azure-azurite", false, azurite},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			held := LeaseInfo{RunID: "killed", Host: tc.host, PID: tc.pid, Scope: tc.scope,
-				AcquiredAt: now, ExpiresAt: now.Add(time.Hour)}
-			b, _ := json.Marshal(&held)
-			if err := s.bucket.WriteAll(ctx, s.FullKey(LockKey(account)), b, nil); err != nil {
-				t.Fatal(err)
+			if testing.Short() && !tc.short {
+				t.Skip("short")
 			}
-			defer s.Unlock(ctx, account)
-			l, err := s.AcquireLease(ctx, account, "next", time.Minute)
-			if !tc.takeover {
-				if !errors.Is(err, ErrLeaseHeld) || !strings.Contains(err.Error(), "killed") {
-					t.Fatalf("AcquireLease = %v, want the lease held by run killed", err)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("takeover of an orphaned lease: %v", err)
-			}
-			if p := l.Previous(); p == nil || p.RunID != "killed" || p.PID != tc.pid {
-				t.Errorf("Previous() = %+v", p)
-			}
-			if li, _ := s.ReadLease(ctx, account); li.RunID != "next" || li.Scope != scope {
-				t.Errorf("lease after takeover: %+v", li)
-			}
-			if err := l.Release(ctx); err != nil {
-				t.Fatal(err)
-			}
+			sinktest.RunConformance(t, tc.harness(t))
 		})
 	}
 }
 
-func testLeaseRace(t *testing.T, s *Store) {
-	ctx := context.Background()
-	const n = 8
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for i := range n {
-		wg.Go(func() {
-			<-start
-			_, errs[i] = s.AcquireLease(ctx, account, fmt.Sprintf("r%d", i), time.Hour)
-		})
-	}
-	close(start)
-	wg.Wait()
-	wins := 0
-	for i, err := range errs {
-		switch {
-		case err == nil:
-			wins++
-		case !errors.Is(err, ErrLeaseHeld):
-			t.Fatalf("r%d: %v", i, err)
-		}
-	}
-	if wins != 1 {
-		t.Fatalf("%d winners", wins)
-	}
-}
-
-// testLeaseTakeoverRace races takers of one expired lease. Takeover is
-// delete-then-create, so in a rare interleaving two takers may both see
-// success; what must hold is that exactly one of them still owns the lease
-// at its first renewal.
-func testLeaseTakeoverRace(t *testing.T, s *Store) {
-	ctx := context.Background()
-	if _, err := s.AcquireLease(ctx, account, "old", time.Minute); err != nil {
-		t.Fatal(err)
-	}
-	later := s.WithClock(func() time.Time { return time.Now().Add(time.Hour) })
-	const n = 8
-	leases := make([]*Lease, n)
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for i := range n {
-		wg.Go(func() {
-			<-start
-			leases[i], errs[i] = later.AcquireLease(ctx, account, fmt.Sprintf("r%d", i), time.Minute)
-		})
-	}
-	close(start)
-	wg.Wait()
-	owners := 0
-	for i := range n {
-		if errs[i] != nil {
-			if !errors.Is(errs[i], ErrLeaseHeld) {
-				t.Fatalf("r%d: %v", i, errs[i])
-			}
-			continue
-		}
-		if leases[i].Renew(ctx) == nil {
-			owners++
-		}
-	}
-	if owners != 1 {
-		t.Fatalf("%d owners after the takeover race", owners)
-	}
-}
-
-func testLeaseKeepAlive(t *testing.T, s *Store) {
-	ctx := context.Background()
-	l, err := s.AcquireLease(ctx, account, "run1", time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	first := l.Info().ExpiresAt
-	kctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	l.KeepAlive(kctx, 20*time.Millisecond)
-	l.KeepAlive(kctx, 20*time.Millisecond) // no second goroutine
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		li, err := s.ReadLease(ctx, account)
+// azurite starts Azurite and returns a harness that opens its bucket with
+// an azureblob opener made from the environment at that moment, and wraps
+// it with sinks.NewStore. The azblob:// opener of gocloud's default mux
+// reads its credentials once per process, and TestOpenErrorsRedacted
+// opens an azblob:// URL before Azurite's are set.
+func azurite(t *testing.T) sinktest.Harness {
+	raw := testenv.StartAzurite(t)
+	return bucketHarness{open: func(ctx context.Context) (*blob.Bucket, error) {
+		u, err := url.Parse(raw)
 		if err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
-		if li.ExpiresAt.After(first) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("KeepAlive did not renew")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	if err := l.Release(ctx); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(60 * time.Millisecond) // a renewal after Release would recreate the lock
-	if li, _ := s.ReadLease(ctx, account); li != nil {
-		t.Fatalf("lock.json back after release: %+v", li)
-	}
-	if l.Err() != nil {
-		t.Fatalf("Err = %v", l.Err())
-	}
+		opener := &azureblob.URLOpener{MakeClient: azureblob.NewDefaultClient, ServiceURLOptions: *azureblob.NewDefaultServiceURLOptions()}
+		return opener.OpenBucketURL(ctx, u)
+	}}
 }
 
-func testRuns(t *testing.T, s *Store) {
-	ctx := context.Background()
-	if err := s.PutRun(ctx, "20261122T010203Z-a1", []byte(`{"ok":true}`)); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.PutRun(ctx, "20261121T010203Z-b2", []byte(`{}`)); err != nil {
-		t.Fatal(err)
-	}
-	b, err := s.GetRun(ctx, "20261122T010203Z-a1")
-	if err != nil || string(b) != `{"ok":true}` {
-		t.Fatalf("GetRun = %s, %v", b, err)
-	}
-	runs, err := s.ListRuns(ctx)
-	if err != nil || strings.Join(runs, ",") != "20261121T010203Z-b2,20261122T010203Z-a1" {
-		t.Fatalf("ListRuns = %v, %v", runs, err)
-	}
-	if err := s.PutRun(ctx, "../x", nil); err == nil {
-		t.Fatal("PutRun accepted a bad run id")
-	}
-	attrs, err := s.Bucket().Attributes(ctx, s.FullKey(RunKey("20261122T010203Z-a1")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if s.localRoot == "" && attrs.ContentType != ContentTypeJSON {
-		t.Fatalf("content type %q", attrs.ContentType)
-	}
+// bucketHarness makes Stores with sinks.NewStore on buckets it opens, one
+// per sub-test, all on one shared bucket: each sub-test has its prefix.
+type bucketHarness struct {
+	open func(ctx context.Context) (*blob.Bucket, error)
 }
+
+func (h bucketHarness) MakeStore(ctx context.Context, t *testing.T) (*sinks.Store, error) {
+	b, err := h.open(ctx)
+	if err != nil {
+		return nil, err
+	}
+	t.Cleanup(func() { _ = b.Close() })
+	return sinks.NewStore(b, "instagram/"+strings.ReplaceAll(t.Name(), "/", "-"))
+}
+
+func (bucketHarness) KeepsContentType() bool { return true }

@@ -8,16 +8,30 @@
 // A Store is a bucket plus a key prefix (Open, Sub). Keys passed to Store
 // methods and to PartitionWriter.Commit / ReadRows are relative to the
 // prefix; FileInfo.Key is the full key in the bucket. DataKey, StateKey,
-// LockKey and RunKey build the relative keys:
+// LockKey and RunKey build the relative keys (ParseDataKey reads a data key
+// back, prefix included):
 //
 //	<stream>/dt=YYYY-MM-DD/account_id=<id>/part-00000.parquet   (destination Store)
 //	accounts/<id>/state-<generation, 10 digits>.json            (state Store)
 //	accounts/<id>/lock.json
 //	runs/<run_id>.json
 //
+// # Backends and drivers
+//
+// A Store reaches its bucket through an unexported backend interface
+// (backend.go), chosen by Open from the URL scheme: file:// gets the local
+// backend (local.go: exclusive creates with os.Link, renames from
+// dot-named temp files, lake files 0644, durability batched into
+// Store.Sync), every other scheme the blob backend on gocloud.dev/blob,
+// whose replacing writes a retrying wrapper tries up to three times.
 // file:// buckets are opened with create_dir=1, metadata=skip (no .attrs
-// sidecars in the lake) and no_tmp_dir=1 (temp files next to their target)
-// unless the URL sets those parameters.
+// sidecars in the lake) and no_tmp_dir=1 unless the URL sets those
+// parameters.
+//
+// This package registers no blob driver: the program does, with blank
+// imports (cmd/igexport/drivers.go), and Schemes lists what it registered.
+// The package sinktest holds the conformance suite every kind of bucket
+// must pass (sinktest.RunConformance).
 //
 // # Data files
 //
@@ -25,8 +39,8 @@
 // of keys written; pages of the open row group spill to disk). Commit merges
 // with the object already at the key — new rows first, then the old rows
 // whose key was not written (new rows win), so re-running a day gives the
-// same rows — and uploads the finished file whole with bucket.Upload, three
-// attempts at most. Files are written with data page V1, PLAIN strings
+// same rows — and puts the finished file whole at the key (one upload, or
+// on file:// one rename). Files are written with data page V1, PLAIN strings
 // (dictionary only where the row type says dict), zstd/snappy/gzip/none,
 // bounded row groups, created_by "igexport version <v>", and the key/value
 // metadata igexport.stream, igexport.schema_version and igexport.run_id.

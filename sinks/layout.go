@@ -21,7 +21,9 @@ const (
 	statePrefix = "state-"
 	stateSuffix = ".json"
 	lockName    = "lock.json"
-	genDigits   = 10
+	// genDigits is the minimum width of a generation in a state key: zero
+	// padded to 10 digits, wider past 9999999999 (StateKey, parseStateKey).
+	genDigits = 10
 )
 
 // DataKey returns the key of the partition file of stream for day dt and one
@@ -30,8 +32,53 @@ func DataKey(stream string, dt schema.Date, accountID string) string {
 	return stream + "/dt=" + dt.String() + "/account_id=" + accountID + "/" + PartFile
 }
 
+// DataKeyParts is what a data key says: see ParseDataKey.
+type DataKeyParts struct {
+	Prefix    string // the destination prefix, "" for none
+	Stream    string
+	Date      schema.Date // the dt= partition
+	AccountID string
+}
+
+// ParseDataKey is the inverse of DataKey, for keys with or without the
+// destination prefix (FileInfo.Key has it):
+// "[<prefix>/]<stream>/dt=YYYY-MM-DD/account_id=<id>/part-00000.parquet".
+// It is the one parser of data keys; anything else is an error.
+func ParseDataKey(key string) (DataKeyParts, error) {
+	bad := func(why string) (DataKeyParts, error) {
+		return DataKeyParts{}, fmt.Errorf("data key %q: %s", key, why)
+	}
+	segs := strings.Split(key, "/")
+	n := len(segs)
+	if n < 4 || segs[n-1] != PartFile {
+		return bad("want <stream>/dt=YYYY-MM-DD/account_id=<id>/" + PartFile)
+	}
+	dt, ok := strings.CutPrefix(segs[n-3], "dt=")
+	if !ok {
+		return bad("no dt= partition")
+	}
+	d, err := schema.ParseDate(dt)
+	if err != nil {
+		return bad(err.Error())
+	}
+	id, ok := strings.CutPrefix(segs[n-2], "account_id=")
+	if !ok {
+		return bad("no account_id= partition")
+	}
+	if err := ValidateID(id); err != nil {
+		return bad("account: " + err.Error())
+	}
+	if segs[n-4] == "" {
+		return bad("empty stream")
+	}
+	return DataKeyParts{Prefix: strings.Join(segs[:n-4], "/"), Stream: segs[n-4], Date: d, AccountID: id}, nil
+}
+
 // StateKey returns the key of one state generation of an account:
-// "accounts/<id>/state-<generation, 10 digits>.json".
+// "accounts/<id>/state-<generation>.json", the generation zero padded to 10
+// digits (SPEC §2) and written in full past 9999999999 (11 digits and more,
+// up to math.MaxInt64): parseStateKey reads back every key StateKey makes,
+// and Generations orders them numerically, not by name.
 func StateKey(accountID string, generation int64) string {
 	return fmt.Sprintf("%s%s/%s%0*d%s", accountsDir, accountID, statePrefix, genDigits, generation, stateSuffix)
 }
@@ -43,7 +90,9 @@ func LockKey(accountID string) string { return accountsDir + accountID + "/" + l
 func RunKey(runID string) string { return runsDir + runID + ".json" }
 
 // parseStateKey returns the account and generation of a state key relative
-// to the state Store, and false for any other key (temp files included).
+// to the state Store, and false for any other key (temp files included). It
+// accepts exactly the names StateKey makes: at least genDigits digits, and
+// no leading zero beyond that width (so each generation has one key).
 func parseStateKey(rel string) (accountID string, gen int64, ok bool) {
 	rest, ok := strings.CutPrefix(rel, accountsDir)
 	if !ok {
@@ -58,7 +107,7 @@ func parseStateKey(rel string) (accountID string, gen int64, ok bool) {
 		return "", 0, false
 	}
 	digits, ok = strings.CutSuffix(digits, stateSuffix)
-	if !ok || len(digits) != genDigits {
+	if !ok || len(digits) < genDigits || len(digits) > genDigits && digits[0] == '0' {
 		return "", 0, false
 	}
 	for _, c := range digits {

@@ -1,23 +1,25 @@
 package sinks
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
-	"path/filepath"
 	"sync"
 	"time"
-
-	"gocloud.dev/blob"
 )
 
 // ErrLeaseHeld is matched (errors.Is) by the error AcquireLease returns when
 // another run holds the account's lease; the error is a *LeaseHeldError.
 var ErrLeaseHeld = errors.New("lease held")
+
+// ErrLeaseCorrupt is wrapped by AcquireLease, ReadLease, Renew and Release
+// when the account's lock.json does not parse. No run can tell whether
+// another one holds the account then, and none will take it over or wait
+// it out: it stays until `igexport state unlock` deletes it, so apply fails
+// the account (it is not "picked up by the next run").
+var ErrLeaseCorrupt = errors.New("lock.json does not parse")
 
 // ErrLeaseLost is wrapped by Renew and Release when the lease is no longer
 // ours: it was force-unlocked, or taken over after it expired.
@@ -88,10 +90,10 @@ type Lease struct {
 	kaStop   chan struct{} // non-nil once KeepAlive started
 	kaDone   sync.WaitGroup
 
-	errMu    sync.Mutex
-	err      error
-	lost     chan struct{}
-	lostOnce sync.Once
+	errMu   sync.Mutex
+	err     error // last KeepAlive renewal
+	lost    chan struct{}
+	lostWhy error // why the lease is lost, set once with lost closed
 }
 
 // AcquireLease creates the account's lock.json for runID, valid for ttl,
@@ -130,7 +132,7 @@ func (s *Store) AcquireLease(ctx context.Context, accountID, runID string, ttl t
 	full := s.FullKey(LockKey(accountID))
 	var previous *LeaseInfo
 	for attempt := 0; attempt < 2; attempt++ {
-		err := s.createOnce(ctx, full, body, ContentTypeJSON)
+		err := s.be.create(ctx, full, body, ContentTypeJSON)
 		if err == nil {
 			return &Lease{s: s, accountID: accountID, ttl: ttl, info: info, previous: previous, lost: make(chan struct{})}, nil
 		}
@@ -139,8 +141,8 @@ func (s *Store) AcquireLease(ctx context.Context, accountID, runID string, ttl t
 		}
 		cur, curBytes, err := s.readLease(ctx, accountID)
 		switch {
-		case errors.Is(err, errCorruptLease):
-			return nil, &LeaseHeldError{AccountID: accountID, Detail: "lock.json is unreadable"}
+		case errors.Is(err, ErrLeaseCorrupt):
+			return nil, err
 		case err != nil:
 			return nil, err
 		case cur == nil:
@@ -150,9 +152,11 @@ func (s *Store) AcquireLease(ctx context.Context, accountID, runID string, ttl t
 		case attempt > 0:
 			return nil, &LeaseHeldError{AccountID: accountID, Holder: cur, Detail: "another run is taking over the expired lease"}
 		}
-		// Expired, or its process is gone: take it over.
+		// Expired, or its process is gone: take it over. deleteIf spares
+		// a newer lease another taker wrote meanwhile where the backend
+		// can check (file://); elsewhere the state generations decide.
 		previous = cur
-		removed, err := s.deleteLeaseIf(ctx, full, curBytes)
+		removed, err := s.be.deleteIf(ctx, full, curBytes)
 		if err != nil {
 			return nil, fmt.Errorf("take over expired lease %s in %s: %w", full, s, err)
 		}
@@ -163,47 +167,11 @@ func (s *Store) AcquireLease(ctx context.Context, accountID, runID string, ttl t
 	return nil, &LeaseHeldError{AccountID: accountID, Detail: "another run took over the expired lease first"}
 }
 
-var errCorruptLease = errors.New("corrupt lease")
-
-// deleteLeaseIf deletes lock.json at full if it still holds want (the
-// lease judged expired or orphaned), and reports whether it did. On
-// file:// the check is exact: the file is moved aside (atomic), compared,
-// and put back when it is another run's newer lease, so two runs taking
-// over the same lease cannot delete each other's. Object stores have no
-// portable conditional delete: there the lease is deleted as read, and two
-// runs racing to take over one expired lease may both proceed; the
-// create-only state generations still let only one of them commit.
-func (s *Store) deleteLeaseIf(ctx context.Context, full string, want []byte) (bool, error) {
-	if s.localRoot == "" {
-		if err := s.bucket.Delete(ctx, full); err != nil && !isNotFound(err) {
-			return false, err
-		}
-		return true, nil
-	}
-	path := filepath.Join(s.localRoot, filepath.FromSlash(full))
-	aside := fmt.Sprintf("%s.takeover-%d-%d", path, os.Getpid(), time.Now().UnixNano())
-	if err := os.Rename(path, aside); err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return true, nil // gone already: the create decides
-		}
-		return false, err
-	}
-	defer os.Remove(aside)
-	if got, err := os.ReadFile(aside); err == nil && bytes.Equal(got, want) {
-		return true, nil
-	}
-	// Another run's lease: put it back (unless an even newer one is there).
-	if err := os.Link(aside, path); err != nil && !errors.Is(err, fs.ErrExist) {
-		return false, err
-	}
-	return false, nil
-}
-
 // readLease returns the parsed lock.json, its bytes, or nil, nil, nil when
 // there is none.
 func (s *Store) readLease(ctx context.Context, accountID string) (*LeaseInfo, []byte, error) {
 	full := s.FullKey(LockKey(accountID))
-	b, err := s.bucket.ReadAll(ctx, full)
+	b, err := s.be.read(ctx, full)
 	if isNotFound(err) {
 		return nil, nil, nil
 	}
@@ -212,7 +180,9 @@ func (s *Store) readLease(ctx context.Context, accountID string) (*LeaseInfo, []
 	}
 	var li LeaseInfo
 	if err := json.Unmarshal(b, &li); err != nil || li.RunID == "" {
-		return nil, b, fmt.Errorf("%w: %s in %s does not parse", errCorruptLease, full, s)
+		return nil, b, fmt.Errorf("account %s: %w (%s in %s), so no run can tell whether another one holds the account; "+
+			"make sure no igexport run is working on it, then remove the file with `igexport state unlock %s`",
+			accountID, ErrLeaseCorrupt, full, s, accountID)
 	}
 	return &li, b, nil
 }
@@ -234,7 +204,7 @@ func (s *Store) Unlock(ctx context.Context, accountID string) error {
 		return fmt.Errorf("unlock: account: %w", err)
 	}
 	full := s.FullKey(LockKey(accountID))
-	if err := s.bucket.Delete(ctx, full); err != nil && !isNotFound(err) {
+	if err := s.be.delete(ctx, full); err != nil {
 		return fmt.Errorf("unlock %s in %s: %w", full, s, err)
 	}
 	return nil
@@ -274,7 +244,7 @@ func (l *Lease) Renew(ctx context.Context) error {
 		return err
 	}
 	full := l.s.FullKey(LockKey(l.accountID))
-	err = l.s.bucket.Upload(ctx, full, bytes.NewReader(body), &blob.WriterOptions{ContentType: ContentTypeJSON})
+	err = l.s.be.put(ctx, full, bytesBody(body), attrs{contentType: ContentTypeJSON})
 	if err != nil {
 		return fmt.Errorf("renew lease %s in %s: %w", full, l.s, err)
 	}
@@ -282,22 +252,39 @@ func (l *Lease) Renew(ctx context.Context) error {
 	return nil
 }
 
+// Check reads lock.json and returns nil if it still holds this lease, or an
+// error wrapping ErrLeaseLost (and Lost is closed) if the lease was deleted
+// (`igexport state unlock`), taken over, released or found lost before. A
+// run checks before each upload and right before its state commit, so that
+// a run that lost its lease writes and commits nothing more; another error
+// (the read failed) says nothing about ownership. The check and the write it
+// guards are two requests: an upload already past its check when the lease
+// is deleted still lands.
+func (l *Lease) Check(ctx context.Context) error {
+	if err := l.lostErr(); err != nil {
+		return err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.released {
+		return fmt.Errorf("%w: lease of account %s was released", ErrLeaseLost, l.accountID)
+	}
+	return l.checkOurs(ctx)
+}
+
 // checkOurs reads lock.json and returns an ErrLeaseLost error (and marks the
 // lease lost) unless it is ours. Called with l.mu held.
 func (l *Lease) checkOurs(ctx context.Context) error {
 	cur, _, err := l.s.readLease(ctx, l.accountID)
 	switch {
-	case errors.Is(err, errCorruptLease):
-		l.markLost()
-		return fmt.Errorf("%w: %v", ErrLeaseLost, err)
+	case errors.Is(err, ErrLeaseCorrupt):
+		return l.markLost(fmt.Errorf("%w: %w", ErrLeaseLost, err))
 	case err != nil:
 		return err
 	case cur == nil:
-		l.markLost()
-		return fmt.Errorf("%w: lease of account %s was deleted (igexport state unlock?)", ErrLeaseLost, l.accountID)
+		return l.markLost(fmt.Errorf("%w: lease of account %s was deleted (igexport state unlock?)", ErrLeaseLost, l.accountID))
 	case !cur.same(&l.info):
-		l.markLost()
-		return fmt.Errorf("%w: account %s is now held by run %s on host %s", ErrLeaseLost, l.accountID, cur.RunID, cur.Host)
+		return l.markLost(fmt.Errorf("%w: account %s is now held by run %s on host %s", ErrLeaseLost, l.accountID, cur.RunID, cur.Host))
 	}
 	return nil
 }
@@ -323,10 +310,9 @@ func (l *Lease) Release(ctx context.Context) error {
 	}
 	cur, _, err := l.s.readLease(ctx, l.accountID)
 	switch {
-	case errors.Is(err, errCorruptLease):
+	case errors.Is(err, ErrLeaseCorrupt):
 		l.released = true
-		l.markLost()
-		return fmt.Errorf("%w: %v", ErrLeaseLost, err)
+		return l.markLost(fmt.Errorf("%w: %w", ErrLeaseLost, err))
 	case err != nil:
 		return err // transient: Release may be retried
 	case cur == nil:
@@ -334,11 +320,10 @@ func (l *Lease) Release(ctx context.Context) error {
 		return nil
 	case !cur.same(&l.info):
 		l.released = true
-		l.markLost()
-		return fmt.Errorf("%w: account %s is now held by run %s on host %s", ErrLeaseLost, l.accountID, cur.RunID, cur.Host)
+		return l.markLost(fmt.Errorf("%w: account %s is now held by run %s on host %s", ErrLeaseLost, l.accountID, cur.RunID, cur.Host))
 	}
 	full := l.s.FullKey(LockKey(l.accountID))
-	if err := l.s.bucket.Delete(ctx, full); err != nil && !isNotFound(err) {
+	if err := l.s.be.delete(ctx, full); err != nil {
 		return fmt.Errorf("release lease %s in %s: %w", full, l.s, err)
 	}
 	l.released = true
@@ -383,7 +368,7 @@ func (l *Lease) KeepAlive(ctx context.Context, every time.Duration) {
 }
 
 // Lost is closed once the lease is known to be lost (found deleted or held by
-// another run by Renew, KeepAlive or Release).
+// another run by Check, Renew, KeepAlive or Release).
 func (l *Lease) Lost() <-chan struct{} { return l.lost }
 
 // Err returns the result of the last renewal by KeepAlive (nil after a
@@ -400,4 +385,21 @@ func (l *Lease) setErr(err error) {
 	l.errMu.Unlock()
 }
 
-func (l *Lease) markLost() { l.lostOnce.Do(func() { close(l.lost) }) }
+// markLost records why the lease is lost (the first reason wins), closes
+// Lost, and returns err.
+func (l *Lease) markLost(err error) error {
+	l.errMu.Lock()
+	defer l.errMu.Unlock()
+	if l.lostWhy == nil {
+		l.lostWhy = err
+		close(l.lost)
+	}
+	return err
+}
+
+// lostErr is why the lease is lost, or nil.
+func (l *Lease) lostErr() error {
+	l.errMu.Lock()
+	defer l.errMu.Unlock()
+	return l.lostWhy
+}

@@ -9,13 +9,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"slices"
-	"time"
 
 	"github.com/parquet-go/parquet-go"
-	"gocloud.dev/blob"
-	"gocloud.dev/gcerrors"
 
 	"github.com/igexport/igexport/internal/schema"
 )
@@ -28,20 +24,23 @@ type FileInfo struct {
 	SHA256 string `json:"sha256"` // hex SHA-256 of the file
 }
 
-// uploadAttempts and uploadBackoff bound the upload retry of Commit.
-const uploadAttempts = 3
-
-var uploadBackoff = 500 * time.Millisecond
-
 // Commit finishes the partition and makes it visible at key (relative to s):
 // rows of the file already at key whose Key() was not written here are
 // appended after the new rows (new rows win, old-only rows are kept), so a
 // re-run with the same rows gives the same file content. The file is
-// uploaded whole, with up to three attempts, and replaces the old object in
-// one PUT; a cancelled ctx leaves the previous object (or nothing) at key.
+// uploaded whole (on object stores with up to three attempts: retrying) and
+// replaces the old object in one PUT (on file://, one rename); a cancelled ctx leaves the previous object (or nothing) at key.
 // The writer is spent afterwards, whether Commit succeeded or not, and its
 // temp files are gone.
-func (w *PartitionWriter[T]) Commit(ctx context.Context, s *Store, key string) (fi FileInfo, err error) {
+func (w *PartitionWriter[T]) Commit(ctx context.Context, s *Store, key string) (FileInfo, error) {
+	return w.CommitGuarded(ctx, s, key, nil)
+}
+
+// CommitGuarded is Commit with guard called right before the file is
+// written to key (after the merge, which reads the old object): an error
+// from guard leaves key untouched and is returned. A run passes its lease
+// check (Lease.Check), so a run that lost its lease uploads nothing more.
+func (w *PartitionWriter[T]) CommitGuarded(ctx context.Context, s *Store, key string, guard func(context.Context) error) (fi FileInfo, err error) {
 	if w.done {
 		return FileInfo{}, errors.New("partition writer: commit after commit or abort")
 	}
@@ -102,21 +101,22 @@ func (w *PartitionWriter[T]) Commit(ctx context.Context, s *Store, key string) (
 	if err != nil {
 		return FileInfo{}, err
 	}
-	opts := &blob.WriterOptions{
-		ContentType: ContentTypeParquet,
-		Metadata:    map[string]string{"sha256": sum, "igexport-run-id": w.opts.RunID},
-	}
-	if moved, err := s.moveLocal(ctx, out, full); err != nil || moved {
-		if err != nil {
+	if guard != nil {
+		if err := guard(ctx); err != nil {
 			return FileInfo{}, err
 		}
-		// Its temp name is free now: do not remove whatever takes it.
+	}
+	moved, err := s.be.putFile(ctx, full, out, size, attrs{
+		contentType: ContentTypeParquet,
+		metadata:    map[string]string{"sha256": sum, "igexport-run-id": w.opts.RunID},
+	})
+	if err != nil {
+		return FileInfo{}, err
+	}
+	if moved {
+		// Its temp name is the object's now: do not remove it.
 		files = slices.DeleteFunc(files, func(f *os.File) bool { return f == out })
 		_ = out.Close()
-		return FileInfo{Key: full, Rows: rows, Bytes: size, SHA256: sum}, nil
-	}
-	if err := s.upload(ctx, full, io.NewSectionReader(out, 0, size), opts); err != nil {
-		return FileInfo{}, err
 	}
 	return FileInfo{Key: full, Rows: rows, Bytes: size, SHA256: sum}, nil
 }
@@ -230,7 +230,7 @@ func sizeOfReaderAt(r io.ReaderAt) (int64, error) {
 // memory. For tests, `state show` and small files; Commit streams instead.
 func ReadRows[T schema.Row](ctx context.Context, s *Store, key string) ([]T, error) {
 	full := s.FullKey(key)
-	b, err := s.bucket.ReadAll(ctx, full)
+	b, err := s.be.read(ctx, full)
 	if err != nil {
 		return nil, fmt.Errorf("read %s from %s: %w", full, s, err)
 	}
@@ -248,7 +248,7 @@ func ReadRows[T schema.Row](ctx context.Context, s *Store, key string) ([]T, err
 // download copies the object at full key to a temp file, or returns nil, nil
 // when there is none.
 func (s *Store) download(ctx context.Context, full, dir string) (*os.File, error) {
-	r, err := s.bucket.NewReader(ctx, full, nil)
+	r, size, err := s.be.open(ctx, full)
 	if isNotFound(err) {
 		return nil, nil
 	}
@@ -256,7 +256,7 @@ func (s *Store) download(ctx context.Context, full, dir string) (*os.File, error
 		return nil, fmt.Errorf("read existing object: %w", err)
 	}
 	defer func() { _ = r.Close() }()
-	if r.Size() == 0 {
+	if size == 0 {
 		// Never a file igexport committed (each has at least a Parquet
 		// footer): what a power loss can leave of a new file written just
 		// before it, not yet synced nor named by any state. Nothing to keep.
@@ -281,138 +281,4 @@ func hashFile(f *os.File) (int64, string, error) {
 		return 0, "", err
 	}
 	return n, hex.EncodeToString(h.Sum(nil)), nil
-}
-
-// upload puts the body at full key with bounded retries; every attempt
-// re-reads the body from the start.
-func (s *Store) upload(ctx context.Context, full string, body *io.SectionReader, opts *blob.WriterOptions) error {
-	if s.localRoot != "" {
-		path := filepath.Join(s.localRoot, filepath.FromSlash(full))
-		if err := uploadLocal(ctx, path, body); err != nil {
-			return err
-		}
-		s.dirty.add(path, filepath.Dir(path))
-		return nil
-	}
-	var err error
-	delay := uploadBackoff
-	for attempt := 1; ; attempt++ {
-		if _, err = body.Seek(0, io.SeekStart); err != nil {
-			return err
-		}
-		err = s.bucket.Upload(ctx, full, body, opts)
-		if err == nil || attempt == uploadAttempts || !retryable(ctx, err) {
-			return err
-		}
-		t := time.NewTimer(delay)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return errors.Join(err, ctx.Err())
-		case <-t.C:
-		}
-		delay *= 4
-	}
-}
-
-// retryable reports whether another upload attempt may succeed.
-func retryable(ctx context.Context, err error) bool {
-	if ctx.Err() != nil {
-		return false
-	}
-	switch gcerrors.Code(err) {
-	case gcerrors.InvalidArgument, gcerrors.PermissionDenied, gcerrors.FailedPrecondition,
-		gcerrors.NotFound, gcerrors.Unimplemented, gcerrors.Canceled:
-		return false
-	}
-	return true
-}
-
-// syncBeforeRename syncs f's content when it is about to replace the file
-// at path: that file may be one a committed state names, and after a power
-// loss the name must not point at data that never reached the disk. A new
-// file is not synced here: no state names it until Store.Sync has made it
-// and its directory entry durable (one syncfs for all of an account's
-// files, instead of an fsync per file); if power is lost before that, the
-// empty file it can leave is taken as absent by the next run's merge.
-func syncBeforeRename(f *os.File, path string) error {
-	if _, err := os.Lstat(path); err != nil {
-		return nil // nothing there to replace
-	}
-	return f.Sync()
-}
-
-// lakeFileMode is the mode of data files on file:// (temp files are
-// created 0600; a lake is read by other users and services too).
-const lakeFileMode = 0o644
-
-// moveLocal puts the finished temp file f at full key of a file:// store by
-// renaming it there, when the temp directory is on the same file system as
-// the lake: no second copy. It reports false (and does nothing) for other
-// stores, and when the rename fails, in which case the caller uploads a
-// copy as usual. Durability: see syncBeforeRename.
-func (s *Store) moveLocal(ctx context.Context, f *os.File, full string) (bool, error) {
-	if s.localRoot == "" {
-		return false, nil
-	}
-	path := filepath.Join(s.localRoot, filepath.FromSlash(full))
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o777); err != nil {
-		return false, err
-	}
-	if err := f.Chmod(lakeFileMode); err != nil {
-		return false, nil
-	}
-	if err := syncBeforeRename(f, path); err != nil {
-		return false, err
-	}
-	if err := ctx.Err(); err != nil {
-		return false, err
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		return false, nil // another file system (EXDEV), or Windows with f open
-	}
-	s.dirty.add(path, dir)
-	return true, nil
-}
-
-// uploadLocal puts a file:// object in place with a rename from a
-// dot-named temp file in the same directory. fileblob's own temp files are
-// named <key>.<hex>.tmp: a run killed mid-upload would leave one inside a
-// partition directory, where Spark and Hive-style readers pick up every
-// file whose name does not start with "." or "_". Durability: see
-// syncBeforeRename.
-func uploadLocal(ctx context.Context, path string, body *io.SectionReader) (err error) {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o777); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			_ = os.Remove(tmp.Name())
-		}
-	}()
-	if _, err = body.Seek(0, io.SeekStart); err == nil {
-		_, err = io.Copy(tmp, body)
-	}
-	if err == nil {
-		err = tmp.Chmod(lakeFileMode)
-	}
-	if err == nil {
-		err = syncBeforeRename(tmp, path)
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return err
-	}
-	if err = ctx.Err(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }

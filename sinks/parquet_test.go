@@ -1,4 +1,4 @@
-package sinks
+package sinks_test
 
 import (
 	"bytes"
@@ -18,6 +18,8 @@ import (
 	"github.com/parquet-go/parquet-go/format"
 
 	"github.com/igexport/igexport/internal/schema"
+	"github.com/igexport/igexport/sinks"
+	"github.com/igexport/igexport/sinks/sinktest"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden")
@@ -50,18 +52,18 @@ func TestSchemasGolden(t *testing.T) {
 }
 
 // fileOf commits rows and returns the parsed file and its bytes.
-func fileOf[T schema.Row](t *testing.T, o FileOptions, rows ...T) (*parquet.File, []byte) {
+func fileOf[T schema.Row](t *testing.T, o sinks.FileOptions, rows ...T) (*parquet.File, []byte) {
 	t.Helper()
 	ctx := context.Background()
 	s := openT(t, "mem://", "")
-	w, err := NewPartitionWriter[T](o)
+	w, err := sinks.NewPartitionWriter[T](o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := w.Write(rows...); err != nil {
 		t.Fatal(err)
 	}
-	fi, err := w.Commit(ctx, s, "x/"+PartFile)
+	fi, err := w.Commit(ctx, s, "x/"+sinks.PartFile)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,10 +134,10 @@ func pageHeaders(t *testing.T, raw []byte, md *format.ColumnMetaData) []format.P
 func TestParquetFileSettings(t *testing.T) {
 	rows := make([]schema.MediaRow, 25)
 	for i := range rows {
-		rows[i] = media(fmt.Sprint(i), schema.Ptr(int64(i)), longCaption)
+		rows[i] = sinktest.Media(fmt.Sprint(i), schema.Ptr(int64(i)), sinktest.LongCaption())
 		rows[i].Children = []schema.Child{{ID: "c", MediaType: schema.Ptr("IMAGE")}}
 	}
-	o := opts(t, schema.Media, "run-42")
+	o := sinktest.Options(t, schema.Media, "run-42")
 	o.RowGroupRows = 10
 	f, raw := fileOf(t, o, rows...)
 	md := f.Metadata()
@@ -147,7 +149,7 @@ func TestParquetFileSettings(t *testing.T) {
 	for _, e := range md.KeyValueMetadata {
 		kv[e.Key] = e.Value
 	}
-	if kv[MetaStream] != schema.Media || kv[MetaSchemaVersion] != schema.Version || kv[MetaRunID] != "run-42" {
+	if kv[sinks.MetaStream] != schema.Media || kv[sinks.MetaSchemaVersion] != schema.Version || kv[sinks.MetaRunID] != "run-42" {
 		t.Errorf("key/value metadata = %v", kv)
 	}
 	if len(md.RowGroups) != 3 {
@@ -225,7 +227,7 @@ func TestCompressionNames(t *testing.T) {
 		"": format.Zstd, "zstd": format.Zstd, "snappy": format.Snappy, "gzip": format.Gzip, "none": format.Uncompressed,
 	}
 	for name, codec := range want {
-		o := opts(t, schema.Users, "r")
+		o := sinktest.Options(t, schema.Users, "r")
 		o.Compression = name
 		f, _ := fileOf(t, o, schema.User{ID: "1", Username: schema.Ptr("brand")})
 		for _, cc := range f.Metadata().RowGroups[0].Columns {
@@ -234,32 +236,32 @@ func TestCompressionNames(t *testing.T) {
 			}
 		}
 	}
-	if err := CheckCompression("lz4"); err == nil {
+	if err := sinks.CheckCompression("lz4"); err == nil {
 		t.Error("lz4 accepted")
 	}
-	if _, err := NewPartitionWriter[schema.User](FileOptions{Stream: schema.Users, RunID: "r", Compression: "brotli"}); err == nil {
+	if _, err := sinks.NewPartitionWriter[schema.User](sinks.FileOptions{Stream: schema.Users, RunID: "r", Compression: "brotli"}); err == nil {
 		t.Error("brotli accepted")
 	}
 }
 
 func TestPartitionWriterChecks(t *testing.T) {
-	if _, err := NewPartitionWriter[schema.User](FileOptions{Stream: "nope", RunID: "r"}); err == nil {
+	if _, err := sinks.NewPartitionWriter[schema.User](sinks.FileOptions{Stream: "nope", RunID: "r"}); err == nil {
 		t.Error("unknown stream accepted")
 	}
-	if _, err := NewPartitionWriter[schema.User](FileOptions{Stream: schema.Media, RunID: "r"}); err == nil {
+	if _, err := sinks.NewPartitionWriter[schema.User](sinks.FileOptions{Stream: schema.Media, RunID: "r"}); err == nil {
 		t.Error("User rows accepted for the media stream")
 	}
-	if _, err := NewPartitionWriter[schema.User](FileOptions{Stream: schema.Users}); err == nil {
+	if _, err := sinks.NewPartitionWriter[schema.User](sinks.FileOptions{Stream: schema.Users}); err == nil {
 		t.Error("empty run id accepted")
 	}
-	w, err := NewPartitionWriter[schema.User](opts(t, schema.Users, "r"))
+	w, err := sinks.NewPartitionWriter[schema.User](sinktest.Options(t, schema.Users, "r"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer w.Abort()
 	for _, key := range []string{"", "/a", "a/", "a/../b", "a//b"} {
 		s := openT(t, "mem://", "")
-		w, _ := NewPartitionWriter[schema.User](opts(t, schema.Users, "r"))
+		w, _ := sinks.NewPartitionWriter[schema.User](sinktest.Options(t, schema.Users, "r"))
 		if _, err := w.Commit(context.Background(), s, key); err == nil {
 			t.Errorf("key %q accepted", key)
 		}
@@ -278,18 +280,18 @@ func TestAllStreamsRoundTrip(t *testing.T) {
 	}
 	t.Run("users", func(t *testing.T) {
 		in := []schema.User{{ID: "1", IGID: schema.Ptr[int64](7), FollowersCount: schema.Ptr[int64](0), FetchedAt: now}}
-		commitRows(t, s, schema.Users, "r", "u", in...)
-		check(t, readRows[schema.User](t, s, "u"), in)
+		sinktest.Commit(t, s, schema.Users, "r", "u", in...)
+		check(t, sinktest.Read[schema.User](t, s, "u"), in)
 	})
 	t.Run("media_insights", func(t *testing.T) {
 		in := []schema.MediaInsight{{ID: "1", Views: schema.Ptr[int64](0), InsightsStatus: schema.StatusNotEnoughViewers, FetchedAt: now}}
-		commitRows(t, s, schema.MediaInsights, "r", "mi", in...)
-		check(t, readRows[schema.MediaInsight](t, s, "mi"), in)
+		sinktest.Commit(t, s, schema.MediaInsights, "r", "mi", in...)
+		check(t, sinktest.Read[schema.MediaInsight](t, s, "mi"), in)
 	})
 	t.Run("story_insights", func(t *testing.T) {
 		in := []schema.StoryInsight{{ID: "1", TapBack: schema.Ptr[int64](3), InsightsStatus: schema.StatusOK, FetchedAt: now}}
-		commitRows(t, s, schema.StoryInsights, "r", "si", in...)
-		check(t, readRows[schema.StoryInsight](t, s, "si"), in)
+		sinktest.Commit(t, s, schema.StoryInsights, "r", "si", in...)
+		check(t, sinktest.Read[schema.StoryInsight](t, s, "si"), in)
 	})
 	t.Run("user_lifetime_insights", func(t *testing.T) {
 		// age,gender buckets F/M/U stay apart; NULL and "" dimensions too.
@@ -298,12 +300,12 @@ func TestAllStreamsRoundTrip(t *testing.T) {
 				Age: schema.Ptr("25-34"), Gender: g, Value: v, FetchedAt: now}
 		}
 		in := []schema.LifetimeInsight{mk(schema.Ptr("F"), 1), mk(schema.Ptr("M"), 2), mk(schema.Ptr("U"), 3), mk(nil, 4), mk(schema.Ptr(""), 5)}
-		commitRows(t, s, schema.UserLifetimeInsights, "r", "li", in...)
-		fi := commitRows(t, s, schema.UserLifetimeInsights, "r2", "li", mk(schema.Ptr("M"), 20))
+		sinktest.Commit(t, s, schema.UserLifetimeInsights, "r", "li", in...)
+		fi := sinktest.Commit(t, s, schema.UserLifetimeInsights, "r2", "li", mk(schema.Ptr("M"), 20))
 		if fi.Rows != 5 {
 			t.Fatalf("rows %d", fi.Rows)
 		}
-		got := readRows[schema.LifetimeInsight](t, s, "li")
+		got := sinktest.Read[schema.LifetimeInsight](t, s, "li")
 		check(t, got, []schema.LifetimeInsight{mk(schema.Ptr("M"), 20), in[0], in[2], in[3], in[4]})
 	})
 }
@@ -326,9 +328,9 @@ func TestMergeOlderSchema(t *testing.T) {
 	if err := s.Bucket().WriteAll(ctx, "k", buf.Bytes(), nil); err != nil {
 		t.Fatal(err)
 	}
-	commitRows(t, s, schema.Stories, "r", "k", schema.Story{ID: "b", LikeCount: schema.Ptr[int64](1), FetchedAt: now})
-	got := readRows[schema.Story](t, s, "k")
-	if ids(got) != "b,a" || *got[1].Caption != "old a" || got[1].LikeCount != nil || *got[0].LikeCount != 1 {
+	sinktest.Commit(t, s, schema.Stories, "r", "k", schema.Story{ID: "b", LikeCount: schema.Ptr[int64](1), FetchedAt: now})
+	got := sinktest.Read[schema.Story](t, s, "k")
+	if sinktest.Keys(got) != "b,a" || *got[1].Caption != "old a" || got[1].LikeCount != nil || *got[0].LikeCount != 1 {
 		t.Fatalf("merged %+v", got)
 	}
 }
@@ -338,7 +340,7 @@ func TestMergeCorruptExisting(t *testing.T) {
 	ctx := context.Background()
 	s := openT(t, "mem://", "")
 	_ = s.Bucket().WriteAll(ctx, "k", []byte("not parquet"), nil)
-	w, _ := NewPartitionWriter[schema.Story](opts(t, schema.Stories, "r"))
+	w, _ := sinks.NewPartitionWriter[schema.Story](sinktest.Options(t, schema.Stories, "r"))
 	_ = w.Write(schema.Story{ID: "a"})
 	_, err := w.Commit(ctx, s, "k")
 	if err == nil || !strings.Contains(err.Error(), "k") {
@@ -357,20 +359,20 @@ func TestBigPartitionStreams(t *testing.T) {
 	}
 	s := openT(t, "mem://", "")
 	const n = 20_000
-	o := opts(t, schema.Media, "r1")
+	o := sinktest.Options(t, schema.Media, "r1")
 	o.RowGroupRows = 3000
-	w, _ := NewPartitionWriter[schema.MediaRow](o)
+	w, _ := sinks.NewPartitionWriter[schema.MediaRow](o)
 	for i := range n {
-		if err := w.Write(media(fmt.Sprint(i), schema.Ptr(int64(i)), "caption")); err != nil {
+		if err := w.Write(sinktest.Media(fmt.Sprint(i), schema.Ptr(int64(i)), "caption")); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if _, err := w.Commit(context.Background(), s, "m"); err != nil {
 		t.Fatal(err)
 	}
-	w, _ = NewPartitionWriter[schema.MediaRow](o)
+	w, _ = sinks.NewPartitionWriter[schema.MediaRow](o)
 	for i := n - 100; i < n+100; i++ {
-		_ = w.Write(media(fmt.Sprint(i), schema.Ptr(int64(-i)), "new"))
+		_ = w.Write(sinktest.Media(fmt.Sprint(i), schema.Ptr(int64(-i)), "new"))
 	}
 	fi, err := w.Commit(context.Background(), s, "m")
 	if err != nil {
@@ -379,8 +381,19 @@ func TestBigPartitionStreams(t *testing.T) {
 	if fi.Rows != n+100 {
 		t.Fatalf("rows %d", fi.Rows)
 	}
-	got := readRows[schema.MediaRow](t, s, "m")
+	got := sinktest.Read[schema.MediaRow](t, s, "m")
 	if len(got) != n+100 || got[0].ID != fmt.Sprint(n-100) || *got[0].LikeCount != -(n-100) || got[200].ID != "0" {
 		t.Fatalf("%d rows, first %s", len(got), got[0].ID)
 	}
+}
+
+// openT opens a Store closed with the test.
+func openT(t *testing.T, url, prefix string) *sinks.Store {
+	t.Helper()
+	s, err := sinks.Open(context.Background(), url, prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
 }

@@ -5,12 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
+	"math"
 	"slices"
 	"strings"
 	"time"
-
-	"gocloud.dev/blob"
 
 	"github.com/igexport/igexport/internal/schema"
 )
@@ -20,6 +18,10 @@ const StateFormat = "igexport.state/v1"
 
 // ContentTypeJSON is the content type of state, lock and run objects.
 const ContentTypeJSON = "application/json"
+
+// MaxGeneration is the highest state generation a key can name (StateKey):
+// an account at it cannot commit again until its state is reset.
+const MaxGeneration = math.MaxInt64
 
 // ErrConcurrentRun is wrapped by CommitState when another run committed the
 // same generation first.
@@ -51,20 +53,13 @@ func (s *Store) Generations(ctx context.Context, accountID string) ([]int64, err
 		return nil, fmt.Errorf("account: %w", err)
 	}
 	var gens []int64
-	prefix := accountsDir + accountID + "/" + statePrefix
-	it := s.bucket.List(&blob.ListOptions{Prefix: s.FullKey(prefix)})
-	for {
-		obj, err := it.Next(ctx)
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("list state of account %s in %s: %w", accountID, s, err)
-		}
-		id, gen, ok := parseStateKey(s.rel(obj.Key))
-		if ok && id == accountID {
+	err := s.list(ctx, accountsDir+accountID+"/"+statePrefix, "", func(rel string, _ bool) {
+		if id, gen, ok := parseStateKey(rel); ok && id == accountID {
 			gens = append(gens, gen)
 		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list state of account %s in %s: %w", accountID, s, err)
 	}
 	slices.Sort(gens)
 	return gens, nil
@@ -88,7 +83,7 @@ func (s *Store) LoadGeneration(ctx context.Context, accountID string, gen int64)
 		return nil, fmt.Errorf("account: %w", err)
 	}
 	full := s.FullKey(StateKey(accountID, gen))
-	b, err := s.bucket.ReadAll(ctx, full)
+	b, err := s.be.read(ctx, full)
 	if err != nil {
 		return nil, fmt.Errorf("read state %s from %s: %w", full, s, err)
 	}
@@ -137,7 +132,7 @@ func (s *Store) CommitState(ctx context.Context, st *State) error {
 		return fmt.Errorf("commit state of account %s: %w", st.AccountID, err)
 	}
 	full := s.FullKey(StateKey(st.AccountID, st.Generation))
-	if err := s.createOnce(ctx, full, append(body, '\n'), ContentTypeJSON); err != nil {
+	if err := s.be.create(ctx, full, append(body, '\n'), ContentTypeJSON); err != nil {
 		if isExists(err) {
 			return fmt.Errorf("%w: another run committed generation %d of account %s first", ErrConcurrentRun, st.Generation, st.AccountID)
 		}
@@ -154,7 +149,7 @@ func (s *Store) prune(ctx context.Context, accountID string) {
 		return
 	}
 	for _, g := range gens[:len(gens)-KeepGenerations] {
-		_ = s.bucket.Delete(ctx, s.FullKey(StateKey(accountID, g)))
+		_ = s.be.delete(ctx, s.FullKey(StateKey(accountID, g)))
 	}
 }
 
@@ -162,18 +157,13 @@ func (s *Store) prune(ctx context.Context, accountID string) {
 // generation.
 func (s *Store) ListAccounts(ctx context.Context) ([]string, error) {
 	seen := map[string]bool{}
-	it := s.bucket.List(&blob.ListOptions{Prefix: s.FullKey(accountsDir)})
-	for {
-		obj, err := it.Next(ctx)
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("list accounts in %s: %w", s, err)
-		}
-		if id, _, ok := parseStateKey(s.rel(obj.Key)); ok {
+	err := s.list(ctx, accountsDir, "", func(rel string, _ bool) {
+		if id, _, ok := parseStateKey(rel); ok {
 			seen[id] = true
 		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list accounts in %s: %w", s, err)
 	}
 	out := make([]string, 0, len(seen))
 	for id := range seen {
@@ -183,10 +173,14 @@ func (s *Store) ListAccounts(ctx context.Context) ([]string, error) {
 	return out, nil
 }
 
-// rel strips the Store's prefix from a full key.
-func (s *Store) rel(full string) string {
-	if s.prefix == "" {
-		return full
-	}
-	return strings.TrimPrefix(full, s.prefix+"/")
+// list calls fn with each key under the relative prefix, relative to s
+// (with delim "/", directories come once, as their relative prefix).
+func (s *Store) list(ctx context.Context, prefix, delim string, fn func(rel string, isDir bool)) error {
+	return s.be.list(ctx, s.FullKey(prefix), delim, func(full string, isDir bool) error {
+		if s.prefix != "" {
+			full = strings.TrimPrefix(full, s.prefix+"/")
+		}
+		fn(full, isDir)
+		return nil
+	})
 }

@@ -7,11 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"slices"
 
 	"github.com/igexport/igexport/export"
 	"github.com/igexport/igexport/hcl"
+	"github.com/igexport/igexport/internal/userfile"
 )
 
 func cmdValidate(_ context.Context, args []string, e env) int {
@@ -86,7 +86,7 @@ func cmdApply(ctx context.Context, args []string, e env) int {
 			c.config = plan.Config
 		}
 	}
-	o, err := c.exportOptions(e.now())
+	o, err := c.exportOptions()
 	if err != nil {
 		fmt.Fprintf(e.Stderr, "igexport apply: %v\n", err)
 		return exitUsage
@@ -95,8 +95,9 @@ func cmdApply(ctx context.Context, args []string, e env) int {
 	if cfg == nil {
 		return exitUsage
 	}
-	if err := c.checkAccounts(cfg); err != nil {
-		fmt.Fprintf(e.Stderr, "igexport apply: %v\n", err)
+	// With a plan the flags select nothing but -concurrency; the plan's
+	// selection gets the same checks as flags.
+	if !checkSelection(e, "apply", cfg, o.Selection(), "") || plan != nil && !checkSelection(e, "apply", cfg, plan.Selection, pos[0]) {
 		return exitUsage
 	}
 	red := newRedactor(cfg.Secrets())
@@ -170,8 +171,11 @@ func countStreams(cfg *hcl.Config, only []string) int {
 	return n
 }
 
+// maxPlanSize bounds a saved plan (one with thousands of accounts is a few MB).
+const maxPlanSize = 64 << 20
+
 func readPlan(path string) (*export.Plan, error) {
-	b, err := os.ReadFile(path)
+	b, err := userfile.Read(path, maxPlanSize)
 	if err != nil {
 		return nil, fmt.Errorf("reading the plan: %w", err)
 	}

@@ -90,8 +90,8 @@ func TestPlanFirstRun(t *testing.T) {
 	r = h.run("plan", "-config", cfg, "-json")
 	h.wantCode(r, exitOK)
 	golden(t, "plan_first_run.json", h.normalizeJSON(r.stdout))
-	if n := h.fake.Stats().RoundTrips; n != 0 {
-		t.Errorf("plan made %d requests to the Graph API, want none", n)
+	if st := h.fake.Stats(); st.RoundTrips != st.ByEndpoint["GET /debug_token"] || st.ByEndpoint["GET /debug_token"] != 2 {
+		t.Errorf("plan made %d requests to the Graph API %v, want only the token check (one debug_token a run)", st.RoundTrips, st.ByEndpoint)
 	}
 }
 

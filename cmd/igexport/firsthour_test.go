@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -359,8 +360,10 @@ func TestValidateBucketQueryParams(t *testing.T) {
 			if tc.want == "" {
 				return
 			}
-			if !strings.Contains(r.stderr, tc.want) || !strings.Contains(r.stderr, p+":24:12") {
-				t.Errorf("stderr lacks %q at %s:24:12:\n%s", tc.want, p, r.stderr)
+			line := 1 + strings.Count(cfg[:strings.Index(cfg, "url    = ")], "\n")
+			at := fmt.Sprintf("%s:%d:12", p, line)
+			if !strings.Contains(r.stderr, tc.want) || !strings.Contains(r.stderr, at) {
+				t.Errorf("stderr lacks %q at %s:\n%s", tc.want, at, r.stderr)
 			}
 		})
 	}
@@ -376,11 +379,11 @@ func TestSmallerSurprises(t *testing.T) {
 
 	r := h.run("plan", "-config", good, "-from", "2027-01-01")
 	h.wantCode(r, exitUsage)
-	if !strings.Contains(r.stderr, "-from 2027-01-01 is in the future (today is 2026-11-22, UTC)") {
+	if !strings.Contains(r.stderr, "-from 2027-01-01 is after today (2026-11-22, UTC)") {
 		t.Errorf("stderr:\n%s", r.stderr)
 	}
 
-	bad := h.writeConfig("bad.hcl", strings.Replace(baseConfig, "concurrency   = 4", "concurrency   = \"many\"", 1))
+	bad := h.writeConfig("bad.hcl", strings.Replace(baseConfig, `ig_user_id   = "17841400000000001"`, `ig_user_id   = "brand-a"`, 1))
 	for _, cmd := range []string{"plan", "apply"} {
 		r = h.run(cmd, "-config", bad, "-json")
 		h.wantCode(r, exitUsage)

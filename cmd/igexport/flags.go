@@ -6,14 +6,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"slices"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/igexport/igexport/export"
 	"github.com/igexport/igexport/hcl"
 	"github.com/igexport/igexport/internal/schema"
+	"github.com/igexport/igexport/sinks"
 )
 
 // listFlag is a repeatable string flag.
@@ -138,7 +136,7 @@ func (c *common) loadOptions(e env) (hcl.LoadOptions, error) {
 		}
 		vars[name] = value
 	}
-	return hcl.LoadOptions{Vars: vars, VarFiles: c.varFiles, LookupEnv: e.lookupEnv, Now: e.now}, nil
+	return hcl.LoadOptions{Vars: vars, VarFiles: c.varFiles, LookupEnv: e.lookupEnv, Now: e.now, Schemes: sinks.Schemes(), QueryParams: sinks.QueryParams}, nil
 }
 
 // load reads the config; on failure it prints the diagnostics and returns
@@ -168,55 +166,36 @@ func (c *common) load(e env, quiet bool) *hcl.Config {
 	return cfg
 }
 
-// exportOptions checks the selection flags and returns them as Options.
-func (c *common) exportOptions(now time.Time) (export.Options, error) {
+// exportOptions returns the selection flags as Options; only their syntax
+// is checked here: checkSelection validates them once the config is loaded.
+func (c *common) exportOptions() (export.Options, error) {
 	o := export.Options{Accounts: c.accounts, Streams: c.streams, From: c.from.d, To: c.to.d,
 		SnapshotDate: c.snapshot.d, Concurrency: c.concurrency, Version: versionString()}
-	for _, s := range c.streams {
-		if _, ok := schema.Lookup(s); !ok {
-			return o, fmt.Errorf("-stream %q: unknown stream (streams: %s)", s, strings.Join(schema.Names(), ", "))
-		}
-	}
-	if today := schema.DateOf(now.UTC()); c.from.d != nil && *c.from.d > today {
-		return o, fmt.Errorf("-from %s is in the future (today is %s, UTC): nothing to backfill", c.from.d, today)
-	}
-	if c.to.d != nil && c.from.d == nil {
-		return o, errors.New("-to needs -from")
-	}
-	if c.from.d != nil && c.to.d != nil && *c.to.d < *c.from.d {
-		return o, fmt.Errorf("-to %s is before -from %s", c.to.d, c.from.d)
-	}
-	if c.concurrency < 0 {
-		return o, fmt.Errorf("-concurrency %d: want a positive number", c.concurrency)
-	}
 	if c.shard != "" {
-		i, n, ok := strings.Cut(c.shard, "/")
-		si, err1 := strconv.Atoi(i)
-		sn, err2 := strconv.Atoi(n)
-		if !ok || err1 != nil || err2 != nil || sn < 1 || si < 0 || si >= sn {
-			return o, fmt.Errorf("-shard %q: want I/N with 0 <= I < N, e.g. 0/4", c.shard)
+		i, n, err := export.ParseShard(c.shard)
+		if err != nil {
+			return o, err
 		}
-		o.Shard, o.Shards = si, sn
+		o.Shard, o.Shards = i, n
 	}
 	return o, nil
 }
 
-// checkAccounts reports a -account that names no configured account when
-// the config has no discover block (with one, the name may be discovered).
-func (c *common) checkAccounts(cfg *hcl.Config) error {
-	if len(cfg.Discover) > 0 {
-		return nil
+// checkSelection validates a run's selectors, from flags or from a saved
+// plan (from names where they come from: "" for flags), with the one
+// validation export.CheckSelection, and prints the error. It returns false
+// on an invalid selection: the command exits 2.
+func checkSelection(e env, cmd string, cfg *hcl.Config, s export.Selection, from string) bool {
+	err := export.CheckSelection(cfg, s, e.now())
+	if err == nil {
+		return true
 	}
-	for _, a := range c.accounts {
-		if !slices.ContainsFunc(cfg.Accounts, func(x hcl.Account) bool { return x.Name == a || x.IGUserID == a }) {
-			var names []string
-			for _, x := range cfg.Accounts {
-				names = append(names, x.Name)
-			}
-			return fmt.Errorf("-account %q: no such account in %s (accounts: %s)", a, cfg.Path, strings.Join(names, ", "))
-		}
+	if from != "" {
+		fmt.Fprintf(e.Stderr, "igexport %s: the selection saved in %s is invalid: %v (run plan -out again)\n", cmd, from, err)
+	} else {
+		fmt.Fprintf(e.Stderr, "igexport %s: %v\n", cmd, err)
 	}
-	return nil
+	return false
 }
 
 // logger returns the logger of a command: slog on w (stderr, or the live

@@ -10,6 +10,7 @@ import (
 	"slices"
 
 	"github.com/igexport/igexport/hcl"
+	"github.com/igexport/igexport/internal/userfile"
 )
 
 // cmdFmt rewrites HCL files in canonical form (hclwrite, as terraform fmt):
@@ -78,7 +79,7 @@ func hclFiles(path string) ([]string, error) {
 }
 
 func fmtFile(e env, path string, check bool) int {
-	src, err := os.ReadFile(path)
+	src, err := userfile.Read(path, hcl.MaxFileSize)
 	if err != nil {
 		fmt.Fprintf(e.Stderr, "igexport fmt: %v\n", err)
 		return exitError
@@ -112,9 +113,13 @@ func fmtStream(e env, check bool) int {
 	if in == nil {
 		in = bytes.NewReader(nil)
 	}
-	src, err := io.ReadAll(in)
+	src, err := io.ReadAll(io.LimitReader(in, hcl.MaxFileSize+1))
 	if err != nil {
 		fmt.Fprintf(e.Stderr, "igexport fmt: reading stdin: %v\n", err)
+		return exitError
+	}
+	if len(src) > hcl.MaxFileSize {
+		fmt.Fprintf(e.Stderr, "igexport fmt: stdin is larger than %d bytes: not a configuration file\n", hcl.MaxFileSize)
 		return exitError
 	}
 	out, diags := hcl.Format(src, "<stdin>")

@@ -105,11 +105,12 @@ const usage = `Usage: igexport <command> [flags]
 
 Commands:
   validate   parse and type-check the config; opens nothing
-  plan       show what apply would fetch and write; reads the state, fetches nothing from Instagram
+  plan       show what apply would fetch and write; reads the state; asks Instagram only debug_token (-offline: nothing)
   apply      run the export, or apply a plan saved with plan -out
   state      list | show ACCOUNT | unlock ACCOUNT
   fmt        rewrite config files in canonical HCL format (-check: only report)
   ddl        print CREATE EXTERNAL TABLE / VIEW statements for Athena, BigQuery or DuckDB
+  token      check [-json] | refresh -account NAME [-out FILE]: token health; opt-in refresh
   version    print the version
 
 Run 'igexport <command> -h' for a command's flags.
@@ -135,6 +136,8 @@ func run(ctx context.Context, args []string, e env) int {
 		return cmdFmt(ctx, rest, e)
 	case "ddl":
 		return cmdDDL(ctx, rest, e)
+	case "token":
+		return cmdToken(ctx, rest, e)
 	case "version", "-version", "--version":
 		return cmdVersion(ctx, rest, e)
 	case "help", "-h", "-help", "--help":

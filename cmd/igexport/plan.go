@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/igexport/igexport/export"
+	"github.com/igexport/igexport/sinks"
 )
 
 func cmdPlan(ctx context.Context, args []string, e env) int {
@@ -20,6 +21,7 @@ func cmdPlan(ctx context.Context, args []string, e env) int {
 	fs := newFlagSet("plan", "plan [flags] [-out PLAN] [-json]", e.Stderr)
 	c.runFlags(fs)
 	fs.StringVar(&out, "out", "", "save the plan to `file`, for `igexport apply FILE`")
+	offline := fs.Bool("offline", false, "send no request at all: skip the token health check (one GET /debug_token per distinct token)")
 	if !c.parse(fs, args) {
 		return c.failed()
 	}
@@ -31,7 +33,7 @@ func cmdPlan(ctx context.Context, args []string, e env) int {
 		fmt.Fprintf(e.Stderr, "igexport plan: %v\n", err)
 		return exitUsage
 	}
-	o, err := c.exportOptions(e.now())
+	o, err := c.exportOptions()
 	if err != nil {
 		fmt.Fprintf(e.Stderr, "igexport plan: %v\n", err)
 		return exitUsage
@@ -40,8 +42,7 @@ func cmdPlan(ctx context.Context, args []string, e env) int {
 	if cfg == nil {
 		return exitUsage
 	}
-	if err := c.checkAccounts(cfg); err != nil {
-		fmt.Fprintf(e.Stderr, "igexport plan: %v\n", err)
+	if !checkSelection(e, "plan", cfg, o.Selection(), "") {
 		return exitUsage
 	}
 	if err := checkTokens(cfg, o); err != nil {
@@ -52,6 +53,7 @@ func cmdPlan(ctx context.Context, args []string, e env) int {
 	log, _ := c.logger(e.Stderr, cfg.Secrets(), 0)
 	o.Logger = log
 	o.Now = e.Now
+	o.Offline = *offline
 	p, err := export.MakePlan(ctx, cfg, o)
 	if err != nil {
 		fmt.Fprintf(e.Stderr, "igexport plan: %s\n", red.clean(err.Error()))
@@ -140,6 +142,9 @@ func writePlan(w io.Writer, p *export.Plan) {
 				fmt.Fprintf(w, "  note: %s: %s\n", s.Stream, n)
 			}
 		}
+		if a.Source != "state" {
+			writePlanToken(w, p, a.Name, false) // token.go
+		}
 		if b := a.Budget; b != nil {
 			fmt.Fprintf(w, "  budget: usage was %d%% after run %s; the %s of the 24 h up to it made %d calls: about %d calls a day; the runs of the last 24 h made %d, ≈%d left now\n",
 				b.UsagePercent, b.RunID, plural(b.WindowRuns, "run"), b.WindowCalls, b.Total, b.RecentCalls, b.Left)
@@ -164,6 +169,7 @@ func writePlan(w io.Writer, p *export.Plan) {
 		} else {
 			fmt.Fprintln(w, "  none known from the state yet: their streams are not estimated")
 		}
+		writePlanToken(w, p, d.Name, true) // token.go
 	}
 	if len(p.Warnings) > 0 {
 		fmt.Fprintln(w)
@@ -227,11 +233,10 @@ func partitionsText(s export.StreamPlan) string {
 }
 
 func dtOf(key string) string {
-	i := strings.Index(key, "/dt=")
-	if i < 0 || len(key) < i+14 {
-		return key
+	if k, err := sinks.ParseDataKey(key); err == nil {
+		return k.Date.String()
 	}
-	return key[i+4 : i+14]
+	return key
 }
 
 func estText(n int64, lowerBound bool) string {

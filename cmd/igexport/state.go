@@ -2,16 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
-	"maps"
-	"slices"
-	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/igexport/igexport/export"
-	"github.com/igexport/igexport/hcl"
 	"github.com/igexport/igexport/internal/schema"
 	"github.com/igexport/igexport/sinks"
 )
@@ -63,24 +60,23 @@ func cmdState(ctx context.Context, args []string, e env) int {
 	if cfg == nil {
 		return exitUsage
 	}
-	st, err := sinks.Open(ctx, cfg.State.URL, cfg.State.Prefix)
-	if err != nil {
-		fmt.Fprintf(e.Stderr, "igexport state: opening the state store: %v\n", err)
+	st, err := export.ResolveJob(cfg, export.Options{}).OpenState(ctx)
+	if st == nil {
+		fmt.Fprintf(e.Stderr, "igexport state: %v\n", err)
 		return exitError
 	}
 	defer st.Close()
-	names, err := accountNames(ctx, cfg, st)
 	if err != nil {
 		fmt.Fprintf(e.Stderr, "igexport state: warning: %v\n", err)
 	}
 	red := newRedactor(cfg.Secrets())
 	switch sub {
 	case "list":
-		return stateList(ctx, e, c.json, st, names, red)
+		return stateList(ctx, e, c.json, st, red)
 	case "show":
-		return stateShow(ctx, e, c.json, st, names, pos[0], red)
+		return stateShow(ctx, e, c.json, st, pos[0], red)
 	default:
-		return stateUnlock(ctx, e, c.json, st, names, pos[0], red)
+		return stateUnlock(ctx, e, c.json, st, pos[0], red)
 	}
 }
 
@@ -109,63 +105,11 @@ func parseInterspersed(c *common, fs *flag.FlagSet, args []string) ([]string, bo
 	}
 }
 
-// accountNames maps IG user ids to names: the account blocks, and the
-// names recent run summaries give (discovered usernames).
-func accountNames(ctx context.Context, cfg *hcl.Config, st *sinks.Store) (map[string]string, error) {
-	names, err := export.AccountNames(ctx, st)
-	if names == nil {
-		names = map[string]string{}
-	}
-	for _, a := range cfg.Accounts {
-		names[a.IGUserID] = a.Name
-	}
-	return names, err
-}
-
-// resolveAccount turns a name or an IG user id into the id.
-func resolveAccount(arg string, names map[string]string) (string, error) {
-	if _, ok := names[arg]; ok {
-		return arg, nil
-	}
-	for _, id := range slices.Sorted(maps.Keys(names)) {
-		if names[id] == arg {
-			return id, nil
-		}
-	}
-	if sinks.ValidateID(arg) == nil && strings.Trim(arg, "0123456789") == "" {
-		return arg, nil
-	}
-	return "", fmt.Errorf("%q is neither an account name the config or recent runs know nor an IG user id", arg)
-}
-
-type stateRow struct {
-	AccountID   string           `json:"account_id"`
-	Name        string           `json:"name,omitempty"`
-	Generation  int64            `json:"generation"`
-	RunID       string           `json:"run_id"`
-	CommittedAt time.Time        `json:"committed_at"`
-	Lease       *sinks.LeaseInfo `json:"lease,omitempty"`
-	LeaseLive   bool             `json:"lease_live,omitempty"`
-}
-
-func stateList(ctx context.Context, e env, asJSON bool, st *sinks.Store, names map[string]string, red *redactor) int {
-	ids, err := st.ListAccounts(ctx)
+func stateList(ctx context.Context, e env, asJSON bool, st *export.StateView, red *redactor) int {
+	rows, err := st.ListState(ctx, e.now())
 	if err != nil {
 		fmt.Fprintf(e.Stderr, "igexport state list: %s\n", red.clean(err.Error()))
 		return exitError
-	}
-	rows := []stateRow{}
-	for _, id := range ids {
-		s, err := st.LoadState(ctx, id)
-		if err != nil {
-			fmt.Fprintf(e.Stderr, "igexport state list: %s\n", red.clean(err.Error()))
-			return exitError
-		}
-		r := stateRow{AccountID: id, Name: names[id], Generation: s.Generation, RunID: s.RunID, CommittedAt: s.CommittedAt}
-		if li, err := st.ReadLease(ctx, id); err == nil && li != nil {
-			r.Lease, r.LeaseLive = li, !li.Expired(time.Now())
-		}
-		rows = append(rows, r)
 	}
 	if asJSON {
 		writeJSON(e, rows, red)
@@ -179,7 +123,7 @@ func stateList(ctx context.Context, e env, asJSON bool, st *sinks.Store, names m
 	fmt.Fprintln(tw, "ACCOUNT ID\tNAME\tGENERATION\tLAST RUN\tCOMMITTED\tLEASE")
 	for _, r := range rows {
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\n", r.AccountID, dash(r.Name), r.Generation, r.RunID,
-			r.CommittedAt.UTC().Format(time.RFC3339), leaseText(r.Lease, time.Now()))
+			r.CommittedAt.UTC().Format(time.RFC3339), leaseText(r.Lease, e.now()))
 	}
 	tw.Flush()
 	return exitOK
@@ -188,13 +132,14 @@ func stateList(ctx context.Context, e env, asJSON bool, st *sinks.Store, names m
 // showFiles is how many files per stream `state show` lists.
 const showFiles = 5
 
-func stateShow(ctx context.Context, e env, asJSON bool, st *sinks.Store, names map[string]string, arg string, red *redactor) int {
-	id, err := resolveAccount(arg, names)
+func stateShow(ctx context.Context, e env, asJSON bool, st *export.StateView, arg string, red *redactor) int {
+	id, err := st.ResolveAccount(arg)
 	if err != nil {
 		fmt.Fprintf(e.Stderr, "igexport state show: %v\n", err)
 		return exitUsage
 	}
-	s, err := st.LoadState(ctx, id)
+	names := st.Names
+	s, li, lerr, err := st.ShowState(ctx, id)
 	if err != nil {
 		fmt.Fprintf(e.Stderr, "igexport state show: %s\n", red.clean(err.Error()))
 		return exitError
@@ -203,7 +148,6 @@ func stateShow(ctx context.Context, e env, asJSON bool, st *sinks.Store, names m
 		fmt.Fprintf(e.Stderr, "igexport state show: account %s has no state in %s (never exported, or another state location)\n", id, st)
 		return exitError
 	}
-	li, lerr := st.ReadLease(ctx, id)
 	if asJSON {
 		out := struct {
 			*sinks.State
@@ -225,7 +169,7 @@ func stateShow(ctx context.Context, e env, asJSON bool, st *sinks.Store, names m
 	case lerr != nil:
 		fmt.Fprintf(w, "  lease: unreadable: %s\n", red.clean(lerr.Error()))
 	default:
-		fmt.Fprintf(w, "  lease: %s\n", leaseText(li, time.Now()))
+		fmt.Fprintf(w, "  lease: %s\n", leaseText(li, e.now()))
 	}
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
@@ -263,14 +207,15 @@ func stateShow(ctx context.Context, e env, asJSON bool, st *sinks.Store, names m
 	return exitOK
 }
 
-func stateUnlock(ctx context.Context, e env, asJSON bool, st *sinks.Store, names map[string]string, arg string, red *redactor) int {
-	id, err := resolveAccount(arg, names)
+func stateUnlock(ctx context.Context, e env, asJSON bool, st *export.StateView, arg string, red *redactor) int {
+	id, err := st.ResolveAccount(arg)
 	if err != nil {
 		fmt.Fprintf(e.Stderr, "igexport state unlock: %v\n", err)
 		return exitUsage
 	}
-	li, _ := st.ReadLease(ctx, id) // an unreadable lock.json is deleted all the same
-	if err := st.Unlock(ctx, id); err != nil {
+	li, lerr, err := st.Unlock(ctx, id) // an unreadable lock.json is deleted all the same
+	corrupt := errors.Is(lerr, sinks.ErrLeaseCorrupt)
+	if err != nil {
 		fmt.Fprintf(e.Stderr, "igexport state unlock: %s\n", red.clean(err.Error()))
 		return exitError
 	}
@@ -281,14 +226,19 @@ func stateUnlock(ctx context.Context, e env, asJSON bool, st *sinks.Store, names
 		}{id, li}, red)
 		return exitOK
 	}
+	if corrupt {
+		fmt.Fprintf(e.Stdout, "Unlocked account %s: removed its lock.json, which did not parse.\n", id)
+		return exitOK
+	}
 	if li == nil {
 		fmt.Fprintf(e.Stdout, "Account %s had no lease: nothing to unlock.\n", id)
 		return exitOK
 	}
 	fmt.Fprintf(e.Stdout, "Unlocked account %s: removed the lease of run %s on host %s (%s).\n", id, li.RunID, li.Host,
-		leaseText(li, time.Now()))
-	if !li.Expired(time.Now()) {
-		fmt.Fprintln(e.Stdout, "That lease was live: if its run is still going, its state commit still fails safely (generations are create-only), but stop it first if you can.")
+		leaseText(li, e.now()))
+	if !li.Expired(e.now()) {
+		fmt.Fprintln(e.Stdout, "That lease was live: if its run is still going, it finds the lease gone before its next upload and before its state commit, "+
+			"and stops there without committing; an upload it had already started may still land, until the next run rewrites that file. Stop it first if you can.")
 	}
 	return exitOK
 }

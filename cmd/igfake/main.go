@@ -45,6 +45,8 @@ func main() {
 // config is the parsed command line.
 type config struct {
 	addr, location, now, convertedAt string
+	tokens                           string
+	retiredFields                    string
 	logRequests                      bool
 	o                                igfake.Options
 }
@@ -74,6 +76,9 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.IntVar(&o.LowViewerStories, "low-viewer-stories", 0, "first N stories per account answer (#10) Not enough viewers")
 	fs.IntVar(&o.DeletedMedia, "deleted-media", 0, "the N newest media per account answer 100/33 on insights (deleted after listing)")
 	fs.IntVar(&o.NoPermissionMedia, "no-permission-media", 0, "the next N media per account answer (#10) no permission on insights")
+	fs.StringVar(&c.tokens, "tokens", "", "more tokens, comma-separated TOKEN=SWITCH[+SWITCH…]; switches: expires:5d (negative: expired), expired, never, invalidated, missing:SCOPE, instagram, new (<24 h old), not-developer, data-access:90d, type:PAGE")
+	fs.StringVar(&o.AppID, "app-id", igfake.DefaultAppID, "app id (debug_token's app_id, the client_id of token exchanges)")
+	fs.StringVar(&o.ClientSecret, "client-secret", "", "app secret of the app token APP_ID|SECRET and of token exchanges (default: -app-secret, else "+igfake.DefaultClientSecret+")")
 	fs.BoolVar(&c.logRequests, "log", false, "log every request (tokens redacted) to stderr")
 
 	fs.IntVar(&f.ThrottleAfter, "throttle-after", 0, "calls per account before the throttle error (0: never)")
@@ -91,6 +96,12 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.IntVar(&f.TokenExpiresAfter, "token-expires-after", 0, "the token expires (190/463) after N calls")
 	fs.IntVar(&f.BatchNullEvery, "batch-null-every", 0, "every Nth batch operation answers null the first time")
 	fs.IntVar(&f.FailingChildren, "failing-children", 0, "first N carousel children per account fail when fetched one by one")
+	fs.IntVar(&f.ReduceDataAbove, "reduce-data-above", 0, "list pages asking for more than N items answer code 1 \"Please reduce the amount of data…\" (0: never)")
+	fs.StringVar(&c.retiredFields, "retire-fields", "", "comma list of User/Media fields answered \"(#100) Tried accessing nonexisting field\" (e.g. ig_id)")
+	fs.StringVar(&f.NotSharedError, "not-shared-error", "fatal", "error of facebook_views/crossposted_views on media not shared to Facebook: fatal (-1/2207086) or param (100/2207086)")
+	fs.StringVar(&f.LowViewerMetric, "low-viewer-metric", "", "low-viewer stories refuse only this metric (default: every request)")
+	fs.StringVar(&o.SharedToFacebook, "shared-to-facebook", "", "media shared to Facebook: all, none (default: a third of the reels)")
+	fs.BoolVar(&o.UntilInclusive, "until-inclusive", false, "daily account insights treat until as inclusive, as Meta does (a one-day request ending at the boundary answers two days)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -100,8 +111,26 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	if !slices.Contains([]string{"buc", "app", "none"}, f.UsageHeader) {
 		return nil, fmt.Errorf("-usage-header %q: want buc, app or none", f.UsageHeader)
 	}
+	if !slices.Contains([]string{"fatal", "param"}, f.NotSharedError) {
+		return nil, fmt.Errorf("-not-shared-error %q: want fatal or param", f.NotSharedError)
+	}
+	if !slices.Contains([]string{"", "all", "none"}, o.SharedToFacebook) {
+		return nil, fmt.Errorf("-shared-to-facebook %q: want all or none", o.SharedToFacebook)
+	}
+	for n := range strings.SplitSeq(c.retiredFields, ",") {
+		if n = strings.TrimSpace(n); n != "" {
+			f.RetiredFields = append(f.RetiredFields, n)
+		}
+	}
 	if !slices.Contains([]int{80002, 4, 17, 32, 613}, f.ThrottleCode) {
 		return nil, fmt.Errorf("-throttle-code %d: want 80002, 4, 17, 32 or 613", f.ThrottleCode)
+	}
+	if c.tokens != "" {
+		specs, err := igfake.ParseTokenSpecs(c.tokens)
+		if err != nil {
+			return nil, fmt.Errorf("-tokens: %w", err)
+		}
+		o.Tokens = specs
 	}
 	if o.Media == 0 {
 		o.Media = -1 // the library reads 0 as "default"; on the command line 0 means none

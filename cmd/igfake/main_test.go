@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -97,12 +98,16 @@ func TestParseFlags(t *testing.T) {
 		{name: "fault switches", args: []string{"-throttle-after", "100", "-throttle-for", "2m", "-throttle-code", "4", "-throttle-429",
 			"-usage-header", "app", "-usage-after", "5", "-server-error-every", "10", "-server-error-burst", "3", "-reset-every", "7",
 			"-slow-every", "4", "-slow-delay", "1s", "-malformed-every", "9", "-token-expires-after", "50", "-batch-null-every", "6",
-			"-failing-children", "2", "-low-viewer-stories", "1", "-app-secret", "S"},
+			"-failing-children", "2", "-low-viewer-stories", "1", "-app-secret", "S",
+			"-reduce-data-above", "50", "-retire-fields", "ig_id, legacy_instagram_media_id", "-not-shared-error", "param",
+			"-low-viewer-metric", "reach", "-shared-to-facebook", "all", "-until-inclusive"},
 			check: func(t *testing.T, c *config) {
 				want := igfake.Faults{ThrottleAfter: 100, ThrottleFor: 2 * time.Minute, ThrottleCode: 4, ThrottleHTTP429: true,
 					UsageHeader: "app", UsageAfter: 5, ServerErrorEvery: 10, ServerErrorBurst: 3, ResetEvery: 7, SlowEvery: 4,
-					SlowDelay: time.Second, MalformedEvery: 9, TokenExpiresAfter: 50, BatchNullEvery: 6, FailingChildren: 2}
-				if c.o.Faults != want || c.o.LowViewerStories != 1 || c.o.AppSecret != "S" {
+					SlowDelay: time.Second, MalformedEvery: 9, TokenExpiresAfter: 50, BatchNullEvery: 6, FailingChildren: 2,
+					ReduceDataAbove: 50, RetiredFields: []string{"ig_id", "legacy_instagram_media_id"}, NotSharedError: "param", LowViewerMetric: "reach"}
+				if !reflect.DeepEqual(c.o.Faults, want) || c.o.LowViewerStories != 1 || c.o.AppSecret != "S" ||
+					c.o.SharedToFacebook != "all" || !c.o.UntilInclusive {
 					t.Errorf("%+v", c.o)
 				}
 			}},
@@ -120,7 +125,17 @@ func TestParseFlags(t *testing.T) {
 				t.Error("media served")
 			}
 		}},
+		{name: "token switches", args: []string{"-tokens", "soon=expires:5d,old=expired+missing:instagram_manage_insights", "-app-id", "42", "-client-secret", "CS"},
+			check: func(t *testing.T, c *config) {
+				if c.o.Tokens["soon"].ExpiresIn != 5*24*time.Hour || c.o.Tokens["old"].ExpiresIn >= 0 ||
+					len(c.o.Tokens["old"].MissingScopes) != 1 || c.o.AppID != "42" || c.o.ClientSecret != "CS" {
+					t.Errorf("%+v", c.o)
+				}
+			}},
+		{name: "bad token switch", args: []string{"-tokens", "a=sometimes"}, wantErr: "-tokens"},
 		{name: "bad usage header", args: []string{"-usage-header", "x"}, wantErr: "-usage-header"},
+		{name: "bad not-shared error", args: []string{"-not-shared-error", "x"}, wantErr: "-not-shared-error"},
+		{name: "bad shared-to-facebook", args: []string{"-shared-to-facebook", "some"}, wantErr: "-shared-to-facebook"},
 		{name: "bad throttle code", args: []string{"-throttle-code", "5"}, wantErr: "-throttle-code"},
 		{name: "bad location", args: []string{"-location", "Nowhere/Else"}, wantErr: "-location"},
 		{name: "bad conversion", args: []string{"-converted-at", "yesterday"}, wantErr: "-converted-at"},

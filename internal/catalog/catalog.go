@@ -9,7 +9,7 @@ package catalog
 import (
 	"fmt"
 	"slices"
-	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -44,8 +44,17 @@ type Metric struct {
 	Default bool
 	// Deprecated is the day the API stops serving the metric, when known.
 	Deprecated *time.Time
-	// Removed says the metric is no longer served by this API version.
-	Removed bool
+	// Removed says the metric is no longer served by this API version;
+	// RemovedIn is the version that removed it, when known.
+	Removed   bool
+	RemovedIn string
+	// Since is the first version the catalog models the metric in ("": all).
+	Since string
+	// FacebookShareOnly marks metrics served only for media shared to
+	// Facebook: the API rejects them per media otherwise (seen as code -1,
+	// subcode 2207086 "Fatal"), which makes that media's insights partial,
+	// never a failed stream.
+	FacebookShareOnly bool
 	// Column is the output column (stream column name) the metric fills;
 	// empty for removed metrics.
 	Column string
@@ -114,6 +123,19 @@ func (c *Catalog) Select(k Kind, names []string) []Metric {
 	return out
 }
 
+// FacebookShareOnly returns those of names the catalog marks
+// FacebookShareOnly: the metrics to drop from a media's request when the
+// API rejects it as not shared to Facebook.
+func (c *Catalog) FacebookShareOnly(names []string) []string {
+	var out []string
+	for _, m := range c.metrics {
+		if m.FacebookShareOnly && slices.Contains(names, m.Name) && !slices.Contains(out, m.Name) {
+			out = append(out, m.Name)
+		}
+	}
+	return out
+}
+
 // StreamKinds returns the kinds of objects a stream's metrics are about.
 func StreamKinds(stream string) []Kind {
 	switch stream {
@@ -144,10 +166,16 @@ func (c *Catalog) Check(stream, name string, now time.Time) error {
 	}
 	m, ok := c.getFor(name, kinds)
 	if !ok {
+		if later, ok := laterMetric(name, kinds); ok {
+			return fmt.Errorf("metric %q needs Graph API %s or later (the configuration pins %s)", name, later.Since, c.version)
+		}
 		return fmt.Errorf("metric %q is not a %s metric in Graph API %s; valid: %s",
 			name, stream, c.version, strings.Join(c.names(kinds), ", "))
 	}
 	if m.Removed {
+		if m.RemovedIn != "" {
+			return fmt.Errorf("metric %q was removed in Graph API %s%s", name, m.RemovedIn, noteSuffix(m))
+		}
 		return fmt.Errorf("metric %q was removed from Graph API %s%s", name, c.version, noteSuffix(m))
 	}
 	if m.Column == "" {
@@ -213,14 +241,90 @@ func KindOf(mediaType, productType string) Kind {
 	return ""
 }
 
-// Versions returns the Graph API versions the catalog knows.
-func Versions() []string {
-	out := make([]string, 0, len(versions))
-	for v := range versions {
-		out = append(out, v)
+// laterMetric finds a metric of the whole table, for one of kinds, that a
+// later version than the caller's introduces.
+func laterMetric(name string, kinds []Kind) (Metric, bool) {
+	for _, m := range metrics() {
+		if m.Name == name && m.Since != "" && slices.ContainsFunc(kinds, m.AppliesTo) {
+			return m, true
+		}
 	}
-	sort.Strings(out)
+	return Metric{}, false
+}
+
+// VersionInfo is one Graph API version: when Meta released it and when it
+// stops being served.
+type VersionInfo struct {
+	Name              string
+	Released, Expires time.Time
+	// Estimated says Meta has not published these dates (yet): they follow
+	// its versioning policy (see versionTable) and may move.
+	Estimated bool
+}
+
+// ExpiryWarningWindow is how long before a version's expiry plan and apply
+// start warning about it: the window of metric deprecations.
+const ExpiryWarningWindow = DeprecationWarningWindow
+
+// Versions returns the Graph API versions the catalog knows, oldest first.
+func Versions() []string {
+	out := make([]string, len(versionTable))
+	for i, v := range versionTable {
+		out[i] = v.Name
+	}
 	return out
+}
+
+// Newest is the newest version the catalog models (the default of
+// graph_api_version).
+func Newest() string { return versionTable[len(versionTable)-1].Name }
+
+// Version returns what the catalog knows of a Graph API version.
+func Version(name string) (VersionInfo, bool) {
+	for _, v := range versionTable {
+		if v.Name == name {
+			return v, true
+		}
+	}
+	return VersionInfo{}, false
+}
+
+// CheckVersion judges a configured version at time now: an error once it
+// has expired (or is unknown), a non-empty warning when it expires within
+// ExpiryWarningWindow.
+func CheckVersion(name string, now time.Time) (warning string, err error) {
+	v, ok := Version(name)
+	if !ok {
+		return "", unknownVersion(name)
+	}
+	approx := ""
+	if v.Estimated {
+		approx = " (estimated from Meta's versioning policy)"
+	}
+	if !now.Before(v.Expires) {
+		return "", fmt.Errorf("graph API %s expired on %s%s; pin a newer version (newest: %s)",
+			v.Name, v.Expires.Format(time.DateOnly), approx, Newest())
+	}
+	if v.Expires.Sub(now) <= ExpiryWarningWindow {
+		days, unit := int(v.Expires.Sub(now).Hours()/24), "days"
+		if days == 1 {
+			unit = "day"
+		}
+		return fmt.Sprintf("graph API %s expires on %s%s, in %d %s; pin a newer version (newest: %s)",
+			v.Name, v.Expires.Format(time.DateOnly), approx, days, unit, Newest()), nil
+	}
+	return "", nil
+}
+
+func unknownVersion(name string) error {
+	return fmt.Errorf("graph API version %q is not in the metric catalog (known: %s)",
+		name, strings.Join(Versions(), ", "))
+}
+
+// versionNumber returns the major number of "vNN.0" (0 when malformed).
+func versionNumber(v string) int {
+	n, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(v, "v"), ".0"))
+	return n
 }
 
 // New builds a catalog from an explicit table (tests, future versions).
@@ -228,12 +332,21 @@ func New(version string, metrics []Metric) *Catalog {
 	return &Catalog{version: version, metrics: slices.Clone(metrics)}
 }
 
-// For returns the catalog of a Graph API version.
+// For returns the catalog of a Graph API version: the entries of the table
+// that exist in it.
 func For(version string) (*Catalog, error) {
-	build, ok := versions[version]
-	if !ok {
-		return nil, fmt.Errorf("graph API version %q is not in the metric catalog (known: %s)",
-			version, strings.Join(Versions(), ", "))
+	if _, ok := Version(version); !ok {
+		return nil, unknownVersion(version)
 	}
-	return &Catalog{version: version, metrics: build()}, nil
+	n := versionNumber(version)
+	var ms []Metric
+	for _, m := range metrics() {
+		if m.Since == "" || versionNumber(m.Since) <= n {
+			ms = append(ms, m)
+		}
+	}
+	if t := tweaks[version]; t != nil {
+		t(ms)
+	}
+	return &Catalog{version: version, metrics: ms}, nil
 }

@@ -24,9 +24,11 @@ func day(s string) *time.Time {
 // on every version (changelog 2025-01-21: "all versions from 2025-04-21").
 var impressionsEnd = day("2025-04-21")
 
-// base is the v22.0+ table: the SPEC §1.3 defaults plus the removed names
-// that validate must reject with a clear reason.
-func base() []Metric {
+// metrics is the whole table: every metric of every version. An entry with
+// Since set exists from that version on (For leaves it out of older ones);
+// the SPEC §1.3 defaults plus the removed names that validate must reject
+// with a clear reason.
+func metrics() []Metric {
 	return []Metric{
 		// media and story insights (period lifetime)
 		{Name: "views", Kinds: allMedia, Period: "lifetime", Default: true, Column: "views"},
@@ -44,13 +46,34 @@ func base() []Metric {
 		{Name: "navigation", Kinds: []Kind{Story}, Period: "lifetime", Breakdown: "story_navigation_action_type", Default: true, Column: "navigation",
 			Note: "requested as its own operation (a breakdown metric cannot share a request with plain metrics)"},
 
+		// media and story insights added by the changelog of 2025-12-03 and
+		// 2026-04-22 (graph-api.md §10.2), modelled from v24.0 on
+		{Name: "reposts", Kinds: allMedia, Period: "lifetime", Default: true, Column: "reposts", Since: "v24.0"},
+		{Name: "reels_skip_rate", Kinds: []Kind{Reels}, Period: "lifetime", Default: true, Column: "reels_skip_rate", Since: "v24.0",
+			Note: "a percentage with decimals"},
+		{Name: "crossposted_views", Kinds: []Kind{Reels}, Period: "lifetime", Default: true, Column: "crossposted_views", Since: "v24.0",
+			FacebookShareOnly: true, Note: "views on Instagram and Facebook; only for reels shared to Facebook"},
+		{Name: "facebook_views", Kinds: allMedia, Period: "lifetime", Default: true, Column: "facebook_views", Since: "v24.0",
+			FacebookShareOnly: true, Note: "only for media shared to Facebook"},
+		{Name: "profile_activity", Kinds: feed, Period: "lifetime", Breakdown: "action_type", Default: true, Column: "profile_activity", Since: "v24.0",
+			Note: "the total, and the action_type buckets in profile_activity_<bucket> columns; a breakdown metric is requested as its own operation"},
+		{Name: "profile_activity", Kinds: []Kind{Story}, Period: "lifetime", Default: true, Column: "profile_activity", Since: "v24.0"},
+		{Name: "total_likes", Kinds: feedReel, Period: "lifetime", Default: true, Column: "total_likes", Since: "v24.0",
+			Note: "boosted and ad copies included; Facebook Login only"},
+		{Name: "total_comments", Kinds: feedReel, Period: "lifetime", Default: true, Column: "total_comments", Since: "v24.0",
+			Note: "boosted and ad copies included; Facebook Login only"},
+		{Name: "total_views", Kinds: allMedia, Period: "lifetime", Default: true, Column: "total_views", Since: "v24.0",
+			Note: "boosted and ad copies included; Facebook Login only"},
+		{Name: "link_clicks", Kinds: []Kind{Story}, Period: "lifetime", Since: "v24.0",
+			Note: "Facebook Login only (2026-06-22); igexport has no column for it"},
+
 		// account insights, time series over 30-day windows
 		{Name: "reach", Kinds: []Kind{UserTimeSeries}, Period: "day", MetricType: "time_series", Default: true, Column: "reach"},
 		{Name: "follower_count", Kinds: []Kind{UserTimeSeries}, Period: "day", MetricType: "time_series", Default: true, Column: "follower_count",
 			Note: "served for the last 30 days only, excluding today"},
 		// account insights, lifetime
 		{Name: "online_followers", Kinds: []Kind{UserLifetime}, Period: "lifetime", Default: true, Column: "online_followers",
-			Note: "served for the last 30 days only"},
+			Note: "served for the last 30 days only, one hourly map per day"},
 		// account insights, total_value, one day per request
 		{Name: "views", Kinds: []Kind{UserTotalValue}, Period: "day", MetricType: "total_value", Default: true, Column: "views"},
 		{Name: "accounts_engaged", Kinds: []Kind{UserTotalValue}, Period: "day", MetricType: "total_value", Default: true, Column: "accounts_engaged"},
@@ -63,6 +86,7 @@ func base() []Metric {
 		{Name: "profile_links_taps", Kinds: []Kind{UserTotalValue}, Period: "day", MetricType: "total_value", Default: true, Column: "profile_links_taps"},
 		{Name: "follows_and_unfollows", Kinds: []Kind{UserTotalValue}, Period: "day", MetricType: "total_value", Breakdown: "follow_type", Default: true, Column: "follows",
 			Note: "split into follows (FOLLOWER) and unfollows (NON_FOLLOWER) by follow_type"},
+		{Name: "reposts", Kinds: []Kind{UserTotalValue}, Period: "day", MetricType: "total_value", Default: true, Column: "reposts", Since: "v24.0"},
 
 		// demographics
 		{Name: "follower_demographics", Kinds: []Kind{Demographics}, Period: "lifetime", MetricType: "total_value", Default: true, Column: "value",
@@ -72,40 +96,60 @@ func base() []Metric {
 		{Name: "reached_audience_demographics", Kinds: []Kind{Demographics}, Period: "lifetime", MetricType: "total_value", Column: "value"},
 
 		// removed names (rejected by validate with the reason)
-		{Name: "impressions", Kinds: append(feedStry, UserTimeSeries, UserTotalValue), Removed: true, Deprecated: impressionsEnd, Note: "use views"},
-		{Name: "plays", Kinds: []Kind{Reels}, Removed: true, Deprecated: impressionsEnd, Note: "use views"},
-		{Name: "clips_replays_count", Kinds: []Kind{Reels}, Removed: true, Deprecated: impressionsEnd, Note: "use views"},
-		{Name: "ig_reels_aggregated_all_plays_count", Kinds: []Kind{Reels}, Removed: true, Deprecated: impressionsEnd, Note: "use views"},
-		{Name: "video_views", Kinds: []Kind{FeedVideo, Reels}, Removed: true, Deprecated: day("2025-01-08"), Note: "removed in v21.0; use views"},
-		{Name: "engagement", Kinds: feed, Removed: true, Deprecated: day("2023-12-11"), Note: "use total_interactions"},
-		{Name: "taps_forward", Kinds: []Kind{Story}, Removed: true, Deprecated: day("2023-12-11"), Note: "use navigation (tap_forward column)"},
-		{Name: "taps_back", Kinds: []Kind{Story}, Removed: true, Deprecated: day("2023-12-11"), Note: "use navigation (tap_back column)"},
-		{Name: "exits", Kinds: []Kind{Story}, Removed: true, Deprecated: day("2023-12-11"), Note: "use navigation (tap_exit column)"},
-		{Name: "profile_views", Kinds: []Kind{UserTimeSeries}, Removed: true, Deprecated: day("2025-01-08"), Note: "removed as a time series in v21.0"},
-		{Name: "website_clicks", Kinds: []Kind{UserTimeSeries}, Removed: true, Deprecated: day("2025-01-08"), Note: "removed as a time series in v21.0"},
+		{Name: "impressions", Kinds: append(feedStry, UserTimeSeries, UserTotalValue), Removed: true, RemovedIn: "v22.0", Deprecated: impressionsEnd, Note: "use views"},
+		{Name: "plays", Kinds: []Kind{Reels}, Removed: true, RemovedIn: "v22.0", Deprecated: impressionsEnd, Note: "use views"},
+		{Name: "clips_replays_count", Kinds: []Kind{Reels}, Removed: true, RemovedIn: "v22.0", Deprecated: impressionsEnd, Note: "use views"},
+		{Name: "ig_reels_aggregated_all_plays_count", Kinds: []Kind{Reels}, Removed: true, RemovedIn: "v22.0", Deprecated: impressionsEnd, Note: "use views"},
+		{Name: "video_views", Kinds: []Kind{FeedVideo, Reels}, Removed: true, RemovedIn: "v21.0", Deprecated: v21Removal, Note: "use views"},
+		{Name: "engagement", Kinds: feed, Removed: true, RemovedIn: "v18.0", Deprecated: day("2023-12-11"), Note: "use total_interactions"},
+		{Name: "taps_forward", Kinds: []Kind{Story}, Removed: true, RemovedIn: "v18.0", Deprecated: day("2023-12-11"), Note: "use navigation (tap_forward column)"},
+		{Name: "taps_back", Kinds: []Kind{Story}, Removed: true, RemovedIn: "v18.0", Deprecated: day("2023-12-11"), Note: "use navigation (tap_back column)"},
+		{Name: "exits", Kinds: []Kind{Story}, Removed: true, RemovedIn: "v18.0", Deprecated: day("2023-12-11"), Note: "use navigation (tap_exit column)"},
+		{Name: "email_contacts", Kinds: userKinds, Removed: true, RemovedIn: "v21.0", Deprecated: v21Removal, Note: "use profile_links_taps"},
+		{Name: "get_direction_clicks", Kinds: userKinds, Removed: true, RemovedIn: "v21.0", Deprecated: v21Removal, Note: "use profile_links_taps"},
+		{Name: "text_message_clicks", Kinds: userKinds, Removed: true, RemovedIn: "v21.0", Deprecated: v21Removal, Note: "use profile_links_taps"},
+		{Name: "phone_call_clicks", Kinds: userKinds, Removed: true, RemovedIn: "v21.0", Deprecated: v21Removal, Note: "use profile_links_taps"},
+		{Name: "profile_views", Kinds: userKinds, Removed: true, RemovedIn: "v21.0", Deprecated: v21Removal},
+		{Name: "website_clicks", Kinds: userKinds, Removed: true, RemovedIn: "v21.0", Deprecated: v21Removal},
 	}
 }
 
-// v21 still serves impressions until its deprecation date (for media
-// created before 2024-07-02): Check rejects it after 2025-04-21 and plan
-// warns in the 90 days before.
-func v21() []Metric {
-	ms := base()
-	for i := range ms {
-		if ms[i].Name == "impressions" {
-			ms[i].Removed = false
-			ms[i].Kinds = feedStry
-			ms[i].Period = "lifetime"
-			ms[i].Note = "deprecated on every version from 2025-04-21; igexport has no column for it"
+// v21Removal is when the v21.0 removals reached every version (changelog
+// 2025-01-08).
+var v21Removal = day("2025-01-08")
+
+// userKinds are the kinds of the user_insights stream.
+var userKinds = []Kind{UserTimeSeries, UserTotalValue, UserLifetime}
+
+// tweaks adjust the table for one version after For has filtered it.
+var tweaks = map[string]func([]Metric){
+	// v21 still serves impressions until its deprecation date (for media
+	// created before 2024-07-02): Check rejects it after 2025-04-21 and plan
+	// warns in the 90 days before.
+	"v21.0": func(ms []Metric) {
+		for i := range ms {
+			if ms[i].Name == "impressions" {
+				ms[i].Removed = false
+				ms[i].Kinds = feedStry
+				ms[i].Period = "lifetime"
+				ms[i].Note = "deprecated on every version from 2025-04-21; igexport has no column for it"
+			}
 		}
-	}
-	return ms
+	},
 }
 
-var versions = map[string]func() []Metric{
-	"v21.0": v21,
-	"v22.0": base,
-	"v23.0": base,
-	"v24.0": base,
-	"v25.0": base,
+// versionTable lists the Graph API versions the catalog models, oldest
+// first. Meta's policy: a version stops working two years after the next
+// one is released. Dates Meta published are taken as such; the others follow
+// the policy (the newest version: at least two years after its own release)
+// and are marked Estimated. v26.0 and v27.0 changed nothing on the Instagram
+// side (graph-api.md §10.1).
+var versionTable = []VersionInfo{
+	{Name: "v21.0", Released: *day("2024-10-02"), Expires: *day("2027-01-21")},
+	{Name: "v22.0", Released: *day("2025-01-21"), Expires: *day("2027-05-29"), Estimated: true},
+	{Name: "v23.0", Released: *day("2025-05-29"), Expires: *day("2027-10-08")},
+	{Name: "v24.0", Released: *day("2025-10-08"), Expires: *day("2028-02-18"), Estimated: true},
+	{Name: "v25.0", Released: *day("2026-02-18"), Expires: *day("2028-07-29"), Estimated: true},
+	{Name: "v26.0", Released: *day("2026-07-29"), Expires: *day("2028-11-04"), Estimated: true},
+	{Name: "v27.0", Released: *day("2026-11-04"), Expires: *day("2028-11-04"), Estimated: true},
 }

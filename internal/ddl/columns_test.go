@@ -19,6 +19,7 @@ var leafTypes = map[string]struct{ athena, bigquery, duckdb string }{
 	"INT(64,true)": {"bigint", "INT64", "BIGINT"},
 	"INT(32,true)": {"int", "INT64", "INTEGER"},
 	"BOOLEAN":      {"boolean", "BOOL", "BOOLEAN"},
+	"DOUBLE":       {"double", "FLOAT64", "DOUBLE"},
 	"DATE":         {"date", "DATE", "DATE"},
 	"TIMESTAMP(isAdjustedToUTC=true,unit=MICROS)": {"timestamp", "TIMESTAMP", "TIMESTAMP WITH TIME ZONE"},
 }

@@ -336,6 +336,11 @@ func (c *Client) postBatch(ctx context.Context, ops []batchOp, pending []int) ([
 	form := url.Values{}
 	form.Set("batch", strings.TrimSpace(buf.String()))
 	form.Set("include_headers", "false")
+	// Meta's batch doc: "You must include an access token as a top level
+	// parameter, even when all individual requests contain their own
+	// tokens." It goes in the POST body, never the URL; the Authorization
+	// header stays. The body is never logged (roundTrip logs the URL only).
+	form.Set("access_token", c.token)
 	if c.proof != "" {
 		form.Set("appsecret_proof", c.proof)
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
@@ -128,8 +129,17 @@ func TestBatchChunkingOrderAndAuth(t *testing.T) {
 		if r.Form.Get("include_headers") != "false" || r.Form.Get("appsecret_proof") != AppSecretProof(testSecret, testToken) {
 			t.Errorf("form %v", r.Form)
 		}
-		if strings.Contains(r.RawQuery+r.Form.Encode(), testToken) || r.Form.Has("access_token") {
-			t.Errorf("token sent outside the header: %q %q", r.RawQuery, r.Form.Encode())
+		// The token: in the header and once as a top-level form field of
+		// the body (Meta's batch doc requires it), never in the URL nor in
+		// an operation.
+		if strings.Contains(r.RawQuery, testToken) || strings.Contains(r.Form.Get("batch"), testToken) {
+			t.Errorf("token in the URL or an operation: %q %q", r.RawQuery, r.Form.Get("batch"))
+		}
+		if got := r.Form["access_token"]; len(got) != 1 || got[0] != testToken {
+			t.Errorf("top-level access_token form field %q, want the token once", got)
+		}
+		if r.Query.Has("access_token") {
+			t.Errorf("access_token in the query: %q", r.RawQuery)
 		}
 	}
 	if s := c.Stats(); s.Calls != 120 || s.RoundTrips != 3 || s.Retries != 0 {
@@ -398,4 +408,76 @@ func TestBatchThrottledOpBackoffEscalates(t *testing.T) {
 	if s := c.Stats(); s.ThrottleWaits != 3 || s.RoundTrips != 4 {
 		t.Errorf("stats %+v", s)
 	}
+}
+
+// TestBatchTokenNeverPrinted: the batch POST body carries the token; no log
+// line (debug level included) and no error of any kind of batch failure
+// shows it, even when the server echoes the request body back.
+func TestBatchTokenNeverPrinted(t *testing.T) {
+	var posts int
+	var mu sync.Mutex
+	srv, _ := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		posts++
+		n := posts
+		mu.Unlock()
+		body := r.PostForm.Encode() // holds access_token=<token>
+		switch n % 4 {
+		case 1: // a 5xx echoing the body (retried, then given up)
+			w.WriteHeader(502)
+			_, _ = w.Write([]byte("<html>bad gateway: " + body + "</html>"))
+		case 2: // a Graph error quoting the body
+			writeJSON(w, 400, graphErr(100, 0, "(#100) bad request "+body, false))
+		case 3: // a malformed 200 quoting the body
+			_, _ = w.Write([]byte("[{\"code\":200,\"body\":" + body))
+		default: // per-op errors quoting the body
+			writeJSON(w, 200, []any{opResult(400, graphErr(-1, 2207086, "Fatal "+body, false))})
+		}
+	})
+	var logs strings.Builder
+	var lmu sync.Mutex
+	c, _ := newTestClient(t, srv, func(o *Options) {
+		o.Logger = slog.New(slog.NewJSONHandler(lockedWriter{&lmu, &logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		o.Retry.MaxAttempts = 2
+	})
+	ctx := context.Background()
+	var texts []string
+	for range 4 {
+		res, err := c.Batch(ctx, []Request{{Path: "/m1/insights", Params: url.Values{"metric": {"facebook_views"}}}})
+		if err != nil {
+			texts = append(texts, err.Error())
+			continue
+		}
+		for _, r := range res {
+			if r.Err != nil {
+				texts = append(texts, r.Err.Error())
+				var ae *Error
+				if errors.As(r.Err, &ae) {
+					texts = append(texts, ae.Message, ae.Advice())
+				}
+			}
+		}
+	}
+	if len(texts) < 4 {
+		t.Fatalf("want an error per batch, got %q", texts)
+	}
+	lmu.Lock()
+	texts = append(texts, logs.String())
+	lmu.Unlock()
+	for _, s := range texts {
+		if strings.Contains(s, testToken) {
+			t.Errorf("token printed: %s", s)
+		}
+	}
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  *strings.Builder
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

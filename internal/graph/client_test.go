@@ -118,6 +118,8 @@ func TestRetryClassification(t *testing.T) {
 			func(e *Error) bool { return e.Code == 2 && e.Transient() }, backoffs},
 		{"code 1 on 400", always(400, graphErr(1, 99, "An unknown error occurred", false)), 5, true,
 			func(e *Error) bool { return e.Code == 1 }, backoffs},
+		{"code 1 reduce the amount of data is final", always(500, graphErr(1, 0, "Please reduce the amount of data you're asking for, then retry your request", false)), 1, true,
+			func(e *Error) bool { return e.ReduceData() && !e.Transient() }, nil},
 		{"is_transient on unknown code", always(400, graphErr(12345, 0, "flaky", true)), 5, true,
 			func(e *Error) bool { return e.IsTransient }, backoffs},
 		{"truncated JSON on 503", raw(503, `{"error":{"message":"x`), 5, true,
@@ -320,7 +322,7 @@ func TestCanaryTokenNeverPrinted(t *testing.T) {
 		errs = append(errs, c.Get(ctx, p, nil, &out))
 	}
 	for _, p := range []string{"/other-host", "/loop"} {
-		errs = append(errs, c.Pages(ctx, p, nil, func(json.RawMessage) error { return nil }))
+		errs = append(errs, rawPages(c, ctx, p, nil, func(json.RawMessage) error { return nil }))
 	}
 	_, berr := c.Batch(ctx, []Request{{Path: "/x", Params: url.Values{"access_token": {testToken}}}})
 	errs = append(errs, berr)

@@ -6,7 +6,7 @@
 //   - sends the token only in the "Authorization: Bearer" header, never in a
 //     URL it builds, and adds appsecret_proof to every call when an app secret
 //     is configured;
-//   - follows paging.next until it is absent ([Client.Pages]), stripping any
+//   - follows paging.next until it is absent ([Client.PageItems]), stripping any
 //     access_token the API put into the next URL;
 //   - groups object reads into Graph batch requests of at most 50 operations
 //     ([Client.Batch]), retrying operations that come back null, throttled or

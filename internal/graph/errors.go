@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 )
@@ -112,9 +113,49 @@ func (e *Error) Throttle() bool {
 // Transient reports a temporary failure worth retrying with backoff: HTTP
 // 5xx, codes 1 and 2, or is_transient. Token, permission and throttle errors
 // are classified first by the client, so a "(#4) … is_transient: true" is a
-// throttle, not a transient error.
+// throttle, not a transient error. A code 1 asking to reduce the amount of
+// data ([Error.ReduceData]) is not transient: the same request fails again.
 func (e *Error) Transient() bool {
+	if e.ReduceData() {
+		return false
+	}
 	return e.HTTPStatus >= 500 || e.Code == 1 || e.Code == 2 || e.IsTransient
+}
+
+// ReduceData reports code 1 "Please reduce the amount of data you're asking
+// for, then retry your request": the caller must ask for less (a smaller
+// page limit, fewer expanded fields) rather than repeat the request.
+func (e *Error) ReduceData() bool {
+	return e.Code == 1 && strings.Contains(strings.ToLower(e.Message), "reduce the amount of data")
+}
+
+// nonexistingField matches "(#100) Tried accessing nonexisting field (<f>)"
+// and its longer form "… (<f>) on node type (<Type>)".
+var nonexistingField = regexp.MustCompile(`Tried accessing nonexisting field \(([^()\s]+)\)`)
+
+// NonexistingField returns the field a "(#100) Tried accessing nonexisting
+// field (<f>)" error names (a field Meta retired, such as ig_id), and
+// whether the error is one. The whole request failed: drop the field and
+// ask again.
+func (e *Error) NonexistingField() (string, bool) {
+	if e.Code != 100 {
+		return "", false
+	}
+	m := nonexistingField.FindStringSubmatch(e.Message)
+	if m == nil {
+		return "", false
+	}
+	return m[1], true
+}
+
+// FacebookShareOnly reports the per-media rejection of a metric served only
+// for media shared to Facebook (crossposted_views, facebook_views): seen
+// as code -1, subcode 2207086, "Fatal". It is classified by subcode 2207086
+// whatever the code, and by code -1: the caller acts on it only when the
+// request holds such metrics (the catalog marks them), dropping them for
+// that media, which makes its insights partial, never a failed stream.
+func (e *Error) FacebookShareOnly() bool {
+	return e.Subcode == 2207086 || e.Code == -1
 }
 
 // TokenInvalid reports an access token that expired or was invalidated

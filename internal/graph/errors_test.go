@@ -47,6 +47,8 @@ func TestClassification(t *testing.T) {
 		{Error{Code: 200}, false, false, false, true},
 		{Error{Code: 299}, false, false, false, true},
 		{Error{Code: 100, Subcode: 2108006}, false, false, false, false},
+		{Error{Code: 1, HTTPStatus: 500, Message: "Please reduce the amount of data you're asking for, then retry your request"}, false, false, false, false},
+		{Error{Code: 1, HTTPStatus: 500, Message: "An unknown error has occurred."}, false, true, false, false},
 	} {
 		e := tc.e
 		if e.Throttle() != tc.throttle || e.Transient() != tc.transient || e.TokenInvalid() != tc.token || e.Permission() != tc.perm {
@@ -81,5 +83,60 @@ func TestAdvice(t *testing.T) {
 	}
 	if a := (&Error{Code: 100}).Advice(); a != "" {
 		t.Errorf("no advice expected, got %q", a)
+	}
+}
+
+func TestReduceData(t *testing.T) {
+	for _, tc := range []struct {
+		e    Error
+		want bool
+	}{
+		{Error{Code: 1, HTTPStatus: 500, Message: "Please reduce the amount of data you're asking for, then retry your request"}, true},
+		{Error{Code: 1, HTTPStatus: 400, Message: "please REDUCE the amount of data you're asking for"}, true},
+		{Error{Code: 1, Message: "An unknown error has occurred."}, false},
+		{Error{Code: 2, Message: "Please reduce the amount of data you're asking for"}, false},
+	} {
+		if got := tc.e.ReduceData(); got != tc.want {
+			t.Errorf("%+v: ReduceData %v, want %v", tc.e, got, tc.want)
+		}
+		if tc.want && tc.e.Transient() {
+			t.Errorf("%+v: a reduce-data error must not be retried as transient", tc.e)
+		}
+	}
+}
+
+func TestNonexistingField(t *testing.T) {
+	for _, tc := range []struct {
+		e     Error
+		field string
+		ok    bool
+	}{
+		{Error{Code: 100, Message: "(#100) Tried accessing nonexisting field (ig_id)"}, "ig_id", true},
+		{Error{Code: 100, Message: "(#100) Tried accessing nonexisting field (branded_content_partner) on node type (IGMedia)"}, "branded_content_partner", true},
+		{Error{Code: 100, Message: "(#100) The Media Insights API does not support the follows metric for this media product type."}, "", false},
+		{Error{Code: 2500, Message: "Tried accessing nonexisting field (ig_id)"}, "", false},
+	} {
+		f, ok := tc.e.NonexistingField()
+		if f != tc.field || ok != tc.ok {
+			t.Errorf("%q: got (%q, %v), want (%q, %v)", tc.e.Message, f, ok, tc.field, tc.ok)
+		}
+	}
+}
+
+func TestFacebookShareOnly(t *testing.T) {
+	for _, tc := range []struct {
+		e    Error
+		want bool
+	}{
+		{Error{Code: -1, Subcode: 2207086, Message: "Fatal"}, true},
+		{Error{Code: 100, Subcode: 2207086, Message: "Invalid parameter"}, true},
+		{Error{Code: -1, Message: "Fatal"}, true},
+		{Error{Code: 100, Subcode: 33}, false},
+		{Error{Code: 100, Message: "(#100) The Media Insights API does not support the crossposted_views metric for this media product type."}, false},
+		{Error{Code: 10, Message: "(#10) Not enough viewers for the media to show insights"}, false},
+	} {
+		if got := tc.e.FacebookShareOnly(); got != tc.want {
+			t.Errorf("%+v: FacebookShareOnly %v, want %v", tc.e, got, tc.want)
+		}
 	}
 }

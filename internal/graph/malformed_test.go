@@ -79,7 +79,7 @@ func TestPagesTruncatedPageRetried(t *testing.T) {
 	})
 	c, _ := newTestClient(t, srv, nil)
 	pages := 0
-	err := c.Pages(context.Background(), "/17841400000000001/media", nil, func(data json.RawMessage) error {
+	err := rawPages(c, context.Background(), "/17841400000000001/media", nil, func(data json.RawMessage) error {
 		pages++
 		return nil
 	})
@@ -91,7 +91,7 @@ func TestPagesTruncatedPageRetried(t *testing.T) {
 		writeJSON(w, 200, map[string]any{"data": "not a list"})
 	})
 	c2, _ := newTestClient(t, srv2, nil)
-	err = c2.Pages(context.Background(), "/17841400000000001/media", nil, func(json.RawMessage) error { return nil })
+	err = rawPages(c2, context.Background(), "/17841400000000001/media", nil, func(json.RawMessage) error { return nil })
 	var se *json.SyntaxError
 	if err == nil || errors.As(err, &se) || !strings.Contains(err.Error(), "/17841400000000001/media") {
 		t.Fatalf("wrong shape: %v", err)

@@ -3,7 +3,6 @@ package graph
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -12,35 +11,20 @@ import (
 	"github.com/valyala/fastjson"
 )
 
-// DefaultPageSize is the limit Pages sets when params has none.
+// DefaultPageSize is the limit PageItems sets when params has none.
 const DefaultPageSize = "100"
 
-// Pages fetches path with params (limit=100 unless set) and calls fn with
-// the raw "data" array of every page, following paging.next until it is
-// absent — not cursors.after, and an empty page that has a next continues.
+// PageItems fetches path with params (limit=100 unless set) and calls fn
+// with the items of every page's "data" array, parsed once by the client,
+// following paging.next until it is absent — not cursors.after, and an
+// empty page that has a next continues. The items are valid until fn
+// returns (the parser is reused for the next page).
 //
 // A next URL is followed as given, except that any access_token in it is
 // dropped (the Authorization header carries the token) and appsecret_proof
 // is replaced by the client's own. A next URL on another host than BaseURL,
 // or one already followed (a loop), is an error. An error from fn stops the
 // iteration and is returned as is.
-func (c *Client) Pages(ctx context.Context, path string, params url.Values, fn func(data json.RawMessage) error) error {
-	return c.PageItems(ctx, path, params, func(items []*fastjson.Value) error {
-		data := []byte{'['}
-		for i, it := range items {
-			if i > 0 {
-				data = append(data, ',')
-			}
-			data = it.MarshalTo(data)
-		}
-		data = append(data, ']')
-		return fn(json.RawMessage(data))
-	})
-}
-
-// PageItems is Pages for callers that read items with fastjson: fn gets the
-// elements of each page's data array as parsed, once, by the client. They
-// are valid until fn returns (the parser is reused for the next page).
 func (c *Client) PageItems(ctx context.Context, path string, params url.Values, fn func(items []*fastjson.Value) error) error {
 	p := url.Values{}
 	for k, v := range params {

@@ -9,6 +9,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/valyala/fastjson"
 )
 
 func TestPagesFollowsNext(t *testing.T) {
@@ -48,7 +50,7 @@ func TestPagesFollowsNext(t *testing.T) {
 			c, _ := newTestClient(t, srv, func(o *Options) { o.AppSecret = testSecret })
 			var ids []string
 			pages := 0
-			err := c.Pages(context.Background(), "/1784/media", tc.params, func(data json.RawMessage) error {
+			err := rawPages(c, context.Background(), "/1784/media", tc.params, func(data json.RawMessage) error {
 				pages++
 				var items []struct{ ID string }
 				if err := json.Unmarshal(data, &items); err != nil {
@@ -135,7 +137,7 @@ func TestPagesErrors(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, _ := newTestClient(t, srv, nil)
-			err := c.Pages(context.Background(), "/"+tc.name, nil, func(json.RawMessage) error { return nil })
+			err := rawPages(c, context.Background(), "/"+tc.name, nil, func(json.RawMessage) error { return nil })
 			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "/"+tc.name) {
 				t.Fatalf("err = %v, want %q and the endpoint", err, tc.want)
 			}
@@ -149,7 +151,7 @@ func TestPagesCallbackError(t *testing.T) {
 	})
 	c, _ := newTestClient(t, srv, nil)
 	stop := errors.New("stop")
-	if err := c.Pages(context.Background(), "/x", nil, func(json.RawMessage) error { return stop }); err != stop {
+	if err := rawPages(c, context.Background(), "/x", nil, func(json.RawMessage) error { return stop }); err != stop {
 		t.Fatalf("err = %v", err)
 	}
 	if n := len(rc.Requests()); n != 1 {
@@ -170,7 +172,7 @@ func TestPagesDataIsPassedAsSent(t *testing.T) {
 	if err := json.Unmarshal([]byte(data), &want); err != nil {
 		t.Fatal(err)
 	}
-	err := c.Pages(context.Background(), "/1784/media", nil, func(d json.RawMessage) error {
+	err := rawPages(c, context.Background(), "/1784/media", nil, func(d json.RawMessage) error {
 		return json.Unmarshal(d, &got)
 	})
 	if err != nil {
@@ -179,4 +181,19 @@ func TestPagesDataIsPassedAsSent(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("data = %#v\nwant %#v", got, want)
 	}
+}
+
+// rawPages is PageItems with each page's data array as raw JSON, the view the
+// paging tests compare.
+func rawPages(c *Client, ctx context.Context, path string, params url.Values, fn func(data json.RawMessage) error) error {
+	return c.PageItems(ctx, path, params, func(items []*fastjson.Value) error {
+		data := []byte{'['}
+		for i, it := range items {
+			if i > 0 {
+				data = append(data, ',')
+			}
+			data = it.MarshalTo(data)
+		}
+		return fn(append(data, ']'))
+	})
 }

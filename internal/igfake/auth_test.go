@@ -97,12 +97,15 @@ func TestVersions(t *testing.T) {
 	e := newEnv(t, Options{Media: 3})
 	a := e.srv.Dataset().Accounts[0]
 	for path, want := range map[string]string{
-		"/v21.0/": "v21.0", "/v22.0/": "v22.0", "/v23.0/": "v23.0", "/v24.0/": "v24.0", "/v25.0/": "v25.0",
+		"/v21.0/": "v21.0", "/v22.0/": "v22.0", "/v23.0/": "v23.0", "/v24.0/": "v24.0", "/v25.0/": "v25.0", "/v26.0/": "v26.0", "/v27.0/": "v27.0",
 		"/": DefaultVersion, "/v19.0/": "v21.0",
 	} {
 		r := e.get(path + a.ID)
 		if r.status != 200 || r.header.Get("Facebook-Api-Version") != want {
 			t.Errorf("%s: %d version %q, want %q", path, r.status, r.header.Get("Facebook-Api-Version"), want)
 		}
+	}
+	if r := e.get("/v28.0/" + a.ID); r.status != 400 || r.err().Code != 2500 {
+		t.Errorf("/v28.0/: %d %s, want the unknown-path error", r.status, r.raw)
 	}
 }

@@ -28,6 +28,9 @@ type batchOp struct {
 func (s *Server) batch(r *http.Request, c *call) (result, []string, string) {
 	s.mu.Lock()
 	s.st.ByEndpoint["POST batch"]++
+	if r.PostForm.Get("access_token") == "" {
+		s.st.BatchesWithoutFormToken++
+	}
 	peek := s.calls + 1
 	s.mu.Unlock()
 	collectToken(c, r.Form, r.Header.Get("Authorization"), false)

@@ -29,7 +29,10 @@ type Dataset struct {
 	now         func() time.Time
 	lowViewers  int
 	convertedAt time.Time
-	objects     map[string]any // id → *Account, *Media or *Page
+	// lowViewerMetric is Faults.LowViewerMetric, sharedToFacebook
+	// Options.SharedToFacebook.
+	lowViewerMetric, sharedToFacebook string
+	objects                           map[string]any // id → *Account, *Media or *Page
 }
 
 // Account is one IG business (professional) account.
@@ -193,6 +196,7 @@ func build(o *Options, now time.Time) *Dataset {
 		UserID: "100000000000001", UserName: "IGFake Owner",
 		Generated: now, seed: o.Seed, loc: o.Location, now: o.Now,
 		lowViewers: o.LowViewerStories, convertedAt: o.ConvertedAt,
+		lowViewerMetric: o.Faults.LowViewerMetric, sharedToFacebook: o.SharedToFacebook,
 		objects: map[string]any{},
 	}
 	pageSeq := 0
@@ -295,7 +299,7 @@ func (d *Dataset) newMedia(a *Account, id, mediaType, product string, ts, now ti
 		MediaType:              mediaType, MediaProductType: product, Timestamp: ts,
 		IsCommentEnabled: h%20 != 0,
 		LikesHidden:      h%15 == 7 && mediaType != "CAROUSEL_ALBUM",
-		SharedToFacebook: product == "REELS" && h%3 == 0,
+		SharedToFacebook: d.sharedToFacebook == "all" || d.sharedToFacebook == "" && product == "REELS" && h%3 == 0,
 	}
 	var sc [8]byte
 	binary.BigEndian.PutUint64(sc[:], d.hash(id, "shortcode"))

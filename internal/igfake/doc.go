@@ -1,5 +1,5 @@
 // Package igfake is a deterministic fake of the Instagram Graph API (v21.0 to
-// v25.0, default v23.0) served as an http.Handler, for tests, benchmarks and
+// v27.0, default v23.0) served as an http.Handler, for tests, benchmarks and
 // the igfake command. It follows the "Emulator checklist" of
 // reference/graph-api.md and is an independent implementation: it keeps its
 // own metric-validity tables and never imports the exporter's packages, so
@@ -25,7 +25,9 @@
 //	/{media-id}/children                  carousel children
 //	/{media-id}/insights                  media and story insights (§7.3)
 //	/?ids=a,b                             several nodes, one call each
-//	/debug_token                          minimal token introspection
+//	/debug_token                          token introspection (app token or a developer's token; Options.Tokens)
+//	/oauth/access_token                   fb_exchange_token: a new long-lived user token
+//	/refresh_access_token                 ig_refresh_token: a new Instagram Login token
 //	POST / with batch=[…]                 batch of up to 50 GET operations
 //
 // Data: see Options and Dataset. Every value derives from Options.Seed and

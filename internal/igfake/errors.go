@@ -156,9 +156,21 @@ func errPreConversion() *apiError {
 		ErrorData: obj{{"blame_field_specs", [][]string{{""}}}}}
 }
 
-func errFatalNotCrossposted() *apiError {
+// errNotShared answers facebook_views/crossposted_views on media not shared
+// to Facebook (Faults.NotSharedError).
+func errNotShared(kind string) *apiError {
+	if kind == "param" {
+		return &apiError{Status: http.StatusBadRequest, Type: typeOAuth, Code: 100, Subcode: 2207086,
+			Transient: boolp(false), Message: "Invalid parameter"}
+	}
 	return &apiError{Status: http.StatusBadRequest, Type: typeOAuth, Code: -1, Subcode: 2207086,
 		Transient: boolp(false), Message: "Fatal"}
+}
+
+// errReduceData is code 1 on a page asking for too much (Faults.ReduceDataAbove).
+func errReduceData() *apiError {
+	return &apiError{Status: http.StatusInternalServerError, Type: typeOAuth, Code: 1, Transient: boolp(false),
+		Message: "Please reduce the amount of data you're asking for, then retry your request"}
 }
 
 func errBusinessDiscoveryOnly() *apiError {

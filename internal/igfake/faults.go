@@ -47,6 +47,25 @@ type Faults struct {
 	// BatchNullEvery: every Nth batch operation is answered null (timed out)
 	// the first time it is asked for; a retry of the same operation succeeds.
 	BatchNullEvery int
+	// ReduceDataAbove: a list page (an edge such as /media or /stories, or a
+	// nested .limit(n)) asking for more than N items answers code 1 "Please
+	// reduce the amount of data you're asking for, then retry your request"
+	// (HTTP 500); 0 never does.
+	ReduceDataAbove int
+	// RetiredFields are User and Media fields answered as Meta answers a
+	// field it retired (such as ig_id): "(#100) Tried accessing nonexisting
+	// field (<f>)", failing the whole request.
+	RetiredFields []string
+	// NotSharedError is the error of facebook_views/crossposted_views on
+	// media not shared to Facebook: "fatal" (default: code -1, subcode
+	// 2207086, "Fatal", as seen) or "param" (code 100, subcode 2207086,
+	// "Invalid parameter").
+	NotSharedError string
+	// LowViewerMetric: on a LowViewerStories story, only this metric is
+	// refused with "(#10) Not enough viewers…": a request naming it fails,
+	// the others are served (asked without it, one by one or together).
+	// "" (default): every insights request of such a story fails.
+	LowViewerMetric string
 	// FailingChildren: the first N carousel children of each account (newest
 	// carousel first) answer 100/33 when fetched one by one (GET /{child-id});
 	// field expansion still returns them.

@@ -139,7 +139,7 @@ func (c *call) mediaInsights(m *Media, q interface{ Get(string) string }) (any, 
 			return nil, errParam("(#100) The Media Insights API does not support the %s metric for this media product type.", n)
 		}
 	}
-	served, err := ds.mediaServed(m)
+	served, err := ds.mediaServed(m, names, ds.lowViewerMetric)
 	if err != nil {
 		return nil, err
 	}
@@ -151,7 +151,7 @@ func (c *call) mediaInsights(m *Media, q interface{ Get(string) string }) (any, 
 	for _, n := range names {
 		mm := mediaMetricByName[n]
 		if mm.crosspost && !m.SharedToFacebook {
-			return nil, errFatalNotCrossposted()
+			return nil, errNotShared(c.s.o.Faults.NotSharedError)
 		}
 		var v any = vals[n]
 		if mm.float {

@@ -108,6 +108,9 @@ func (c *call) userNode(a *Account) (any, *apiError) {
 func (c *call) userFields(a *Account, fs []field) (obj, *apiError) {
 	out := obj{}
 	for _, f := range fs {
+		if c.s.retired(f.Name) {
+			return nil, errNonexistingField(f.Name)
+		}
 		var v any
 		switch f.Name {
 		case "id":
@@ -176,6 +179,9 @@ func (c *call) mediaFields(m *Media, fs []field, viaEdge bool) (obj, *apiError) 
 	feedOrReels := !child && !m.IsStory()
 	out := obj{}
 	for _, f := range fs {
+		if c.s.retired(f.Name) {
+			return nil, errNonexistingField(f.Name)
+		}
 		var v any
 		switch f.Name {
 		case "id":

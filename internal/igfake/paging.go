@@ -3,6 +3,7 @@ package igfake
 import (
 	"encoding/base64"
 	"maps"
+	"math"
 	"net/url"
 	"slices"
 	"strconv"
@@ -42,6 +43,9 @@ func limitOf(s string, def, max int) int {
 // URLs ("" = the request path).
 func (c *call) list(n int, id func(int) string, render func(int) (any, *apiError), path string) (any, *apiError) {
 	o := c.s.o
+	if k := o.Faults.ReduceDataAbove; k > 0 && limitOf(c.query.Get("limit"), o.DefaultPageSize, math.MaxInt) > k {
+		return nil, errReduceData()
+	}
 	limit := limitOf(c.query.Get("limit"), o.DefaultPageSize, o.MaxPageSize)
 	start := 0
 	if a := c.query.Get("after"); a != "" {
@@ -108,6 +112,9 @@ func (c *call) nestedList(parent string, f field, n int, id func(int) string, re
 	limit := f.limit(c.s.o.DefaultPageSize)
 	if f.Name == "children" {
 		limit = f.limit(10) // a carousel's children come whole unless limited
+	}
+	if k := c.s.o.Faults.ReduceDataAbove; k > 0 && limit > k {
+		return nil, errReduceData()
 	}
 	limit = min(limit, c.s.o.MaxPageSize)
 	end := min(limit, n)

@@ -11,12 +11,17 @@ type route struct {
 	account  string // account charged for the call ("" for app-level calls)
 	handler  func(*call) (any, *apiError)
 	err      *apiError
+	// auth, when set, replaces the token check (the token endpoints).
+	auth func(*call) *apiError
 }
 
 // route resolves the path of a GET operation without side effects.
 func (c *call) route() route {
 	segs := c.segs
 	ds := c.s.ds
+	if rt, ok := c.tokenRoute(); ok {
+		return rt
+	}
 	if len(segs) == 0 {
 		if c.query.Get("ids") != "" {
 			return route{endpoint: "GET /?ids", handler: (*call).multiIDs}
@@ -40,8 +45,6 @@ func (c *call) route() route {
 		default:
 			return route{endpoint: "GET /me/" + edge, err: errNonexistingField(edge)}
 		}
-	case "debug_token":
-		return route{endpoint: "GET /debug_token", handler: (*call).debugToken}
 	}
 	switch o := ds.objects[id].(type) {
 	case *Account:
@@ -139,22 +142,4 @@ func (c *call) multiIDs() (any, *apiError) {
 		out = append(out, kv{id, v})
 	}
 	return out, nil
-}
-
-// debugToken serves a minimal /debug_token for the one token.
-func (c *call) debugToken() (any, *apiError) {
-	in := c.query.Get("input_token")
-	now := c.s.o.Now()
-	data := obj{{"app_id", "100000000000000"}, {"type", "USER"}, {"application", "igfake"}}
-	if in != c.s.o.Token {
-		data = append(data, kv{"is_valid", false}, kv{"error", obj{{"code", 190}, {"message", "Invalid OAuth access token."}}})
-		return obj{{"data", data}}, nil
-	}
-	data = append(data,
-		kv{"data_access_expires_at", now.Add(90 * 24 * 3600e9).Unix()},
-		kv{"expires_at", now.Add(60 * 24 * 3600e9).Unix()},
-		kv{"is_valid", true},
-		kv{"scopes", []string{"instagram_basic", "instagram_manage_insights", "pages_show_list", "pages_read_engagement"}},
-		kv{"user_id", c.s.ds.UserID})
-	return obj{{"data", data}}, nil
 }

@@ -1,6 +1,7 @@
 package igfake
 
 import (
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -9,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -74,8 +76,28 @@ type Options struct {
 	// NoPermissionMedia: the next N media answer "(#10) Application does not
 	// have permission for this action" on insights.
 	NoPermissionMedia int
+	// SharedToFacebook says which media were shared to Facebook, the only
+	// ones facebook_views and crossposted_views are served for: "" (default)
+	// a third of the reels, "all" or "none".
+	SharedToFacebook string
+	// UntilInclusive makes daily account insights treat until as Meta does
+	// (graph-api.md §10.3): a day is served when it overlaps [since, until],
+	// both ends included, so a one-day request with until at the day's end
+	// boundary returns two days; until one second before returns one. Off
+	// (default): a day is served when its end_time is in (since, until+1 s],
+	// which answers both shapes with one day.
+	UntilInclusive bool
 	// Faults are the fault-injection switches.
 	Faults Faults
+	// Tokens are more accepted tokens (and Token's own behaviour when it
+	// has an entry), each with its debug_token answer and expiry.
+	Tokens map[string]TokenSpec
+	// AppID is the app's id (default DefaultAppID): debug_token's app_id,
+	// the client_id of token exchanges, the first half of the app token.
+	AppID string
+	// ClientSecret is the app secret of the app token (AppID|ClientSecret)
+	// and of token exchanges (default AppSecret, else DefaultClientSecret).
+	ClientSecret string
 }
 
 // DefaultToken is the token accepted when Options.Token is empty.
@@ -111,6 +133,12 @@ func (o Options) withDefaults() Options {
 		o.Location = pacific()
 	}
 	o.Faults = o.Faults.withDefaults()
+	if o.AppID == "" {
+		o.AppID = DefaultAppID
+	}
+	if o.ClientSecret == "" {
+		o.ClientSecret = cmp.Or(o.AppSecret, DefaultClientSecret)
+	}
 	return o
 }
 
@@ -130,6 +158,8 @@ type Server struct {
 	ops        int64           // batch operations seen (BatchNullEvery)
 	nulled     map[string]bool // batch ops already answered null once
 	traceCount uint64
+	tokens     map[string]*token // accepted tokens (tokens.go)
+	minted     int64             // tokens minted by exchanges and refreshes
 }
 
 // Stats counts what the server was asked.
@@ -151,13 +181,19 @@ type Stats struct {
 	Faults int64
 	// NullOps counts batch operations answered null.
 	NullOps int64
+	// BatchesWithoutFormToken counts batch POSTs without a top-level
+	// access_token form field (Meta's batch doc requires one, even when the
+	// header or every operation carries a token).
+	BatchesWithoutFormToken int64
 }
 
 // New returns an emulator serving the dataset built from o.
 func New(o Options) *Server {
 	o = o.withDefaults()
 	s := &Server{o: o, limits: map[string]*budget{}, nulled: map[string]bool{}}
-	s.ds = build(&s.o, o.Now())
+	start := o.Now()
+	s.ds = build(&s.o, start)
+	s.initTokens(start)
 	s.st.ByEndpoint = map[string]int64{}
 	return s
 }
@@ -195,6 +231,9 @@ func (s *Server) countCall(endpoint string) int64 {
 	s.calls++
 	return s.calls
 }
+
+// retired reports a field Faults.RetiredFields retires.
+func (s *Server) retired(name string) bool { return slices.Contains(s.o.Faults.RetiredFields, name) }
 
 // traceID returns a fresh, random-looking fbtrace_id (deterministic sequence).
 func (s *Server) traceID() string {
@@ -235,8 +274,12 @@ type result struct {
 
 var versionRE = regexp.MustCompile(`^v(\d+)\.0$`)
 
+// NewestVersion is the newest Graph API version served (graph-api.md §10.1).
+const NewestVersion = 27
+
 // splitVersion takes a leading /vNN.0 off path. Versions below v21.0 are
-// served as v21.0 (Graph upgrades expired versions); above v25.0 is an error.
+// served as v21.0 (Graph upgrades expired versions); above NewestVersion is
+// an error.
 func splitVersion(path string) (version, prefix string, segs []string, err *apiError) {
 	segs = strings.FieldsFunc(path, func(r rune) bool { return r == '/' })
 	version = DefaultVersion
@@ -248,7 +291,7 @@ func splitVersion(path string) (version, prefix string, segs []string, err *apiE
 			switch {
 			case n < 21:
 				version = "v21.0"
-			case n > 25:
+			case n > NewestVersion:
 				return "", "", nil, errUnknownPath(strings.TrimPrefix(path, "/"))
 			default:
 				version = m[0]
@@ -292,7 +335,8 @@ func (c *call) auth(n int64, proof string) *apiError {
 		}
 		return errNoToken()
 	}
-	if c.tokenBad || c.token != s.o.Token {
+	tok := s.lookupToken(c.token)
+	if c.tokenBad || tok == nil {
 		return errInvalidToken()
 	}
 	if s.o.AppSecret != "" {
@@ -306,7 +350,10 @@ func (c *call) auth(n int64, proof string) *apiError {
 			return errProofInvalid()
 		}
 	}
-	if k := int64(s.o.Faults.TokenExpiresAfter); k > 0 && n >= k {
+	if err := tok.tokenError(s.o.Now()); err != nil {
+		return err
+	}
+	if k := int64(s.o.Faults.TokenExpiresAfter); k > 0 && n >= k && c.token == s.o.Token {
 		now := s.o.Now()
 		s.mu.Lock()
 		if s.expiredAt.IsZero() {
@@ -327,7 +374,11 @@ func (c *call) do(proof string) result {
 	s := c.s
 	rt := c.route()
 	n := s.countCall(rt.endpoint)
-	if err := c.auth(n, proof); err != nil {
+	auth := func() *apiError { return c.auth(n, proof) }
+	if rt.auth != nil {
+		auth = func() *apiError { return rt.auth(c) }
+	}
+	if err := auth(); err != nil {
 		return c.fail(err)
 	}
 	if rt.err != nil {

@@ -158,8 +158,11 @@ func (c *call) userInsights(a *Account, q interface{ Get(string) string }) (any,
 			return nil, errParam("(#100) timeframe must be one of the following values: this_week, this_month")
 		}
 	}
+	// online_followers honours since/until: one hourly map per day of the
+	// last 30 (graph-api.md §10.3); without them, the latest map only.
+	online := slices.Contains(names, "online_followers") && (q.Get("since") != "" || q.Get("until") != "")
 	var w window
-	if daily {
+	if daily || online {
 		var err *apiError
 		if w, err = c.window(q, names); err != nil {
 			return nil, err
@@ -176,13 +179,20 @@ func (c *call) userInsights(a *Account, q interface{ Get(string) string }) (any,
 		case m.demographic:
 			item = c.demographicsItem(a, m, strings.Join(keys, ","), timeframe)
 		case m.name == "online_followers":
-			hours := ds.OnlineFollowers(a.ID)
-			v := obj{}
-			for h := range 24 {
-				v = append(v, kv{strconv.Itoa(h), hours[h]})
+			days := []day{ds.today() - 1}
+			if online {
+				days = w.days(ds, a, m.name)
 			}
-			item = obj{{"name", m.name}, {"period", period},
-				{"values", []any{obj{{"value", v}, {"end_time", ts(ds.today().start(ds.loc))}}}},
+			values := []any{}
+			for _, x := range days {
+				hours := ds.onlineFollowers(a, x)
+				v := obj{}
+				for h := range 24 {
+					v = append(v, kv{strconv.Itoa(h), hours[h]})
+				}
+				values = append(values, obj{{"value", v}, {"end_time", ts(x.end(ds.loc))}})
+			}
+			item = obj{{"name", m.name}, {"period", period}, {"values", values},
 				{"title", m.title}, {"description", m.description}}
 		case totalValue:
 			item = c.totalValueItem(a, m, period, keys, w)
@@ -192,7 +202,7 @@ func (c *call) userInsights(a *Account, q interface{ Get(string) string }) (any,
 		data = append(data, append(item, kv{"id", id}))
 	}
 	out := obj{{"data", data}}
-	if daily && w.explicit {
+	if (daily || online) && w.explicit {
 		out = append(out, kv{"paging", c.timePaging(w)})
 	}
 	return out, nil
@@ -202,18 +212,25 @@ func (c *call) userInsights(a *Account, q interface{ Get(string) string }) (any,
 type window struct {
 	since, until time.Time
 	explicit     bool
+	// inclusive is Options.UntilInclusive.
+	inclusive bool
 }
 
 // days returns the days served for the window: day D is in when its
-// end_time (local midnight after it) is in (since, until+1s], it is complete
-// (end_time not after now) and not older than D-729.
+// end_time (local midnight after it) is in (since, until+1s] — or, with
+// inclusive, when D overlaps [since, until], both ends included — it is
+// complete (end_time not after now) and not older than D-729.
 func (w window) days(ds *Dataset, a *Account, metric string) []day {
 	var out []day
 	loc := ds.loc
 	now := ds.now()
-	for x := dayOf(w.since, loc) - 1; x.end(loc).Before(w.until.Add(2 * time.Second)); x++ {
+	for x := dayOf(w.since, loc) - 1; !x.start(loc).After(w.until.Add(time.Second)); x++ {
 		e := x.end(loc)
-		if !e.After(w.since) || e.After(w.until.Add(time.Second)) || e.After(now) {
+		in := e.After(w.since) && !e.After(w.until.Add(time.Second))
+		if w.inclusive {
+			in = e.After(w.since) && !x.start(loc).After(w.until)
+		}
+		if !in || e.After(now) {
 			continue
 		}
 		if ds.dayServed(a, metric, x) {
@@ -227,7 +244,7 @@ func (w window) days(ds *Dataset, a *Account, metric string) []day {
 func (c *call) window(q interface{ Get(string) string }, names []string) (window, *apiError) {
 	ds := c.s.ds
 	now := c.s.o.Now()
-	w := window{until: now}
+	w := window{until: now, inclusive: c.s.o.UntilInclusive}
 	var ok bool
 	if s := q.Get("until"); s != "" {
 		if w.until, ok = parseTime(s, ds.loc); !ok {

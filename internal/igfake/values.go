@@ -54,13 +54,15 @@ func (d *Dataset) mediaValues(m *Media) map[string]int64 {
 	}
 	v["reposts"] = pct("reposts", v["shares"], 0, 30)
 	v["total_views"] = v["views"] + pct("total_views", v["views"], 0, 10)
+	if m.SharedToFacebook {
+		v["facebook_views"] = pct("facebook_views", v["views"], 5, 30)
+		if m.MediaProductType == "REELS" {
+			v["crossposted_views"] = v["views"] + v["facebook_views"]
+		}
+	}
 	if m.MediaProductType == "REELS" {
 		v["ig_reels_avg_watch_time"] = r("ig_reels_avg_watch_time", 1500, 14000)
 		v["ig_reels_video_view_total_time"] = v["ig_reels_avg_watch_time"] * v["views"] * r("replays", 100, 130) / 100
-		if m.SharedToFacebook {
-			v["facebook_views"] = pct("facebook_views", v["views"], 5, 30)
-			v["crossposted_views"] = v["views"] + v["facebook_views"]
-		}
 	} else {
 		if !m.IsStory() {
 			v["follows"] = pct("follows", v["reach"], 0, 2)
@@ -68,7 +70,7 @@ func (d *Dataset) mediaValues(m *Media) map[string]int64 {
 		}
 		total := int64(0)
 		for _, a := range actionTypes {
-			x := r("profile_activity/"+a, 0, 9) * v["profile_visits"] / 30
+			x := r("profile_activity/"+a, 0, 9) * v["profile_visits"] / 10
 			if d.hash(m.ID, "pa0", a)%3 == 0 {
 				x = 0
 			}
@@ -88,8 +90,11 @@ var actionTypes = []string{"bio_link_clicked", "call", "direction", "email", "ot
 var navigationTypes = []string{"tap_forward", "tap_back", "tap_exit", "swipe_forward"}
 
 // mediaServed says whether media insights of m are served at all now, and
-// the error that answers them otherwise (nil and false: empty data).
-func (d *Dataset) mediaServed(m *Media) (bool, *apiError) {
+// the error that answers them otherwise (nil and false: empty data). names
+// are the metrics asked; lowViewerMetric is Faults.LowViewerMetric: when
+// set, a low-viewer story refuses only a request naming that metric (nil
+// names: the question is about the story as a whole, which is refused).
+func (d *Dataset) mediaServed(m *Media, names []string, lowViewerMetric string) (bool, *apiError) {
 	now := d.now()
 	switch {
 	case m.IsChild() || m.DeletedAfterListing:
@@ -98,7 +103,7 @@ func (d *Dataset) mediaServed(m *Media) (bool, *apiError) {
 		return false, errNoPermission()
 	case !d.convertedAt.IsZero() && m.Timestamp.Before(d.convertedAt):
 		return false, errPreConversion()
-	case m.IsStory() && m.LowViewers:
+	case m.IsStory() && m.LowViewers && (lowViewerMetric == "" || names == nil || slices.Contains(names, lowViewerMetric)):
 		return false, errNotEnoughViewers()
 	case m.IsStory() && now.Sub(m.Timestamp) >= 24*time.Hour:
 		return false, nil // story insights vanish after 24 h
@@ -120,10 +125,10 @@ func (d *Dataset) MediaInsight(mediaID, metric string) (int64, bool) {
 		return 0, false
 	}
 	mm, ok := mediaMetricByName[metric]
-	if !ok || !mm.validFor(m) || mm.float {
+	if !ok || !mm.validFor(m) || mm.float || mm.crosspost && !m.SharedToFacebook {
 		return 0, false
 	}
-	if served, _ := d.mediaServed(m); !served {
+	if served, _ := d.mediaServed(m, []string{metric}, d.lowViewerMetric); !served {
 		return 0, false
 	}
 	v, ok := d.mediaValues(m)[metric]
@@ -140,7 +145,7 @@ func (d *Dataset) StoryInsight(storyID, metric string) (int64, bool) {
 		return 0, false
 	}
 	if slices.Contains(navigationTypes, metric) {
-		if served, _ := d.mediaServed(m); !served {
+		if served, _ := d.mediaServed(m, []string{"navigation"}, d.lowViewerMetric); !served {
 			return 0, false
 		}
 		return d.mediaValues(m)[metric], true
@@ -154,10 +159,16 @@ func (d *Dataset) ReelsSkipRate(mediaID string) (float64, bool) {
 	if m == nil || m.MediaProductType != "REELS" {
 		return 0, false
 	}
-	if served, _ := d.mediaServed(m); !served {
+	if served, _ := d.mediaServed(m, []string{"reels_skip_rate"}, d.lowViewerMetric); !served {
 		return 0, false
 	}
-	return float64(between(d.hash(m.ID, "reels_skip_rate"), 50, 700)) / 10, true
+	// A percentage with one decimal that is never 0 (48.4): a value that
+	// rounds to an integer would hide a column typed as an integer.
+	x := between(d.hash(m.ID, "reels_skip_rate"), 50, 699)
+	if x%10 == 0 {
+		x++
+	}
+	return float64(x) / 10, true
 }
 
 // ---- account insights ----
@@ -220,7 +231,7 @@ func (d *Dataset) dayServed(a *Account, metric string, x day) bool {
 	if x >= t || x < t-729 || needs100[metric] && a.FollowersCount < 100 {
 		return false
 	}
-	return metric != "follower_count" || x >= t-30
+	return metric != "follower_count" && metric != "online_followers" || x >= t-30
 }
 
 // dayValues computes all daily account metrics of one day.
@@ -284,13 +295,39 @@ func (d *Dataset) split(a *Account, x day, metric, breakdown string, v int64) []
 }
 
 // OnlineFollowers returns the online_followers value (followers online per
-// hour 0–23) served today for the account, nil under 100 followers.
+// hour 0–23) served today for the account without since/until (the map of
+// yesterday), nil under 100 followers.
 func (d *Dataset) OnlineFollowers(accountID string) map[int]int64 {
 	a := d.Account(accountID)
-	if a == nil || a.FollowersCount < 100 {
+	if a == nil {
 		return nil
 	}
-	ds := d.today().String()
+	return d.onlineFollowers(a, d.today()-1)
+}
+
+// OnlineFollowersOn returns the online_followers map of one calendar day in
+// the account's Location (only the date of the given time is used; its
+// end_time is the day's end), and whether the API serves that day: the
+// last 30 complete days, nothing under 100 followers.
+func (d *Dataset) OnlineFollowersOn(accountID string, date time.Time) (map[int]int64, bool) {
+	a := d.Account(accountID)
+	if a == nil {
+		return nil, false
+	}
+	y, m, dd := date.Date()
+	x := dayOf(time.Date(y, m, dd, 12, 0, 0, 0, time.UTC), time.UTC)
+	if !d.dayServed(a, "online_followers", x) {
+		return nil, false
+	}
+	return d.onlineFollowers(a, x), true
+}
+
+// onlineFollowers computes the hourly map of day x (nil under 100 followers).
+func (d *Dataset) onlineFollowers(a *Account, x day) map[int]int64 {
+	if a.FollowersCount < 100 {
+		return nil
+	}
+	ds := (x + 1).String() // the map served on day x+1 describes day x
 	out := make(map[int]int64, 24)
 	for h := range 24 {
 		curve := int64(10 + 30*(12-abs(h-19)%12)/12) // evening peak

@@ -22,8 +22,10 @@ import (
 )
 
 // Version is written to every file as igexport.schema_version. Schema
-// evolution within a version is additive only.
-const Version = "1"
+// evolution within a version is additive only. Version 2 added the
+// metrics of Graph API v24.0+ (media_insights, story_insights and
+// user_insights columns named as the metrics).
+const Version = "2"
 
 // Stream names, fixed by SPEC §1.
 const (
@@ -174,8 +176,24 @@ type MediaInsight struct {
 	ProfileVisits             *int64     `parquet:"profile_visits,optional"`
 	IGReelsAvgWatchTime       *int64     `parquet:"ig_reels_avg_watch_time,optional"`
 	IGReelsVideoViewTotalTime *int64     `parquet:"ig_reels_video_view_total_time,optional"`
-	InsightsStatus            string     `parquet:"insights_status,dict"`
-	FetchedAt                 time.Time  `parquet:"fetched_at,timestamp(microsecond)"`
+	Reposts                   *int64     `parquet:"reposts,optional"`
+	CrosspostedViews          *int64     `parquet:"crossposted_views,optional"`
+	FacebookViews             *int64     `parquet:"facebook_views,optional"`
+	ProfileActivity           *int64     `parquet:"profile_activity,optional"`
+	TotalLikes                *int64     `parquet:"total_likes,optional"`
+	TotalComments             *int64     `parquet:"total_comments,optional"`
+	TotalViews                *int64     `parquet:"total_views,optional"`
+	// ReelsSkipRate is a percentage with decimals (48.4), never rounded.
+	ReelsSkipRate *float64 `parquet:"reels_skip_rate,optional"`
+	// ProfileActivity<Bucket> are the action_type breakdown of
+	// profile_activity (NULL where the API gave no bucket).
+	ProfileActivityBioLinkClicked *int64    `parquet:"profile_activity_bio_link_clicked,optional"`
+	ProfileActivityCall           *int64    `parquet:"profile_activity_call,optional"`
+	ProfileActivityDirection      *int64    `parquet:"profile_activity_direction,optional"`
+	ProfileActivityEmail          *int64    `parquet:"profile_activity_email,optional"`
+	ProfileActivityText           *int64    `parquet:"profile_activity_text,optional"`
+	InsightsStatus                string    `parquet:"insights_status,dict"`
+	FetchedAt                     time.Time `parquet:"fetched_at,timestamp(microsecond)"`
 }
 
 // Key implements Row.
@@ -218,6 +236,10 @@ type StoryInsight struct {
 	TapBack           *int64     `parquet:"tap_back,optional"`
 	TapExit           *int64     `parquet:"tap_exit,optional"`
 	SwipeForward      *int64     `parquet:"swipe_forward,optional"`
+	Reposts           *int64     `parquet:"reposts,optional"`
+	FacebookViews     *int64     `parquet:"facebook_views,optional"`
+	ProfileActivity   *int64     `parquet:"profile_activity,optional"`
+	TotalViews        *int64     `parquet:"total_views,optional"`
 	InsightsStatus    string     `parquet:"insights_status,dict"`
 	FetchedAt         time.Time  `parquet:"fetched_at,timestamp(microsecond)"`
 }
@@ -248,6 +270,7 @@ type UserInsight struct {
 	ProfileLinksTaps  *int64          `parquet:"profile_links_taps,optional"`
 	Follows           *int64          `parquet:"follows,optional"`
 	Unfollows         *int64          `parquet:"unfollows,optional"`
+	Reposts           *int64          `parquet:"reposts,optional"`
 	OnlineFollowers   []HourFollowers `parquet:"online_followers,optional,list"`
 	FetchedAt         time.Time       `parquet:"fetched_at,timestamp(microsecond)"`
 }

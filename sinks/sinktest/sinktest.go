@@ -1,8 +1,17 @@
-// Package sinktest starts in-process object stores for tests: an S3 server
-// (gofakes3) and a GCS server (fake-gcs-server's fakestorage). Each helper
-// returns a bucket URL that sinks.Open and gocloud.dev/blob accept, sets the
-// environment the driver needs with t.Setenv (so tests using them cannot run
-// in parallel), and stops the server when the test ends.
+// Package sinktest tests kinds of bucket against the sinks contract.
+//
+// RunConformance runs the conformance suite (data files, merges, state
+// generations, leases, run summaries) on the Stores a Harness makes, in
+// the manner of go-cloud's blob/drivertest; URLHarness makes them from a
+// bucket URL. Commit, Read, Keys, Options and Media help tests write and
+// read partitions.
+//
+// S3 and GCS start in-process object stores: an S3 server (gofakes3) and
+// a GCS server (fake-gcs-server's fakestorage). Each returns a bucket URL
+// that sinks.Open and gocloud.dev/blob accept, sets the environment the
+// driver needs with t.Setenv (so tests using them cannot run in parallel),
+// and stops the server when the test ends. The program registers the
+// drivers (s3blob, gcsblob), not this package.
 package sinktest
 
 import (

@@ -4,11 +4,15 @@ account "brand_a" {
 }
 
 stream "media_insights" {
-  metrics = ["views", "impressions", "replies"]  # ERROR: Invalid metric: Metric "impressions" was removed from Graph API v23.0: use views.  # ERROR: Invalid metric: Metric "replies" is not a media_insights metric in Graph API v23.0
+  metrics = ["views", "impressions", "replies"]  # ERROR: Invalid metric: Metric "impressions" was removed in Graph API v22.0: use views.  # ERROR: Invalid metric: Metric "replies" is not a media_insights metric in Graph API v27.0
 }
 
 stream "story_insights" {
-  metrics = ["taps_forward"]  # ERROR: was removed from Graph API v23.0: use navigation (tap_forward column)
+  metrics = ["taps_forward"]  # ERROR: was removed in Graph API v18.0: use navigation (tap_forward column)
+}
+
+stream "user_insights" {
+  metrics = ["reach", "email_contacts", "website_clicks"]  # ERROR: Invalid metric: Metric "email_contacts" was removed in Graph API v21.0: use profile_links_taps.  # ERROR: Invalid metric: Metric "website_clicks" was removed in Graph API v21.0.
 }
 
 stream "user_lifetime_insights" {

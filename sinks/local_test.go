@@ -22,14 +22,14 @@ func TestUploadLocalLeavesNoVisibleTemp(t *testing.T) {
 	body := io.NewSectionReader(strings.NewReader("PAR1 body PAR1"), 0, 14)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if err := uploadLocal(ctx, path, body); err == nil {
+	if err := renameFromTemp(ctx, path, body); err == nil {
 		t.Fatal("a cancelled upload succeeded")
 	}
 	entries, _ := os.ReadDir(filepath.Dir(path))
 	for _, e := range entries {
 		t.Errorf("left behind: %s", e.Name())
 	}
-	if err := uploadLocal(context.Background(), path, body); err != nil {
+	if err := renameFromTemp(context.Background(), path, body); err != nil {
 		t.Fatal(err)
 	}
 	entries, _ = os.ReadDir(filepath.Dir(path))
@@ -52,18 +52,18 @@ func TestStoreSyncCoversUploads(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, st := range []*Store{s, sub} {
-		body := io.NewSectionReader(strings.NewReader("PAR1"), 0, 4)
-		if err := st.upload(ctx, st.FullKey(fmt.Sprintf("media/dt=2026-11-2%d/account_id=1/part-00000.parquet", i)), body, nil); err != nil {
+		if err := st.PutRun(ctx, fmt.Sprintf("r%d", i), []byte("{}")); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if n := len(s.dirty.paths); n != 4 { // two files, two directories
-		t.Fatalf("%d paths waiting for a sync, want 4: %v", n, s.dirty.paths)
+	dirty := s.be.(*localBackend).dirty
+	if n := len(dirty.paths); n != 4 { // two files, two directories
+		t.Fatalf("%d paths waiting for a sync, want 4: %v", n, dirty.paths)
 	}
 	if err := sub.Sync(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if n := len(s.dirty.paths); n != 0 {
+	if n := len(dirty.paths); n != 0 {
 		t.Fatalf("%d paths still waiting after Sync", n)
 	}
 	mem, err := Open(ctx, "mem://", "")
@@ -71,8 +71,8 @@ func TestStoreSyncCoversUploads(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer mem.Close()
-	if err := mem.Sync(ctx); err != nil || mem.dirty != nil {
-		t.Fatalf("mem:// Sync: %v (dirty %v)", err, mem.dirty)
+	if _, local := mem.be.(*localBackend); local || mem.Sync(ctx) != nil {
+		t.Fatalf("mem:// has a local backend (%v) or its Sync fails", local)
 	}
 }
 
@@ -93,16 +93,14 @@ func TestLocalCommitMovesOrCopies(t *testing.T) {
 			ctx := context.Background()
 			root := t.TempDir()
 			s := openLocal(t, root, "")
-			o := opts(t, schema.Media, "run1")
-			o.TempDir = tmp
-			w, err := NewPartitionWriter[schema.MediaRow](o)
+			w, err := NewPartitionWriter[schema.User](FileOptions{Stream: schema.Users, RunID: "run1", TempDir: tmp})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := w.Write(media("a", nil, "x"), media("b", nil, "y")); err != nil {
+			if err := w.Write(schema.User{ID: "a"}, schema.User{ID: "b"}); err != nil {
 				t.Fatal(err)
 			}
-			key := DataKey(schema.Media, day, account)
+			key := DataKey(schema.Users, testDay, "1")
 			fi, err := w.Commit(ctx, s, key)
 			if err != nil {
 				t.Fatal(err)
@@ -119,8 +117,8 @@ func TestLocalCommitMovesOrCopies(t *testing.T) {
 			if sum := sha256.Sum256(b); hex.EncodeToString(sum[:]) != fi.SHA256 {
 				t.Errorf("file hash differs from FileInfo.SHA256")
 			}
-			if got := ids(readRows[schema.MediaRow](t, s, key)); got != "a,b" {
-				t.Errorf("rows %s", got)
+			if rows, err := ReadRows[schema.User](ctx, s, key); err != nil || len(rows) != 2 || rows[1].ID != "b" {
+				t.Errorf("rows %+v, %v", rows, err)
 			}
 			for _, d := range []string{tmp, filepath.Dir(path)} {
 				ents, _ := os.ReadDir(d)
@@ -140,7 +138,7 @@ func TestDeleteLeaseIfLocal(t *testing.T) {
 	ctx := context.Background()
 	root := t.TempDir()
 	s := openLocal(t, root, "")
-	full := s.FullKey(LockKey(account))
+	full := s.FullKey(LockKey("1"))
 	path := filepath.Join(root, filepath.FromSlash(full))
 	for _, tc := range []struct {
 		name, on, judged string
@@ -156,9 +154,9 @@ func TestDeleteLeaseIfLocal(t *testing.T) {
 			if err := os.WriteFile(path, []byte(tc.on), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			removed, err := s.deleteLeaseIf(ctx, full, []byte(tc.judged))
+			removed, err := s.be.deleteIf(ctx, full, []byte(tc.judged))
 			if err != nil || removed != tc.removed {
-				t.Fatalf("deleteLeaseIf = %v, %v; want %v", removed, err, tc.removed)
+				t.Fatalf("deleteIf = %v, %v; want %v", removed, err, tc.removed)
 			}
 			b, err := os.ReadFile(path)
 			switch {
@@ -175,31 +173,6 @@ func TestDeleteLeaseIfLocal(t *testing.T) {
 			}
 			_ = os.Remove(path)
 		})
-	}
-}
-
-// An empty object at a partition's key (what a power loss can leave of a
-// new file that was never synced, so never committed) is taken as absent,
-// not as a corrupt file to merge with.
-func TestCommitOverEmptyObject(t *testing.T) {
-	ctx := context.Background()
-	s := openLocal(t, t.TempDir(), "")
-	key := DataKey(schema.Media, day, account)
-	if err := s.bucket.WriteAll(ctx, s.FullKey(key), nil, nil); err != nil {
-		t.Fatal(err)
-	}
-	w, err := NewPartitionWriter[schema.MediaRow](opts(t, schema.Media, "run1"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Write(media("a", nil, "x")); err != nil {
-		t.Fatal(err)
-	}
-	if fi, err := w.Commit(ctx, s, key); err != nil || fi.Rows != 1 {
-		t.Fatalf("commit over an empty object: %+v, %v", fi, err)
-	}
-	if got := ids(readRows[schema.MediaRow](t, s, key)); got != "a" {
-		t.Errorf("rows %s", got)
 	}
 }
 

@@ -1,0 +1,30 @@
+package export
+
+// The concurrency sizes of a run, in one place. What bounds the load on
+// the Graph API is the requests-in-flight limiter (Job.Concurrency, the
+// config's concurrency or -concurrency) shared by every client of the run:
+// the sizes below only decide how much work waits on it at once, and so
+// the memory a run holds.
+const (
+	// streamTasks is the stream tasks of one account run at once: all of
+	// them (users, media+media_insights, stories+story_insights,
+	// user_insights, user_lifetime_insights), so a slow stream (a big
+	// media list) does not hold the others back; they share the limiter.
+	streamTasks = 5
+	// insightsBatchesInFlight is the media_insights batches (of batchSize
+	// media) one account has in flight behind its media pages: enough to
+	// keep the limiter busy while the list is paged, few enough that the
+	// rows waiting to be written in listing order stay a few hundred.
+	insightsBatchesInFlight = 4
+	// commitParallel bounds concurrent partition uploads of one stream (a
+	// first user_insights run writes one small file per day: 728 of
+	// them); each holds a partition writer (about 1 MB) and an upload.
+	commitParallel = 8
+)
+
+// accountsInFlight is how many accounts run at once: as many as requests
+// may be in flight (an account has at least one request to wait on), never
+// more than there are accounts.
+func accountsInFlight(accounts, concurrency int) int {
+	return max(1, min(accounts, concurrency))
+}

@@ -1,0 +1,88 @@
+package export
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"time"
+	_ "time/tzdata" // America/Los_Angeles fallback day boundary on machines without zoneinfo
+
+	"github.com/igexport/igexport/internal/schema"
+	"github.com/igexport/igexport/sinks"
+)
+
+// dayBoundary is an account's day as the API draws it: the end_time
+// (local midnight after the day) of the days it is known for. Instagram
+// does not say an account's time zone; the end_times of its values do.
+type dayBoundary map[schema.Date]time.Time
+
+// pacific is the boundary of an account nothing is known about yet: the
+// API's default day is US Pacific.
+var pacific = sync.OnceValue(func() *time.Location {
+	l, err := time.LoadLocation("America/Los_Angeles")
+	if err != nil {
+		return time.FixedZone("PT", -8*3600)
+	}
+	return l
+})
+
+// endOf returns the end_time of day d: known, else the nearest known day's
+// boundary, else midnight US Pacific.
+func (b dayBoundary) endOf(d schema.Date) time.Time {
+	if t, ok := b[d]; ok {
+		return t
+	}
+	best, bestDist := time.Time{}, -1
+	for k, t := range b {
+		dist := int(k - d)
+		if dist < 0 {
+			dist = -dist
+		}
+		if bestDist < 0 || dist < bestDist || dist == bestDist && k < d {
+			best, bestDist = t, dist
+		}
+	}
+	if bestDist >= 0 {
+		return best.AddDate(0, 0, int(d-coveredDay(best)))
+	}
+	t := d.AddDays(1).Time()
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, pacific()).UTC()
+}
+
+// lastFinished is the account's last day over at now: UTC yesterday for
+// an account on UTC, earlier west of it in the UTC morning, UTC today east
+// of it in the UTC evening.
+func (b dayBoundary) lastFinished(now time.Time) schema.Date {
+	d := schema.DateOf(now).AddDays(1)
+	for b.endOf(d).After(now) {
+		d = d.AddDays(-1)
+	}
+	return d
+}
+
+// knownDayBoundary is the boundary the account's last user_insights file
+// tells (its newest row's end_time), empty when there is none or it
+// cannot be read: plan and apply both start from it, and apply corrects it
+// with the end_times of the series it fetches.
+func knownDayBoundary(ctx context.Context, data *sinks.Store, accountID string, prev *sinks.StreamState) dayBoundary {
+	b := dayBoundary{}
+	if prev == nil || len(prev.Files) == 0 {
+		return b
+	}
+	k, err := sinks.ParseDataKey(prev.Files[len(prev.Files)-1].Key)
+	if err != nil {
+		return b
+	}
+	rows, err := sinks.ReadRows[schema.UserInsight](ctx, data, sinks.DataKey(schema.UserInsights, k.Date, accountID))
+	if err != nil {
+		return b
+	}
+	slices.SortFunc(rows, func(x, y schema.UserInsight) int { return int(y.Date - x.Date) })
+	for _, r := range rows {
+		if r.EndTime != nil {
+			b[r.Date] = *r.EndTime
+			break
+		}
+	}
+	return b
+}

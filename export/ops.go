@@ -1,0 +1,123 @@
+package export
+
+import (
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/igexport/igexport/internal/graph"
+	"github.com/igexport/igexport/internal/schema"
+)
+
+// Requests as data. Each stream has a pure function that lists the
+// operations it sends for an account (usersOps, listOps, mediaInsightOps,
+// storyInsightOps, lifetimeOps, seriesOps and totalOps of user_insights):
+// apply executes what they return, plan counts it (countOps). Where the
+// list depends on something only apply sees (the media, the live stories,
+// the account's day boundary), plan calls the same function with its
+// estimate of that input, so the two cannot drift.
+
+// sendKind says how an Op goes over the wire.
+type sendKind int
+
+const (
+	sendGet   sendKind = iota // one GET
+	sendPages                 // a list, followed page by page
+	sendBatch                 // one operation of a Graph batch (≤ graph.MaxBatchOps a POST)
+)
+
+// Op is one request of a stream.
+type Op struct {
+	Path string
+	// Params are the query parameters, "metric" and "breakdown" aside
+	// (request adds them from Metrics and Breakdown).
+	Params url.Values
+	Send   sendKind
+	// Pages is how many pages a sendPages op is expected to take.
+	Pages int64
+	// Batch numbers the batch call a sendBatch op is sent in: the ops of
+	// one call share its POSTs.
+	Batch int
+
+	// Metrics and Breakdown of an insights op (the engine drops metrics
+	// the API rejects and sends the op again without them).
+	Metrics   []string
+	Breakdown string
+	// Item is the index of the object an insights op is about.
+	Item int
+	// Day is the one day a user_insights total_value op covers; Span the
+	// days any user_insights op covers.
+	Day  *schema.Date
+	Span [2]schema.Date
+}
+
+// request is the op as the graph client sends it.
+func (o Op) request() graph.Request {
+	q := make(url.Values, len(o.Params)+2)
+	for k, v := range o.Params {
+		q[k] = v
+	}
+	if len(o.Metrics) > 0 {
+		q.Set("metric", strings.Join(o.Metrics, ","))
+	}
+	if o.Breakdown != "" {
+		q.Set("breakdown", o.Breakdown)
+	}
+	return graph.Request{Path: o.Path, Params: q}
+}
+
+// requests returns the graph requests of ops.
+func requests(ops []Op) []graph.Request {
+	out := make([]graph.Request, len(ops))
+	for i, o := range ops {
+		out[i] = o.request()
+	}
+	return out
+}
+
+// countOps is what the graph client counts for ops: a call per GET, page
+// and batch operation; a round trip per GET and page, and per POST of up to
+// graph.MaxBatchOps operations of one batch call.
+func countOps(ops []Op) Estimate {
+	var e Estimate
+	batches := map[int]int64{}
+	for _, o := range ops {
+		switch o.Send {
+		case sendGet:
+			e.Calls++
+			e.RoundTrips++
+		case sendPages:
+			e.Calls += o.Pages
+			e.RoundTrips += o.Pages
+		case sendBatch:
+			e.Calls++
+			batches[o.Batch]++
+		}
+	}
+	for _, n := range batches {
+		e.RoundTrips += ceilDiv(n, graph.MaxBatchOps)
+	}
+	return e
+}
+
+func ceilDiv(a, b int64) int64 {
+	if a <= 0 {
+		return 0
+	}
+	return (a + b - 1) / b
+}
+
+// pageSize is the limit of list pages: media, stories, /me/accounts.
+const pageSize = 100
+
+// usersOps: the profile, one GET.
+func usersOps(accountID string) []Op {
+	return []Op{{Path: "/" + accountID, Params: url.Values{"fields": {userFields}}, Send: sendGet}}
+}
+
+// listOps: the account's media or stories (edge "media" or "stories"), n
+// of them expected: pages of pageSize, at least one.
+func listOps(accountID, edge, fields string, n int64) []Op {
+	return []Op{{Path: "/" + accountID + "/" + edge, Params: url.Values{"fields": {fields}, "limit": {strconv.Itoa(pageSize)}},
+		Send: sendPages, Pages: max(1, ceilDiv(n, pageSize))}}
+}
