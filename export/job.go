@@ -314,3 +314,14 @@ func (p *Plan) Check(ctx context.Context, cfg *hcl.Config, now time.Time) error 
 	defer st.Close()
 	return p.checkGenerations(ctx, st)
 }
+
+// CheckSelection validates a run's selectors against cfg at now, whether
+// they come from flags (plan, apply) or from a saved plan (apply PLAN, which
+// a hand edit may have changed), with the rules ResolveJob applies
+// (Selection.problems): accounts the config has (unless a discover block
+// may find them), known streams, a shard inside its range, -to only with
+// -from and not before it, no date after today (UTC), a concurrency of at
+// least 0. The error lists every problem and matches ErrInvalidSelection.
+func CheckSelection(cfg *hcl.Config, s Selection, now time.Time) error {
+	return errors.Join(s.problems(ResolveJob(cfg, Options{}), now)...)
+}

@@ -166,3 +166,40 @@ func dump(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
+
+// TestAccountInsightsShapes: the parts of account and demographics bodies
+// read by their own code: online_followers by hour, dimension lists.
+func TestAccountInsightsShapes(t *testing.T) {
+	var p fastjson.Parser
+	for _, tc := range []struct{ name, body, want, err string }{
+		{name: "hours", body: `{"0":5,"23":"7","5":null}`, want: `[{"Hour":0,"Followers":5},{"Hour":23,"Followers":7}]`},
+		{name: "no hours", body: `{}`, want: `[]`},
+		{name: "not an object", body: `[1]`, err: "a JSON array, not an object"},
+		{name: "hour not a number", body: `{"3":"x"}`, err: `hour 3: "x" is not a number`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			v, err := p.Parse(tc.body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := onlineFollowers(v)
+			if errorCase(t, err, tc.err) {
+				return
+			}
+			if dump(got) != tc.want {
+				t.Errorf("got %s, want %s", dump(got), tc.want)
+			}
+		})
+	}
+	v, _ := p.Parse(`{"k":["age","gender"],"bad":["age",3]}`)
+	if got, err := stringArray(v, "k"); err != nil || strings.Join(got, ",") != "age,gender" {
+		t.Errorf("k: %v %v", got, err)
+	}
+	if _, err := stringArray(v, "bad"); err == nil || !strings.Contains(err.Error(), "bad[1] is a JSON number, not a string") {
+		t.Errorf("bad: %v", err)
+	}
+	row := demographicRow("follower_demographics", "this_month", "age,gender", []string{"age", "gender"}, []string{"18-24", "F"}, 7, time.Time{})
+	if row.Age == nil || *row.Age != "18-24" || row.Gender == nil || *row.Gender != "F" || row.Country != nil || row.Value != 7 {
+		t.Errorf("row %+v", row)
+	}
+}

@@ -283,11 +283,15 @@ func (tc tokenChecker) health(ctx context.Context, c *graph.Client, u *tokenUse,
 	}
 	err := c.Get(ctx, "/debug_token", url.Values{"input_token": {u.token}}, &body)
 	var ge *graph.Error
+	errors.As(err, &ge) // nil unless the API answered with an error
 	switch {
-	case err != nil && !withApp && errors.As(err, &ge) && ge.TokenInvalid():
+	case err != nil && !withApp && ge != nil && ge.TokenInvalid():
 		// The token, asking about itself, was refused: it is expired or invalidated.
 		h.Error, h.Advice = describe(err), tokenAdvice(ge.Subcode, u.login)
 		h.Status = TokenInvalid
+		return h
+	case err != nil && ge == nil:
+		h.Error = "expiry unknown: GET /debug_token failed (" + describe(err) + ")"
 		return h
 	case err != nil && !withApp:
 		h.Error = "expiry unknown: set app_id (with app_secret) on the blocks using this token so that debug_token can be asked with the app token (" + describe(err) + ")"

@@ -76,7 +76,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.IntVar(&o.LowViewerStories, "low-viewer-stories", 0, "first N stories per account answer (#10) Not enough viewers")
 	fs.IntVar(&o.DeletedMedia, "deleted-media", 0, "the N newest media per account answer 100/33 on insights (deleted after listing)")
 	fs.IntVar(&o.NoPermissionMedia, "no-permission-media", 0, "the next N media per account answer (#10) no permission on insights")
-	fs.StringVar(&c.tokens, "tokens", "", "more tokens, comma-separated TOKEN=SWITCH[+SWITCH…]; switches: expires:5d (negative: expired), expired, never, invalidated, missing:SCOPE, instagram, new (<24 h old), not-developer, data-access:90d, type:PAGE")
+	fs.StringVar(&c.tokens, "tokens", "", "more tokens, comma-separated TOKEN=SWITCH[+SWITCH…]; switches: expires:5d (negative: expired), expired, never, invalidated, missing:SCOPE, instagram, new (<24 h old), not-developer, data-access:90d, type:PAGE, account:N (an Instagram Login token's account)")
 	fs.StringVar(&o.AppID, "app-id", igfake.DefaultAppID, "app id (debug_token's app_id, the client_id of token exchanges)")
 	fs.StringVar(&o.ClientSecret, "client-secret", "", "app secret of the app token APP_ID|SECRET and of token exchanges (default: -app-secret, else "+igfake.DefaultClientSecret+")")
 	fs.BoolVar(&c.logRequests, "log", false, "log every request (tokens redacted) to stderr")

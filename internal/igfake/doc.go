@@ -28,6 +28,7 @@
 //	/debug_token                          token introspection (app token or a developer's token; Options.Tokens)
 //	/oauth/access_token                   fb_exchange_token: a new long-lived user token
 //	/refresh_access_token                 ig_refresh_token: a new Instagram Login token
+//	/me with an Instagram Login token     its account: user_id, username (no /me/accounts)
 //	POST / with batch=[…]                 batch of up to 50 GET operations
 //
 // Data: see Options and Dataset. Every value derives from Options.Seed and

@@ -43,6 +43,9 @@ type TokenSpec struct {
 	NotDeveloper bool
 	// Type is debug_token's type (default "USER"; "PAGE", "SYSTEM_USER").
 	Type string
+	// Account is the account (from 1; default 1) an Instagram Login token
+	// belongs to: what its GET /me answers.
+	Account int
 }
 
 // DefaultAppID is the app id when Options.AppID is empty.
@@ -270,8 +273,47 @@ func (c *call) tokenRoute() (rt route, ok bool) {
 		return route{endpoint: "GET /oauth/access_token", handler: (*call).exchangeToken, auth: noAuth}, true
 	case "refresh_access_token":
 		return route{endpoint: "GET /refresh_access_token", handler: (*call).refreshToken, auth: noAuth}, true
+	case "me", "me/accounts":
+		// An Instagram Login token's /me is its Instagram account
+		// (graph.instagram.com), which has no Pages.
+		if t := c.s.lookupToken(c.token); t != nil && t.spec.Login == "instagram" && !c.tokenBad {
+			if len(c.segs) > 1 {
+				return route{endpoint: "GET /me/accounts", err: errNonexistingField("accounts")}, true
+			}
+			return route{endpoint: "GET /me (instagram)", handler: func(c *call) (any, *apiError) { return c.instagramMe(t) }}, true
+		}
 	}
 	return route{}, false
+}
+
+// instagramMe serves GET /me?fields=user_id,username for an Instagram
+// Login token (graph-api.md §12): the token's account.
+func (c *call) instagramMe(t *token) (any, *apiError) {
+	fs, err := fieldsOf(c.query, "id")
+	if err != nil {
+		return nil, err
+	}
+	i := max(t.spec.Account, 1) - 1
+	if i >= len(c.s.ds.Accounts) {
+		return nil, errUnsupportedGet("GET", "me")
+	}
+	a := c.s.ds.Accounts[i]
+	out := obj{}
+	for _, f := range fs {
+		switch f.Name {
+		case "id", "user_id":
+			out = append(out, kv{f.Name, a.ID})
+		case "username":
+			out = append(out, kv{"username", a.Username})
+		case "name":
+			out = append(out, kv{"name", a.Name})
+		case "account_type":
+			out = append(out, kv{"account_type", "BUSINESS"})
+		default:
+			return nil, errNonexistingField(f.Name)
+		}
+	}
+	return withID(out, a.ID), nil
 }
 
 func noAuth(*call) *apiError { return nil }
@@ -280,7 +322,8 @@ func noAuth(*call) *apiError { return nil }
 // TOKEN=SWITCH[+SWITCH…] entries, where a switch is expires:DURATION
 // (e.g. 120h; negative: expired), expired, never, invalidated,
 // missing:SCOPE, instagram, new (issued an hour ago), not-developer,
-// data-access:DURATION or type:TYPE.
+// data-access:DURATION, type:TYPE or account:N (an Instagram Login
+// token's account, from 1).
 func ParseTokenSpecs(s string) (map[string]TokenSpec, error) {
 	out := map[string]TokenSpec{}
 	for _, entry := range strings.Split(s, ",") {
@@ -318,6 +361,8 @@ func ParseTokenSpecs(s string) (map[string]TokenSpec, error) {
 				spec.DataAccessExpiresIn, err = parseDays(val)
 			case "type":
 				spec.Type = val
+			case "account":
+				spec.Account, err = strconv.Atoi(val)
 			default:
 				err = fmt.Errorf("unknown switch %q", key)
 			}

@@ -156,20 +156,20 @@ func TestRefreshInstagramToken(t *testing.T) {
 }
 
 func TestParseTokenSpecs(t *testing.T) {
-	got, err := ParseTokenSpecs("a=expires:5d, b=expired+missing:instagram_manage_insights,c=instagram+new,d=never+type:PAGE")
+	got, err := ParseTokenSpecs("a=expires:5d, b=expired+missing:instagram_manage_insights,c=instagram+new+account:2,d=never+type:PAGE")
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := map[string]TokenSpec{
 		"a": {ExpiresIn: 5 * 24 * time.Hour},
 		"b": {ExpiresIn: -time.Hour, MissingScopes: []string{"instagram_manage_insights"}},
-		"c": {Login: "instagram", IssuedAgo: time.Hour},
+		"c": {Login: "instagram", IssuedAgo: time.Hour, Account: 2},
 		"d": {NeverExpires: true, Type: "PAGE"},
 	}
 	for k, w := range want {
 		g := got[k]
 		if g.ExpiresIn != w.ExpiresIn || g.Login != w.Login || g.IssuedAgo != w.IssuedAgo || g.NeverExpires != w.NeverExpires ||
-			g.Type != w.Type || !slices.Equal(g.MissingScopes, w.MissingScopes) {
+			g.Type != w.Type || g.Account != w.Account || !slices.Equal(g.MissingScopes, w.MissingScopes) {
 			t.Errorf("%s: got %+v, want %+v", k, g, w)
 		}
 	}
@@ -177,5 +177,25 @@ func TestParseTokenSpecs(t *testing.T) {
 		if _, err := ParseTokenSpecs(bad); err == nil {
 			t.Errorf("%q: no error", bad)
 		}
+	}
+}
+
+func TestInstagramLoginMe(t *testing.T) {
+	e := newEnv(t, Options{Accounts: 2, Media: 3, Tokens: map[string]TokenSpec{
+		"ig1": {Login: "instagram"}, "ig2": {Login: "instagram", Account: 2}}})
+	ds := e.srv.Dataset()
+	for i, tok := range []string{"ig1", "ig2"} {
+		r := e.do("GET", "/v23.0/me?fields=user_id,username", nil, "Bearer "+tok)
+		a := ds.Accounts[i]
+		if r.status != 200 || r.body["user_id"] != a.ID || r.body["username"] != a.Username || r.body["id"] != a.ID {
+			t.Errorf("%s: %d %s", tok, r.status, r.raw)
+		}
+	}
+	wantErr(t, e.do("GET", "/me/accounts", nil, "Bearer ig1"), 400, 100, 0, "(#100) Tried accessing nonexisting field (accounts)")
+	if r := e.get("/me?fields=id,name"); r.status != 200 || r.body["id"] != ds.UserID {
+		t.Errorf("a Facebook Login token's /me: %s", r.raw)
+	}
+	if got := e.srv.Stats().ByEndpoint["GET /me (instagram)"]; got != 2 {
+		t.Errorf("counted %d", got)
 	}
 }
