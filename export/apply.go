@@ -57,7 +57,10 @@ func (j *Job) Apply(ctx context.Context, o Options) (*Summary, error) {
 
 	targets, skipped, err := r.healthyTargets(ctx, sum) // tokens.go: debug_token before any export request
 	if err != nil {
-		return nil, err
+		if interruption(ctx) == nil {
+			return nil, err
+		}
+		targets = nil // interrupted during discovery
 	}
 	if failed := failedDiscoveries(sum.Discovery); len(targets) == 0 && len(skipped) == 0 && failed != "" {
 		// The summary says what failed (and exits 1), rather than "no
@@ -88,6 +91,9 @@ func (j *Job) Apply(ctx context.Context, o Options) (*Summary, error) {
 	sum.Duration = Duration(sum.FinishedAt.Sub(sum.StartedAt))
 	sum.ExitCode = sum.exitCode()
 	sum.Status = map[int]Status{0: StatusOK, 1: StatusFailed, 3: StatusDeferred}[sum.ExitCode]
+	if ie := interruption(ctx); ie != nil {
+		sum.Status, sum.ExitCode = StatusInterrupted, ie.ExitCode
+	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), commitTimeout)
 	defer cancel()
 	if err := r.putSummary(sctx, sum); err != nil {
@@ -178,7 +184,9 @@ func (r *runner) discover(ctx context.Context, d Discover) ([]Target, DiscoveryR
 		}
 		return nil
 	})
-	if err != nil {
+	if ie := interruption(ctx); err != nil && ie != nil {
+		res.Error = ie.Error()
+	} else if err != nil {
 		res.Error = describe(err)
 		r.opts.logger().Error("discovery failed", "discover", d.Name, "err", res.Error)
 	}

@@ -99,6 +99,10 @@ type Account struct {
 	StartDate *schema.Date
 	// DeclRange is where the block is declared.
 	DeclRange hcl2.Range
+	// TokenEnv names the environment variables access_token is read from
+	// (env() calls, directly or in a variable's default, and the
+	// variable's IGEXPORT_VAR_NAME): the hint when the token is empty.
+	TokenEnv []string
 }
 
 // Discover is one discover block: every Instagram business account behind
@@ -114,6 +118,8 @@ type Discover struct {
 	// Include defaults to ["*"].
 	Include, Exclude []string
 	DeclRange        hcl2.Range
+	// TokenEnv is as for Account.
+	TokenEnv []string
 }
 
 // Match reports whether the account with that username passes the block's

@@ -80,6 +80,7 @@ func TestMinimalFileGetsEveryDefault(t *testing.T) {
 		ReadIdleTimeout: 30 * time.Second,
 		Accounts: []hcl.Account{{
 			Name: "brand_a", IGUserID: "17841400000000001", AccessToken: "EAAB-test-token-0001", Login: "facebook",
+			TokenEnv: []string{"IG_ACCESS_TOKEN"},
 		}},
 		Streams:        []string{"users", "media", "media_insights", "stories", "story_insights", "user_insights", "user_lifetime_insights"},
 		StreamSettings: map[string]hcl.StreamConfig{},
@@ -128,6 +129,9 @@ func TestSpecExampleDecodes(t *testing.T) {
 	// is set in testEnv and wins.
 	want.Accounts[0].AccessToken = "EAAB-var-token-0002"
 	want.Discover[0].AccessToken = "EAAB-var-token-0002"
+	// An empty token is reported with the variables it comes from.
+	want.Accounts[0].TokenEnv = []string{"IGEXPORT_VAR_token", "IG_ACCESS_TOKEN"}
+	want.Discover[0].TokenEnv = []string{"IGEXPORT_VAR_token", "IG_ACCESS_TOKEN"}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("got  %+v\nwant %+v", cfg, want)
 	}

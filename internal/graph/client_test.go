@@ -368,9 +368,11 @@ func TestDefaultHTTPClient(t *testing.T) {
 
 func TestGzipAndTimeoutRetry(t *testing.T) {
 	var n atomic.Int32
+	arrived := make(chan struct{})
 	srv, _ := newServer(t, func(w http.ResponseWriter, r *http.Request) {
 		if n.Add(1) == 1 {
-			stall(w, r) // never completes: past the idle deadline, a transient failure
+			close(arrived)
+			<-r.Context().Done() // no answer: the client times out
 			return
 		}
 		if !strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
@@ -381,8 +383,12 @@ func TestGzipAndTimeoutRetry(t *testing.T) {
 		_, _ = zw.Write([]byte(`{"id":"zipped"}`))
 		_ = zw.Close()
 	})
-	// The good answer is one small write: the idle deadline cannot catch it.
-	c, fc := newTestClient(t, srv, func(o *Options) { o.Timeouts = Timeouts{Request: time.Hour, ReadIdle: 200 * time.Millisecond} })
+	hc := srv.Client()
+	// The first request times out once the server has it (an injected
+	// client timeout: no wall-clock race with a slow machine); the retry
+	// has no deadline.
+	hc.Transport = &timeoutFirst{base: hc.Transport, fire: arrived}
+	c, fc := newTestClient(t, srv, func(o *Options) { o.HTTPClient = hc })
 	var out struct{ ID string }
 	if err := c.Get(context.Background(), "/x", nil, &out); err != nil {
 		t.Fatal(err)
@@ -390,4 +396,34 @@ func TestGzipAndTimeoutRetry(t *testing.T) {
 	if out.ID != "zipped" || n.Load() != 2 || len(fc.Sleeps()) != 1 {
 		t.Fatalf("out %+v, %d requests, sleeps %v", out, n.Load(), fc.Sleeps())
 	}
+}
+
+// timeoutFirst gives the first request a deadline that passes when fire is
+// closed, as an http.Client timeout would: the request fails with
+// context.DeadlineExceeded.
+type timeoutFirst struct {
+	base http.RoundTripper
+	fire chan struct{}
+	used atomic.Bool
+}
+
+func (tf *timeoutFirst) RoundTrip(r *http.Request) (*http.Response, error) {
+	if tf.used.Swap(true) {
+		return tf.base.RoundTrip(r)
+	}
+	ctx, expire := context.WithCancelCause(r.Context())
+	defer expire(nil)
+	go func() {
+		select {
+		case <-tf.fire:
+			expire(context.DeadlineExceeded)
+		case <-ctx.Done():
+		}
+	}()
+	resp, err := tf.base.RoundTrip(r.WithContext(ctx))
+	if err == nil {
+		resp.Body.Close()
+		return nil, fmt.Errorf("the first request was answered: %s", resp.Status)
+	}
+	return nil, fmt.Errorf("%w (Client.Timeout exceeded while awaiting headers)", context.Cause(ctx))
 }
