@@ -25,7 +25,7 @@ const (
 	// D-730 is "not valid" (graph-api.md §9); one day of margin keeps every
 	// since of the oldest day inside the limit whatever the account's time zone.
 	maxHistoryDays      = 728
-	followerCountDays   = 29 // follower_count: last 30 days excluding today
+	followerCountDays   = 30 // follower_count: the 30 days before today (today excluded)
 	maxWindowDays       = 27 // days per time-series window: with its margin days a window spans 29 days, under the 30-day limit
 	defaultLookbackDays = 2
 )

@@ -51,6 +51,7 @@ func openBackend(ctx context.Context, rawURL string) (backend, error) {
 	var (
 		b    *blob.Bucket
 		root string
+		made []string
 	)
 	switch u.Scheme {
 	case "":
@@ -67,6 +68,7 @@ func openBackend(ctx context.Context, rawURL string) (backend, error) {
 			}
 		}
 		u.RawQuery = q.Encode()
+		made = missingDirs(root)
 		b, err = (&fileblob.URLOpener{}).OpenBucketURL(ctx, u)
 	default:
 		b, err = blob.OpenBucket(ctx, u.String())
@@ -79,7 +81,9 @@ func openBackend(ctx context.Context, rawURL string) (backend, error) {
 		return nil, &redactedError{msg: msg, err: err}
 	}
 	if root != "" {
-		return newLocalBackend(blobBackend{b}, root), nil
+		l := newLocalBackend(blobBackend{b}, root)
+		l.made = made
+		return l, nil
 	}
 	return withRetry(blobBackend{b}), nil
 }

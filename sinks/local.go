@@ -40,6 +40,34 @@ type localBackend struct {
 	blobBackend
 	root  string    // absolute directory of the bucket
 	dirty *unsynced // written since the last sync
+	made  []string  // directories opening the bucket created, deepest first
+}
+
+// close closes the bucket and removes the directories opening it created
+// when they are still empty (plan only reads: it leaves no lake behind).
+func (l *localBackend) close() error {
+	err := l.blobBackend.close()
+	for _, d := range l.made {
+		if os.Remove(d) != nil {
+			break
+		}
+	}
+	return err
+}
+
+// missingDirs returns dir and its ancestors that do not exist, deepest
+// first.
+func missingDirs(dir string) []string {
+	var out []string
+	for d := filepath.Clean(dir); ; d = filepath.Dir(d) {
+		if _, err := os.Lstat(d); !os.IsNotExist(err) {
+			return out
+		}
+		out = append(out, d)
+		if filepath.Dir(d) == d {
+			return out
+		}
+	}
 }
 
 // lakeFileMode is the mode of data files on file:// (temp files are

@@ -404,3 +404,22 @@ func TestSmallerSurprises(t *testing.T) {
 	}
 	noSecret(t, "apply", r.stdout, r.stderr)
 }
+
+// TestPlanFollowerCountNoteAndNoDirs: the follower_count note names the
+// first day the API serves (the last 30 days excluding today: 2026-10-23
+// when today is 2026-11-22), and plan, which only reads state, creates no
+// destination directory.
+func TestPlanFollowerCountNoteAndNoDirs(t *testing.T) {
+	h := newHarness(t, fakeOptions())
+	cfg := h.writeConfig("igexport.hcl", strings.ReplaceAll(baseConfig, `"2026-11-15"`, `"2026-10-01"`))
+	r := h.run("plan", "-config", cfg, "-stream", "user_insights")
+	h.wantCode(r, exitOK)
+	if _, err := os.Stat(filepath.Join(h.dir, "lake")); !os.IsNotExist(err) {
+		t.Errorf("plan created the destination directory: %v", err)
+	}
+	r = h.run("apply", "-config", cfg, "-stream", "user_insights")
+	h.wantCode(r, exitOK)
+	if !strings.Contains(r.stdout+r.stderr, "NULL before 2026-10-23") {
+		t.Errorf("follower_count note:\n%s\n%s", r.stdout, r.stderr)
+	}
+}
