@@ -68,6 +68,9 @@ func (j *Job) Apply(ctx context.Context, o Options) (*Summary, error) {
 		r.opts.logger().Error("no account to export, because discovery failed: " + failed)
 	}
 
+	if c, ok := r.opts.progress().(AccountCounter); ok {
+		c.AccountsSelected(len(targets))
+	}
 	results := make([]AccountResult, len(targets))
 	p := pool.New().WithContext(ctx).WithMaxGoroutines(accountsInFlight(len(targets), j.Concurrency))
 	for i, t := range targets {

@@ -99,6 +99,12 @@ type Progress interface {
 	AccountFinished(account string, r AccountResult)
 }
 
+// AccountCounter is a Progress that wants the number of accounts a run
+// exports, once they are resolved (before the first starts).
+type AccountCounter interface {
+	AccountsSelected(n int)
+}
+
 type nopProgress struct{}
 
 func (nopProgress) AccountStarted(string)                       {}

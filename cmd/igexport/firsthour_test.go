@@ -423,3 +423,31 @@ func TestPlanFollowerCountNoteAndNoDirs(t *testing.T) {
 		t.Errorf("follower_count note:\n%s\n%s", r.stdout, r.stderr)
 	}
 }
+
+// TestLiveHeaderCounts: the live header's total is the accounts selected
+// from the start (not those started so far), and a row counter never goes
+// down when a stream keeps fewer rows than it fetched.
+func TestLiveHeaderCounts(t *testing.T) {
+	d := newLiveDisplay(&bytes.Buffer{}, 1, func() (int, int) { return 100, 30 })
+	d.noColor = true
+	var p export.Progress = d
+	c, ok := p.(export.AccountCounter)
+	if !ok {
+		t.Fatal("the live display does not take the number of accounts")
+	}
+	c.AccountsSelected(3)
+	d.AccountStarted("brand_a")
+	d.StreamStarted("brand_a", "media")
+	d.StreamProgress("brand_a", "media", 300)
+	frame := strings.Join(d.frameLines(), "\n")
+	if !strings.Contains(frame, "0/3 accounts done") || !strings.Contains(frame, "300 rows") {
+		t.Errorf("frame:\n%s", frame)
+	}
+	var r export.StreamResult
+	r.Counters.Rows = 152
+	d.StreamFinished("brand_a", "media", r)
+	frame = strings.Join(d.frameLines(), "\n")
+	if strings.Contains(frame, "152") || !strings.Contains(frame, "300 rows") {
+		t.Errorf("the row counter went down:\n%s", frame)
+	}
+}

@@ -46,6 +46,7 @@ type liveDisplay struct {
 	drawn    int // lines of the last frame
 	frame    int
 	accounts []*liveAccount
+	selected int // accounts the run exports (0 until known)
 	byName   map[string]*liveAccount
 	closed   bool
 	stop     chan struct{}
@@ -61,6 +62,7 @@ type liveAccount struct {
 	rows     int64
 	running  []string         // streams started, not finished
 	progress map[string]int64 // rows so far of running streams
+	shown    int64            // most rows shown: the counter never goes down
 }
 
 // sgr matches the colour and style sequences of a frame.
@@ -175,7 +177,7 @@ func (d *liveDisplay) frameLines() []string {
 			}
 		}
 	}
-	header := fmt.Sprintf("%sigexport apply%s  %d/%d accounts done", csiBold, csiReset, done, len(d.accounts))
+	header := fmt.Sprintf("%sigexport apply%s  %d/%d accounts done", csiBold, csiReset, done, max(d.selected, len(d.accounts)))
 	if len(d.accounts) == 0 {
 		header = fmt.Sprintf("%sigexport apply%s  starting: accounts, discovery, leases", csiBold, csiReset)
 	}
@@ -247,7 +249,10 @@ func (a *liveAccount) totalRows() int64 {
 	for _, r := range a.progress {
 		n += r
 	}
-	return n
+	// Rows fetched so far can exceed the rows a stream keeps (merged
+	// duplicates): the counter shows the most seen, never going down.
+	a.shown = max(a.shown, n)
+	return a.shown
 }
 
 func (d *liveDisplay) account(name string) *liveAccount {
@@ -258,6 +263,13 @@ func (d *liveDisplay) account(name string) *liveAccount {
 		d.accounts = append(d.accounts, a)
 	}
 	return a
+}
+
+// AccountsSelected sets the header's total before the accounts start.
+func (d *liveDisplay) AccountsSelected(n int) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.selected = n
 }
 
 func (d *liveDisplay) AccountStarted(name string) {
