@@ -451,3 +451,16 @@ func TestLiveHeaderCounts(t *testing.T) {
 		t.Errorf("the row counter went down:\n%s", frame)
 	}
 }
+
+// TestUnreachableAPISummary: with nothing listening at graph_api_url the
+// summary counts no API call (none got a response) and says to check
+// graph_api_url.
+func TestUnreachableAPISummary(t *testing.T) {
+	h := newHarness(t, fakeOptions())
+	cfg := h.writeConfig("igexport.hcl", strings.Replace(baseConfig, `"{{.API}}"`, `"http://127.0.0.1:1"`, 1))
+	r := h.run("apply", "-config", cfg, "-stream", "users")
+	h.wantCode(r, exitError)
+	if !strings.Contains(r.stdout, "hint: no request reached the Graph API") || !strings.Contains(r.stdout, "check graph_api_url") {
+		t.Errorf("no hint to check graph_api_url:\n%s", r.stdout)
+	}
+}

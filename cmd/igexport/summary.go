@@ -61,7 +61,43 @@ func writeSummary(w io.Writer, s *export.Summary) {
 	for _, m := range s.Warnings {
 		fmt.Fprintf(w, "warning: %s\n", m)
 	}
+	if neverConnected(s) {
+		fmt.Fprintf(w, "hint: no request reached the Graph API (every one failed to connect; the %d calls counted are attempts): check graph_api_url in the config and the network\n",
+			s.Totals.Calls)
+	}
 	fmt.Fprintf(w, "run %s: %s (exit %d)\n", s.RunID, s.Status, s.ExitCode)
+}
+
+// neverConnected reports whether a run got no row and every error it
+// reports is a failure to connect (graph_api_url wrong, no network).
+func neverConnected(s *export.Summary) bool {
+	if s.Totals.Rows > 0 {
+		return false
+	}
+	n := 0
+	for _, a := range s.Accounts {
+		for _, st := range a.Streams {
+			if st.Error == "" {
+				continue
+			}
+			if !connectFailure(st.Error) {
+				return false
+			}
+			n++
+		}
+	}
+	return n > 0
+}
+
+// connectFailure matches the errors of a request that never reached a
+// server: refused, unresolvable, unreachable.
+func connectFailure(msg string) bool {
+	for _, m := range []string{"connect: connection refused", "no such host", "network is unreachable", "dial tcp"} {
+		if strings.Contains(msg, m) {
+			return true
+		}
+	}
+	return false
 }
 
 func skipText(sk []export.Skip) string {
