@@ -464,3 +464,18 @@ func TestUnreachableAPISummary(t *testing.T) {
 		t.Errorf("no hint to check graph_api_url:\n%s", r.stdout)
 	}
 }
+
+// TestSummaryFits100Columns: apply's summary table fits 100 columns (the
+// quiet columns are left out, the long headers shortened).
+func TestSummaryFits100Columns(t *testing.T) {
+	h := newHarness(t, fakeOptions())
+	cfg := h.writeConfig("igexport.hcl", baseConfig)
+	r := h.run("apply", "-config", cfg)
+	h.wantCode(r, exitOK)
+	table, _, _ := strings.Cut(r.stdout, "\n\n")
+	for _, line := range strings.Split(table, "\n") {
+		if n := len([]rune(line)); n > 100 {
+			t.Errorf("%d columns wide: %s", n, line)
+		}
+	}
+}

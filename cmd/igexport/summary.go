@@ -11,23 +11,22 @@ import (
 
 // writeSummary prints the run summary table of SPEC §6.
 func writeSummary(w io.Writer, s *export.Summary) {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ACCOUNT\tSTREAM\tSTATUS\tROWS\tFILES\tBYTES\tCALLS\tROUND TRIPS\tTHROTTLE WAITS\tRETRIES\tSKIPPED\tDURATION")
+	rows := [][]string{{"ACCOUNT", "STREAM", "STATUS", "ROWS", "FILES", "BYTES", "CALLS", "TRIPS", "WAITS", "RETRIES", "SKIPPED", "DURATION"}}
 	for _, a := range s.Accounts {
 		for _, st := range a.Streams {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\t%d\t%d\t%d\t%d\t%s\t%s\n", a.Name, st.Stream, st.Status,
-				st.Counters.Rows, st.Counters.Files, bytesText(st.Counters.Bytes), st.Counters.Calls,
-				st.Counters.RoundTrips, st.Counters.ThrottleWaits, st.Counters.Retries, skipText(st.Skipped),
-				durText(st.Duration))
+			c := st.Counters
+			rows = append(rows, []string{a.Name, st.Stream, string(st.Status), fmt.Sprint(c.Rows), fmt.Sprint(c.Files),
+				bytesText(c.Bytes), fmt.Sprint(c.Calls), fmt.Sprint(c.RoundTrips), fmt.Sprint(c.ThrottleWaits),
+				fmt.Sprint(c.Retries), skipText(st.Skipped), durText(st.Duration)})
 		}
 		if len(a.Streams) == 0 {
-			fmt.Fprintf(tw, "%s\t-\t%s\t\t\t\t\t\t\t\t\t%s\n", a.Name, a.Status, durText(a.Duration))
+			rows = append(rows, []string{a.Name, "-", string(a.Status), "", "", "", "", "", "", "", "", durText(a.Duration)})
 		}
 	}
 	t := s.Totals
-	fmt.Fprintf(tw, "TOTAL\t\t%s\t%d\t%d\t%s\t%d\t%d\t%d\t%d\t\t%s\n", s.Status, t.Rows, t.Files, bytesText(t.Bytes),
-		t.Calls, t.RoundTrips, t.ThrottleWaits, t.Retries, durText(s.Duration))
-	tw.Flush()
+	rows = append(rows, []string{"TOTAL", "", string(s.Status), fmt.Sprint(t.Rows), fmt.Sprint(t.Files), bytesText(t.Bytes),
+		fmt.Sprint(t.Calls), fmt.Sprint(t.RoundTrips), fmt.Sprint(t.ThrottleWaits), fmt.Sprint(t.Retries), "", durText(s.Duration)})
+	writeTable(w, rows)
 	for _, a := range s.Accounts {
 		if c := a.Counters; c.PaceWaits > 0 {
 			fmt.Fprintf(w, "\npaced: %s: usage went above rate_limit.max_usage_percent (last reading %d%%): %d requests slowed down, %s in all\n",
@@ -66,6 +65,40 @@ func writeSummary(w io.Writer, s *export.Summary) {
 			s.Totals.Calls)
 	}
 	fmt.Fprintf(w, "run %s: %s (exit %d)\n", s.RunID, s.Status, s.ExitCode)
+}
+
+// quietColumns are the summary's columns (throttle waits, retries,
+// skipped) left out when nothing happened in them: the table fits 100
+// columns. TRIPS are round trips, WAITS throttle waits.
+var quietColumns = []int{8, 9, 10}
+
+// writeTable writes rows as columns two spaces apart, without the quiet
+// columns whose cells are all "0", "-" or empty.
+func writeTable(w io.Writer, rows [][]string) {
+	keep := make([]bool, len(rows[0]))
+	for i := range keep {
+		keep[i] = true
+	}
+	for _, col := range quietColumns {
+		quiet := true
+		for _, r := range rows[1:] {
+			if v := r[col]; v != "0" && v != "-" && v != "" {
+				quiet = false
+			}
+		}
+		keep[col] = !quiet
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, r := range rows {
+		var cells []string
+		for i, v := range r {
+			if keep[i] {
+				cells = append(cells, v)
+			}
+		}
+		fmt.Fprintln(tw, strings.Join(cells, "\t"))
+	}
+	tw.Flush()
 }
 
 // neverConnected reports whether a run got no row and every error it
