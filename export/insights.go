@@ -18,6 +18,8 @@ type insightResult struct {
 	values  map[string]num // metric (or breakdown dimension value) → value
 	status  string         // "" while ok
 	partial bool           // some metric was dropped
+	// notShared are the Facebook-share-only metrics the object rejected.
+	notShared []string
 }
 
 // Patterns of the API's "this metric is not allowed" errors (graph-api.md §7.4).
@@ -109,6 +111,7 @@ func (s *streamRun) fetchInsights(ctx context.Context, n int, ops []Op) ([]insig
 			if len(bad) == 0 && ge.FacebookShareOnly() {
 				// Not shared to Facebook: those metrics are NULL for this object.
 				bad = s.a.r.job.Catalog.FacebookShareOnly(op.Metrics)
+				r.notShared = append(r.notShared, bad...)
 			}
 			if len(bad) > 0 {
 				for _, m := range bad {

@@ -104,3 +104,90 @@ func TestV27MetricsLand(t *testing.T) {
 		t.Errorf("%d user_insights days", days)
 	}
 }
+
+// TestShareOnlyMetricsCostNoSecondOperation: at v27.0 with the emulator's
+// default (a third of the reels shared to Facebook), a media rejecting the
+// share-only metrics costs a second operation in the first batch at most;
+// the account's later media are not asked them (NULL, partial), the state
+// remembers it, and the next run's plan counts exactly what apply sends.
+func TestShareOnlyMetricsCostNoSecondOperation(t *testing.T) {
+	f := newPlanFixture(t, igfake.Options{Accounts: 1, Media: 250, Stories: 3, Seed: 3})
+	f.cfg.GraphAPIVersion = "v27.0"
+	sum := f.apply(Options{})
+	if sum.ExitCode != 0 {
+		t.Fatalf("exit %d: %+v", sum.ExitCode, sum.Accounts)
+	}
+	acct := f.fake.Dataset().Accounts[0]
+	mi := streamResult(t, sum, acct.Username, schema.MediaInsights)
+	if mi.Counters.Rows != 250 {
+		t.Fatalf("%d media_insights rows, want 250", mi.Counters.Rows)
+	}
+	if mi.Counters.Calls > 250+batchSize {
+		t.Errorf("first run: %d media_insights calls for 250 media: share-only rejections cost a second operation beyond the first batch", mi.Counters.Calls)
+	}
+	ds := f.fake.Dataset()
+	rows := readRows[schema.MediaInsight](t, openStore(t, f.cfg.Destination.URL, f.cfg.Destination.Prefix),
+		sinks.DataKey(schema.MediaInsights, schema.DateOf(planNow), acct.ID))
+	if len(rows) != 250 {
+		t.Fatalf("%d rows", len(rows))
+	}
+	partial := 0
+	for _, r := range rows {
+		if r.InsightsStatus == schema.StatusPartial {
+			partial++
+		}
+		if r.FacebookViews != nil {
+			if want, ok := ds.MediaInsight(r.ID, "facebook_views"); !ok || *r.FacebookViews != want {
+				t.Errorf("%s facebook_views %d, want %d (served %v)", r.ID, *r.FacebookViews, want, ok)
+			}
+		} else if r.InsightsStatus == schema.StatusOK && r.TotalViews != nil {
+			t.Errorf("%s: facebook_views NULL but status ok", r.ID)
+		}
+		if want, ok := ds.MediaInsight(r.ID, "total_views"); ok && (r.TotalViews == nil || *r.TotalViews != want) {
+			t.Errorf("%s total_views %v, want %d", r.ID, r.TotalViews, want)
+		}
+	}
+	if partial < 150 {
+		t.Errorf("%d partial rows, want the unshared media's (most of 250)", partial)
+	}
+	for run := 2; run <= 3; run++ {
+		p := f.plan(Options{})
+		f.fake.ResetStats()
+		sum = f.apply(Options{})
+		for _, s := range sum.Accounts[0].Streams {
+			sp := streamPlan(t, p, acct.ID, s.Stream)
+			if sp.Estimate.Calls != s.Counters.Calls || sp.Estimate.RoundTrips != s.Counters.RoundTrips {
+				t.Errorf("run %d %s: planned %d calls / %d round trips, made %d / %d", run, s.Stream,
+					sp.Estimate.Calls, sp.Estimate.RoundTrips, s.Counters.Calls, s.Counters.RoundTrips)
+			}
+		}
+		if st := f.fake.Stats(); st.Calls != p.Totals.Calls {
+			t.Errorf("run %d: emulator counted %d calls, plan %d", run, st.Calls, p.Totals.Calls)
+		}
+	}
+}
+
+// TestReferenceAccountCallsV23V27: the reference account's first run at
+// v23.0 and at v27.0 with the emulator's default sharing (a third of the
+// reels shared to Facebook): the new metrics ride in the same operations,
+// the share-only rejections cost a second operation in the first batch at
+// most.
+func TestReferenceAccountCallsV23V27(t *testing.T) {
+	calls := map[string][2]int64{}
+	for _, v := range []string{"v23.0", "v27.0"} {
+		f := newFixture(t, igfake.Options{Accounts: 1, Media: 500, Children: 5, Stories: 3, Seed: 1})
+		f.cfg.GraphAPIVersion = v
+		start := schema.DateOf(f.now).AddDays(-30)
+		f.cfg.Accounts[0].StartDate = &start
+		sum := f.apply(Options{})
+		if sum.ExitCode != 0 {
+			t.Fatalf("%s: exit %d: %+v", v, sum.ExitCode, sum.Accounts)
+		}
+		st := f.fake.Stats()
+		calls[v] = [2]int64{st.Calls, st.RoundTrips}
+		t.Logf("reference account at %s: counted API calls %d, HTTP round trips %d", v, st.Calls, st.RoundTrips)
+	}
+	if d := calls["v27.0"][0] - calls["v23.0"][0]; d > batchSize {
+		t.Errorf("v27.0 costs %d calls more than v23.0 (%v): the new metrics must ride in the same operations", d, calls)
+	}
+}
