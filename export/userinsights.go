@@ -118,6 +118,7 @@ func seriesOps(in uiInput, w insightsWindow) (ops []Op, notes []string) {
 			if until.After(in.now) {
 				until = in.now
 			}
+			until = until.Add(-time.Second) // until is inclusive (graph-api.md §10.3)
 			ops = append(ops, Op{Path: path, Send: sendBatch, Metrics: []string{m.Name}, Span: [2]schema.Date{from, to},
 				Params: url.Values{"period": {"day"}, "since": {unix(since)}, "until": {unix(until)}}})
 		}
@@ -151,7 +152,7 @@ func totalOps(in uiInput, w insightsWindow) []Op {
 		}
 		dd := d
 		q := url.Values{"period": {"day"}, "metric_type": {"total_value"},
-			"since": {unix(end.Add(-24 * time.Hour))}, "until": {unix(end)}}
+			"since": {unix(end.Add(-24 * time.Hour))}, "until": {unix(end.Add(-time.Second))}} // until is inclusive: the day's end − 1 s
 		if len(plain) > 0 {
 			ops = append(ops, Op{Path: path, Send: sendBatch, Batch: 1, Params: q, Metrics: plain, Day: &dd, Span: [2]schema.Date{d, d}})
 		}

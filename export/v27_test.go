@@ -1,6 +1,7 @@
 package export
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 
@@ -190,4 +191,46 @@ func TestReferenceAccountCallsV23V27(t *testing.T) {
 	if d := calls["v27.0"][0] - calls["v23.0"][0]; d > batchSize {
 		t.Errorf("v27.0 costs %d calls more than v23.0 (%v): the new metrics must ride in the same operations", d, calls)
 	}
+}
+
+// TestDailyUntilInsideTheDay: every windowed account-insights request ends
+// one second before its day's end boundary, so the daily totals are one
+// day each whether the API treats until inclusively (as Meta does) or not.
+func TestDailyUntilInsideTheDay(t *testing.T) {
+	for _, inclusive := range []bool{true, false} {
+		f := newFixtureUntilAsIs(t, igfake.Options{Accounts: 1, Media: 5, Seed: 7, UntilInclusive: inclusive})
+		f.cfg.Streams = []string{schema.UserInsights}
+		sum := f.apply(Options{})
+		if sum.ExitCode != 0 {
+			t.Fatalf("inclusive %v: exit %d: %+v", inclusive, sum.ExitCode, sum.Accounts)
+		}
+		ds := f.fake.Dataset()
+		acct := ds.Accounts[0]
+		days := 0
+		for _, fi := range streamResult(t, sum, acct.Username, schema.UserInsights).Files {
+			k, err := sinks.ParseDataKey(fi.Key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range readRows[schema.UserInsight](t, f.store(), sinks.DataKey(schema.UserInsights, k.Date, acct.ID)) {
+				days++
+				for name, got := range map[string]*int64{"views": r.Views, "reach": r.Reach, "likes": r.Likes, "follows": r.Follows} {
+					want, ok := ds.UserInsight(acct.ID, name, r.Date.Time())
+					if ok != (got != nil) || got != nil && *got != want {
+						t.Errorf("inclusive %v: %s %s: %s, want %d (served %v)", inclusive, r.Date, name, fmtPtr(got), want, ok)
+					}
+				}
+			}
+		}
+		if days < 9 {
+			t.Errorf("inclusive %v: %d days", inclusive, days)
+		}
+	}
+}
+
+func fmtPtr(p *int64) string {
+	if p == nil {
+		return "NULL"
+	}
+	return strconv.FormatInt(*p, 10)
 }
