@@ -25,7 +25,7 @@ const (
 	// D-730 is "not valid" (graph-api.md §9); one day of margin keeps every
 	// since of the oldest day inside the limit whatever the account's time zone.
 	maxHistoryDays      = 728
-	followerCountDays   = 29 // follower_count: last 30 days excluding today
+	followerCountDays   = 30 // follower_count: last 30 days excluding today
 	maxWindowDays       = 27 // days per time-series window: with its margin days a window spans 29 days, under the 30-day limit
 	defaultLookbackDays = 2
 )
@@ -114,6 +114,12 @@ func seriesOps(in uiInput, w insightsWindow) (ops []Op, notes []string) {
 		for from := lo; from <= w.To; from = from.AddDays(maxWindowDays) {
 			to := min(from.AddDays(maxWindowDays-1), w.To)
 			since := from.Time()
+			if oldest := in.now.Add(-followerCountDays * 24 * time.Hour); m.Name == "follower_count" && since.Before(oldest) {
+				// The 30 days end at the account's midnight before now, which
+				// lies within the 24 h before it: now − 30 d is after the
+				// oldest day's start and before its end in any time zone.
+				since = oldest
+			}
 			until := to.AddDays(2).Time()
 			if until.After(in.now) {
 				until = in.now

@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/igexport/igexport/internal/igfake"
 	"github.com/igexport/igexport/internal/schema"
@@ -233,4 +234,41 @@ func fmtPtr(p *int64) string {
 		return "NULL"
 	}
 	return strconv.FormatInt(*p, 10)
+}
+
+// TestFollowerCountThirtyDays: a first run reaching back past 30 days has
+// follower_count on each of the last 30 days, the 30th day back included.
+func TestFollowerCountThirtyDays(t *testing.T) {
+	f := newFixture(t, igfake.Options{Accounts: 1, Media: 5, Seed: 5, Location: time.UTC})
+	f.cfg.Streams = []string{schema.UserInsights}
+	start := schema.DateOf(f.now).AddDays(-40)
+	f.cfg.Accounts[0].StartDate = &start
+	sum := f.apply(Options{})
+	if sum.ExitCode != 0 {
+		t.Fatalf("exit %d: %+v", sum.ExitCode, sum.Accounts)
+	}
+	ds := f.fake.Dataset()
+	acct := ds.Accounts[0]
+	got := map[schema.Date]*int64{}
+	for _, fi := range streamResult(t, sum, acct.Username, schema.UserInsights).Files {
+		k, _ := sinks.ParseDataKey(fi.Key)
+		for _, r := range readRows[schema.UserInsight](t, f.store(), sinks.DataKey(schema.UserInsights, k.Date, acct.ID)) {
+			got[r.Date] = r.FollowerCount
+		}
+	}
+	// An account on UTC: the API serves today-30 .. today-1.
+	today := schema.DateOf(f.now)
+	for d := today.AddDays(-30); d < today; d = d.AddDays(1) {
+		want, ok := ds.UserInsight(acct.ID, "follower_count", d.Time())
+		if !ok {
+			t.Errorf("%s: the emulator serves no follower_count", d)
+			continue
+		}
+		if g := got[d]; g == nil || *g != want {
+			t.Errorf("%s follower_count %s, want %d", d, fmtPtr(g), want)
+		}
+	}
+	if g := got[today.AddDays(-31)]; g != nil {
+		t.Errorf("follower_count on the 31st day back: %d", *g)
+	}
 }
