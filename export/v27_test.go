@@ -272,3 +272,54 @@ func TestFollowerCountThirtyDays(t *testing.T) {
 		t.Errorf("follower_count on the 31st day back: %d", *g)
 	}
 }
+
+// TestOnlineFollowersPerDay: online_followers is fetched with since/until
+// over the last 30 days, one row's online_followers per day served.
+func TestOnlineFollowersPerDay(t *testing.T) {
+	f := newFixture(t, igfake.Options{Accounts: 1, Media: 5, Seed: 5, Location: time.UTC})
+	f.cfg.Streams = []string{schema.UserInsights}
+	start := schema.DateOf(f.now).AddDays(-40)
+	f.cfg.Accounts[0].StartDate = &start
+	sum := f.apply(Options{})
+	if sum.ExitCode != 0 {
+		t.Fatalf("exit %d: %+v", sum.ExitCode, sum.Accounts)
+	}
+	ds := f.fake.Dataset()
+	acct := ds.Accounts[0]
+	got := map[schema.Date][]schema.HourFollowers{}
+	for _, fi := range streamResult(t, sum, acct.Username, schema.UserInsights).Files {
+		k, _ := sinks.ParseDataKey(fi.Key)
+		for _, r := range readRows[schema.UserInsight](t, f.store(), sinks.DataKey(schema.UserInsights, k.Date, acct.ID)) {
+			if r.OnlineFollowers != nil {
+				got[r.Date] = r.OnlineFollowers
+			}
+		}
+	}
+	served := 0
+	for d := start; d < schema.DateOf(f.now); d = d.AddDays(1) {
+		want, ok := ds.OnlineFollowersOn(acct.ID, d.Time())
+		if !ok {
+			if got[d] != nil {
+				t.Errorf("%s: online_followers %v, the API serves none", d, got[d])
+			}
+			continue
+		}
+		served++
+		g := map[int]int64{}
+		for _, h := range got[d] {
+			g[int(h.Hour)] = h.Followers
+		}
+		if len(g) != 24 {
+			t.Errorf("%s: %d hours of online_followers, want 24", d, len(g))
+			continue
+		}
+		for h, v := range want {
+			if g[h] != v {
+				t.Errorf("%s hour %d: %d followers online, want %d", d, h, g[h], v)
+			}
+		}
+	}
+	if served < 29 {
+		t.Errorf("the emulator serves online_followers on %d days: too few to judge", served)
+	}
+}
