@@ -323,3 +323,32 @@ func TestOnlineFollowersPerDay(t *testing.T) {
 		t.Errorf("the emulator serves online_followers on %d days: too few to judge", served)
 	}
 }
+
+// TestReduceDataHalvesPageLimit: code 1 "reduce the amount of data" on the
+// media listing halves the page limit (100 → 50 → 25) and asks again; the
+// smaller limit stays for the listing's later pages: every media is
+// written once.
+func TestReduceDataHalvesPageLimit(t *testing.T) {
+	f := newFixture(t, igfake.Options{Accounts: 1, Media: 240, Seed: 9, Faults: igfake.Faults{ReduceDataAbove: 40}})
+	f.cfg.Streams = []string{schema.Media}
+	sum := f.apply(Options{})
+	if sum.ExitCode != 0 {
+		t.Fatalf("exit %d: %+v", sum.ExitCode, sum.Accounts)
+	}
+	acct := f.fake.Dataset().Accounts[0]
+	rows := readRows[schema.MediaRow](t, f.store(), sinks.DataKey(schema.Media, schema.DateOf(f.now), acct.ID))
+	seen := map[string]bool{}
+	for _, r := range rows {
+		if seen[r.ID] {
+			t.Errorf("media %s written twice", r.ID)
+		}
+		seen[r.ID] = true
+	}
+	if len(seen) != 240 {
+		t.Errorf("%d media, want 240", len(seen))
+	}
+	// Two refused pages (limit 100, 50), then 240/25 → 10 pages of 25.
+	if c := streamResult(t, sum, acct.Username, schema.Media).Counters.Calls; c != 12 {
+		t.Errorf("media listing: %d calls, want 12 (2 refused + 10 pages of 25)", c)
+	}
+}
