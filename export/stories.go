@@ -20,7 +20,7 @@ func (a *accountRun) runStories(ctx context.Context) error {
 	var stories []schema.Story
 	op := listOps(a.t.ID, "stories", storyFields, 0)[0]
 	endpoint := op.Path
-	err := list.client.PageItems(ctx, op.Path, op.Params, func(items []*fastjson.Value) error {
+	err := a.listPages(ctx, list, op, func(items []*fastjson.Value) error {
 		page, err := storyRows(items, a.r.fetchedAt())
 		if err != nil {
 			return fmt.Errorf("malformed response from %s: %w", endpoint, err)

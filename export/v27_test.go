@@ -352,3 +352,41 @@ func TestReduceDataHalvesPageLimit(t *testing.T) {
 		t.Errorf("media listing: %d calls, want 12 (2 refused + 10 pages of 25)", c)
 	}
 }
+
+// TestRetiredFieldDropped: a listing field the API no longer knows (ig_id,
+// "Tried accessing nonexisting field") is dropped for the run and the
+// listing asked again: rows still written, ig_id NULL, the field reported
+// in the summary like a rejected metric.
+func TestRetiredFieldDropped(t *testing.T) {
+	f := newFixture(t, igfake.Options{Accounts: 2, Media: 120, Stories: 2, Seed: 4, Faults: igfake.Faults{RetiredFields: []string{"ig_id"}}})
+	f.cfg.Streams = []string{schema.Media, schema.Stories}
+	sum := f.apply(Options{})
+	if sum.ExitCode != 0 {
+		t.Fatalf("exit %d: %+v", sum.ExitCode, sum.Accounts)
+	}
+	reported := false
+	for _, acct := range f.fake.Dataset().Accounts {
+		rows := readRows[schema.MediaRow](t, f.store(), sinks.DataKey(schema.Media, schema.DateOf(f.now), acct.ID))
+		if len(rows) != 120 {
+			t.Errorf("%s: %d media rows, want 120", acct.Username, len(rows))
+		}
+		for _, r := range rows {
+			if r.IGID != nil {
+				t.Errorf("%s: ig_id %v, want NULL", r.ID, *r.IGID)
+			}
+			if r.Caption == nil && r.MediaType == nil {
+				t.Errorf("%s: fields missing", r.ID)
+			}
+		}
+		for _, st := range []string{schema.Media, schema.Stories} {
+			for _, s := range streamResult(t, sum, acct.Username, st).Skipped {
+				if strings.Contains(s.What, "ig_id") && strings.Contains(s.Reason, "nonexisting field") {
+					reported = true
+				}
+			}
+		}
+	}
+	if !reported {
+		t.Errorf("ig_id not reported in the summary: %+v", sum.Accounts)
+	}
+}
