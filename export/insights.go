@@ -131,6 +131,16 @@ func (s *streamRun) fetchInsights(ctx context.Context, n int, ops []Op) ([]insig
 			if st == "" {
 				return nil, fmt.Errorf("%s: %w", op.Path, rs.Err)
 			}
+			if st == schema.StatusNotEnoughViewers && len(op.Metrics) > 1 {
+				// Meta may refuse one metric only (graph-api.md §10.3): ask
+				// the others one by one before giving up on the story.
+				for _, m := range op.Metrics {
+					one := op
+					one.Metrics = []string{m}
+					next = append(next, one)
+				}
+				continue
+			}
 			if r.status == "" {
 				r.status = st
 				s.skip("insights", st)

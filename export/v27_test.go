@@ -390,3 +390,47 @@ func TestRetiredFieldDropped(t *testing.T) {
 		t.Errorf("ig_id not reported in the summary: %+v", sum.Accounts)
 	}
 }
+
+// TestLowViewerStoryMetricsOneByOne: a story whose one metric is refused
+// with "(#10) Not enough viewers" keeps the metrics Meta serves (asked one
+// by one after the refusal): partial, the refused metric NULL. With every
+// metric refused, the story is not_enough_viewers.
+func TestLowViewerStoryMetricsOneByOne(t *testing.T) {
+	for _, refused := range []string{"reach", ""} {
+		f := newFixture(t, igfake.Options{Accounts: 1, Media: 5, Stories: 3, Seed: 2, LowViewerStories: 1,
+			Faults: igfake.Faults{LowViewerMetric: refused}})
+		f.cfg.Streams = []string{schema.Stories, schema.StoryInsights}
+		sum := f.apply(Options{})
+		if sum.ExitCode != 0 {
+			t.Fatalf("exit %d: %+v", sum.ExitCode, sum.Accounts)
+		}
+		ds := f.fake.Dataset()
+		acct := ds.Accounts[0]
+		low := 0
+		for _, st := range acct.Stories {
+			for _, r := range readRows[schema.StoryInsight](t, f.store(), sinks.DataKey(schema.StoryInsights, schema.DateOf(st.Timestamp), acct.ID)) {
+				if r.ID != st.ID || !st.LowViewers {
+					continue
+				}
+				low++
+				if refused == "" {
+					if r.InsightsStatus != schema.StatusNotEnoughViewers || r.Views != nil {
+						t.Errorf("every metric refused: %s status %s, views %s", r.ID, r.InsightsStatus, fmtPtr(r.Views))
+					}
+					continue
+				}
+				if r.InsightsStatus != schema.StatusPartial || r.Reach != nil {
+					t.Errorf("%s: status %s, reach %s; want partial, NULL", r.ID, r.InsightsStatus, fmtPtr(r.Reach))
+				}
+				for name, got := range map[string]*int64{"views": r.Views, "replies": r.Replies, "shares": r.Shares, "follows": r.Follows} {
+					if want, ok := ds.StoryInsight(r.ID, name); !ok || got == nil || *got != want {
+						t.Errorf("%s %s: %s, want %d (served %v)", r.ID, name, fmtPtr(got), want, ok)
+					}
+				}
+			}
+		}
+		if low != 1 {
+			t.Errorf("refused %q: %d low-viewer story rows, want 1", refused, low)
+		}
+	}
+}
