@@ -169,6 +169,7 @@ type cfgOpts struct {
 	MaxUsage    int    // rate_limit.max_usage_percent; 0 → default
 	StartDays   int    // start_date = today − StartDays (user_insights); 0 → 3
 	AppSecret   bool   // app_secret = env("IG_APP_SECRET") on every account
+	Igexport    string // more lines of the igexport block, verbatim
 	Extra       string // appended verbatim
 	Destination string // destination bucket URL; "" → file://<dir>/lake
 }
@@ -182,7 +183,7 @@ func writeConfig(t *testing.T, dir string, o cfgOpts) string {
 	if conc == 0 {
 		conc = 8
 	}
-	fmt.Fprintf(&b, "igexport {\n  graph_api_url = %q\n  concurrency   = %d\n}\n\n", o.URL, conc)
+	fmt.Fprintf(&b, "igexport {\n  graph_api_url = %q\n  concurrency   = %d\n%s}\n\n", o.URL, conc, o.Igexport)
 	vars := map[string]bool{}
 	for _, a := range o.Accounts {
 		v := a.TokenVar

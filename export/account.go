@@ -30,6 +30,7 @@ type accountRun struct {
 	prev   *sinks.State
 	lease  *sinks.Lease
 	cancel context.CancelCauseFunc
+	runCtx context.Context // the run's context: done when a signal interrupts the run
 
 	mu      sync.Mutex
 	results map[string]*StreamResult
@@ -42,6 +43,9 @@ type accountRun struct {
 
 // runAccount exports one account: lease, state, streams, commit.
 func (r *runner) runAccount(ctx context.Context, t target) AccountResult {
+	if ie := interruption(ctx); ie != nil {
+		return notStarted(t, ie)
+	}
 	start := r.clock()
 	log := r.opts.logger().With("account", t.Name, "account_id", t.ID)
 	prog := r.opts.progress()
@@ -59,6 +63,10 @@ func (r *runner) runAccount(ctx context.Context, t target) AccountResult {
 	}
 	lease, err := r.state.AcquireLease(ctx, t.ID, r.runID, ttl)
 	if err != nil {
+		if ie := interruption(ctx); ie != nil {
+			res = notStarted(t, ie)
+			return finish()
+		}
 		if errors.Is(err, sinks.ErrLeaseHeld) {
 			res.Status = StatusSkipped
 			res.Error = err.Error()
@@ -88,6 +96,10 @@ func (r *runner) runAccount(ctx context.Context, t target) AccountResult {
 
 	prev, err := r.state.LoadState(ctx, t.ID)
 	if err != nil {
+		if ie := interruption(ctx); ie != nil {
+			res = notStarted(t, ie)
+			return finish()
+		}
 		res.Status = StatusFailed
 		res.Error = fmt.Sprintf("reading state: %v", err)
 		return finish()
@@ -101,7 +113,7 @@ func (r *runner) runAccount(ctx context.Context, t target) AccountResult {
 	}
 	actx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	a := &accountRun{r: r, t: t, prev: prev, lease: lease, cancel: cancel,
+	a := &accountRun{r: r, t: t, prev: prev, lease: lease, cancel: cancel, runCtx: ctx,
 		results: map[string]*StreamResult{}, updates: map[string]*sinks.StreamState{}}
 	// A lease found lost (by KeepAlive or a check) stops the account's work.
 	go func() {
@@ -123,7 +135,7 @@ func (r *runner) runAccount(ctx context.Context, t target) AccountResult {
 			res.Counters.Add(sr.Counters)
 		}
 	}
-	if cause := context.Cause(actx); cause != nil && !errors.Is(cause, context.Canceled) && !errors.Is(cause, sinks.ErrLeaseLost) {
+	if cause := context.Cause(actx); cause != nil && !errors.Is(cause, context.Canceled) && !errors.Is(cause, sinks.ErrLeaseLost) && !isInterrupt(cause) {
 		var ge *graph.Error
 		if errors.As(cause, &ge) {
 			res.Advice = ge.Advice()
@@ -136,12 +148,17 @@ func (r *runner) runAccount(ctx context.Context, t target) AccountResult {
 		if sr.Status == StatusFailed {
 			res.Status = StatusFailed
 			failed = append(failed, sr.Stream)
+		} else if sr.Status == StatusInterrupted && res.Status != StatusFailed {
+			res.Status = StatusInterrupted
 		} else if sr.Status == StatusDeferred && res.Status == StatusOK {
 			res.Status = StatusDeferred
 		}
 	}
 	if res.Status == StatusFailed && res.Error == "" {
 		res.Error = fmt.Sprintf("%d stream(s) failed: %s", len(failed), strings.Join(failed, ", "))
+	}
+	if ie := interruption(ctx); ie != nil && res.Status == StatusInterrupted {
+		res.Error = ie.Error() + ": the finished streams are committed, the next run does the rest"
 	}
 	if res.Advice == "" {
 		res.Advice = a.advice
@@ -317,6 +334,9 @@ func (a *accountRun) failTask(streams []string, err error) {
 	status := StatusFailed
 	if errors.Is(err, graph.ErrDeferred) {
 		status = StatusDeferred
+	}
+	if ie := interruption(a.runCtx); ie != nil {
+		status, err = StatusInterrupted, ie
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()

@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/sourcegraph/conc/panics"
 	"github.com/sourcegraph/conc/pool"
@@ -62,7 +61,15 @@ func (j *Job) Apply(ctx context.Context, o Options) (*Summary, error) {
 
 	targets, skipped, err := r.healthyTargets(ctx, sum) // tokens.go: debug_token before any export request
 	if err != nil {
-		return nil, err
+		if interruption(ctx) == nil {
+			return nil, err
+		}
+		targets = nil // interrupted during discovery
+	}
+	if failed := failedDiscoveries(sum.Discovery); len(targets) == 0 && len(skipped) == 0 && failed != "" {
+		// The summary says what failed (and exits 1), rather than "no
+		// account to export".
+		r.opts.logger().Error("no account to export, because discovery failed: " + failed)
 	}
 
 	results := make([]AccountResult, len(targets))
@@ -88,6 +95,9 @@ func (j *Job) Apply(ctx context.Context, o Options) (*Summary, error) {
 	sum.Duration = Duration(sum.FinishedAt.Sub(sum.StartedAt))
 	sum.ExitCode = sum.exitCode()
 	sum.Status = map[int]Status{0: StatusOK, 1: StatusFailed, 3: StatusDeferred}[sum.ExitCode]
+	if ie := interruption(ctx); ie != nil {
+		sum.Status, sum.ExitCode = StatusInterrupted, ie.ExitCode
+	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), commitTimeout)
 	defer cancel()
 	if err := r.putSummary(sctx, sum); err != nil {
@@ -100,16 +110,10 @@ func (j *Job) Apply(ctx context.Context, o Options) (*Summary, error) {
 func newRunner(s *session) *runner {
 	return &runner{session: s,
 		limiter: graph.NewLimiter(s.job.Concurrency),
-		http:    &http.Client{Transport: newTransport(s.job.Concurrency)},
+		// The one transport of the run: redirects stay on the Graph API's
+		// origin, and each client bounds its requests (Job.Timeouts).
+		http: graph.NewHTTPClient(s.job.Concurrency * 4),
 	}
-}
-
-func newTransport(conc int) *http.Transport {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConns = max(100, conc*4)
-	t.MaxIdleConnsPerHost = max(64, conc*4)
-	t.ResponseHeaderTimeout = 60 * time.Second
-	return t
 }
 
 func (r *runner) close() {
@@ -124,6 +128,7 @@ func (r *runner) client(name, token, appSecret string, pacer *graph.Pacer) *grap
 		Token:           token,
 		AppSecret:       appSecret,
 		HTTPClient:      r.http,
+		Timeouts:        r.job.Timeouts,
 		Limiter:         r.limiter,
 		Retry:           graph.RetryPolicy{MaxWait: r.job.RateLimit.MaxWait},
 		MaxUsagePercent: r.job.RateLimit.MaxUsagePercent,
@@ -166,7 +171,7 @@ func (r *runner) discover(ctx context.Context, d Discover) ([]Target, DiscoveryR
 		}
 		for _, p := range pages {
 			res.Pages++
-			if p.igID == "" {
+			if p.igID == "" { // no instagram_business_account (decodePages checks its id)
 				res.PagesWithoutIG++
 				continue
 			}
@@ -183,7 +188,9 @@ func (r *runner) discover(ctx context.Context, d Discover) ([]Target, DiscoveryR
 		}
 		return nil
 	})
-	if err != nil {
+	if ie := interruption(ctx); err != nil && ie != nil {
+		res.Error = ie.Error()
+	} else if err != nil {
 		res.Error = describe(err)
 		r.opts.logger().Error("discovery failed", "discover", d.Name, "err", res.Error)
 	}
@@ -213,9 +220,27 @@ func ShardOf(igUserID string, n int) int {
 	return int(h.Sum64() % uint64(n))
 }
 
+// failedDiscoveries lists the discover blocks that failed and why, or "".
+func failedDiscoveries(disc []DiscoveryResult) string {
+	var failed []string
+	for _, d := range disc {
+		if d.Error != "" {
+			failed = append(failed, fmt.Sprintf("discover %q failed: %s", d.Name, d.Error))
+		}
+	}
+	return strings.Join(failed, "; ")
+}
+
 // selectTargets keeps the accounts the selection names (-account, -shard).
-func selectTargets(sel Selection, ts []Target) ([]Target, error) {
+// No account at all, or none that -account names, is an error, unless a
+// discovery (disc) failed: then the run goes on with none, and its summary
+// reports the failure (exit 1) rather than blaming the config.
+func selectTargets(sel Selection, ts []Target, disc []DiscoveryResult) ([]Target, error) {
+	failed := failedDiscoveries(disc) != ""
 	if len(ts) == 0 {
+		if failed {
+			return nil, nil
+		}
 		return nil, errors.New("no account to export: add an account block, or a discover block whose token sees Instagram business accounts")
 	}
 	var out []Target
@@ -228,7 +253,7 @@ func selectTargets(sel Selection, ts []Target) ([]Target, error) {
 		}
 		out = append(out, t)
 	}
-	if len(out) == 0 && len(sel.Accounts) > 0 {
+	if len(out) == 0 && len(sel.Accounts) > 0 && !failed {
 		return nil, fmt.Errorf("no account matches -account %s", strings.Join(sel.Accounts, ", "))
 	}
 	return out, nil

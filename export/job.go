@@ -13,6 +13,7 @@ import (
 
 	"github.com/igexport/igexport/hcl"
 	"github.com/igexport/igexport/internal/catalog"
+	"github.com/igexport/igexport/internal/graph"
 	"github.com/igexport/igexport/internal/schema"
 	"github.com/igexport/igexport/sinks"
 )
@@ -34,6 +35,9 @@ type Job struct {
 	Catalog         *catalog.Catalog
 	// Concurrency bounds the requests in flight across all accounts.
 	Concurrency int
+	// Timeouts bound every Graph API request (request_timeout,
+	// read_idle_timeout; zero fields: graph's defaults).
+	Timeouts graph.Timeouts
 	// InstagramAPIURL is the base of Instagram Login accounts; TokenWarnDays
 	// the token health warning window (tokens.go).
 	InstagramAPIURL string
@@ -115,6 +119,7 @@ func ResolveJob(cfg *hcl.Config, o Options) *Job {
 		Config: cfg.Path, ConfigDigest: ConfigDigest(cfg),
 		GraphAPIURL: cfg.GraphAPIURL, GraphAPIVersion: cfg.GraphAPIVersion,
 		Concurrency: max(1, cfg.Concurrency),
+		Timeouts:    graph.Timeouts{Request: cfg.RequestTimeout, ReadIdle: cfg.ReadIdleTimeout},
 		Specs:       map[string]StreamSpec{},
 		Selection:   o.Selection(),
 		Destination: Location{URL: cfg.Destination.URL, Prefix: cfg.Destination.Prefix},

@@ -2,6 +2,7 @@ package export
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -167,19 +168,35 @@ func (f *fields) time(key string) *time.Time {
 	return t
 }
 
+// ErrMissingKey is wrapped by the error of a response that lacks a field
+// a row's key is made of (an id, a date), or has it empty: a malformed
+// response (SPEC §7), never a row. Rows merge by key, so items without one
+// would all become a single row.
+var ErrMissingKey = errors.New("a key field is missing or empty")
+
+// missingKeyError names the field; it matches ErrMissingKey.
+type missingKeyError struct{ field string }
+
+func (e *missingKeyError) Error() string        { return e.field + " is missing or empty" }
+func (e *missingKeyError) Is(target error) bool { return target == ErrMissingKey }
+
+func missingKey(field string) error { return &missingKeyError{field: field} }
+
 // key reads a member that identifies the row: missing, null or empty is an
-// error, never a row.
+// error wrapping ErrMissingKey, never a row.
 func (f *fields) key(key string) string {
 	id := f.id(key)
 	if id == "" && f.err == nil {
-		f.err = fmt.Errorf("%s is missing or empty", key)
+		f.err = missingKey(key)
 	}
 	return id
 }
 
 // pageItems decodes the object items of a list page with read, skipping
-// nulls; what names an item in errors is its index and, once read, its id.
-func pageItems[T any](items []*fastjson.Value, read func(f *fields) (T, string)) ([]T, error) {
+// nulls; what names an item in errors is its index and, once read, its
+// kind and id (read returns the id; an item without one is named by its
+// index only).
+func pageItems[T any](items []*fastjson.Value, kind string, read func(f *fields) (T, string)) ([]T, error) {
 	out := make([]T, 0, len(items))
 	for i, item := range items {
 		if item.Type() == fastjson.TypeNull {
@@ -191,7 +208,10 @@ func pageItems[T any](items []*fastjson.Value, read func(f *fields) (T, string))
 		f := &fields{v: item}
 		row, id := read(f)
 		if f.err != nil {
-			return nil, fmt.Errorf("data[%d] (%s): %w", i, id, f.err)
+			if id == "" {
+				return nil, fmt.Errorf("data[%d]: %w", i, f.err)
+			}
+			return nil, fmt.Errorf("data[%d] (%s %s): %w", i, kind, id, f.err)
 		}
 		out = append(out, row)
 	}
@@ -200,7 +220,7 @@ func pageItems[T any](items []*fastjson.Value, read func(f *fields) (T, string))
 
 // mediaRows decodes the items of a /media page straight into rows.
 func mediaRows(items []*fastjson.Value, fetched time.Time) ([]schema.MediaRow, error) {
-	return pageItems(items, func(f *fields) (schema.MediaRow, string) {
+	return pageItems(items, "media", func(f *fields) (schema.MediaRow, string) {
 		m := schema.MediaRow{
 			ID: f.key("id"), IGID: f.flex("ig_id"), Caption: f.str("caption"), MediaType: f.str("media_type"),
 			MediaProductType: f.str("media_product_type"), MediaURL: f.str("media_url"),
@@ -211,7 +231,7 @@ func mediaRows(items []*fastjson.Value, fetched time.Time) ([]schema.MediaRow, e
 		if c := f.object("children"); c != nil && f.err == nil {
 			m.Children, f.err = children(c)
 		}
-		return m, "media " + m.ID
+		return m, m.ID
 	})
 }
 
@@ -229,6 +249,9 @@ func children(c *fields) ([]schema.Child, error) {
 		ch := schema.Child{ID: cf.key("id"), MediaType: cf.str("media_type"), MediaURL: cf.str("media_url"),
 			ThumbnailURL: cf.str("thumbnail_url"), Timestamp: cf.time("timestamp")}
 		if cf.err != nil {
+			if ch.ID == "" {
+				return nil, fmt.Errorf("children.data[%d]: %w", k, cf.err)
+			}
 			return nil, fmt.Errorf("child %s: %w", ch.ID, cf.err)
 		}
 		out = append(out, ch)
@@ -241,7 +264,7 @@ func children(c *fields) ([]schema.Child, error) {
 
 // storyRows decodes the items of a /stories page straight into rows.
 func storyRows(items []*fastjson.Value, fetched time.Time) ([]schema.Story, error) {
-	return pageItems(items, func(f *fields) (schema.Story, string) {
+	return pageItems(items, "story", func(f *fields) (schema.Story, string) {
 		st := schema.Story{
 			ID: f.key("id"), IGID: f.flex("ig_id"), Caption: f.str("caption"), MediaType: f.str("media_type"),
 			MediaProductType: f.str("media_product_type"), MediaURL: f.str("media_url"),
@@ -249,7 +272,7 @@ func storyRows(items []*fastjson.Value, fetched time.Time) ([]schema.Story, erro
 			Username: f.str("username"), OwnerID: f.owner(), Timestamp: f.time("timestamp"), LikeCount: f.int("like_count"),
 			FetchedAt: fetched,
 		}
-		return st, "story " + st.ID
+		return st, st.ID
 	})
 }
 
@@ -292,12 +315,21 @@ func decodePages(items []*fastjson.Value) ([]fbPage, error) {
 		if item.Type() != fastjson.TypeObject {
 			return nil, fmt.Errorf("data[%d] is a JSON %s, not an object", i, item.Type())
 		}
+		// A page without its id, or an Instagram account without its id,
+		// is a malformed answer: never a page "without Instagram", never an
+		// account with an empty id.
 		f := &fields{v: item}
-		p := fbPage{id: f.id("id")}
+		p := fbPage{id: f.key("id")}
+		if f.err != nil && p.id == "" {
+			return nil, fmt.Errorf("data[%d]: %w", i, f.err)
+		}
 		if ig := f.object("instagram_business_account"); ig != nil {
 			p.igID, p.igUsername = ig.id("id"), ig.id("username")
 			if ig.err != nil {
 				return nil, fmt.Errorf("data[%d] (page %s): instagram_business_account: %w", i, p.id, ig.err)
+			}
+			if p.igID == "" {
+				return nil, fmt.Errorf("data[%d] (page %s): %w", i, p.id, missingKey("instagram_business_account.id"))
 			}
 		}
 		if f.err != nil {
@@ -310,8 +342,8 @@ func decodePages(items []*fastjson.Value) ([]fbPage, error) {
 
 // eachInsight walks the data items of an /insights body (media, story,
 // account or demographics: one shape) and calls fn with each item's metric
-// name; the values are valid until fn returns. p is a parser from the
-// runner's pool.
+// name, which must be there (ErrMissingKey); the values are valid until fn
+// returns. p is a parser from the runner's pool.
 func eachInsight(p *fastjson.Parser, body []byte, path string, fn func(name string, d *fastjson.Value) error) error {
 	v, err := p.ParseBytes(body)
 	if err != nil {
@@ -325,7 +357,7 @@ func eachInsight(p *fastjson.Parser, body []byte, path string, fn func(name stri
 	if err != nil {
 		return fmt.Errorf("malformed response from %s: \"data\" is a JSON %s, not an array", path, data.Type())
 	}
-	for _, d := range items {
+	for i, d := range items {
 		if d.Type() == fastjson.TypeNull {
 			continue
 		}
@@ -339,6 +371,10 @@ func eachInsight(p *fastjson.Parser, body []byte, path string, fn func(name stri
 				return fmt.Errorf("malformed response from %s: metric name is a JSON %s, not a string", path, nv.Type())
 			}
 			name = validUTF8(nb)
+		}
+		if name == "" {
+			// The value would be no metric's: lost without a word.
+			return fmt.Errorf("malformed response from %s: data[%d]: %w", path, i, missingKey("name"))
 		}
 		if err := fn(name, d); err != nil {
 			return err

@@ -58,43 +58,16 @@ func (a *accountRun) runLifetime(ctx context.Context) error {
 			}
 			return fmt.Errorf("%s %s by %s: %w", path, o.metric, o.breakdown, rs.Err)
 		}
-		var rows []schema.LifetimeInsight
 		parser := a.r.parsers.Get()
-		err := eachInsight(parser, rs.Body, path, func(_ string, d *fastjson.Value) error {
-			tv := d.Get("total_value")
-			if tv == nil || tv.Type() != fastjson.TypeObject {
-				return nil
-			}
-			for _, b := range tv.GetArray("breakdowns") {
-				keys, err := stringArray(b, "dimension_keys")
-				if err != nil {
-					return fmt.Errorf("malformed response from %s: %s by %s: %w", path, o.metric, o.breakdown, err)
-				}
-				for _, r := range b.GetArray("results") {
-					v, ok := jsonNum(r.Get("value"))
-					if !ok {
-						return fmt.Errorf("malformed response from %s: %s by %s: value %s is not a number", path, o.metric, o.breakdown, jsonText(r.Get("value")))
-					}
-					dims, err := stringArray(r, "dimension_values")
-					if err != nil {
-						return fmt.Errorf("malformed response from %s: %s by %s: %w", path, o.metric, o.breakdown, err)
-					}
-					rows = append(rows, demographicRow(o.metric, timeframe, o.breakdown, keys, dims, v.i, fetched))
-				}
-			}
-			return nil
-		})
+		rows, err := lifetimeRows(parser, rs.Body, path, o.metric, o.breakdown, timeframe, fetched)
 		a.r.parsers.Put(parser)
 		if err != nil {
 			return err
 		}
-		for _, row := range rows {
-			if err := p.add(a.r.snapDT, row); err != nil {
-				return err
-			}
+		if err := p.add(a.r.snapDT, rows...); err != nil {
+			return err
 		}
-		n := len(rows)
-		if n == 0 {
+		if len(rows) == 0 {
 			s.skip(o.metric+" by "+o.breakdown, "no data (accounts under 100 followers or engagements get none)")
 		}
 	}
@@ -107,15 +80,64 @@ func (a *accountRun) runLifetime(ctx context.Context) error {
 	return nil
 }
 
-// demographicRow is one bucket of a demographics breakdown: each dimension
-// value in the column of its dimension key.
-func demographicRow(metric, timeframe, breakdown string, keys, dims []string, v int64, fetched time.Time) schema.LifetimeInsight {
-	row := schema.LifetimeInsight{Metric: metric, Timeframe: timeframe, Breakdown: breakdown, Value: v, FetchedAt: fetched}
-	for k, key := range keys {
-		if k >= len(dims) {
-			break
+// lifetimeRows reads the buckets of one demographics answer (metric by
+// breakdown) into rows, one per bucket. p is a parser from the runner's
+// pool.
+func lifetimeRows(p *fastjson.Parser, body []byte, path, metric, breakdown, timeframe string, fetched time.Time) ([]schema.LifetimeInsight, error) {
+	var rows []schema.LifetimeInsight
+	seen := map[string]bool{}
+	err := eachInsight(p, body, path, func(_ string, d *fastjson.Value) error {
+		tv := d.Get("total_value")
+		if tv == nil || tv.Type() != fastjson.TypeObject {
+			return nil
 		}
-		v := schema.Ptr(dims[k])
+		for _, b := range tv.GetArray("breakdowns") {
+			keys, err := stringArray(b, "dimension_keys")
+			if err != nil {
+				return fmt.Errorf("malformed response from %s: %s by %s: %w", path, metric, breakdown, err)
+			}
+			for j, r := range b.GetArray("results") {
+				v, ok := jsonNum(r.Get("value"))
+				if !ok {
+					return fmt.Errorf("malformed response from %s: %s by %s: value %s is not a number", path, metric, breakdown, jsonText(r.Get("value")))
+				}
+				dims, err := stringArray(r, "dimension_values")
+				if err != nil {
+					return fmt.Errorf("malformed response from %s: %s by %s: %w", path, metric, breakdown, err)
+				}
+				row := schema.LifetimeInsight{Metric: metric, Timeframe: timeframe, Breakdown: breakdown, Value: v.i, FetchedAt: fetched}
+				if err := bucketDims(&row, breakdown, keys, dims); err != nil {
+					return fmt.Errorf("malformed response from %s: %s by %s: results[%d]: %w", path, metric, breakdown, j, err)
+				}
+				// The dimensions are the row's key: two buckets with the same
+				// ones would become one row.
+				k := row.Key()
+				if seen[k] {
+					return fmt.Errorf("malformed response from %s: %s by %s: results[%d]: bucket %q appears twice",
+						path, metric, breakdown, j, strings.Join(dims, ","))
+				}
+				seen[k] = true
+				rows = append(rows, row)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return rows, nil
+}
+
+// bucketDims sets the dimension columns of row from one bucket of a
+// breakdown: keys[i] names values[i]. Every dimension of the breakdown asked
+// for (age, gender, country, city) is part of the row's key, so each must
+// come with a non-empty value; keys and values must pair up.
+func bucketDims(row *schema.LifetimeInsight, breakdown string, keys, values []string) error {
+	if len(values) != len(keys) {
+		return fmt.Errorf("%d dimension_values for %d dimension_keys", len(values), len(keys))
+	}
+	for k, key := range keys {
+		v := schema.Ptr(values[k])
 		switch strings.ToLower(key) {
 		case "age":
 			row.Age = v
@@ -127,5 +149,23 @@ func demographicRow(metric, timeframe, breakdown string, keys, dims []string, v 
 			row.City = v
 		}
 	}
-	return row
+	for _, dim := range strings.Split(breakdown, ",") {
+		var col *string
+		switch dim = strings.ToLower(strings.TrimSpace(dim)); dim {
+		case "age":
+			col = row.Age
+		case "gender":
+			col = row.Gender
+		case "country":
+			col = row.Country
+		case "city":
+			col = row.City
+		default:
+			continue // not a column
+		}
+		if col == nil || *col == "" {
+			return missingKey("dimension value of " + dim)
+		}
+	}
+	return nil
 }

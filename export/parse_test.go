@@ -44,6 +44,8 @@ func TestParseInsightValues(t *testing.T) {
 		{name: "total value not a number", body: `{"data":[{"name":"navigation","total_value":{"value":{}}}]}`, err: "metric navigation: total value {} is not a number"},
 		{name: "bucket value not a number", body: `{"data":[{"name":"navigation","total_value":{"breakdowns":[{"results":[{"dimension_values":["EXITED"],"value":"x"}]}]}}]}`,
 			err: `metric navigation: value "x" of EXITED is not a number`},
+		{name: "metric without a name", body: `{"data":[{"name":"reach","values":[{"value":1}]},{"values":[{"value":3}]}]}`,
+			err: "malformed response from /17000/insights: data[1]: name is missing or empty"},
 		{name: "bucket name not a string", body: `{"data":[{"name":"navigation","total_value":{"breakdowns":[{"results":[{"dimension_values":[4],"value":1}]}]}}]}`,
 			err: "metric navigation: dimension value 4 is not a string"},
 		{name: "not JSON", body: `{"data":[{"name":"reach","values":[{"value":1}]`, err: "malformed response from /17000/insights"},
@@ -112,9 +114,14 @@ func TestMediaPage(t *testing.T) {
 		{name: "child of the wrong shape", data: `[{"id":"5","children":{"data":[{"id":"6","timestamp":1}]}}]`, err: "child 6: timestamp is a JSON number, not a string"},
 		{name: "timestamp not a Graph time", data: `[{"id":"5","timestamp":"yesterday"}]`, err: `data[0] (media 5): timestamp "yesterday" is not in the Graph API format`},
 		{name: "item not an object", data: `[{"id":"5"},7]`, err: "data[1] is a JSON number, not an object"},
-		{name: "id missing", data: `[{"caption":"x"}]`, err: "data[0] (media ): id is missing or empty"},
-		{name: "id empty", data: `[{"id":""}]`, err: "id is missing or empty"},
-		{name: "child without id", data: `[{"id":"5","children":{"data":[{"media_type":"IMAGE"}]}}]`, err: "child : id is missing or empty"},
+		// Rows merge by id: items without one would all become one row.
+		{name: "id missing", data: `[{"id":"5"},{"caption":"x"}]`, err: "data[1]: id is missing or empty"},
+		{name: "id empty", data: `[{"id":""}]`, err: "data[0]: id is missing or empty"},
+		{name: "id null", data: `[{"id":null,"media_type":"IMAGE"}]`, err: "data[0]: id is missing or empty"},
+		{name: "id a number", data: `[{"id":5}]`, err: "data[0]: id is a JSON number, not a string"},
+		{name: "child id missing", data: `[{"id":"5","children":{"data":[{"id":"6"},{"media_type":"IMAGE"}]}}]`, err: "data[0] (media 5): children.data[1]: id is missing or empty"},
+		{name: "child id empty", data: `[{"id":"5","children":{"data":[{"id":""}]}}]`, err: "children.data[0]: id is missing or empty"},
+		{name: "child without id", data: `[{"id":"5","children":{"data":[{"media_type":"IMAGE"}]}}]`, err: "data[0] (media 5): children.data[0]: id is missing or empty"},
 	}
 	var p fastjson.Parser
 	for _, tc := range cases {
@@ -136,7 +143,7 @@ func TestMediaPage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := storyRows(v.GetArray(), fetched); err == nil || !strings.Contains(err.Error(), "data[1] (story ): id is missing or empty") {
+	if _, err := storyRows(v.GetArray(), fetched); err == nil || !strings.Contains(err.Error(), "data[1]: id is missing or empty") {
 		t.Errorf("a story without id: %v", err)
 	}
 	stories, err := storyRows(v.GetArray()[:1], fetched)
@@ -198,7 +205,12 @@ func TestAccountInsightsShapes(t *testing.T) {
 	if _, err := stringArray(v, "bad"); err == nil || !strings.Contains(err.Error(), "bad[1] is a JSON number, not a string") {
 		t.Errorf("bad: %v", err)
 	}
-	row := demographicRow("follower_demographics", "this_month", "age,gender", []string{"age", "gender"}, []string{"18-24", "F"}, 7, time.Time{})
+	// demographicRow became bucketDims in the rel-net merge (which also
+	// checks every dimension of the breakdown is there: keys_test.go).
+	row := schema.LifetimeInsight{Metric: "follower_demographics", Timeframe: "this_month", Breakdown: "age,gender", Value: 7}
+	if err := bucketDims(&row, "age,gender", []string{"age", "gender"}, []string{"18-24", "F"}); err != nil {
+		t.Fatal(err)
+	}
 	if row.Age == nil || *row.Age != "18-24" || row.Gender == nil || *row.Gender != "F" || row.Country != nil || row.Value != 7 {
 		t.Errorf("row %+v", row)
 	}

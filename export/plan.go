@@ -97,10 +97,15 @@ type AccountPlan struct {
 	Lease    *sinks.LeaseInfo `json:"lease,omitempty"`
 	Streams  []StreamPlan     `json:"streams"`
 	Estimate Estimate         `json:"estimate"`
-	// Budget is what the last run's usage headers say about the account's
-	// rate-limit budget, when the run summaries tell.
+	// Budget is what the usage headers of the recent runs say about the
+	// account's rate-limit budget, when the run summaries tell (see Budget).
 	Budget   *Budget  `json:"budget,omitempty"`
 	Warnings []string `json:"warnings,omitempty"`
+	// Error is why the account could not be planned (its state could not
+	// be read), with Advice on how to recover; the other accounts are
+	// planned all the same.
+	Error  string `json:"error,omitempty"`
+	Advice string `json:"advice,omitempty"`
 }
 
 // StreamPlan is the plan of one stream of one account.
@@ -160,17 +165,23 @@ func (e *Estimate) Add(o Estimate) {
 	e.LowerBound = e.LowerBound || o.LowerBound
 }
 
-// Budget is an account's rate-limit budget as the last run's usage headers
-// suggest it: that run made Calls counted calls and ended at UsagePercent
-// of the Instagram budget (a rolling 24 h window), so the whole budget is
-// about Calls × 100 / UsagePercent calls, and Left is that minus the calls
-// still inside the window (all of them when the run finished less than
-// 24 h ago, none otherwise).
+// Budget is an account's rate-limit budget as the run summaries suggest
+// it. The usage percentage a response reports covers every call of the
+// rolling 24 h before it, so the newest run that saw a usage header (RunID,
+// ending at UsagePercent) is read together with the runs that finished in
+// the 24 h before it: WindowRuns runs made WindowCalls calls, the whole
+// budget is about WindowCalls × 100 / UsagePercent calls (Total), and Left
+// is Total minus RecentCalls, the calls of the runs of the last 24 h. Calls
+// made by other tools with the same app are not in the summaries: the
+// figures are then too high.
 type Budget struct {
 	RunID        string    `json:"run_id"`
 	FinishedAt   time.Time `json:"finished_at"`
-	Calls        int64     `json:"api_calls"`
+	Calls        int64     `json:"api_calls"` // the calls of run RunID
 	UsagePercent int       `json:"usage_percent"`
+	WindowRuns   int       `json:"window_runs"`
+	WindowCalls  int64     `json:"window_calls"`
+	RecentCalls  int64     `json:"recent_calls"`
 	Total        int64     `json:"total"`
 	Left         int64     `json:"left"`
 }
@@ -202,7 +213,7 @@ const (
 	storyLiveDays = 2
 	// pastRunsRead bounds how many recent run summaries plan reads for
 	// account names and usage.
-	pastRunsRead = 20
+	pastRunsRead = 60 // hourly runs: more than a day of them
 	budgetWindow = 24 * time.Hour
 )
 
@@ -275,7 +286,7 @@ func (j *Job) Plan(ctx context.Context, o Options) (*Plan, error) {
 		}
 	}
 	if len(targets) > 0 {
-		targets, err = selectTargets(j.Selection, targets)
+		targets, err = selectTargets(j.Selection, targets, nil)
 		if err != nil {
 			if len(j.Discover) == 0 {
 				return nil, err
@@ -284,14 +295,18 @@ func (j *Job) Plan(ctx context.Context, o Options) (*Plan, error) {
 			targets = nil
 		}
 	} else if len(j.Discover) == 0 {
-		_, err := selectTargets(j.Selection, nil)
+		_, err := selectTargets(j.Selection, nil, nil)
 		return nil, err
 	}
 
 	for _, t := range targets {
 		ap, err := s.planAccount(ctx, t, past)
 		if err != nil {
-			return nil, err
+			if ctx.Err() != nil {
+				return nil, err
+			}
+			ap.Error = describe(err)
+			ap.Advice = stateAdvice(t, err)
 		}
 		if fromState[t.ID] {
 			ap.Source = "state"
@@ -308,6 +323,14 @@ func (j *Job) Plan(ctx context.Context, o Options) (*Plan, error) {
 			strings.Join(j.Selection.Accounts, ", ")))
 	}
 	return p, nil
+}
+
+// stateAdvice says how to recover an account whose state cannot be read.
+func stateAdvice(t Target, err error) string {
+	if strings.Contains(err.Error(), "corrupt") || strings.Contains(err.Error(), "format") {
+		return fmt.Sprintf("the newest state generation of %s cannot be used: delete the object named above and the account continues from the generation before it (`igexport state show %s` lists what each generation holds), or restore the object from a copy", t.Name, t.ID)
+	}
+	return "check that the state store is reachable and readable with these credentials, then run plan again"
 }
 
 // planAccount plans one account from its state.
@@ -418,8 +441,8 @@ func (s *session) planAccount(ctx context.Context, t Target, past pastRuns) (Acc
 		maxUsage := s.job.RateLimit.MaxUsagePercent
 		if ap.Estimate.Calls > b.Left {
 			ap.Warnings = append(ap.Warnings, fmt.Sprintf(
-				"about %d API calls planned, more than the ≈%d the last run's usage headers suggest are left (%d%% used after %d calls in run %s): expect throttling; past rate_limit.max_wait the account is deferred (exit 3)",
-				ap.Estimate.Calls, b.Left, b.UsagePercent, b.Calls, b.RunID))
+				"about %d API calls planned, more than the ≈%d the usage headers suggest are left (%d%% used after %d calls in %d run(s) of 24 h, up to run %s): expect throttling; past rate_limit.max_wait the account is deferred (exit 3)",
+				ap.Estimate.Calls, b.Left, b.UsagePercent, b.WindowCalls, b.WindowRuns, b.RunID))
 		} else if slow := b.Total*int64(maxUsage)/100 - (b.Total - b.Left); ap.Estimate.Calls > slow {
 			ap.Warnings = append(ap.Warnings, fmt.Sprintf(
 				"about %d API calls planned: past ≈%d usage goes above max_usage_percent (%d%%) and igexport slows down",
@@ -582,11 +605,16 @@ type pastRuns struct {
 }
 
 type pastAccount struct {
-	Name         string
+	Name string
+	Runs []pastRun // newest first
+}
+
+// pastRun is one run's figures for one account.
+type pastRun struct {
 	RunID        string
 	FinishedAt   time.Time
 	Calls        int64
-	UsagePercent int
+	UsagePercent int // 0: the run saw no usage header
 }
 
 // runFile is the part of a stored run summary plan reads. usage_percent is
@@ -654,29 +682,45 @@ func readPastRuns(ctx context.Context, state *sinks.Store) (pastRuns, error) {
 			for _, s := range a.Streams {
 				u = max(u, s.Counters.UsagePercent)
 			}
-			if pa.UsagePercent == 0 && u > 0 { // the newest run that saw a usage header
-				pa.RunID, pa.FinishedAt, pa.Calls, pa.UsagePercent = rf.RunID, rf.FinishedAt, a.Counters.Calls, u
-			}
+			pa.Runs = append(pa.Runs, pastRun{RunID: rf.RunID, FinishedAt: rf.FinishedAt, Calls: a.Counters.Calls, UsagePercent: u})
 			out.accounts[a.AccountID] = pa
 		}
 	}
 	return out, nil
 }
 
-// budget derives an account's budget from its last run (see Budget), or
-// nil when that run reported no usage.
+// budget derives an account's budget from its runs (see Budget), or nil
+// when no run read saw a usage header.
 func (p pastRuns) budget(accountID string, now time.Time) *Budget {
 	a, ok := p.accounts[accountID]
-	if !ok || a.UsagePercent <= 0 || a.Calls <= 0 {
+	if !ok {
 		return nil
 	}
-	b := &Budget{RunID: a.RunID, FinishedAt: a.FinishedAt, Calls: a.Calls, UsagePercent: a.UsagePercent}
-	b.Total = a.Calls * 100 / int64(a.UsagePercent)
-	used := int64(0)
-	if now.Sub(a.FinishedAt) < budgetWindow {
-		used = a.Calls
+	var last *pastRun
+	for i := range a.Runs {
+		if a.Runs[i].UsagePercent > 0 {
+			last = &a.Runs[i]
+			break
+		}
 	}
-	b.Left = max(b.Total-used, 0)
+	if last == nil {
+		return nil
+	}
+	b := &Budget{RunID: last.RunID, FinishedAt: last.FinishedAt, Calls: last.Calls, UsagePercent: last.UsagePercent}
+	for _, r := range a.Runs {
+		if !r.FinishedAt.After(last.FinishedAt) && last.FinishedAt.Sub(r.FinishedAt) < budgetWindow {
+			b.WindowRuns++
+			b.WindowCalls += r.Calls
+		}
+		if now.Sub(r.FinishedAt) < budgetWindow {
+			b.RecentCalls += r.Calls
+		}
+	}
+	if b.WindowCalls <= 0 {
+		return nil
+	}
+	b.Total = b.WindowCalls * 100 / int64(b.UsagePercent)
+	b.Left = max(b.Total-b.RecentCalls, 0)
 	return b
 }
 

@@ -203,13 +203,14 @@ func TestPlanBudgetWarning(t *testing.T) {
 	if a.Budget == nil || a.Budget.Total != 66 || a.Budget.Left != 6 {
 		t.Fatalf("budget %+v", a.Budget)
 	}
-	if !strings.Contains(strings.Join(a.Warnings, "\n"), "more than the ≈6 the last run's usage headers suggest are left") {
+	if !strings.Contains(strings.Join(a.Warnings, "\n"), "more than the ≈6 the usage headers suggest are left (90% used after 60 calls in 1 run(s) of 24 h") {
 		t.Errorf("no budget warning: %v", a.Warnings)
 	}
-	// The same run 2 days ago: its calls left the 24 h window.
+	// A newer summary of a run 2 days ago: its calls left the 24 h window,
+	// the 60 calls of an hour ago did not.
 	put("20261122T115900Z-bbbbbb", planNow.Add(-48*time.Hour), 1000, 10)
 	p = f.plan(Options{})
-	if b := p.Accounts[0].Budget; b == nil || b.Total != 10000 || b.Left != 10000 || len(p.Accounts[0].Warnings) != 0 {
+	if b := p.Accounts[0].Budget; b == nil || b.Total != 10000 || b.Left != 9940 || len(p.Accounts[0].Warnings) != 0 {
 		t.Errorf("budget %+v, warnings %v", b, p.Accounts[0].Warnings)
 	}
 }

@@ -2,6 +2,7 @@ package export
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 
 	"github.com/igexport/igexport/internal/schema"
@@ -15,8 +16,13 @@ func (a *accountRun) runUsers(ctx context.Context) error {
 	if err := s.client.Get(ctx, op.Path, op.Params, &u); err != nil {
 		return err
 	}
+	// The id is the row's key: without it the answer is malformed, and an
+	// answer about another account is not this account's profile.
 	if u.ID == "" {
-		u.ID = a.t.ID
+		return fmt.Errorf("malformed response from %s: %w", op.Path, missingKey("id"))
+	}
+	if u.ID != a.t.ID {
+		return fmt.Errorf("malformed response from %s: id is %q, not the account's %q", op.Path, u.ID, a.t.ID)
 	}
 	row := schema.User{
 		ID: u.ID, Username: u.Username, Name: u.Name, Biography: u.Biography, Website: u.Website,

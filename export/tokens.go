@@ -213,7 +213,7 @@ func (j *Job) CheckTokens(ctx context.Context, o Options) []TokenHealth {
 
 // newTokenChecker is a checker with its own HTTP client (plan, token check).
 func newTokenChecker(j *Job, o Options) tokenChecker {
-	return tokenChecker{job: j, http: &http.Client{Transport: newTransport(1)}, log: o.logger(), now: o.now()}
+	return tokenChecker{job: j, http: graph.NewHTTPClient(1), log: o.logger(), now: o.now()}
 }
 
 func (tc tokenChecker) check(ctx context.Context, uses []*tokenUse) []TokenHealth {
@@ -262,7 +262,7 @@ func (tc tokenChecker) client(u *tokenUse) (*graph.Client, TokenHealth) {
 	opts := graph.Options{
 		BaseURL: tc.job.GraphAPIURL, Version: tc.job.GraphAPIVersion,
 		HTTPClient: tc.http, Limiter: tc.limiter, Logger: tc.log,
-		Retry: graph.RetryPolicy{MaxWait: time.Minute},
+		Retry: graph.RetryPolicy{MaxWait: time.Minute}, Timeouts: tc.job.Timeouts,
 	}
 	withApp := u.appID != "" && u.appSecret != ""
 	if withApp {
@@ -431,7 +431,7 @@ func (r *runner) healthyTargets(ctx context.Context, sum *Summary) ([]Target, []
 	r.job = &j
 	targets, disc := r.resolveAccounts(ctx)
 	sum.Discovery = append(disc, badDisc...)
-	targets, err := selectTargets(j.Selection, targets)
+	targets, err := selectTargets(j.Selection, targets, sum.Discovery)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -360,19 +360,24 @@ func (u *userInsights) parse(body []byte, op Op) error {
 			}
 			return nil
 		}
-		for _, v := range d.GetArray("values") {
+		for j, v := range d.GetArray("values") {
+			// end_time gives the row's date, its key: a value without it
+			// belongs to no day.
 			etv := v.Get("end_time")
 			if etv == nil || etv.Type() == fastjson.TypeNull {
-				continue
+				return fmt.Errorf("malformed response from %s: %s: values[%d]: %w", endpoint, name, j, missingKey("end_time"))
 			}
 			etb, err := etv.StringBytes()
 			if err != nil {
-				return fmt.Errorf("malformed response from %s: %s end_time is a JSON %s, not a string", endpoint, name, etv.Type())
+				return fmt.Errorf("malformed response from %s: %s: values[%d]: end_time is a JSON %s, not a string", endpoint, name, j, etv.Type())
+			}
+			if len(etb) == 0 {
+				return fmt.Errorf("malformed response from %s: %s: values[%d]: %w", endpoint, name, j, missingKey("end_time"))
 			}
 			ets := string(etb)
 			et, err := apiTime(&ets)
-			if err != nil || et == nil {
-				return fmt.Errorf("malformed response from %s: %s end_time: %v", endpoint, name, err)
+			if err != nil {
+				return fmt.Errorf("malformed response from %s: %s: values[%d]: end_time: %v", endpoint, name, j, err)
 			}
 			day := coveredDay(*et)
 			if day < u.w.From || day > u.w.To {

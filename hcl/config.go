@@ -20,6 +20,11 @@ const (
 	DefaultTimeframe       = "this_month"
 	DefaultMaxUsagePercent = 75
 	DefaultMaxWait         = 30 * time.Minute
+	// DefaultRequestTimeout and DefaultReadIdleTimeout bound every Graph
+	// API request: its total time, body included, and the longest wait for
+	// more of its body.
+	DefaultRequestTimeout  = 2 * time.Minute
+	DefaultReadIdleTimeout = 30 * time.Second
 	// StateDir is the state prefix's last segment when the state block
 	// does not set a prefix: "<destination prefix>/_igexport".
 	StateDir = "_igexport"
@@ -47,6 +52,11 @@ type Config struct {
 	// TokenWarnDays: plan, apply and token check warn about a token that
 	// expires within that many days (default 14; 0: never).
 	TokenWarnDays int
+	// RequestTimeout bounds each Graph API request, from sending it to the
+	// last byte of its body; ReadIdleTimeout bounds the wait for more of a
+	// body. A request past either is retried like a transient failure.
+	// Zero (a Config built in code): the defaults.
+	RequestTimeout, ReadIdleTimeout time.Duration
 
 	// Accounts are the account blocks, in file order.
 	Accounts []Account
@@ -89,6 +99,10 @@ type Account struct {
 	StartDate *schema.Date
 	// DeclRange is where the block is declared.
 	DeclRange hcl2.Range
+	// TokenEnv names the environment variables access_token is read from
+	// (env() calls, directly or in a variable's default, and the
+	// variable's IGEXPORT_VAR_NAME): the hint when the token is empty.
+	TokenEnv []string
 }
 
 // Discover is one discover block: every Instagram business account behind
@@ -104,6 +118,8 @@ type Discover struct {
 	// Include defaults to ["*"].
 	Include, Exclude []string
 	DeclRange        hcl2.Range
+	// TokenEnv is as for Account.
+	TokenEnv []string
 }
 
 // Match reports whether the account with that username passes the block's

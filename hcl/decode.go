@@ -1,6 +1,7 @@
 package hcl
 
 import (
+	"maps"
 	"net/url"
 	"path"
 	"slices"
@@ -9,6 +10,7 @@ import (
 
 	hcl2 "github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
 
 	"github.com/igexport/igexport/internal/catalog"
 	"github.com/igexport/igexport/internal/schema"
@@ -17,6 +19,7 @@ import (
 var (
 	igexportSchema = withTokenAttributes("igexport", &hcl2.BodySchema{Attributes: []hcl2.AttributeSchema{
 		{Name: "graph_api_url"}, {Name: "graph_api_version"}, {Name: "concurrency"},
+		{Name: "request_timeout"}, {Name: "read_idle_timeout"},
 	}})
 	accountSchema = withTokenAttributes("account", &hcl2.BodySchema{Attributes: []hcl2.AttributeSchema{
 		{Name: "ig_user_id", Required: true},
@@ -50,6 +53,8 @@ func (l *loader) decodeConfig(d *decoder, cfg *Config, content *hcl2.BodyContent
 	cfg.GraphAPIVersion = catalog.Newest()
 	cfg.Concurrency = DefaultConcurrency
 	setTokenDefaults(cfg)
+	cfg.RequestTimeout = DefaultRequestTimeout
+	cfg.ReadIdleTimeout = DefaultReadIdleTimeout
 	cfg.Streams = schema.Names()
 	cfg.StreamSettings = map[string]StreamConfig{}
 	cfg.Destination = Destination{URL: DefaultDestinationURL, Compression: DefaultCompression}
@@ -145,7 +150,32 @@ func (d *decoder) decodeIgexport(b *hcl2.Block, cfg *Config) (versionExpr hcl2.E
 			}
 		}
 	}
+	if a, ok := content.Attributes["request_timeout"]; ok {
+		if dur, ok := d.positiveDuration(a, "the most one request may take, body included"); ok {
+			cfg.RequestTimeout = dur
+		}
+	}
+	if a, ok := content.Attributes["read_idle_timeout"]; ok {
+		if dur, ok := d.positiveDuration(a, "the longest wait for more of a response body"); ok {
+			cfg.ReadIdleTimeout = dur
+		}
+	}
 	return versionExpr
+}
+
+// positiveDuration decodes a duration attribute that must be > 0; what
+// says what it bounds, for the diagnostic.
+func (d *decoder) positiveDuration(a *hcl2.Attribute, what string) (time.Duration, bool) {
+	s, ok := d.str(a)
+	if !ok {
+		return 0, false
+	}
+	dur, err := time.ParseDuration(s.val)
+	if err != nil || dur <= 0 {
+		d.errorf(s.rng, "Invalid "+a.Name, "%s (%s) must be a positive duration such as \"2m\" or \"30s\", not %s.", a.Name, what, s.show())
+		return 0, false
+	}
+	return dur, true
 }
 
 func (d *decoder) decodeAccounts(blocks []*hcl2.Block, cfg *Config) {
@@ -186,6 +216,7 @@ func (d *decoder) decodeAccounts(blocks []*hcl2.Block, cfg *Config) {
 			}
 		}
 		acct.AccessToken, acct.AppSecret = d.credentials(content)
+		acct.TokenEnv = d.tokenEnv(content)
 		acct.AppID, acct.Login = d.decodeLogin(content)
 		if a, ok := content.Attributes["start_date"]; ok {
 			acct.StartDate = d.date(a)
@@ -216,6 +247,7 @@ func (d *decoder) decodeDiscovers(blocks []*hcl2.Block, cfg *Config) {
 		content, diags := b.Body.Content(discoverSchema)
 		d.add(diags...)
 		disc.AccessToken, disc.AppSecret = d.credentials(content)
+		disc.TokenEnv = d.tokenEnv(content)
 		disc.AppID, disc.Login = d.decodeLogin(content)
 		if a, ok := content.Attributes["include"]; ok {
 			if globs, ok := d.globs(a); ok {
@@ -413,6 +445,22 @@ func (d *decoder) bucketURL(a *hcl2.Attribute) (string, bool) {
 			"This igexport has no driver for %q URLs.%s Schemes compiled in: %s.", u.Scheme+"://", suggest(u.Scheme, schemes), strings.Join(schemes, ", "))
 		return "", false
 	}
+	if d.queryParams == nil {
+		return s.val, true
+	}
+	if known, ok := d.queryParams(u.Scheme); ok {
+		bad := false
+		for _, k := range slices.Sorted(maps.Keys(u.Query())) {
+			if !slices.Contains(known, k) {
+				bad = true
+				d.errorf(s.rng, "Unknown query parameter",
+					"%s:// URLs take no query parameter %q.%s Parameters of %s:// URLs: %s.", u.Scheme, k, suggest(k, known), u.Scheme, strings.Join(known, ", "))
+			}
+		}
+		if bad {
+			return "", false
+		}
+	}
 	return s.val, true
 }
 
@@ -468,4 +516,43 @@ func plural(items []string) string {
 		return "none"
 	}
 	return strings.Join(items, ", ")
+}
+
+// tokenEnv returns the environment variables access_token is read from.
+func (d *decoder) tokenEnv(content *hcl2.BodyContent) []string {
+	a, ok := content.Attributes["access_token"]
+	if !ok {
+		return nil
+	}
+	out := envCalls(a.Expr)
+	for _, t := range a.Expr.Variables() {
+		if len(t) < 2 || t.RootName() != "var" {
+			continue
+		}
+		if step, ok := t[1].(hcl2.TraverseAttr); ok {
+			out = append(out, d.varEnv[step.Name]...)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// envCalls returns the names given as constants to env() in expr.
+func envCalls(expr hcl2.Expression) []string {
+	node, ok := expr.(hclsyntax.Node)
+	if !ok {
+		return nil
+	}
+	var out []string
+	_ = hclsyntax.VisitAll(node, func(n hclsyntax.Node) hcl2.Diagnostics {
+		fc, ok := n.(*hclsyntax.FunctionCallExpr)
+		if !ok || fc.Name != "env" || len(fc.Args) != 1 {
+			return nil
+		}
+		if v, diags := fc.Args[0].Value(nil); !diags.HasErrors() && v.Type() == cty.String && v.IsKnown() && !v.IsNull() {
+			out = append(out, v.AsString())
+		}
+		return nil
+	})
+	return out
 }

@@ -28,10 +28,15 @@ type decoder struct {
 	// literalDefaults locates the defaults written as constants in the
 	// file, by variable name, for variables whose value is that default.
 	literalDefaults map[string]hcl2.Range
+	// varEnv are the environment variables each variable's value may come
+	// from: env() calls in its default, then IGEXPORT_VAR_NAME.
+	varEnv map[string][]string
 	// warned are the variables already warned about as secret literals.
 	warned map[string]bool
 	// metrics are the stream blocks' metrics, for the catalog checks.
 	metrics []metricRef
+	// queryParams are LoadOptions.QueryParams.
+	queryParams func(scheme string) ([]string, bool)
 	// schemes are the accepted bucket URL schemes (LoadOptions.Schemes).
 	schemes []string
 }

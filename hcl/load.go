@@ -31,6 +31,10 @@ type LoadOptions struct {
 	// (sinks.Schemes()); a destination or state URL with another scheme is
 	// an error. Nil accepts any scheme: opening the bucket then decides.
 	Schemes []string
+	// QueryParams returns the query parameters a bucket URL of a scheme
+	// may carry (sinks.QueryParams); nil, or false for a scheme, checks
+	// none.
+	QueryParams func(scheme string) ([]string, bool)
 }
 
 // Load reads the configuration file at path and decodes it.
@@ -116,6 +120,15 @@ func (l *loader) load() *Config {
 	cfg := &Config{Path: l.path}
 	declared, sensitive := map[string]bool{}, map[string]bool{}
 	literalDefaults := map[string]hcl2.Range{}
+	varEnv := map[string][]string{}
+	for _, b := range varBlocks {
+		if attrs, diags := b.Body.JustAttributes(); !diags.HasErrors() {
+			if a, ok := attrs["default"]; ok {
+				varEnv[b.Labels[0]] = envCalls(a.Expr)
+			}
+		}
+		varEnv[b.Labels[0]] = append(varEnv[b.Labels[0]], EnvVarPrefix+b.Labels[0])
+	}
 	for _, v := range vars {
 		declared[v.Name] = true
 		sensitive[v.Name] = v.Sensitive
@@ -130,9 +143,11 @@ func (l *loader) load() *Config {
 			Functions: functions(filepath.Dir(l.path), l.lookupEnv),
 		},
 		schemes:         l.opts.Schemes,
+		queryParams:     l.opts.QueryParams,
 		declared:        declared,
 		sensitive:       sensitive,
 		literalDefaults: literalDefaults,
+		varEnv:          varEnv,
 	}
 	l.decodeConfig(d, cfg, content, f.Body.MissingItemRange())
 	l.diags = append(l.diags, d.diags...)

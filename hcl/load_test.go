@@ -76,8 +76,11 @@ func TestMinimalFileGetsEveryDefault(t *testing.T) {
 		GraphAPIVersion: "v27.0",
 		Concurrency:     8,
 		InstagramAPIURL: "https://graph.instagram.com", TokenWarnDays: 14,
+		RequestTimeout:  2 * time.Minute,
+		ReadIdleTimeout: 30 * time.Second,
 		Accounts: []hcl.Account{{
 			Name: "brand_a", IGUserID: "17841400000000001", AccessToken: "EAAB-test-token-0001", Login: "facebook",
+			TokenEnv: []string{"IG_ACCESS_TOKEN"},
 		}},
 		Streams:        []string{"users", "media", "media_insights", "stories", "story_insights", "user_insights", "user_lifetime_insights"},
 		StreamSettings: map[string]hcl.StreamConfig{},
@@ -102,6 +105,8 @@ func TestSpecExampleDecodes(t *testing.T) {
 		GraphAPIVersion: "v23.0",
 		Concurrency:     8,
 		InstagramAPIURL: "https://graph.instagram.com", TokenWarnDays: 14,
+		RequestTimeout:  hcl.DefaultRequestTimeout,
+		ReadIdleTimeout: hcl.DefaultReadIdleTimeout,
 		Accounts: []hcl.Account{{
 			Name: "brand_a", IGUserID: "17841400000000001",
 			AccessToken: "EAAB-test-token-0001", AppSecret: "test-app-secret-0001",
@@ -124,6 +129,9 @@ func TestSpecExampleDecodes(t *testing.T) {
 	// is set in testEnv and wins.
 	want.Accounts[0].AccessToken = "EAAB-var-token-0002"
 	want.Discover[0].AccessToken = "EAAB-var-token-0002"
+	// An empty token is reported with the variables it comes from.
+	want.Accounts[0].TokenEnv = []string{"IGEXPORT_VAR_token", "IG_ACCESS_TOKEN"}
+	want.Discover[0].TokenEnv = []string{"IGEXPORT_VAR_token", "IG_ACCESS_TOKEN"}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("got  %+v\nwant %+v", cfg, want)
 	}
@@ -578,6 +586,35 @@ stream "user_insights" {
 		want := `igexport.hcl:6:23: Invalid metric: Metric "` + m + `" was removed in Graph API v21.0`
 		if !strings.Contains(diags.Error(), want) {
 			t.Errorf("%s: %s\nwant %s", m, diags.Error(), want)
+		}
+	}
+}
+
+// TestRequestTimeouts: request_timeout and read_idle_timeout bound every
+// API request; they must be positive durations.
+func TestRequestTimeouts(t *testing.T) {
+	const account = `
+account "a" {
+  ig_user_id   = "17841400000000001"
+  access_token = env("IG_ACCESS_TOKEN")
+}
+`
+	dir := writeFiles(t, map[string]string{
+		"ok.hcl":  "igexport {\n  request_timeout   = \"90s\"\n  read_idle_timeout = \"250ms\"\n}\n" + account,
+		"bad.hcl": "igexport {\n  request_timeout   = \"0s\"\n  read_idle_timeout = \"soon\"\n}\n" + account,
+	})
+	cfg := mustLoad(t, filepath.Join(dir, "ok.hcl"), testOptions())
+	if cfg.RequestTimeout != 90*time.Second || cfg.ReadIdleTimeout != 250*time.Millisecond {
+		t.Errorf("timeouts %s, %s", cfg.RequestTimeout, cfg.ReadIdleTimeout)
+	}
+	_, diags := hcl.Load(filepath.Join(dir, "bad.hcl"), testOptions())
+	err := diags.Err()
+	for _, want := range []string{
+		`bad.hcl:2:23: Invalid request_timeout: request_timeout (the most one request may take, body included) must be a positive duration such as "2m" or "30s", not "0s".`,
+		`bad.hcl:3:23: Invalid read_idle_timeout`,
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("diagnostics %v; want %q", err, want)
 		}
 	}
 }

@@ -118,6 +118,11 @@ func cmdApply(ctx context.Context, args []string, e env) int {
 		}
 	}
 
+	if err := checkTokens(cfg, o); err != nil {
+		fmt.Fprintf(e.Stderr, "igexport apply: %v\n", err)
+		return exitUsage
+	}
+
 	live := isTerminal(e)
 	ui := newProgress(e, live, countStreams(cfg, o.Streams))
 	defaultLevel := slog.LevelInfo
@@ -145,6 +150,9 @@ func cmdApply(ctx context.Context, args []string, e env) int {
 		var b bytes.Buffer
 		writeSummary(&b, sum)
 		_, _ = e.Stdout.Write([]byte(red.clean(b.String())))
+	}
+	if ie := (*export.InterruptError)(nil); sum.Status == export.StatusInterrupted && errors.As(context.Cause(ctx), &ie) {
+		fmt.Fprintf(e.Stderr, "igexport apply: %s: what finished is committed; run apply again to do the rest\n", ie.Error())
 	}
 	return sum.ExitCode
 }

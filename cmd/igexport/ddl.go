@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -22,7 +24,7 @@ func cmdDDL(ctx context.Context, args []string, e env) int {
 	fs.StringVar(&o.Location, "location", "", "the lake's bucket `URL` or local directory (default: the config's destination url)")
 	fs.StringVar(&o.Prefix, "prefix", "", "the destination `prefix` (default: the config's)")
 	fs.StringVar(&o.Database, "database", "", "Athena database / BigQuery dataset (default "+ddl.DefaultDatabase+"); DuckDB: a schema for the views")
-	fs.StringVar(&o.Projection, "projection", "", "Athena partition projection of account_id: date (default: account_id is injected, queries must filter on it) or enum (lists the accounts of the config and the state)")
+	fs.StringVar(&o.Projection, "projection", "", "Athena partition projection `type` of account_id: injected (the default: every query filters on account_id) or enum (lists the accounts of the config and the state; regenerate after adding one)")
 	fs.StringVar(&o.StartDate, "start-date", "", "first dt of the Athena projection range, YYYY-MM-DD (default "+ddl.DefaultStartDate+")")
 	fs.Var(&streams, "stream", "only this `stream` (repeatable)")
 	if !c.parse(fs, args) {
@@ -67,6 +69,9 @@ func cmdDDL(ctx context.Context, args []string, e env) int {
 			o.Accounts = slices.Compact(o.Accounts)
 		}
 	}
+	if o.Dialect == "duckdb" {
+		o.Location = absLocal(o.Location)
+	}
 	out, err := ddl.Generate(o)
 	if err != nil {
 		fmt.Fprintf(e.Stderr, "igexport ddl: %s\n", sinks.RedactURL(err.Error()))
@@ -74,6 +79,26 @@ func cmdDDL(ctx context.Context, args []string, e env) int {
 	}
 	fmt.Fprint(e.Stdout, out)
 	return exitOK
+}
+
+// absLocal makes a relative local lake location (file://./lake, ./lake)
+// absolute, so the DuckDB views work from any directory; igexport reads
+// such URLs relative to the working directory too.
+func absLocal(loc string) string {
+	u, err := url.Parse(loc)
+	switch {
+	case err != nil:
+		return loc
+	case u.Scheme == "file" && u.Host != "" && u.Host != "localhost":
+		if abs, err := filepath.Abs(u.Host + u.Path); err == nil {
+			return "file://" + filepath.ToSlash(abs)
+		}
+	case u.Scheme == "" && !filepath.IsAbs(loc):
+		if abs, err := filepath.Abs(loc); err == nil {
+			return abs
+		}
+	}
+	return loc
 }
 
 func cmdVersion(_ context.Context, args []string, e env) int {

@@ -61,14 +61,33 @@ type common struct {
 // selectionFlags are the flags a saved plan fixes.
 var selectionFlags = []string{"account", "stream", "shard", "from", "to", "snapshot-date"}
 
+// newFlagSet returns the flag set of a command: -h prints its usage; a bad
+// flag or value prints the flag package's error and one line pointing at
+// -h, not the whole usage.
 func newFlagSet(name, synopsis string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	out := &watchWriter{w: stderr}
+	fs.SetOutput(out)
 	fs.Usage = func() {
+		if out.wrote { // the flag package printed an error first
+			fmt.Fprintf(stderr, "Run 'igexport %s -h' for its flags.\n", name)
+			return
+		}
 		fmt.Fprintf(stderr, "Usage: igexport %s\n\nFlags:\n", synopsis)
 		fs.PrintDefaults()
 	}
 	return fs
+}
+
+// watchWriter notes whether anything was written through it.
+type watchWriter struct {
+	w     io.Writer
+	wrote bool
+}
+
+func (w *watchWriter) Write(p []byte) (int, error) {
+	w.wrote = true
+	return w.w.Write(p)
 }
 
 // parse parses args and records which flags were given. It returns false
@@ -117,7 +136,7 @@ func (c *common) loadOptions(e env) (hcl.LoadOptions, error) {
 		}
 		vars[name] = value
 	}
-	return hcl.LoadOptions{Vars: vars, VarFiles: c.varFiles, LookupEnv: e.lookupEnv, Now: e.now, Schemes: sinks.Schemes()}, nil
+	return hcl.LoadOptions{Vars: vars, VarFiles: c.varFiles, LookupEnv: e.lookupEnv, Now: e.now, Schemes: sinks.Schemes(), QueryParams: sinks.QueryParams}, nil
 }
 
 // load reads the config; on failure it prints the diagnostics and returns
@@ -132,6 +151,14 @@ func (c *common) load(e env, quiet bool) *hcl.Config {
 	cfg, diags := hcl.Load(c.config, lo)
 	if diags.HasErrors() || (!quiet && diags.Len() > 0) {
 		_ = diags.Write(e.Stderr, false)
+	}
+	if diags.HasErrors() && c.json {
+		// -json: the diagnostics on stdout too, as validate -json prints them.
+		writeJSON(e, struct {
+			Valid       bool             `json:"valid"`
+			Config      string           `json:"config"`
+			Diagnostics []hcl.Diagnostic `json:"diagnostics"`
+		}{false, c.config, diags.List()}, nil)
 	}
 	if diags.HasErrors() {
 		return nil

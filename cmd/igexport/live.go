@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -38,6 +39,7 @@ type liveDisplay struct {
 	w       io.Writer
 	streams int // per account
 	size    func() (cols, rows int)
+	noColor bool // NO_COLOR or TERM=dumb: no colours, bold or dim
 
 	mu       sync.Mutex
 	start    time.Time
@@ -60,6 +62,9 @@ type liveAccount struct {
 	running  []string         // streams started, not finished
 	progress map[string]int64 // rows so far of running streams
 }
+
+// sgr matches the colour and style sequences of a frame.
+var sgr = regexp.MustCompile("\x1b\\[[0-9;]*m")
 
 func newLiveDisplay(w io.Writer, streams int, size func() (int, int)) *liveDisplay {
 	return &liveDisplay{w: w, streams: streams, size: size, byName: map[string]*liveAccount{}}
@@ -142,6 +147,11 @@ func (d *liveDisplay) drawLocked() {
 	lines := d.frameLines()
 	var b strings.Builder
 	for _, l := range lines {
+		if d.noColor {
+			b.WriteString(sgr.ReplaceAllString(l, ""))
+			b.WriteString("\n")
+			continue
+		}
 		b.WriteString(l)
 		b.WriteString(csiReset + "\n")
 	}

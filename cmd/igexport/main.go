@@ -12,8 +12,12 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
+	"strings"
 	"syscall"
 	"time"
+
+	"github.com/igexport/igexport/export"
 )
 
 // Exit codes (SPEC §6).
@@ -28,9 +32,42 @@ const (
 var version = "dev"
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := notifyInterrupt(context.Background())
 	defer stop()
 	os.Exit(run(ctx, os.Args[1:], env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, LookupEnv: os.LookupEnv}))
+}
+
+// notifyInterrupt returns a context cancelled by the first SIGINT or
+// SIGTERM with an [export.InterruptError] as its cause (exit 130 or 143):
+// a run then commits what finished and says "interrupted". A second signal
+// ends the process at once (the default action is restored).
+func notifyInterrupt(parent context.Context) (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(parent)
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case s := <-sigs:
+			signal.Reset(os.Interrupt, syscall.SIGTERM)
+			cancel(interruptCause(s))
+		case <-done:
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(sigs)
+		close(done)
+		cancel(nil)
+	}
+}
+
+// interruptCause maps a signal to the interruption it causes: exit 128 +
+// the signal number, as shells report it.
+func interruptCause(s os.Signal) *export.InterruptError {
+	if s == syscall.SIGTERM {
+		return &export.InterruptError{Signal: "SIGTERM", ExitCode: 128 + int(syscall.SIGTERM)}
+	}
+	return &export.InterruptError{Signal: "SIGINT", ExitCode: 128 + int(syscall.SIGINT)}
 }
 
 // env is what a command may touch of the outside world (tests swap it).
@@ -104,9 +141,29 @@ func run(ctx context.Context, args []string, e env) int {
 	case "version", "-version", "--version":
 		return cmdVersion(ctx, rest, e)
 	case "help", "-h", "-help", "--help":
+		if cmd == "help" && len(rest) > 0 && isCommand(rest[0]) {
+			// igexport help apply: apply's usage, on stdout as asked for.
+			e.Stderr = e.Stdout
+			return run(ctx, []string{rest[0], "-h"}, e)
+		}
 		fmt.Fprint(e.Stdout, usage)
 		return exitOK
+	}
+	if strings.HasPrefix(cmd, "-") {
+		// igexport -config f plan: the flags belong to the command.
+		for i, a := range args {
+			if isCommand(a) {
+				fmt.Fprintf(e.Stderr, "igexport: flags go after the command: igexport %s\n",
+					strings.Join(slices.Concat([]string{a}, args[:i], args[i+1:]), " "))
+				return exitUsage
+			}
+		}
 	}
 	fmt.Fprintf(e.Stderr, "igexport: unknown command %q\n\n%s", cmd, usage)
 	return exitUsage
 }
+
+// commands are igexport's commands, as run dispatches them.
+var commands = []string{"validate", "plan", "apply", "state", "fmt", "ddl", "version"}
+
+func isCommand(s string) bool { return slices.Contains(commands, s) }

@@ -153,7 +153,7 @@ var (
 	reTime   = regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ`)
 	// The usage % the emulator reports depends on the order concurrent
 	// streams' calls reach it.
-	reBudget = regexp.MustCompile(`budget: the last run .*`)
+	reBudget = regexp.MustCompile(`budget: usage was .*`)
 )
 
 var hostname, _ = os.Hostname()

@@ -45,6 +45,10 @@ func cmdPlan(ctx context.Context, args []string, e env) int {
 	if !checkSelection(e, "plan", cfg, o.Selection(), "") {
 		return exitUsage
 	}
+	if err := checkTokens(cfg, o); err != nil {
+		fmt.Fprintf(e.Stderr, "igexport plan: %v\n", err)
+		return exitUsage
+	}
 	red := newRedactor(cfg.Secrets())
 	log, _ := c.logger(e.Stderr, cfg.Secrets(), 0)
 	o.Logger = log
@@ -65,9 +69,15 @@ func cmdPlan(ctx context.Context, args []string, e env) int {
 			return exitError
 		}
 	}
+	code := exitOK
+	for _, a := range p.Accounts {
+		if a.Error != "" {
+			code = exitError
+		}
+	}
 	if c.json {
 		writeJSON(e, p, red)
-		return exitOK
+		return code
 	}
 	var b bytes.Buffer
 	writePlan(&b, p)
@@ -75,7 +85,7 @@ func cmdPlan(ctx context.Context, args []string, e env) int {
 		fmt.Fprintf(&b, "\nSaved the plan to %s. Apply exactly this with:\n  igexport apply %s\n", out, out)
 	}
 	_, _ = e.Stdout.Write([]byte(red.clean(b.String())))
-	return exitOK
+	return code
 }
 
 // writePlan renders a plan for people.
@@ -105,6 +115,10 @@ func writePlan(w io.Writer, p *export.Plan) {
 	for _, a := range p.Accounts {
 		fmt.Fprintln(w)
 		head := fmt.Sprintf("Account %s (%s)", a.Name, a.AccountID)
+		if a.Error != "" {
+			fmt.Fprintf(w, "%s: not planned\n  error: %s\n  fix: %s\n", head, a.Error, a.Advice)
+			continue
+		}
 		if a.Source == "state" {
 			head += ", discovered by an earlier run (exported if discovery still finds it)"
 		}
@@ -132,8 +146,8 @@ func writePlan(w io.Writer, p *export.Plan) {
 			writePlanToken(w, p, a.Name, false) // token.go
 		}
 		if b := a.Budget; b != nil {
-			fmt.Fprintf(w, "  budget: the last run (%s) used %d%% of the Instagram rate limit with %d calls: about %d calls a day, ≈%d left now\n",
-				b.RunID, b.UsagePercent, b.Calls, b.Total, b.Left)
+			fmt.Fprintf(w, "  budget: usage was %d%% after run %s; the %s of the 24 h up to it made %d calls: about %d calls a day; the runs of the last 24 h made %d, ≈%d left now\n",
+				b.UsagePercent, b.RunID, plural(b.WindowRuns, "run"), b.WindowCalls, b.Total, b.RecentCalls, b.Left)
 		}
 		for _, m := range a.Warnings {
 			fmt.Fprintf(w, "  warning: %s\n", m)

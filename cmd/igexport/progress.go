@@ -40,9 +40,21 @@ func isTerminal(e env) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
+// useColor follows the conventions: NO_COLOR set to anything but "" (see
+// no-color.org) or TERM=dumb turn colours off.
+func useColor(e env) bool {
+	if v, ok := e.lookupEnv("NO_COLOR"); ok && v != "" {
+		return false
+	}
+	t, _ := e.lookupEnv("TERM")
+	return t != "dumb"
+}
+
 func newProgress(e env, live bool, streams int) progressUI {
 	if live {
-		return newLiveDisplay(e.Stderr, streams, termSize(e.Stderr))
+		d := newLiveDisplay(e.Stderr, streams, termSize(e.Stderr))
+		d.noColor = !useColor(e)
+		return d
 	}
 	every := e.Heartbeat
 	if every <= 0 {

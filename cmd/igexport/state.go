@@ -25,9 +25,13 @@ known from recent run summaries) or an IG user id.
 `
 
 func cmdState(ctx context.Context, args []string, e env) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" {
+	if len(args) == 0 {
 		fmt.Fprint(e.Stderr, stateUsage)
 		return exitUsage
+	}
+	if args[0] == "-h" || args[0] == "-help" || args[0] == "--help" {
+		fmt.Fprint(e.Stderr, stateUsage)
+		return exitOK
 	}
 	sub, rest := args[0], args[1:]
 	var c common

@@ -19,6 +19,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"regexp"
@@ -102,8 +103,31 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&f.LowViewerMetric, "low-viewer-metric", "", "low-viewer stories refuse only this metric (default: every request)")
 	fs.StringVar(&o.SharedToFacebook, "shared-to-facebook", "", "media shared to Facebook: all, none (default: a third of the reels)")
 	fs.BoolVar(&o.UntilInclusive, "until-inclusive", false, "daily account insights treat until as inclusive, as Meta does (a one-day request ending at the boundary answers two days)")
+	fs.IntVar(&f.RedirectEvery, "redirect-every", 0, "every Nth request answers 307 to -redirect-to plus its path and query")
+	fs.StringVar(&f.RedirectTo, "redirect-to", "", "origin redirects point to, e.g. http://127.0.0.1:9999 (another origin)")
+	fs.IntVar(&f.StallEvery, "stall-every", 0, "every Nth request sends half its body, then nothing until the client gives up")
+	fs.IntVar(&f.TrickleEvery, "trickle-every", 0, "every Nth request answers a body trickled one byte every -trickle-interval, never ending")
+	fs.DurationVar(&f.TrickleInterval, "trickle-interval", time.Second, "interval of trickled bytes")
+	fs.BoolVar(&f.EndlessPages, "endless-pages", false, "every list answers an empty page with a new paging.next, forever")
+	var dropIDs string
+	fs.StringVar(&dropIDs, "drop-ids", "", "serve these objects without their id: comma-separated "+strings.Join(igfake.DropIDKinds, ", "))
 	if err := fs.Parse(args); err != nil {
 		return nil, err
+	}
+	if dropIDs != "" {
+		for _, k := range strings.Split(dropIDs, ",") {
+			if k = strings.TrimSpace(k); !slices.Contains(igfake.DropIDKinds, k) {
+				return nil, fmt.Errorf("-drop-ids %q: want a comma-separated list of %s", dropIDs, strings.Join(igfake.DropIDKinds, ", "))
+			}
+			f.DropIDs = append(f.DropIDs, k)
+		}
+	}
+	if f.RedirectEvery > 0 {
+		u, err := url.Parse(f.RedirectTo)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+			return nil, fmt.Errorf("-redirect-every needs -redirect-to http(s)://host:port, got %q", f.RedirectTo)
+		}
+		f.RedirectTo = strings.TrimSuffix(f.RedirectTo, "/")
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))

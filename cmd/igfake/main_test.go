@@ -100,12 +100,16 @@ func TestParseFlags(t *testing.T) {
 			"-slow-every", "4", "-slow-delay", "1s", "-malformed-every", "9", "-token-expires-after", "50", "-batch-null-every", "6",
 			"-failing-children", "2", "-low-viewer-stories", "1", "-app-secret", "S",
 			"-reduce-data-above", "50", "-retire-fields", "ig_id, legacy_instagram_media_id", "-not-shared-error", "param",
-			"-low-viewer-metric", "reach", "-shared-to-facebook", "all", "-until-inclusive"},
+			"-low-viewer-metric", "reach", "-shared-to-facebook", "all", "-until-inclusive",
+			"-redirect-every", "3", "-redirect-to", "http://127.0.0.1:9/", "-stall-every", "8", "-trickle-every", "11",
+			"-trickle-interval", "50ms", "-endless-pages", "-drop-ids", "media, child,ig-user"},
 			check: func(t *testing.T, c *config) {
 				want := igfake.Faults{ThrottleAfter: 100, ThrottleFor: 2 * time.Minute, ThrottleCode: 4, ThrottleHTTP429: true,
 					UsageHeader: "app", UsageAfter: 5, ServerErrorEvery: 10, ServerErrorBurst: 3, ResetEvery: 7, SlowEvery: 4,
 					SlowDelay: time.Second, MalformedEvery: 9, TokenExpiresAfter: 50, BatchNullEvery: 6, FailingChildren: 2,
-					ReduceDataAbove: 50, RetiredFields: []string{"ig_id", "legacy_instagram_media_id"}, NotSharedError: "param", LowViewerMetric: "reach"}
+					ReduceDataAbove: 50, RetiredFields: []string{"ig_id", "legacy_instagram_media_id"}, NotSharedError: "param", LowViewerMetric: "reach",
+					RedirectEvery: 3, RedirectTo: "http://127.0.0.1:9", StallEvery: 8, TrickleEvery: 11, TrickleInterval: 50 * time.Millisecond,
+					EndlessPages: true, DropIDs: []string{"media", "child", "ig-user"}}
 				if !reflect.DeepEqual(c.o.Faults, want) || c.o.LowViewerStories != 1 || c.o.AppSecret != "S" ||
 					c.o.SharedToFacebook != "all" || !c.o.UntilInclusive {
 					t.Errorf("%+v", c.o)
@@ -136,6 +140,9 @@ func TestParseFlags(t *testing.T) {
 		{name: "bad usage header", args: []string{"-usage-header", "x"}, wantErr: "-usage-header"},
 		{name: "bad not-shared error", args: []string{"-not-shared-error", "x"}, wantErr: "-not-shared-error"},
 		{name: "bad shared-to-facebook", args: []string{"-shared-to-facebook", "some"}, wantErr: "-shared-to-facebook"},
+		{name: "bad drop-ids", args: []string{"-drop-ids", "media,comment"}, wantErr: "-drop-ids"},
+		{name: "redirect without a target", args: []string{"-redirect-every", "1"}, wantErr: "-redirect-to"},
+		{name: "redirect to a path", args: []string{"-redirect-every", "1", "-redirect-to", "http://h:1/x"}, wantErr: "-redirect-to"},
 		{name: "bad throttle code", args: []string{"-throttle-code", "5"}, wantErr: "-throttle-code"},
 		{name: "bad location", args: []string{"-location", "Nowhere/Else"}, wantErr: "-location"},
 		{name: "bad conversion", args: []string{"-converted-at", "yesterday"}, wantErr: "-converted-at"},

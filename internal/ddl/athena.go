@@ -95,11 +95,8 @@ func athena(o *Options) (func(*strings.Builder, schema.StreamInfo, []column) err
 		return nil, fmt.Errorf("athena: %w", err)
 	}
 	projection := o.Projection
-	if projection == "" {
-		projection = "date"
-	}
 	switch projection {
-	case "date":
+	case "", "injected", "date": // "date": the name of earlier versions
 	case "enum":
 		if len(o.Accounts) == 0 {
 			return nil, fmt.Errorf("athena: the enum projection needs at least one account id")
@@ -110,7 +107,7 @@ func athena(o *Options) (func(*strings.Builder, schema.StreamInfo, []column) err
 			}
 		}
 	default:
-		return nil, fmt.Errorf("athena: unknown projection %q (want date or enum)", o.Projection)
+		return nil, fmt.Errorf("athena: unknown projection %q: want injected (the default: account_id is an injected partition projection, every query filters on it) or enum (account_id lists the accounts of the config and the state)", o.Projection)
 	}
 
 	return func(b *strings.Builder, s schema.StreamInfo, cols []column) error {

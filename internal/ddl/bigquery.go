@@ -84,9 +84,9 @@ func bigquery(o *Options) (func(*strings.Builder, schema.StreamInfo, []column) e
 		ds = DefaultDatabase
 	}
 	if !bigqueryDataset.MatchString(ds) {
-		return nil, fmt.Errorf("bigquery: dataset %q is not [project.]dataset (letters, digits, underscores)", ds)
+		return nil, fmt.Errorf("bigquery: dataset %q is not [PROJECT.]DATASET: a project id is 6 to 30 lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen; a dataset name is letters, digits and underscores (e.g. my-project.instagram)", ds)
 	}
-	if o.Projection != "" && o.Projection != "date" {
+	if o.Projection != "" && o.Projection != "date" && o.Projection != "injected" {
 		return nil, fmt.Errorf("bigquery: projection %q applies to athena only", o.Projection)
 	}
 	return func(b *strings.Builder, s schema.StreamInfo, cols []column) error {

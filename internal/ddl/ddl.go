@@ -44,7 +44,8 @@ type Options struct {
 	// Default for Athena and BigQuery: "igexport".
 	Database string
 	// Projection selects the Athena partition projection of account_id:
-	// "date" (default: account_id is injected, so queries must filter on it) or
+	// "injected" (default; "date" is its former name: account_id is an
+	// injected projection, so queries must filter on it) or
 	// "enum" (account_id enumerates Accounts; queries may scan all accounts).
 	// dt is always a date-range projection.
 	Projection string

@@ -14,7 +14,6 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -34,7 +33,38 @@ const (
 	DefaultUserAgent       = "igexport"
 	// MaxResponseBytes bounds the body read from one response.
 	MaxResponseBytes = 64 << 20
+	// DefaultRequestTimeout and DefaultReadIdleTimeout are the defaults of
+	// [Timeouts].
+	DefaultRequestTimeout  = 2 * time.Minute
+	DefaultReadIdleTimeout = 30 * time.Second
 )
+
+// Timeouts bound every HTTP request of a client, each attempt on its own:
+// a request that runs out of time is a transient failure (retried with
+// backoff, up to RetryPolicy.MaxAttempts attempts), and then fails with an
+// error that says it timed out. Zero fields take the defaults.
+type Timeouts struct {
+	// Request bounds one attempt from the moment it is sent to the last
+	// byte of its body (default 2m): a body trickled a byte at a time
+	// cannot hold a request for longer.
+	Request time.Duration
+	// ReadIdle bounds the wait for more of a response body once its headers
+	// are in (default 30s): a response that stops halfway fails then,
+	// without waiting for Request. (The wait for the headers is bounded by
+	// Request, and by the transport's response header timeout, 60s with
+	// [NewHTTPClient].)
+	ReadIdle time.Duration
+}
+
+func (t Timeouts) withDefaults() Timeouts {
+	if t.Request <= 0 {
+		t.Request = DefaultRequestTimeout
+	}
+	if t.ReadIdle <= 0 {
+		t.ReadIdle = DefaultReadIdleTimeout
+	}
+	return t
+}
 
 // Clock is the time source of a client. All sleeping (backoff, throttling,
 // pacing) goes through Sleep, so tests can use a fake clock.
@@ -75,8 +105,12 @@ type Options struct {
 	// is set, appsecret_proof = hex(HMAC-SHA256(AppSecret, Token)) goes with
 	// every call.
 	Token, AppSecret string
-	// HTTPClient nil → [DefaultHTTPClient].
+	// HTTPClient nil → [DefaultHTTPClient]. Whatever client it is, the
+	// Client follows a redirect only within BaseURL's origin (scheme, host
+	// and port), the rule of paging.next: the token never goes elsewhere.
 	HTTPClient *http.Client
+	// Timeouts bound each request (zero fields: defaults; see [Timeouts]).
+	Timeouts Timeouts
 	// Limiter is shared across clients and bounds requests in flight;
 	// nil → unbounded. Waiting requests of clients created earlier go
 	// first (see Limiter).
@@ -99,6 +133,14 @@ type Options struct {
 	Pacer *Pacer
 	// UserAgent default "igexport".
 	UserAgent string
+	// MaxPages bounds the pages one PageItems call follows (default:
+	// 100,000 items' worth at the page size asked for, and at least 1,000
+	// pages; Instagram serves at most the 10,000 most recent media).
+	// MaxEmptyPages bounds the empty pages in a row that still have a
+	// paging.next (default 5): the API may send one, but a run of them is
+	// paging that makes no progress. Past either bound the call fails with
+	// an error saying so.
+	MaxPages, MaxEmptyPages int
 }
 
 // Client is a Graph API client for one access token. It is safe for
@@ -114,6 +156,9 @@ type Client struct {
 	lim      *Limiter
 	ticket   uint64 // the client's place in the limiter's queue (older first)
 	retry    RetryPolicy
+	timeouts Timeouts
+	maxPages int // 0: from the page size
+	maxEmpty int
 	maxUsage int
 	maxPace  time.Duration
 	log      *slog.Logger
@@ -162,6 +207,9 @@ func New(o Options) *Client {
 		ticket:   o.Limiter.ticket(),
 		p:        o.Pacer,
 		retry:    o.Retry.withDefaults(),
+		timeouts: o.Timeouts.withDefaults(),
+		maxPages: o.MaxPages,
+		maxEmpty: o.MaxEmptyPages,
 		maxUsage: o.MaxUsagePercent,
 		maxPace:  o.MaxPaceDelay,
 		log:      o.Logger,
@@ -178,6 +226,9 @@ func New(o Options) *Client {
 	}
 	if c.hc == nil {
 		c.hc = DefaultHTTPClient()
+	}
+	if c.maxEmpty <= 0 {
+		c.maxEmpty = DefaultMaxEmptyPages
 	}
 	if c.maxUsage <= 0 {
 		c.maxUsage = DefaultMaxUsagePercent
@@ -208,6 +259,9 @@ func New(o Options) *Client {
 		c.baseErr = fmt.Errorf("graph: invalid base URL %q: %s", Redact(c.baseURL), Redact(err.Error()))
 	}
 	c.base = u
+	// The redirect rule lives here, not in the HTTP client a caller may
+	// pass: every client this package sends the token with obeys it.
+	c.hc = withRedirectPolicy(c.hc, u)
 	return c
 }
 
@@ -217,22 +271,6 @@ func AppSecretProof(appSecret, token string) string {
 	m := hmac.New(sha256.New, []byte(appSecret))
 	m.Write([]byte(token))
 	return hex.EncodeToString(m.Sum(nil))
-}
-
-// DefaultHTTPClient returns the client used when Options.HTTPClient is nil:
-// dial timeout 10s, TLS handshake 10s, response header timeout 60s, 120s per
-// request overall, keep-alives, up to 64 idle connections per host, HTTP/2
-// when offered. net/http asks for and decodes gzip itself.
-func DefaultHTTPClient() *http.Client {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.DialContext = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
-	t.TLSHandshakeTimeout = 10 * time.Second
-	t.ResponseHeaderTimeout = 60 * time.Second
-	t.MaxIdleConns = 256
-	t.MaxIdleConnsPerHost = 64
-	t.IdleConnTimeout = 90 * time.Second
-	t.ForceAttemptHTTP2 = true
-	return &http.Client{Transport: t, Timeout: 120 * time.Second}
 }
 
 // Stats returns a snapshot of the client's counters.
@@ -343,13 +381,25 @@ func endpointOf(u *url.URL) string {
 }
 
 // roundTrip sends r once. The limiter slot is held from before the request
-// is sent until its body has been read, and at no other time.
+// is sent until its body has been read, and at no other time. The attempt
+// is bounded by c.timeouts: Request from the moment the slot is taken,
+// ReadIdle between two reads of the body.
 func (c *Client) roundTrip(ctx context.Context, r request, buf *bytes.Buffer) (body []byte, h http.Header, status int, err error) {
+	if err := c.lim.acquire(ctx, c.ticket); err != nil {
+		return nil, nil, 0, c.ctxError(r, err)
+	}
+	defer c.lim.Release()
+	actx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	total := time.AfterFunc(c.timeouts.Request, func() {
+		cancel(&timeoutError{msg: fmt.Sprintf("timed out: no complete response within %s (request timeout)", c.timeouts.Request)})
+	})
+	defer total.Stop()
 	var rd io.Reader
 	if r.form != nil {
 		rd = strings.NewReader(r.form.Encode())
 	}
-	req, err := http.NewRequestWithContext(ctx, r.method, r.url, rd)
+	req, err := http.NewRequestWithContext(actx, r.method, r.url, rd)
 	if err != nil {
 		return nil, nil, 0, &safeError{msg: "graph: " + Redact(r.endpoint) + ": building request: " + c.sc.clean(err.Error()), err: err}
 	}
@@ -358,9 +408,6 @@ func (c *Client) roundTrip(ctx context.Context, r request, buf *bytes.Buffer) (b
 	req.Header.Set("User-Agent", c.ua)
 	if r.form != nil {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	}
-	if err := c.lim.acquire(ctx, c.ticket); err != nil {
-		return nil, nil, 0, c.ctxError(r, err)
 	}
 	c.mu.Lock()
 	c.stats.RoundTrips++
@@ -371,14 +418,16 @@ func (c *Client) roundTrip(ctx context.Context, r request, buf *bytes.Buffer) (b
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		c.lim.Release()
-		return nil, nil, 0, c.transportError(ctx, r, err)
+		return nil, nil, 0, c.transportError(ctx, actx, r, err)
 	}
-	body, err = readBody(resp, buf)
+	idle := time.AfterFunc(c.timeouts.ReadIdle, func() {
+		cancel(&timeoutError{msg: fmt.Sprintf("timed out: the response stopped arriving for %s (read idle timeout)", c.timeouts.ReadIdle)})
+	})
+	body, err = readBody(&idleReader{r: resp.Body, t: idle, d: c.timeouts.ReadIdle}, resp.ContentLength, buf)
+	idle.Stop()
 	resp.Body.Close()
-	c.lim.Release()
 	if err != nil {
-		return nil, resp.Header, resp.StatusCode, c.transportError(ctx, r, err)
+		return nil, resp.Header, resp.StatusCode, c.transportError(ctx, actx, r, err)
 	}
 	if len(body) > MaxResponseBytes {
 		return nil, resp.Header, resp.StatusCode, &safeError{msg: fmt.Sprintf("graph: %s: response larger than %d bytes", Redact(r.endpoint), MaxResponseBytes)}
@@ -386,25 +435,56 @@ func (c *Client) roundTrip(ctx context.Context, r request, buf *bytes.Buffer) (b
 	return body, resp.Header, resp.StatusCode, nil
 }
 
+// ErrTimeout is wrapped by the error of a request that ran out of time
+// (see [Timeouts]), after its retries.
+var ErrTimeout = errors.New("request timed out")
+
+// timeoutError is the cause an attempt is cancelled with when it runs out
+// of time; it matches ErrTimeout.
+type timeoutError struct{ msg string }
+
+func (e *timeoutError) Error() string        { return e.msg }
+func (e *timeoutError) Is(target error) bool { return target == ErrTimeout }
+
+// idleReader pushes the idle timer t back by d whenever data arrives.
+type idleReader struct {
+	r io.Reader
+	t *time.Timer
+	d time.Duration
+}
+
+func (ir *idleReader) Read(p []byte) (int, error) {
+	n, err := ir.r.Read(p)
+	if n > 0 {
+		ir.t.Reset(ir.d)
+	}
+	return n, err
+}
+
 // readBody reads up to MaxResponseBytes+1 bytes of a response body into
-// buf (emptied first), grown from Content-Length when there is one (media
+// buf (emptied first), grown from Content-Length n when there is one (media
 // pages are ~100 KB: growing a buffer by doubling copies and clears it
 // several times).
-func readBody(resp *http.Response, buf *bytes.Buffer) ([]byte, error) {
+func readBody(body io.Reader, n int64, buf *bytes.Buffer) ([]byte, error) {
 	buf.Reset()
-	if n := resp.ContentLength; n > 0 && n <= MaxResponseBytes {
+	if n > 0 && n <= MaxResponseBytes {
 		buf.Grow(int(n) + bytes.MinRead)
 	}
-	_, err := buf.ReadFrom(io.LimitReader(resp.Body, MaxResponseBytes+1))
+	_, err := buf.ReadFrom(io.LimitReader(body, MaxResponseBytes+1))
 	return buf.Bytes(), err
 }
 
 // transportError wraps a failure to send or read: transient unless the
-// context ended or TLS verification failed. The message is redacted (a
-// *url.Error prints the URL).
-func (c *Client) transportError(ctx context.Context, r request, err error) error {
+// context ended, TLS verification failed or a redirect was refused; an
+// attempt that ran out of time (actx's cause) is transient and says so.
+// The message is redacted (a *url.Error prints the URL).
+func (c *Client) transportError(ctx, actx context.Context, r request, err error) error {
 	if ctx.Err() != nil {
 		return c.ctxError(r, context.Cause(ctx))
+	}
+	var te *timeoutError
+	if cause := context.Cause(actx); errors.As(cause, &te) {
+		return &safeError{msg: "graph: " + r.method + " " + Redact(r.endpoint) + ": " + te.msg, err: te, transient: true}
 	}
 	var ue *url.Error
 	cause := err
@@ -414,7 +494,8 @@ func (c *Client) transportError(ctx context.Context, r request, err error) error
 	var certErr *tls.CertificateVerificationError
 	var unknownAuth x509.UnknownAuthorityError
 	var hostErr x509.HostnameError
-	permanent := errors.As(err, &certErr) || errors.As(err, &unknownAuth) || errors.As(err, &hostErr)
+	permanent := errors.As(err, &certErr) || errors.As(err, &unknownAuth) || errors.As(err, &hostErr) ||
+		errors.Is(err, errRedirectRefused)
 	return &safeError{
 		msg:       "graph: " + r.method + " " + Redact(r.endpoint) + ": " + c.sc.clean(cause.Error()),
 		err:       err,

@@ -359,16 +359,21 @@ func TestCanaryTokenNeverPrinted(t *testing.T) {
 func TestDefaultHTTPClient(t *testing.T) {
 	hc := DefaultHTTPClient()
 	tr := hc.Transport.(*http.Transport)
-	if hc.Timeout != 120*time.Second || tr.ResponseHeaderTimeout != 60*time.Second || tr.MaxIdleConnsPerHost < 64 || tr.DisableKeepAlives {
+	// No overall timeout: the Client bounds each attempt itself (Timeouts),
+	// and a redirect policy is always there.
+	if hc.Timeout != 0 || hc.CheckRedirect == nil || tr.ResponseHeaderTimeout != 60*time.Second || tr.MaxIdleConnsPerHost < 64 || tr.DisableKeepAlives {
 		t.Fatalf("client %+v transport %+v", hc, tr)
 	}
 }
 
 func TestGzipAndTimeoutRetry(t *testing.T) {
 	var n atomic.Int32
+	arrived := make(chan struct{})
 	srv, _ := newServer(t, func(w http.ResponseWriter, r *http.Request) {
 		if n.Add(1) == 1 {
-			time.Sleep(300 * time.Millisecond) // past the client timeout: a transient failure
+			close(arrived)
+			<-r.Context().Done() // no answer: the client times out
+			return
 		}
 		if !strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
 			t.Error("no Accept-Encoding: gzip")
@@ -379,7 +384,10 @@ func TestGzipAndTimeoutRetry(t *testing.T) {
 		_ = zw.Close()
 	})
 	hc := srv.Client()
-	hc.Timeout = 100 * time.Millisecond
+	// The first request times out once the server has it (an injected
+	// client timeout: no wall-clock race with a slow machine); the retry
+	// has no deadline.
+	hc.Transport = &timeoutFirst{base: hc.Transport, fire: arrived}
 	c, fc := newTestClient(t, srv, func(o *Options) { o.HTTPClient = hc })
 	var out struct{ ID string }
 	if err := c.Get(context.Background(), "/x", nil, &out); err != nil {
@@ -388,4 +396,34 @@ func TestGzipAndTimeoutRetry(t *testing.T) {
 	if out.ID != "zipped" || n.Load() != 2 || len(fc.Sleeps()) != 1 {
 		t.Fatalf("out %+v, %d requests, sleeps %v", out, n.Load(), fc.Sleeps())
 	}
+}
+
+// timeoutFirst gives the first request a deadline that passes when fire is
+// closed, as an http.Client timeout would: the request fails with
+// context.DeadlineExceeded.
+type timeoutFirst struct {
+	base http.RoundTripper
+	fire chan struct{}
+	used atomic.Bool
+}
+
+func (tf *timeoutFirst) RoundTrip(r *http.Request) (*http.Response, error) {
+	if tf.used.Swap(true) {
+		return tf.base.RoundTrip(r)
+	}
+	ctx, expire := context.WithCancelCause(r.Context())
+	defer expire(nil)
+	go func() {
+		select {
+		case <-tf.fire:
+			expire(context.DeadlineExceeded)
+		case <-ctx.Done():
+		}
+	}()
+	resp, err := tf.base.RoundTrip(r.WithContext(ctx))
+	if err == nil {
+		resp.Body.Close()
+		return nil, fmt.Errorf("the first request was answered: %s", resp.Status)
+	}
+	return nil, fmt.Errorf("%w (Client.Timeout exceeded while awaiting headers)", context.Cause(ctx))
 }

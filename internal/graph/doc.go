@@ -7,7 +7,16 @@
 //     URL it builds, and adds appsecret_proof to every call when an app secret
 //     is configured;
 //   - follows paging.next until it is absent ([Client.PageItems]), stripping any
-//     access_token the API put into the next URL;
+//     access_token the API put into the next URL, and stops paging that does
+//     not end (a repeated next, a run of empty pages, more pages than any
+//     account has) with an error wrapping [ErrPaging];
+//   - sends the token to BaseURL's origin only: a next URL or a redirect to
+//     another scheme, host or port is refused, whatever HTTP client the
+//     Client was given;
+//   - bounds every attempt of a request in total time (body included) and
+//     in idle time between reads of the body ([Timeouts]); a timeout is a
+//     transient failure, and the error after the last attempt wraps
+//     [ErrTimeout];
 //   - groups object reads into Graph batch requests of at most 50 operations
 //     ([Client.Batch]), retrying operations that come back null, throttled or
 //     transient;

@@ -42,17 +42,39 @@ func limitOf(u string) int {
 	return n
 }
 
+// Paging bounds (see Options.MaxPages and Options.MaxEmptyPages).
+const (
+	// MaxPageItems is the number of items whose pages a PageItems call
+	// follows at most by default: ten times the 10,000 most recent media
+	// the media edge serves, far above any real account's list.
+	MaxPageItems = 100_000
+	// MinMaxPages is the least page bound whatever the page size.
+	MinMaxPages = 1_000
+	// DefaultMaxEmptyPages is the default bound of empty pages in a row that
+	// still have a paging.next.
+	DefaultMaxEmptyPages = 5
+)
+
+// ErrPaging is wrapped by the error of a PageItems call stopped by a paging
+// bound: a next URL that repeats a page, too many pages, or too many empty
+// pages in a row.
+var ErrPaging = errors.New("paging does not end")
+
 // PageItems fetches path with params (limit=100 unless set) and calls fn
 // with the items of every page's "data" array, parsed once by the client,
 // following paging.next until it is absent — not cursors.after, and an
-// empty page that has a next continues. The items are valid until fn
-// returns (the parser is reused for the next page).
+// empty page that has a next continues (the API sends such pages), up to
+// MaxEmptyPages of them in a row. The items are valid until fn returns (the
+// parser is reused for the next page).
 //
 // A next URL is followed as given, except that any access_token in it is
 // dropped (the Authorization header carries the token) and appsecret_proof
-// is replaced by the client's own. A next URL on another host than BaseURL,
-// or one already followed (a loop), is an error. An error from fn stops the
-// iteration and is returned as is.
+// is replaced by the client's own. A next URL on another origin (scheme,
+// host or port) than BaseURL is an error. So is paging that does not end:
+// a next URL already followed (a loop), more pages than Options.MaxPages,
+// or more empty pages in a row than Options.MaxEmptyPages (each with a new
+// next: no progress); those errors wrap [ErrPaging] and name the endpoint.
+// An error from fn stops the iteration and is returned as is.
 //
 // Code 1 "Please reduce the amount of data" on a page halves its limit (not
 // below MinPageSize) and asks the page again; the client remembers the
@@ -80,6 +102,15 @@ func (c *Client) PageItems(ctx context.Context, path string, params url.Values, 
 	if u, err := url.Parse(r.url); err == nil {
 		seen[pageKey(u)] = true
 	}
+	first := r.endpoint
+	maxPages := c.maxPages
+	if maxPages <= 0 {
+		maxPages = MinMaxPages
+		if n, err := strconv.Atoi(p.Get("limit")); err == nil && n > 0 {
+			maxPages = max(MinMaxPages, (MaxPageItems+n-1)/n)
+		}
+	}
+	empty := 0 // empty pages in a row
 	for page := 1; ; page++ {
 		// The parser is taken once the body is there and given back once
 		// fn is done with the items: held while decoding, not while waiting.
@@ -121,6 +152,19 @@ func (c *Client) PageItems(ctx context.Context, path string, params url.Values, 
 		}
 		if next == "" {
 			return nil
+		}
+		if len(items) == 0 {
+			empty++
+		} else {
+			empty = 0
+		}
+		if empty >= c.maxEmpty {
+			return &safeError{msg: fmt.Sprintf("graph: %s: paging makes no progress: %d empty pages in a row, each with a new paging.next (stopped at page %d)",
+				Redact(first), empty, page), err: ErrPaging}
+		}
+		if page >= maxPages {
+			return &safeError{msg: fmt.Sprintf("graph: %s: paging does not end: still a paging.next after %d pages, the most a list is followed for (stopped)",
+				Redact(first), page), err: ErrPaging}
 		}
 		if r, err = c.nextRequest(r.endpoint, next, seen); err != nil {
 			return err
@@ -177,13 +221,13 @@ func (c *Client) nextRequest(from, next string, seen map[string]bool) (request, 
 	if !u.IsAbs() {
 		u = c.base.ResolveReference(u)
 	}
-	if !strings.EqualFold(u.Scheme, c.base.Scheme) || !strings.EqualFold(u.Host, c.base.Host) {
-		return request{}, fmt.Errorf("graph: %s: paging.next points to %s://%s, not the Graph API host %s; refusing to send the token there",
-			Redact(from), u.Scheme, u.Host, c.base.Host)
+	if !sameOrigin(u, c.base) {
+		return request{}, fmt.Errorf("graph: %s: paging.next points to %s, not the Graph API host %s; refusing to send the token there",
+			Redact(from), Redact(origin(u)), Redact(origin(c.base)))
 	}
 	key := pageKey(u)
 	if seen[key] {
-		return request{}, fmt.Errorf("graph: %s: paging loop: paging.next repeats a page already fetched (%s)", Redact(from), c.sc.clean(u.String()))
+		return request{}, &safeError{msg: fmt.Sprintf("graph: %s: paging loop: paging.next repeats a page already fetched (%s)", Redact(from), Redact(c.sc.clean(u.String()))), err: ErrPaging}
 	}
 	seen[key] = true
 	q := u.Query()

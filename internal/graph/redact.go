@@ -14,6 +14,9 @@ var (
 	// Go map print: access_token=…, access_token%3D…, "access_token":"…",
 	// access_token:[…].
 	secretParam = regexp.MustCompile(`(?i)((?:access_token|input_token|appsecret_proof|client_secret|fb_exchange_token)"?)(%253D|%3D|\s*[:=]\s*\[?"?)([^&\s"'#;,<>\]\)]+)`)
+	// placeholder matches the upper-case names advice uses in place of a
+	// secret (APP_SECRET, SHORT_LIVED_TOKEN); no token or secret looks so.
+	placeholder = regexp.MustCompile(`^[A-Z][A-Z_]*$`)
 	// bearer matches an Authorization header value.
 	bearer = regexp.MustCompile(`(?i)\b(Bearer\s+)[^\s"',;]+`)
 	// oauth matches "OAuth <token>" (the other Authorization scheme Graph
@@ -30,7 +33,13 @@ func Redact(s string) string {
 	if !mayHoldSecret(s) {
 		return s // most text: no need to run the three expressions
 	}
-	s = secretParam.ReplaceAllString(s, "${1}${2}"+redacted)
+	s = secretParam.ReplaceAllStringFunc(s, func(m string) string {
+		sub := secretParam.FindStringSubmatch(m)
+		if placeholder.MatchString(sub[3]) {
+			return m // APP_SECRET, SHORT_LIVED_TOKEN: advice, not a secret
+		}
+		return sub[1] + sub[2] + redacted
+	})
 	s = bearer.ReplaceAllString(s, "${1}"+redacted)
 	s = oauth.ReplaceAllString(s, "${1}"+redacted)
 	return s

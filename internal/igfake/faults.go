@@ -2,6 +2,7 @@ package igfake
 
 import (
 	"net/http"
+	"slices"
 	"time"
 )
 
@@ -70,6 +71,43 @@ type Faults struct {
 	// carousel first) answer 100/33 when fetched one by one (GET /{child-id});
 	// field expansion still returns them.
 	FailingChildren int
+
+	// RedirectEvery: every Nth round trip answers 307 Temporary Redirect to
+	// RedirectTo (another origin, e.g. a listener a test watches) followed
+	// by the request's path and query, appsecret_proof included, as a
+	// hijacked proxy or a misconfigured load balancer would. RedirectTo
+	// must be set for it to apply.
+	RedirectEvery int
+	RedirectTo    string
+	// StallEvery: every Nth round trip sends its headers (Content-Length
+	// included) and the first half of its body, then nothing more until the
+	// client goes away.
+	StallEvery int
+	// TrickleEvery: every Nth round trip answers 200 with a body of JSON
+	// whitespace sent one byte every TrickleInterval (default 1s), never
+	// ending: never idle, never done.
+	TrickleEvery    int
+	TrickleInterval time.Duration
+	// EndlessPages: every list edge (/me/accounts, /{ig-user-id}/media,
+	// /stories, /{media-id}/children) answers an empty page whose
+	// paging.next is a URL never given before, forever.
+	EndlessPages bool
+	// DropIDs lists objects served without their "id": "media" (media of
+	// lists and nodes), "child" (carousel children), "story", "page"
+	// (Facebook Pages, as /me/accounts lists them) and "ig-user" (the IG
+	// user: its node, owner, instagram_business_account).
+	DropIDs []string
+}
+
+// DropIDKinds are the values DropIDs accepts.
+var DropIDKinds = []string{"media", "child", "story", "page", "ig-user"}
+
+// dropID removes the "id" member of o when DropIDs names kind.
+func (s *Server) dropID(kind string, o obj) obj {
+	if !slices.Contains(s.o.Faults.DropIDs, kind) {
+		return o
+	}
+	return slices.DeleteFunc(o, func(m kv) bool { return m.k == "id" })
 }
 
 func (f Faults) withDefaults() Faults {
@@ -87,12 +125,19 @@ func (f Faults) withDefaults() Faults {
 	if f.SlowDelay <= 0 {
 		f.SlowDelay = 2 * time.Second
 	}
+	if f.TrickleInterval <= 0 {
+		f.TrickleInterval = time.Second
+	}
+	if f.RedirectTo == "" {
+		f.RedirectEvery = 0
+	}
 	return f
 }
 
 // faultPlan is what the faults do to one round trip.
 type faultPlan struct {
 	reset, serverError, slow, malformed bool
+	redirect, stall, trickle            bool
 }
 
 // roundTrip counts one HTTP request and returns its number (from 1).
@@ -105,7 +150,8 @@ func (s *Server) roundTrip() int64 {
 }
 
 // faultFor decides the faults of round trip n. Reset wins over a server
-// error, which wins over a malformed body; slowness adds to any of them.
+// error, which wins over a redirect, a stall, a trickle and a malformed
+// body, in that order; slowness adds to any of them.
 func (s *Server) faultFor(n int64) faultPlan {
 	f := s.o.Faults
 	every := func(k int) bool { return k > 0 && n%int64(k) == 0 }
@@ -119,11 +165,38 @@ func (s *Server) faultFor(n int64) faultPlan {
 		s.burstLeft--
 		p.serverError = true
 	}
-	p.malformed = !p.reset && !p.serverError && every(f.MalformedEvery)
-	if p.reset || p.serverError || p.malformed {
+	other := p.reset || p.serverError
+	p.redirect = !other && every(f.RedirectEvery)
+	other = other || p.redirect
+	p.stall = !other && every(f.StallEvery)
+	other = other || p.stall
+	p.trickle = !other && every(f.TrickleEvery)
+	other = other || p.trickle
+	p.malformed = !other && every(f.MalformedEvery)
+	if other || p.malformed {
 		s.st.Faults++
 	}
 	return p
+}
+
+// trickle answers 200 and then one byte of JSON whitespace every interval
+// until the client goes away.
+func trickle(w http.ResponseWriter, r *http.Request, interval time.Duration) {
+	w.Header().Set("Content-Type", "application/json; charset=UTF-8")
+	w.WriteHeader(http.StatusOK)
+	rc := http.NewResponseController(w)
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if _, err := w.Write([]byte{' '}); err != nil || rc.Flush() != nil {
+			return
+		}
+		select {
+		case <-r.Context().Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // resetConn closes the client connection without writing a response.

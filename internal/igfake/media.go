@@ -93,7 +93,7 @@ func (c *call) pageFields(p *Page, fs []field) (obj, *apiError) {
 			return nil, errNonexistingField(f.Name)
 		}
 	}
-	return withID(out, p.ID), nil
+	return c.s.dropID("page", withID(out, p.ID)), nil
 }
 
 func (c *call) userNode(a *Account) (any, *apiError) {
@@ -159,7 +159,7 @@ func (c *call) userFields(a *Account, fs []field) (obj, *apiError) {
 		}
 		out = append(out, kv{f.Name, v})
 	}
-	return withID(out, a.ID), nil
+	return c.s.dropID("ig-user", withID(out, a.ID)), nil
 }
 
 func (c *call) mediaNode(m *Media) (any, *apiError) {
@@ -305,7 +305,14 @@ func (c *call) mediaFields(m *Media, fs []field, viaEdge bool) (obj, *apiError) 
 		}
 		out = append(out, kv{f.Name, v})
 	}
-	return withID(out, m.ID), nil
+	kind := "media"
+	switch {
+	case child:
+		kind = "child"
+	case m.IsStory():
+		kind = "story"
+	}
+	return c.s.dropID(kind, withID(out, m.ID)), nil
 }
 
 // countField answers the FB-Login-only count fields from the insight values.

@@ -47,6 +47,9 @@ func (c *call) list(n int, id func(int) string, render func(int) (any, *apiError
 		return nil, errReduceData()
 	}
 	limit := limitOf(c.query.Get("limit"), o.DefaultPageSize, o.MaxPageSize)
+	if o.Faults.EndlessPages {
+		return c.endlessPage(limit, path), nil
+	}
 	start := 0
 	if a := c.query.Get("after"); a != "" {
 		i, ok := position(a, n, id)
@@ -160,4 +163,21 @@ func fieldsString(fs []field) string {
 		}
 	}
 	return b.String()
+}
+
+// endlessPage is the EndlessPages fault: an empty page whose next URL was
+// never given before.
+func (c *call) endlessPage(limit int, path string) any {
+	c.s.mu.Lock()
+	c.s.endless++
+	k := c.s.endless
+	c.s.mu.Unlock()
+	if path == "" {
+		path = "/" + strings.Join(c.segs, "/")
+	}
+	cur := cursor("endless-" + strconv.FormatInt(k, 10))
+	return obj{{"data", []any{}}, {"paging", obj{
+		{"cursors", obj{{"before", cur}, {"after", cur}}},
+		{"next", c.pageURL(path, limit, "after", cur)},
+	}}}
 }

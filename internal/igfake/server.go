@@ -156,6 +156,7 @@ type Server struct {
 	burstLeft  int
 	rtSeq      int64           // round trips since start (faults)
 	ops        int64           // batch operations seen (BatchNullEvery)
+	endless    int64           // pages served by EndlessPages
 	nulled     map[string]bool // batch ops already answered null once
 	traceCount uint64
 	tokens     map[string]*token // accepted tokens (tokens.go)
@@ -427,7 +428,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var res result
 	var accounts []string
 	version := DefaultVersion
-	if !f.slow && !f.reset && !f.serverError {
+	if !f.slow && !f.reset && !f.serverError && !f.redirect && !f.trickle {
 		res, accounts, version = s.handle(r)
 	}
 	if d := time.Until(deadline); d > 0 && !sleep(ctx, d) {
@@ -437,10 +438,20 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if !sleep(ctx, s.o.Faults.SlowDelay) {
 			return
 		}
-		res, accounts, version = s.handle(r)
+		if !f.reset && !f.serverError && !f.redirect && !f.trickle {
+			res, accounts, version = s.handle(r)
+		}
 	}
 	if f.reset {
 		resetConn(w)
+		return
+	}
+	switch {
+	case f.redirect:
+		http.Redirect(w, r, s.o.Faults.RedirectTo+r.URL.RequestURI(), http.StatusTemporaryRedirect)
+		return
+	case f.trickle:
+		trickle(w, r, s.o.Faults.TrickleInterval)
 		return
 	}
 	if f.serverError {
@@ -461,6 +472,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(res.status)
+	if f.stall {
+		// Half the body, then nothing until the client gives up.
+		w.Write(body[:len(body)/2])
+		_ = http.NewResponseController(w).Flush()
+		<-ctx.Done()
+		return
+	}
 	w.Write(body)
 }
 
