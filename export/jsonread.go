@@ -305,39 +305,26 @@ type fbPage struct {
 	igID, igUsername string
 }
 
-// decodePages decodes the items of a /me/accounts page.
+// decodePages decodes the items of a /me/accounts page. A page without its
+// id, or an Instagram account without its id, is a malformed answer: never
+// a page "without Instagram", never an account with an empty id.
 func decodePages(items []*fastjson.Value) ([]fbPage, error) {
-	out := make([]fbPage, 0, len(items))
-	for i, item := range items {
-		if item.Type() == fastjson.TypeNull {
-			continue
-		}
-		if item.Type() != fastjson.TypeObject {
-			return nil, fmt.Errorf("data[%d] is a JSON %s, not an object", i, item.Type())
-		}
-		// A page without its id, or an Instagram account without its id,
-		// is a malformed answer: never a page "without Instagram", never an
-		// account with an empty id.
-		f := &fields{v: item}
+	return pageItems(items, "page", func(f *fields) (fbPage, string) {
 		p := fbPage{id: f.key("id")}
-		if f.err != nil && p.id == "" {
-			return nil, fmt.Errorf("data[%d]: %w", i, f.err)
+		if p.id == "" {
+			return p, ""
 		}
-		if ig := f.object("instagram_business_account"); ig != nil {
+		if ig := f.object("instagram_business_account"); ig != nil && f.err == nil {
 			p.igID, p.igUsername = ig.id("id"), ig.id("username")
-			if ig.err != nil {
-				return nil, fmt.Errorf("data[%d] (page %s): instagram_business_account: %w", i, p.id, ig.err)
-			}
-			if p.igID == "" {
-				return nil, fmt.Errorf("data[%d] (page %s): %w", i, p.id, missingKey("instagram_business_account.id"))
+			switch {
+			case ig.err != nil:
+				f.err = fmt.Errorf("instagram_business_account: %w", ig.err)
+			case p.igID == "":
+				f.err = missingKey("instagram_business_account.id")
 			}
 		}
-		if f.err != nil {
-			return nil, fmt.Errorf("data[%d] (page %s): %w", i, p.id, f.err)
-		}
-		out = append(out, p)
-	}
-	return out, nil
+		return p, p.id
+	})
 }
 
 // eachInsight walks the data items of an /insights body (media, story,
