@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"time"
@@ -35,10 +36,14 @@ type accountRun struct {
 	mu      sync.Mutex
 	results map[string]*StreamResult
 	updates map[string]*sinks.StreamState
-	runs    []*streamRun
-	stopErr *graph.Error // the token error that stopped the account
-	lostErr error        // the lease was lost: the account stopped, nothing more is written
-	advice  string       // what to do about the first token or permission error
+	// replaced are data files (relative keys) of an older layout whose rows
+	// a stream folded into its new files: removed once the state naming
+	// those is committed, for the streams that committed.
+	replaced map[string][]string
+	runs     []*streamRun
+	stopErr  *graph.Error // the token error that stopped the account
+	lostErr  error        // the lease was lost: the account stopped, nothing more is written
+	advice   string       // what to do about the first token or permission error
 }
 
 // runAccount exports one account: lease, state, streams, commit.
@@ -114,7 +119,7 @@ func (r *runner) runAccount(ctx context.Context, t target) AccountResult {
 	actx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	a := &accountRun{r: r, t: t, prev: prev, lease: lease, cancel: cancel, runCtx: ctx,
-		results: map[string]*StreamResult{}, updates: map[string]*sinks.StreamState{}}
+		results: map[string]*StreamResult{}, updates: map[string]*sinks.StreamState{}, replaced: map[string][]string{}}
 	// A lease found lost (by KeepAlive or a check) stops the account's work.
 	go func() {
 		select {
@@ -179,6 +184,7 @@ func (r *runner) runAccount(ctx context.Context, t target) AccountResult {
 			log.Error("state commit failed", "err", err)
 		default:
 			res.Generation = gen
+			a.removeReplaced(cctx, log)
 		}
 	}
 	if err := a.lostLease(); err != nil {
@@ -224,6 +230,25 @@ func (a *accountRun) commitState(ctx context.Context) (int64, error) {
 		return 0, err
 	}
 	return next.Generation, nil
+}
+
+// removeReplaced deletes the old-layout files whose rows the committed
+// state's files hold now. A failure only warns: the files stay, the state
+// records no partition for the stream, and the next run folds and removes
+// them again.
+func (a *accountRun) removeReplaced(ctx context.Context, log *slog.Logger) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for stream, keys := range a.replaced {
+		if _, ok := a.updates[stream]; !ok || len(keys) == 0 {
+			continue
+		}
+		if err := a.r.data.DeleteData(ctx, keys...); err != nil {
+			log.Warn("could not remove the files of the old layout; the next run removes them", "stream", stream, "err", err)
+			continue
+		}
+		log.Info("removed the files of the old layout, their rows are in the new files", "stream", stream, "files", len(keys))
+	}
 }
 
 // checkLease is the guard of every upload of the account (CommitGuarded):
@@ -421,6 +446,9 @@ func (s *streamRun) done(files []sinks.FileInfo, update func(st *sinks.StreamSta
 		update(st)
 	}
 	for _, f := range files {
+		if f.Kept {
+			continue // already there with the same rows: nothing written
+		}
 		s.res.Counters.Files++
 		s.res.Counters.Rows += f.Rows
 		s.res.Counters.Bytes += f.Bytes
@@ -472,10 +500,23 @@ func (a *accountRun) prevStream(name string) *sinks.StreamState {
 }
 
 func (s *streamRun) fileOptions() sinks.FileOptions {
+	info, _ := schema.Lookup(s.name())
 	return sinks.FileOptions{
 		Stream:      s.name(),
 		RunID:       s.a.r.runID,
 		Version:     s.a.r.opts.version(),
 		Compression: s.a.r.job.Compression,
+		// The re-read window of an incremental stream re-fetches committed
+		// days: a file whose rows come back the same is not rewritten.
+		KeepUnchanged: info.Kind == schema.Incremental,
 	}
+}
+
+// partition is how the stream's files are split in time: as the stream
+// declares (schema.StreamInfo.Partition).
+func (s *streamRun) partition() schema.Partition {
+	if s.a.r.opts.dayLayout {
+		return schema.Day
+	}
+	return schema.PartitionOf(s.name())
 }

@@ -73,7 +73,9 @@ func knownDayBoundary(ctx context.Context, data *sinks.Store, accountID string, 
 	if err != nil {
 		return b
 	}
-	rows, err := sinks.ReadRows[schema.UserInsight](ctx, data, sinks.DataKey(schema.UserInsights, k.Date, accountID))
+	// k.Rel: a month file, or a day file of the layout before
+	// schema_version 3 that the state still names.
+	rows, err := sinks.ReadRows[schema.UserInsight](ctx, data, k.Rel())
 	if err != nil {
 		return b
 	}

@@ -49,6 +49,10 @@ type Options struct {
 	// beforeStateCommit, when set, runs after an account's data files are
 	// uploaded and before its state is written (crash tests).
 	beforeStateCommit func(accountID string) error
+	// dayLayout writes user_insights one file per day (dt=), as igexport did
+	// before schema_version 3, with no migration and no partition recorded
+	// in the state: tests of the migration make an old-layout lake with it.
+	dayLayout bool
 	// catalog replaces the metric catalog of the configured version (tests
 	// of a catalog that is out of date with the API).
 	catalog *catalog.Catalog

@@ -26,6 +26,7 @@ import (
 // the snapshot streams), whatever the size of the account.
 type partitions[T schema.Row] struct {
 	s        *streamRun
+	part     schema.Partition // the stream's partitioning: p is keyed by each partition's first day
 	p        map[schema.Date]*partition[T]
 	buffered int // rows held in memory across p
 }
@@ -49,7 +50,7 @@ const (
 )
 
 func newPartitions[T schema.Row](s *streamRun) *partitions[T] {
-	return &partitions[T]{s: s, p: map[schema.Date]*partition[T]{}}
+	return &partitions[T]{s: s, part: s.partition(), p: map[schema.Date]*partition[T]{}}
 }
 
 // open makes sure a (possibly empty) partition exists for dt: snapshot
@@ -60,6 +61,7 @@ func (p *partitions[T]) open(dt schema.Date) (*sinks.PartitionWriter[T], error) 
 }
 
 func (p *partitions[T]) get(dt schema.Date) *partition[T] {
+	dt = p.part.Start(dt)
 	pt, ok := p.p[dt]
 	if !ok {
 		pt = &partition[T]{}
@@ -106,7 +108,7 @@ func (p *partitions[T]) spill(dt schema.Date, pt *partition[T]) error {
 	p.buffered -= n
 	pt.rows = nil
 	if err != nil {
-		return fmt.Errorf("%s: writing dt=%s: %w", p.s.name(), dt, err)
+		return fmt.Errorf("%s: writing %s=%s: %w", p.s.name(), p.part.Column(), p.part.Format(dt), err)
 	}
 	return nil
 }
@@ -136,9 +138,9 @@ func (p *partitions[T]) commit(ctx context.Context) ([]sinks.FileInfo, error) {
 				pt.w = w
 			}
 			if err := pt.w.Write(rows...); err != nil {
-				return fmt.Errorf("%s: writing dt=%s: %w", p.s.name(), dt, err)
+				return fmt.Errorf("%s: writing %s=%s: %w", p.s.name(), p.part.Column(), p.part.Format(dt), err)
 			}
-			key := sinks.DataKey(p.s.name(), dt, p.s.a.t.ID)
+			key := sinks.PartitionKey(p.s.name(), p.part, dt, p.s.a.t.ID)
 			fi, err := pt.w.CommitGuarded(ctx, p.s.a.r.data, key, p.s.a.checkLease)
 			if err != nil {
 				return fmt.Errorf("%s: uploading %s: %w", p.s.name(), key, err)

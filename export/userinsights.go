@@ -191,14 +191,11 @@ func (a *accountRun) runUserInsights(ctx context.Context) error {
 	if w.TooOld != nil {
 		s.note("%s..%s is older than the 2 years the API serves: not recoverable, not requested", w.TooOld[0], w.TooOld[1])
 	}
-	if !any {
-		s.note("nothing to fetch: up to date")
-		s.done(nil, nil)
-		return nil
-	}
 	ui := &userInsights{a: a, s: s, in: in, w: w, days: map[schema.Date]*dayRow{}, failed: map[schema.Date]bool{},
 		cols: metricColumns[schema.UserInsight](slices.Collect(maps.Values(in.spec.Metrics))...)}
-	if err := ui.fetch(ctx); err != nil {
+	if !any {
+		s.note("nothing to fetch: up to date")
+	} else if err := ui.fetch(ctx); err != nil {
 		return err
 	}
 	return ui.commit(ctx, in.cursor)
@@ -432,6 +429,14 @@ func (u *userInsights) learnEnds() {
 func (u *userInsights) commit(ctx context.Context, prevCursor *schema.Date) error {
 	p := newPartitions[schema.UserInsight](u.s)
 	defer p.abort()
+	migrate := u.s.migrationNeeded()
+	var replaced []string
+	if migrate {
+		var err error
+		if replaced, err = foldLegacy(ctx, u.s, p); err != nil {
+			return err
+		}
+	}
 	fetched := u.a.r.fetchedAt()
 	var dates []schema.Date
 	for d, r := range u.days {
@@ -471,6 +476,21 @@ func (u *userInsights) commit(ctx context.Context, prevCursor *schema.Date) erro
 	if last != nil && contiguous && (cursor == nil || *last > *cursor) {
 		cursor = last
 	}
-	u.s.done(files, func(st *sinks.StreamState) { st.Cursor = cursor })
+	if len(replaced) > 0 {
+		u.a.mu.Lock()
+		u.a.replaced[u.s.name()] = replaced
+		u.a.mu.Unlock()
+	}
+	u.s.done(files, func(st *sinks.StreamState) {
+		st.Cursor = cursor
+		// The partitioning is recorded once a run finds no old file left
+		// (the one after a migration): until then each run looks for them.
+		if migrate && len(replaced) == 0 {
+			st.Partition = u.s.partition()
+		}
+		if u.s.partition() == schema.Day {
+			st.Partition = ""
+		}
+	})
 	return nil
 }

@@ -178,27 +178,44 @@ func TestStateKeyRoundTrip(t *testing.T) {
 }
 
 func TestParseDataKey(t *testing.T) {
-	day := schema.Date(20_000)
+	day := schema.Date(20_000) // 2024-10-04
+	oct1 := schema.Date(20_000 - 3)
 	for _, tc := range []struct {
 		key  string
 		want DataKeyParts
 	}{
-		{DataKey("media", day, "17"), DataKeyParts{Stream: "media", Date: day, AccountID: "17"}},
-		{"PROD/instagram/" + DataKey("user_insights", day, "a_b"), DataKeyParts{Prefix: "PROD/instagram", Stream: "user_insights", Date: day, AccountID: "a_b"}},
+		{DataKey("media", day, "17"), DataKeyParts{Stream: "media", Partition: schema.Day, Date: day, AccountID: "17"}},
+		{"media/dt=2024-10-04/account_id=17/part-00000.parquet", DataKeyParts{Stream: "media", Partition: schema.Day, Date: day, AccountID: "17"}},
+		// user_insights is month-partitioned: the key names the month, the
+		// parts its first day.
+		{"PROD/instagram/" + DataKey("user_insights", day, "a_b"),
+			DataKeyParts{Prefix: "PROD/instagram", Stream: "user_insights", Partition: schema.Month, Date: oct1, AccountID: "a_b"}},
+		{"user_insights/month=2024-10/account_id=a_b/part-00000.parquet",
+			DataKeyParts{Stream: "user_insights", Partition: schema.Month, Date: oct1, AccountID: "a_b"}},
+		// a day file of the layout before schema_version 3 still parses
+		{"p/user_insights/dt=2024-10-04/account_id=9/part-00000.parquet",
+			DataKeyParts{Prefix: "p", Stream: "user_insights", Partition: schema.Day, Date: day, AccountID: "9"}},
 	} {
 		got, err := ParseDataKey(tc.key)
 		if err != nil || got != tc.want {
 			t.Errorf("ParseDataKey(%q) = %+v, %v; want %+v", tc.key, got, err, tc.want)
 		}
-		if back := DataKey(got.Stream, got.Date, got.AccountID); !strings.HasSuffix(tc.key, back) {
-			t.Errorf("DataKey of %+v = %q, not the end of %q", got, back, tc.key)
+		if back := got.Rel(); !strings.HasSuffix(tc.key, back) {
+			t.Errorf("Rel of %+v = %q, not the end of %q", got, back, tc.key)
 		}
+		if legacy := got.Stream == "user_insights" && got.Partition == schema.Day; got.Legacy() != legacy {
+			t.Errorf("%q: Legacy() = %v, want %v", tc.key, got.Legacy(), legacy)
+		}
+	}
+	if got, want := DataKey("user_insights", day, "17"), "user_insights/month=2024-10/account_id=17/part-00000.parquet"; got != want {
+		t.Errorf("DataKey(user_insights) = %q, want %q", got, want)
 	}
 	for _, bad := range []string{
 		"", "part-00000.parquet", "media/dt=2026-11-22/account_id=1", "media/dt=2026-11-22/account_id=1/part-00001.parquet",
 		"media/dt=2026-13-01/account_id=1/part-00000.parquet", "media/date=2026-11-22/account_id=1/part-00000.parquet",
 		"media/dt=2026-11-22/account=1/part-00000.parquet", "media/dt=2026-11-22/account_id=/part-00000.parquet",
 		"/dt=2026-11-22/account_id=1/part-00000.parquet", "dt=2026-11-22/account_id=1/part-00000.parquet",
+		"user_insights/month=2026-13/account_id=1/part-00000.parquet", "user_insights/month=2026-11-01/account_id=1/part-00000.parquet",
 	} {
 		if p, err := ParseDataKey(bad); err == nil {
 			t.Errorf("ParseDataKey(%q) = %+v, want an error", bad, p)

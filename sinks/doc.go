@@ -12,6 +12,7 @@
 // back, prefix included):
 //
 //	<stream>/dt=YYYY-MM-DD/account_id=<id>/part-00000.parquet   (destination Store)
+//	user_insights/month=YYYY-MM/account_id=<id>/part-00000.parquet
 //	accounts/<id>/state-<generation, 10 digits>.json            (state Store)
 //	accounts/<id>/lock.json
 //	runs/<run_id>.json

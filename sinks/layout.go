@@ -26,24 +26,45 @@ const (
 	genDigits = 10
 )
 
-// DataKey returns the key of the partition file of stream for day dt and one
-// account: "<stream>/dt=YYYY-MM-DD/account_id=<id>/part-00000.parquet".
-func DataKey(stream string, dt schema.Date, accountID string) string {
-	return stream + "/dt=" + dt.String() + "/account_id=" + accountID + "/" + PartFile
+// DataKey returns the key of the partition file of stream that holds day d
+// for one account, partitioned as the stream declares (schema.StreamInfo):
+// "<stream>/dt=YYYY-MM-DD/account_id=<id>/part-00000.parquet", or for a
+// month-partitioned stream "<stream>/month=YYYY-MM/account_id=<id>/…".
+func DataKey(stream string, d schema.Date, accountID string) string {
+	return PartitionKey(stream, schema.PartitionOf(stream), d, accountID)
+}
+
+// PartitionKey is DataKey with the partitioning given: the key of the p
+// partition of stream holding day d. Only a lake written by an older layout
+// (user_insights by day before schema_version 3) needs another p than the
+// stream's own.
+func PartitionKey(stream string, p schema.Partition, d schema.Date, accountID string) string {
+	return stream + "/" + p.Column() + "=" + p.Format(d) + "/account_id=" + accountID + "/" + PartFile
 }
 
 // DataKeyParts is what a data key says: see ParseDataKey.
 type DataKeyParts struct {
 	Prefix    string // the destination prefix, "" for none
 	Stream    string
-	Date      schema.Date // the dt= partition
+	Partition schema.Partition // the partition column the key has (dt or month)
+	Date      schema.Date      // the partition's first day (the dt= day, the month's 1st)
 	AccountID string
 }
 
-// ParseDataKey is the inverse of DataKey, for keys with or without the
-// destination prefix (FileInfo.Key has it):
-// "[<prefix>/]<stream>/dt=YYYY-MM-DD/account_id=<id>/part-00000.parquet".
-// It is the one parser of data keys; anything else is an error.
+// Rel returns the key relative to the destination Store (no prefix).
+func (k DataKeyParts) Rel() string { return PartitionKey(k.Stream, k.Partition, k.Date, k.AccountID) }
+
+// Legacy reports whether the key is partitioned otherwise than its stream
+// declares: a file of an older layout (user_insights/dt=…), which the next
+// apply folds into the stream's own partitions.
+func (k DataKeyParts) Legacy() bool { return k.Partition != schema.PartitionOf(k.Stream) }
+
+// ParseDataKey is the inverse of DataKey and PartitionKey, for keys with or
+// without the destination prefix (FileInfo.Key has it):
+// "[<prefix>/]<stream>/dt=YYYY-MM-DD/account_id=<id>/part-00000.parquet" or
+// "[<prefix>/]<stream>/month=YYYY-MM/account_id=<id>/part-00000.parquet".
+// It is the one parser of data keys; anything else is an error. A dt= key
+// of a month-partitioned stream parses (see Legacy).
 func ParseDataKey(key string) (DataKeyParts, error) {
 	bad := func(why string) (DataKeyParts, error) {
 		return DataKeyParts{}, fmt.Errorf("data key %q: %s", key, why)
@@ -51,13 +72,14 @@ func ParseDataKey(key string) (DataKeyParts, error) {
 	segs := strings.Split(key, "/")
 	n := len(segs)
 	if n < 4 || segs[n-1] != PartFile {
-		return bad("want <stream>/dt=YYYY-MM-DD/account_id=<id>/" + PartFile)
+		return bad("want <stream>/dt=YYYY-MM-DD/account_id=<id>/" + PartFile + " or <stream>/month=YYYY-MM/…")
 	}
-	dt, ok := strings.CutPrefix(segs[n-3], "dt=")
-	if !ok {
-		return bad("no dt= partition")
+	col, val, ok := strings.Cut(segs[n-3], "=")
+	p := schema.Partition(col)
+	if !ok || p != schema.Day && p != schema.Month {
+		return bad("no dt= or month= partition")
 	}
-	d, err := schema.ParseDate(dt)
+	d, err := p.Parse(val)
 	if err != nil {
 		return bad(err.Error())
 	}
@@ -71,7 +93,7 @@ func ParseDataKey(key string) (DataKeyParts, error) {
 	if segs[n-4] == "" {
 		return bad("empty stream")
 	}
-	return DataKeyParts{Prefix: strings.Join(segs[:n-4], "/"), Stream: segs[n-4], Date: d, AccountID: id}, nil
+	return DataKeyParts{Prefix: strings.Join(segs[:n-4], "/"), Stream: segs[n-4], Partition: p, Date: d, AccountID: id}, nil
 }
 
 // StateKey returns the key of one state generation of an account:

@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 )
 
@@ -304,4 +305,19 @@ func (u *unsynced) take() []string {
 	}
 	u.paths = nil
 	return out
+}
+
+// delete removes the file at key, then its directories up to the bucket
+// root as long as they are empty (a lake whose old-layout files are gone
+// keeps no empty dt= directories for globs to walk).
+func (l *localBackend) delete(ctx context.Context, key string) error {
+	if err := l.blobBackend.delete(ctx, key); err != nil {
+		return err
+	}
+	for dir := filepath.Dir(l.path(key)); dir != l.root && strings.HasPrefix(dir, l.root+string(filepath.Separator)); dir = filepath.Dir(dir) {
+		if os.Remove(dir) != nil {
+			break
+		}
+	}
+	return nil
 }

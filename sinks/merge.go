@@ -22,6 +22,9 @@ type FileInfo struct {
 	Rows   int64  `json:"rows"`   // rows in the file
 	Bytes  int64  `json:"bytes"`  // file size
 	SHA256 string `json:"sha256"` // hex SHA-256 of the file
+	// Kept: the file was already there with the same rows (FileOptions.
+	// KeepUnchanged) and this run did not rewrite it.
+	Kept bool `json:"kept,omitempty"`
 }
 
 // Commit finishes the partition and makes it visible at key (relative to s):
@@ -85,9 +88,18 @@ func (w *PartitionWriter[T]) CommitGuarded(ctx context.Context, s *Store, key st
 		_ = ow.Close()
 		return FileInfo{}, err
 	}
+	same := 0 // KeepUnchanged: new rows whose old row says the same
 	if old != nil {
 		files = append(files, old)
-		n, err := appendOldRows(old, ow, w.last)
+		var seen func(*T)
+		if w.sums != nil {
+			seen = func(r *T) {
+				if w.sums[(*r).Key()] == w.dig.sum(r) {
+					same++
+				}
+			}
+		}
+		n, err := appendOldRows(old, ow, w.last, seen)
 		if err != nil {
 			_ = ow.Close()
 			return FileInfo{}, fmt.Errorf("merge with the existing object (delete it to rewrite the partition from scratch): %w", err)
@@ -96,6 +108,14 @@ func (w *PartitionWriter[T]) CommitGuarded(ctx context.Context, s *Store, key st
 	}
 	if err := ow.Close(); err != nil {
 		return FileInfo{}, err
+	}
+	if old != nil && w.sums != nil && same == len(w.last) {
+		// Every new row is already there as it is: keep the object.
+		size, sum, err := hashFile(old)
+		if err != nil {
+			return FileInfo{}, err
+		}
+		return FileInfo{Key: full, Rows: rows, Bytes: size, SHA256: sum, Kept: true}, nil
 	}
 	size, sum, err := hashFile(out)
 	if err != nil {
@@ -151,14 +171,17 @@ func (w *PartitionWriter[T]) dedupe() (*os.File, *parquet.GenericWriter[T], erro
 	return f, pw, nil
 }
 
-// appendOldRows copies the rows of the old file whose key is not in newKeys.
-func appendOldRows[T schema.Row](old *os.File, w *parquet.GenericWriter[T], newKeys map[string]int64) (int64, error) {
+// appendOldRows copies the rows of the old file whose key is not in
+// newKeys; seen (when not nil) gets each of the others.
+func appendOldRows[T schema.Row](old *os.File, w *parquet.GenericWriter[T], newKeys map[string]int64, seen func(*T)) (int64, error) {
 	var n int64
 	err := eachRow[T](old, func(batch []T) error {
 		keep := batch[:0]
 		for _, r := range batch {
 			if _, ok := newKeys[r.Key()]; !ok {
 				keep = append(keep, r)
+			} else if seen != nil {
+				seen(&r)
 			}
 		}
 		n += int64(len(keep))

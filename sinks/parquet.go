@@ -66,6 +66,12 @@ type FileOptions struct {
 	Compression  string // zstd (default) | snappy | gzip | none
 	RowGroupRows int    // rows per row group (default DefaultRowGroupRows)
 	TempDir      string // local directory for temp files (default os.TempDir())
+	// KeepUnchanged makes Commit leave the object at the key as it is when
+	// every row written has a row with the same key and the same values
+	// (fetched_at aside) there: nothing is uploaded and the FileInfo says
+	// Kept. A re-read window that re-fetches what is committed rewrites no
+	// file.
+	KeepUnchanged bool
 }
 
 // writerOptions returns the parquet-go options every igexport file is
@@ -108,9 +114,11 @@ type PartitionWriter[T schema.Row] struct {
 	codec compress.Codec
 	f     *os.File
 	w     *parquet.GenericWriter[T]
-	last  map[string]int64 // key → index of its last occurrence among written rows
-	n     int64            // rows written, duplicates included
-	err   error            // sticky write error
+	last  map[string]int64    // key → index of its last occurrence among written rows
+	sums  map[string][32]byte // KeepUnchanged: key → digest of its last row written
+	dig   *digester[T]
+	n     int64 // rows written, duplicates included
+	err   error // sticky write error
 	done  bool
 }
 
@@ -135,13 +143,17 @@ func NewPartitionWriter[T schema.Row](o FileOptions) (*PartitionWriter[T], error
 	if err != nil {
 		return nil, fmt.Errorf("partition writer: %w", err)
 	}
-	return &PartitionWriter[T]{
+	w := &PartitionWriter[T]{
 		opts:  o,
 		codec: codec,
 		f:     f,
 		w:     parquet.NewGenericWriter[T](f, o.writerOptions(codec)...),
 		last:  make(map[string]int64),
-	}, nil
+	}
+	if o.KeepUnchanged {
+		w.sums, w.dig = make(map[string][32]byte), newDigester[T]()
+	}
+	return w, nil
 }
 
 // Write appends rows. When a key is written twice, the later row wins.
@@ -156,9 +168,12 @@ func (w *PartitionWriter[T]) Write(rows ...T) error {
 		w.err = fmt.Errorf("partition writer: %w", err)
 		return w.err
 	}
-	for _, r := range rows {
+	for i, r := range rows {
 		w.last[r.Key()] = w.n
 		w.n++
+		if w.sums != nil {
+			w.sums[r.Key()] = w.dig.sum(&rows[i])
+		}
 	}
 	return nil
 }

@@ -44,6 +44,11 @@ type StreamState struct {
 	LastSnapshot *schema.Date `json:"last_snapshot,omitempty"` // last snapshot dt written
 	Files        []FileInfo   `json:"files"`                   // files committed by UpdatedRunID
 	UpdatedRunID string       `json:"updated_run_id,omitempty"`
+	// Partition is the partitioning every file of the stream in the lake
+	// has, once no file of an older layout is left ("month" for
+	// user_insights); empty in states written before schema_version 3, and
+	// until the run after a migration finds no old file left.
+	Partition schema.Partition `json:"partition,omitempty"`
 }
 
 // Generations returns the state generations stored for an account, oldest

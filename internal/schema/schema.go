@@ -13,7 +13,8 @@
 //     date tag on time.Time writes wrong values in v0.32.0);
 //   - lists carry the list tag (3-level LIST);
 //   - counts are int64, never unsigned;
-//   - dt and account_id are never columns: they live in the object key.
+//   - the partition column (dt, or month for user_insights) and account_id
+//     are never columns: they live in the object key.
 package schema
 
 import (
@@ -24,8 +25,10 @@ import (
 // Version is written to every file as igexport.schema_version. Schema
 // evolution within a version is additive only. Version 2 added the
 // metrics of Graph API v24.0+ (media_insights, story_insights and
-// user_insights columns named as the metrics).
-const Version = "2"
+// user_insights columns named as the metrics); version 3 moved
+// user_insights from one file per day (dt=) to one file per account and
+// calendar month (month=YYYY-MM), its rows keyed by date.
+const Version = "3"
 
 // Stream names, fixed by SPEC §1.
 const (
@@ -51,6 +54,76 @@ const (
 	Incremental Kind = "incremental"
 )
 
+// Partition is how a stream's files are split in time (SPEC §2): the
+// Hive partition column of its object keys.
+type Partition string
+
+// The two partitionings of SPEC §2.
+const (
+	// Day partitions are dt=YYYY-MM-DD: one file per account and day.
+	Day Partition = "dt"
+	// Month partitions are month=YYYY-MM: one file per account and calendar
+	// month, its rows merged by primary key.
+	Month Partition = "month"
+)
+
+// Column is the partition column's name in object keys and in query
+// engines ("dt", "month").
+func (p Partition) Column() string { return string(p) }
+
+// Start returns the first day of the partition that holds d.
+func (p Partition) Start(d Date) Date {
+	if p == Month {
+		y, m, _ := d.Time().Date()
+		return DateOf(time.Date(y, m, 1, 0, 0, 0, 0, time.UTC))
+	}
+	return d
+}
+
+// Next returns the first day of the partition after the one holding d.
+func (p Partition) Next(d Date) Date {
+	if p == Month {
+		y, m, _ := d.Time().Date()
+		return DateOf(time.Date(y, m+1, 1, 0, 0, 0, 0, time.UTC))
+	}
+	return d.AddDays(1)
+}
+
+// Format renders the partition value of the partition holding d:
+// YYYY-MM-DD for Day, YYYY-MM for Month.
+func (p Partition) Format(d Date) string {
+	if p == Month {
+		return d.Time().Format("2006-01")
+	}
+	return d.String()
+}
+
+// Parse reads a partition value as Format writes it and returns the
+// partition's first day.
+func (p Partition) Parse(s string) (Date, error) {
+	switch p {
+	case Day:
+		return ParseDate(s)
+	case Month:
+		t, err := time.Parse("2006-01", s)
+		if err != nil {
+			return 0, fmt.Errorf("month %q: want YYYY-MM", s)
+		}
+		return DateOf(t), nil
+	}
+	return 0, fmt.Errorf("unknown partition %q", string(p))
+}
+
+// Count returns the number of partitions that days from..to (inclusive)
+// touch, 0 when to < from.
+func (p Partition) Count(from, to Date) int {
+	n := 0
+	for d := p.Start(from); d <= to; d = p.Next(d) {
+		n++
+	}
+	return n
+}
+
 // StreamInfo describes one stream.
 type StreamInfo struct {
 	Name       string
@@ -58,17 +131,20 @@ type StreamInfo struct {
 	PrimaryKey []string // columns, within one account
 	// Row is a zero value of the stream's row type (for schema derivation).
 	Row any
+	// Partition is how the stream's files are split in time: the one
+	// declaration object keys, exports and DDL derive from.
+	Partition Partition
 }
 
 // Streams lists the seven streams in their canonical order.
 var Streams = []StreamInfo{
-	{Users, Snapshot, []string{"id"}, User{}},
-	{Media, Snapshot, []string{"id"}, MediaRow{}},
-	{MediaInsights, Snapshot, []string{"id"}, MediaInsight{}},
-	{Stories, Merge, []string{"id"}, Story{}},
-	{StoryInsights, Merge, []string{"id"}, StoryInsight{}},
-	{UserInsights, Incremental, []string{"date"}, UserInsight{}},
-	{UserLifetimeInsights, Snapshot, []string{"metric", "timeframe", "breakdown", "age", "gender", "country", "city"}, LifetimeInsight{}},
+	{Users, Snapshot, []string{"id"}, User{}, Day},
+	{Media, Snapshot, []string{"id"}, MediaRow{}, Day},
+	{MediaInsights, Snapshot, []string{"id"}, MediaInsight{}, Day},
+	{Stories, Merge, []string{"id"}, Story{}, Day},
+	{StoryInsights, Merge, []string{"id"}, StoryInsight{}, Day},
+	{UserInsights, Incremental, []string{"date"}, UserInsight{}, Month},
+	{UserLifetimeInsights, Snapshot, []string{"metric", "timeframe", "breakdown", "age", "gender", "country", "city"}, LifetimeInsight{}, Day},
 }
 
 // Names returns the stream names in canonical order.
@@ -88,6 +164,15 @@ func Lookup(name string) (StreamInfo, bool) {
 		}
 	}
 	return StreamInfo{}, false
+}
+
+// PartitionOf returns the partitioning of a stream (Day for an unknown
+// name).
+func PartitionOf(stream string) Partition {
+	if s, ok := Lookup(stream); ok && s.Partition != "" {
+		return s.Partition
+	}
+	return Day
 }
 
 // Row is implemented by every row type: Key returns the primary key (within

@@ -73,8 +73,8 @@ func TestV24Columns(t *testing.T) {
 			check(c, parquet.Double)
 		}
 	}
-	if Version != "2" {
-		t.Errorf("schema_version %s: the v24.0 columns bump it to 2", Version)
+	if Version != "3" {
+		t.Errorf("schema_version %s: the v24.0 columns bumped it to 2, the user_insights month layout to 3", Version)
 	}
 }
 
