@@ -3,6 +3,7 @@ package export
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -183,5 +184,140 @@ func TestUserInsightsMonthFiles(t *testing.T) {
 	}
 	if ui := st.Streams[schema.UserInsights]; ui.Partition != schema.Month || ui.Cursor == nil || *ui.Cursor != schema.DateOf(day1) {
 		t.Errorf("state of user_insights: partition %q cursor %v, want month and %s", ui.Partition, ui.Cursor, schema.DateOf(day1))
+	}
+}
+
+// TestMigrationFromDayLayout: a lake whose user_insights igexport wrote
+// one file per day (the layout before schema_version 3) is migrated by the
+// next apply: every row is in exactly one month file afterwards, none lost
+// or duplicated, the rows outside the re-read window exactly as they were
+// (fetched_at included: folded, not re-fetched); the day files are
+// removed only after the state commit, so a crash before it leaves the old
+// lake whole; the run after records the partitioning and rewrites nothing.
+func TestMigrationFromDayLayout(t *testing.T) {
+	day1 := time.Date(2026, 11, 20, 10, 30, 0, 0, time.UTC)
+	f, setNow := clockFixture(t, day1)
+	start := schema.DateOf(day1).AddDays(-75) // three months and a bit
+	f.cfg.Accounts[0].StartDate = &start
+	acct := f.fake.Dataset().Accounts[0]
+	s := f.store()
+	ctx := context.Background()
+
+	// The old lake: two nightly runs of the day layout.
+	for _, at := range []time.Time{day1, day1.Add(24 * time.Hour)} {
+		setNow(at)
+		if sum := f.apply(Options{dayLayout: true}); sum.ExitCode != 0 {
+			t.Fatalf("day-layout run: exit %d", sum.ExitCode)
+		}
+	}
+	old := userInsightsLake(t, s)
+	for _, lf := range old {
+		if k, err := sinks.ParseDataKey(lf.key); err != nil || k.Partition != schema.Day || len(lf.rows) != 1 || lf.rows[0].Date != k.Date {
+			t.Fatalf("old layout: %s with %d rows (%v)", lf.key, len(lf.rows), err)
+		}
+	}
+	oldRows := byDate(t, old)
+	if len(old) != 76 || len(oldRows) != 76 {
+		t.Fatalf("old layout: %d files, %d days; want 76", len(old), len(oldRows))
+	}
+	users := sinks.DataKey(schema.Users, schema.DateOf(day1), acct.ID)
+	st0, err := f.stateStore().LoadState(ctx, acct.ID)
+	if err != nil || st0.Streams[schema.UserInsights].Partition != "" {
+		t.Fatalf("old state: %+v %v", st0, err)
+	}
+
+	// The migrating run crashes before its state commit: the day files are
+	// all there, the state still the old one.
+	at := day1.Add(48 * time.Hour)
+	setNow(at)
+	crash := f.applyWithHook(Options{}, func(string) error { return fmt.Errorf("simulated crash") })
+	if crash.ExitCode != 1 {
+		t.Fatalf("crashed run: exit %d", crash.ExitCode)
+	}
+	if st, _ := f.stateStore().LoadState(ctx, acct.ID); st.Generation != st0.Generation {
+		t.Fatalf("crashed run committed generation %d", st.Generation)
+	}
+	for _, lf := range old {
+		if ok, err := s.Bucket().Exists(ctx, s.FullKey(lf.key)); !ok || err != nil {
+			t.Errorf("crashed run: %s removed before any state named its rows (%v)", lf.key, err)
+		}
+	}
+
+	// The migrating run.
+	sum := f.apply(Options{})
+	if sum.ExitCode != 0 {
+		t.Fatalf("migrating run: exit %d", sum.ExitCode)
+	}
+	res := streamResult(t, sum, acct.ID, schema.UserInsights)
+	if !slices.ContainsFunc(res.Notes, func(n string) bool { return strings.HasPrefix(n, "folded 76 file(s)") }) {
+		t.Errorf("migrating run notes %q, want the 76 folded files", res.Notes)
+	}
+	newLake := userInsightsLake(t, s)
+	for _, lf := range newLake {
+		if k, err := sinks.ParseDataKey(lf.key); err != nil || k.Partition != schema.Month {
+			t.Errorf("after migration: %s is not a month file (%v)", lf.key, err)
+		}
+	}
+	months := map[string]bool{}
+	for d := range oldRows {
+		months[schema.Month.Format(d)] = true
+	}
+	if len(newLake) != len(months) {
+		t.Errorf("after migration: %d files, want one per month of the old rows (%d)", len(newLake), len(months))
+	}
+	newRows := byDate(t, newLake) // fails on a duplicate
+
+	// The control: the same three runs on the same emulator data, all of
+	// the day layout. The migrated lake has the same rows, fetched_at
+	// included.
+	cf, setControl := clockFixture(t, day1)
+	cf.cfg.Accounts[0].StartDate = &start
+	for _, at := range []time.Time{day1, day1.Add(24 * time.Hour), at} {
+		setControl(at)
+		if sum := cf.apply(Options{dayLayout: true}); sum.ExitCode != 0 {
+			t.Fatalf("control run: exit %d", sum.ExitCode)
+		}
+	}
+	control := byDate(t, userInsightsLake(t, cf.store()))
+	for d, c := range control {
+		n, ok := newRows[d]
+		switch {
+		case !ok:
+			t.Errorf("after migration: no row of %s", d)
+		case rowJSON(t, n, true) != rowJSON(t, c, true):
+			t.Errorf("after migration: %s differs from the day layout's:\nday   %s\nmonth %s", d, rowJSON(t, c, true), rowJSON(t, n, true))
+		}
+	}
+	if len(newRows) != len(control) || len(control) != len(oldRows)+1 {
+		t.Errorf("after migration: %d rows, the day layout %d, want %d (the old days and the new last one)", len(newRows), len(control), len(oldRows)+1)
+	}
+	// Outside the re-read window the rows are the old ones: folded, not re-fetched.
+	window := schema.DateOf(at).AddDays(-1 - defaultLookbackDays - 1)
+	for d, o := range oldRows {
+		if n, ok := newRows[d]; ok && d < window && rowJSON(t, n, true) != rowJSON(t, o, true) {
+			t.Errorf("after migration: %s outside the re-read window changed:\nold %s\nnew %s", d, rowJSON(t, o, true), rowJSON(t, n, true))
+		}
+	}
+	if ok, _ := s.Bucket().Exists(ctx, s.FullKey(users)); !ok {
+		t.Errorf("migration removed %s: other streams keep dt=", users)
+	}
+	st1, _ := f.stateStore().LoadState(ctx, acct.ID)
+	if st1.Streams[schema.UserInsights].Partition != "" {
+		t.Errorf("migrating run recorded partition %q before its old files were gone", st1.Streams[schema.UserInsights].Partition)
+	}
+
+	// The next run finds no old file left, records the partitioning and
+	// writes nothing (the same day).
+	sum = f.apply(Options{})
+	res = streamResult(t, sum, acct.ID, schema.UserInsights)
+	if sum.ExitCode != 0 || res.Counters.Files != 0 {
+		t.Errorf("run after the migration: exit %d, %d files written, want 0", sum.ExitCode, res.Counters.Files)
+	}
+	st2, _ := f.stateStore().LoadState(ctx, acct.ID)
+	if st2.Streams[schema.UserInsights].Partition != schema.Month {
+		t.Errorf("run after the migration: partition %q, want month", st2.Streams[schema.UserInsights].Partition)
+	}
+	if got := byDate(t, userInsightsLake(t, s)); len(got) != len(newRows) {
+		t.Errorf("run after the migration: %d rows, want %d", len(got), len(newRows))
 	}
 }

@@ -73,33 +73,49 @@ func (w *PartitionWriter[T]) CommitGuarded(ctx context.Context, s *Store, key st
 		return FileInfo{}, err
 	}
 
+	old, err := s.download(ctx, full, w.opts.tempDir())
+	if err != nil {
+		_ = w.w.Close()
+		return FileInfo{}, err
+	}
+	var same map[string]bool // KeepUnchanged: keys whose old row says what the new one says
+	if old != nil {
+		files = append(files, old)
+		if w.sums != nil {
+			if same, err = w.sameRows(old); err != nil {
+				_ = w.w.Close()
+				return FileInfo{}, fmt.Errorf("merge with the existing object (delete it to rewrite the partition from scratch): %w", err)
+			}
+			if len(same) == len(w.last) {
+				// Every new row is there as it is: keep the object.
+				_ = w.w.Close()
+				size, sum, err := hashFile(old)
+				if err != nil {
+					return FileInfo{}, err
+				}
+				n, err := countRows(old)
+				if err != nil {
+					return FileInfo{}, err
+				}
+				return FileInfo{Key: full, Rows: n, Bytes: size, SHA256: sum, Kept: true}, nil
+			}
+		}
+	}
+
 	out, ow := w.f, w.w
-	if w.n > int64(len(w.last)) {
-		// The same key was written more than once: keep each key's last row.
-		if out, ow, err = w.dedupe(); err != nil {
+	if w.n > int64(len(w.last)) || len(same) > 0 {
+		// The same key was written more than once, or some new rows are
+		// the old ones: keep each key's last row, and the old row where it
+		// says the same (its fetched_at stays).
+		if out, ow, err = w.dedupe(same); err != nil {
 			return FileInfo{}, err
 		}
 		files = append(files, out)
 	}
 
-	rows := int64(len(w.last))
-	old, err := s.download(ctx, full, w.opts.tempDir())
-	if err != nil {
-		_ = ow.Close()
-		return FileInfo{}, err
-	}
-	same := 0 // KeepUnchanged: new rows whose old row says the same
+	rows := int64(len(w.last) - len(same))
 	if old != nil {
-		files = append(files, old)
-		var seen func(*T)
-		if w.sums != nil {
-			seen = func(r *T) {
-				if w.sums[(*r).Key()] == w.dig.sum(r) {
-					same++
-				}
-			}
-		}
-		n, err := appendOldRows(old, ow, w.last, seen)
+		n, err := appendOldRows(old, ow, w.last, same)
 		if err != nil {
 			_ = ow.Close()
 			return FileInfo{}, fmt.Errorf("merge with the existing object (delete it to rewrite the partition from scratch): %w", err)
@@ -108,14 +124,6 @@ func (w *PartitionWriter[T]) CommitGuarded(ctx context.Context, s *Store, key st
 	}
 	if err := ow.Close(); err != nil {
 		return FileInfo{}, err
-	}
-	if old != nil && w.sums != nil && same == len(w.last) {
-		// Every new row is already there as it is: keep the object.
-		size, sum, err := hashFile(old)
-		if err != nil {
-			return FileInfo{}, err
-		}
-		return FileInfo{Key: full, Rows: rows, Bytes: size, SHA256: sum, Kept: true}, nil
 	}
 	size, sum, err := hashFile(out)
 	if err != nil {
@@ -142,8 +150,9 @@ func (w *PartitionWriter[T]) CommitGuarded(ctx context.Context, s *Store, key st
 }
 
 // dedupe closes the temp file of new rows and copies it to a new one,
-// keeping only the last row written for each key.
-func (w *PartitionWriter[T]) dedupe() (*os.File, *parquet.GenericWriter[T], error) {
+// keeping only the last row written for each key, and none for the keys
+// in same.
+func (w *PartitionWriter[T]) dedupe(same map[string]bool) (*os.File, *parquet.GenericWriter[T], error) {
 	if err := w.w.Close(); err != nil {
 		return nil, nil, err
 	}
@@ -155,7 +164,7 @@ func (w *PartitionWriter[T]) dedupe() (*os.File, *parquet.GenericWriter[T], erro
 	err = eachRow[T](w.f, func(batch []T) error {
 		keep := batch[:0]
 		for _, r := range batch {
-			if w.last[r.Key()] == i {
+			if k := r.Key(); w.last[k] == i && !same[k] {
 				keep = append(keep, r)
 			}
 			i++
@@ -172,16 +181,14 @@ func (w *PartitionWriter[T]) dedupe() (*os.File, *parquet.GenericWriter[T], erro
 }
 
 // appendOldRows copies the rows of the old file whose key is not in
-// newKeys; seen (when not nil) gets each of the others.
-func appendOldRows[T schema.Row](old *os.File, w *parquet.GenericWriter[T], newKeys map[string]int64, seen func(*T)) (int64, error) {
+// newKeys, or is in same.
+func appendOldRows[T schema.Row](old *os.File, w *parquet.GenericWriter[T], newKeys map[string]int64, same map[string]bool) (int64, error) {
 	var n int64
 	err := eachRow[T](old, func(batch []T) error {
 		keep := batch[:0]
 		for _, r := range batch {
-			if _, ok := newKeys[r.Key()]; !ok {
+			if _, ok := newKeys[r.Key()]; !ok || same[r.Key()] {
 				keep = append(keep, r)
-			} else if seen != nil {
-				seen(&r)
 			}
 		}
 		n += int64(len(keep))
@@ -189,6 +196,35 @@ func appendOldRows[T schema.Row](old *os.File, w *parquet.GenericWriter[T], newK
 		return err
 	})
 	return n, err
+}
+
+// sameRows returns the keys of the old file whose row has the digest of
+// the last new row written with that key (FileOptions.KeepUnchanged).
+func (w *PartitionWriter[T]) sameRows(old *os.File) (map[string]bool, error) {
+	same := map[string]bool{}
+	err := eachRow[T](old, func(batch []T) error {
+		for i := range batch {
+			k := batch[i].Key()
+			if sum, ok := w.sums[k]; ok && sum == w.dig.sum(&batch[i]) {
+				same[k] = true
+			}
+		}
+		return nil
+	})
+	return same, err
+}
+
+// countRows returns the number of rows of a Parquet file.
+func countRows(f *os.File) (int64, error) {
+	size, err := sizeOfReaderAt(f)
+	if err != nil {
+		return 0, err
+	}
+	pf, err := parquet.OpenFile(f, size)
+	if err != nil {
+		return 0, fmt.Errorf("not a readable Parquet file: %w", err)
+	}
+	return pf.NumRows(), nil
 }
 
 // eachRow streams the rows of a Parquet file in batches. The file's schema

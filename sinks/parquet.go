@@ -66,11 +66,14 @@ type FileOptions struct {
 	Compression  string // zstd (default) | snappy | gzip | none
 	RowGroupRows int    // rows per row group (default DefaultRowGroupRows)
 	TempDir      string // local directory for temp files (default os.TempDir())
-	// KeepUnchanged makes Commit leave the object at the key as it is when
-	// every row written has a row with the same key and the same values
-	// (fetched_at aside) there: nothing is uploaded and the FileInfo says
-	// Kept. A re-read window that re-fetches what is committed rewrites no
-	// file.
+	// KeepUnchanged: a row that says what the row of the same key it
+	// replaces says (all values but fetched_at, compared as Parquet
+	// values) does not replace it, whether that row was written before or
+	// is in the object at the key. When every row written is such a row,
+	// Commit leaves the object as it is: nothing is uploaded and the
+	// FileInfo says Kept. A re-read window that re-fetches what is
+	// committed rewrites no file, and fetched_at tells when the values were
+	// first seen.
 	KeepUnchanged bool
 }
 
@@ -169,11 +172,19 @@ func (w *PartitionWriter[T]) Write(rows ...T) error {
 		return w.err
 	}
 	for i, r := range rows {
-		w.last[r.Key()] = w.n
-		w.n++
+		k := r.Key()
 		if w.sums != nil {
-			w.sums[r.Key()] = w.dig.sum(&rows[i])
+			// KeepUnchanged: a row that says what the one it replaces
+			// says does not replace it (the first fetched_at stays).
+			sum := w.dig.sum(&rows[i])
+			if prev, ok := w.sums[k]; ok && prev == sum {
+				w.n++
+				continue
+			}
+			w.sums[k] = sum
 		}
+		w.last[k] = w.n
+		w.n++
 	}
 	return nil
 }
