@@ -121,16 +121,24 @@ func athena(o *Options) (func(*strings.Builder, schema.StreamInfo, []column) err
 			fmt.Fprintf(b, "  %s %s%s\n", athenaIdent(c.name), athenaType(c.typ), sep)
 		}
 		b.WriteString(")\n")
-		b.WriteString("PARTITIONED BY (dt date, account_id string)\n")
+		// The time partition is a date projection either way: days of
+		// dt (a date column), or months of month (a string column: Athena
+		// reads only yyyy-MM-dd partition values as dates).
+		tp, isDate := timePartition(s)
+		typ, format, from, unit := "date", "yyyy-MM-dd", start, "DAYS"
+		if !isDate {
+			typ, format, from, unit = "string", "yyyy-MM", start[:len("yyyy-MM")], "MONTHS"
+		}
+		fmt.Fprintf(b, "PARTITIONED BY (%s %s, account_id string)\n", tp, typ)
 		b.WriteString("STORED AS PARQUET\n")
 		fmt.Fprintf(b, "LOCATION %s\n", sqlString(loc))
 		props := [][2]string{
 			{"projection.enabled", "true"},
-			{"projection.dt.type", "date"},
-			{"projection.dt.format", "yyyy-MM-dd"},
-			{"projection.dt.range", start + ",NOW"},
-			{"projection.dt.interval", "1"},
-			{"projection.dt.interval.unit", "DAYS"},
+			{"projection." + tp + ".type", "date"},
+			{"projection." + tp + ".format", format},
+			{"projection." + tp + ".range", from + ",NOW"},
+			{"projection." + tp + ".interval", "1"},
+			{"projection." + tp + ".interval.unit", unit},
 		}
 		if projection == "enum" {
 			props = append(props,
@@ -139,7 +147,7 @@ func athena(o *Options) (func(*strings.Builder, schema.StreamInfo, []column) err
 		} else {
 			props = append(props, [2]string{"projection.account_id.type", "injected"})
 		}
-		props = append(props, [2]string{"storage.location.template", loc + "dt=${dt}/account_id=${account_id}/"})
+		props = append(props, [2]string{"storage.location.template", loc + tp + "=${" + tp + "}/account_id=${account_id}/"})
 		b.WriteString("TBLPROPERTIES (\n")
 		for i, p := range props {
 			sep := ","

@@ -100,7 +100,12 @@ func bigquery(o *Options) (func(*strings.Builder, schema.StreamInfo, []column) e
 			fmt.Fprintf(b, "  %s %s%s\n", bigqueryIdent(c.name), bigqueryType(c.typ), sep)
 		}
 		b.WriteString(")\n")
-		b.WriteString("WITH PARTITION COLUMNS (dt DATE, account_id STRING)\n")
+		tp, isDate := timePartition(s)
+		typ := "DATE"
+		if !isDate {
+			typ = "STRING" // YYYY-MM: not a DATE to BigQuery
+		}
+		fmt.Fprintf(b, "WITH PARTITION COLUMNS (%s %s, account_id STRING)\n", tp, typ)
 		b.WriteString("OPTIONS (\n")
 		b.WriteString("  format = 'PARQUET',\n")
 		fmt.Fprintf(b, "  uris = [%s],\n", sqlString(loc+"/*"))

@@ -2,6 +2,7 @@ package ddl
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -103,9 +104,14 @@ func parseTables(t *testing.T, ddl string) map[string][][2]string {
 			}
 			cols = append(cols, [2]string{strings.Trim(c[1], "`"), c[2]})
 		}
-		if i+1 >= len(lines) || !strings.HasPrefix(lines[i+1], "PARTITIONED BY (dt date, account_id string)") &&
-			!strings.HasPrefix(lines[i+1], "WITH PARTITION COLUMNS (dt DATE, account_id STRING)") {
-			t.Fatalf("table %s: no partition clause after the columns", m[1])
+		// the time partition the stream declares: dt, a date; month, a
+		// YYYY-MM string
+		want := []string{"PARTITIONED BY (dt date, account_id string)", "WITH PARTITION COLUMNS (dt DATE, account_id STRING)"}
+		if schema.PartitionOf(m[1]) == schema.Month {
+			want = []string{"PARTITIONED BY (month string, account_id string)", "WITH PARTITION COLUMNS (month STRING, account_id STRING)"}
+		}
+		if i+1 >= len(lines) || !slices.Contains(want, lines[i+1]) {
+			t.Fatalf("table %s: no partition clause %q after the columns", m[1], want)
 		}
 		tables[m[1]] = cols
 	}
@@ -143,7 +149,7 @@ func TestColumnsMatchParquetSchema(t *testing.T) {
 					if cols[i][0] != f.Name() || normalize(cols[i][1]) != normalize(want) {
 						t.Errorf("%s column %d: %s %s, want %s %s", s.Name, i, cols[i][0], cols[i][1], f.Name(), want)
 					}
-					if f.Name() == "dt" || f.Name() == "account_id" {
+					if slices.Contains(partitionColumns, f.Name()) {
 						t.Errorf("%s: partition column %s is a file column", s.Name, f.Name())
 					}
 				}

@@ -64,11 +64,16 @@ func duckdb(o *Options) (func(*strings.Builder, schema.StreamInfo, []column) err
 			fmt.Fprintf(b, "CREATE SCHEMA IF NOT EXISTS %s;\n", duckdbIdent(o.Database))
 		}
 		first = false
-		glob := join(base, o.Prefix, s.Name) + "/dt=*/account_id=*/*.parquet"
+		tp, isDate := timePartition(s)
+		typ := "DATE"
+		if !isDate {
+			typ = "VARCHAR" // YYYY-MM
+		}
+		glob := join(base, o.Prefix, s.Name) + "/" + tp + "=*/account_id=*/*.parquet"
 		fmt.Fprintf(b, "CREATE OR REPLACE VIEW %s%s AS\n", qualifier, duckdbIdent(s.Name))
 		fmt.Fprintf(b, "SELECT * FROM read_parquet(%s,\n", sqlString(glob))
 		b.WriteString("  hive_partitioning = true,\n")
-		b.WriteString("  hive_types = {'dt': DATE, 'account_id': VARCHAR},\n")
+		fmt.Fprintf(b, "  hive_types = {'%s': %s, 'account_id': VARCHAR},\n", tp, typ)
 		b.WriteString("  union_by_name = true);\n")
 		return nil
 	}, nil

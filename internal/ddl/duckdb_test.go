@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -19,8 +20,9 @@ var (
 	lakeAccounts = []string{"17841400000000001", "17841400000000002"}
 )
 
-// writeLake writes one file per (stream, dt, account) at the export layout,
-// with rows of the schema's own row types, and returns the lake root.
+// writeLake writes one file per (stream, dt, account) at the export layout
+// (user_insights: one per month and account, both days in it), with rows
+// of the schema's own row types, and returns the lake root.
 func writeLake(t *testing.T, prefix string) string {
 	t.Helper()
 	root := t.TempDir()
@@ -29,7 +31,8 @@ func writeLake(t *testing.T, prefix string) string {
 		d, _ := schema.ParseDate(dt)
 		for _, acct := range lakeAccounts {
 			dir := func(stream string) string {
-				return filepath.Join(root, prefix, stream, "dt="+dt, "account_id="+acct)
+				p := schema.PartitionOf(stream)
+				return filepath.Join(root, prefix, stream, p.Column()+"="+p.Format(d), "account_id="+acct)
 			}
 			write(t, dir(schema.Users), []schema.User{{ID: acct, IGID: schema.Ptr(int64(1)), Username: schema.Ptr("brand"), FollowersCount: schema.Ptr(int64(1) << 40), FetchedAt: at}})
 			write(t, dir(schema.Media), []schema.MediaRow{
@@ -40,8 +43,13 @@ func writeLake(t *testing.T, prefix string) string {
 			write(t, dir(schema.MediaInsights), []schema.MediaInsight{{ID: "m1", Views: schema.Ptr(int64(0)), InsightsStatus: schema.StatusOK, FetchedAt: at}})
 			write(t, dir(schema.Stories), []schema.Story{{ID: "s1", Timestamp: &at, FetchedAt: at}})
 			write(t, dir(schema.StoryInsights), []schema.StoryInsight{{ID: "s1", Reach: schema.Ptr(int64(9)), InsightsStatus: schema.StatusNotEnoughViewers, FetchedAt: at}})
-			write(t, dir(schema.UserInsights), []schema.UserInsight{{Date: d, Reach: schema.Ptr(int64(5)),
-				OnlineFollowers: []schema.HourFollowers{{Hour: 0, Followers: 7}, {Hour: 23, Followers: 8}}, FetchedAt: at}})
+			var days []schema.UserInsight // the month file: every day so far
+			for _, day := range lakeDates[:slices.Index(lakeDates, dt)+1] {
+				dd, _ := schema.ParseDate(day)
+				days = append(days, schema.UserInsight{Date: dd, Reach: schema.Ptr(int64(dd) % 100),
+					OnlineFollowers: []schema.HourFollowers{{Hour: 0, Followers: 7}, {Hour: 23, Followers: 8}}, FetchedAt: at})
+			}
+			write(t, dir(schema.UserInsights), days)
 			write(t, dir(schema.UserLifetimeInsights), []schema.LifetimeInsight{
 				{Metric: "follower_demographics", Timeframe: "this_month", Breakdown: "age,gender", Age: schema.Ptr("25-34"), Gender: schema.Ptr("F"), Value: 10, FetchedAt: at},
 				{Metric: "follower_demographics", Timeframe: "this_month", Breakdown: "age,gender", Age: schema.Ptr("25-34"), Gender: schema.Ptr("M"), Value: 11, FetchedAt: at},
@@ -84,7 +92,8 @@ func TestDuckDBViews(t *testing.T) {
 	}
 	var counts []string
 	for _, s := range schema.Streams {
-		counts = append(counts, fmt.Sprintf("SELECT '%s' AS stream, count(DISTINCT dt) AS dts, count(DISTINCT account_id) AS accts FROM %s", s.Name, s.Name))
+		counts = append(counts, fmt.Sprintf("SELECT '%s' AS stream, count(DISTINCT %s) AS dts, count(DISTINCT account_id) AS accts FROM %s",
+			s.Name, s.Partition.Column(), s.Name))
 	}
 	partitions := map[string]map[string]any{}
 	for _, r := range duck.Query(t, strings.Join(counts, " UNION ALL ")) {
@@ -94,6 +103,11 @@ func TestDuckDBViews(t *testing.T) {
 	for _, s := range schema.Streams {
 		t.Run(s.Name, func(t *testing.T) {
 			want := map[string]string{"dt": "DATE", "account_id": "VARCHAR"}
+			parts := float64(2)
+			if s.Partition == schema.Month {
+				want = map[string]string{"month": "VARCHAR", "account_id": "VARCHAR"}
+				parts = 1 // both days are in 2026-01
+			}
 			for _, f := range parquet.SchemaOf(s.Row).Fields() {
 				want[f.Name()] = expectType(t, f, "duckdb")
 			}
@@ -108,8 +122,8 @@ func TestDuckDBViews(t *testing.T) {
 					t.Errorf("column %s: DuckDB reads %s, want %s", name, g, w)
 				}
 			}
-			if p := partitions[s.Name]; p["dts"] != float64(2) && p["dts"] != "2" || p["accts"] != float64(2) && p["accts"] != "2" {
-				t.Errorf("%s sees partitions %v, want 2 dates and 2 accounts", s.Name, p)
+			if p := partitions[s.Name]; p["dts"] != parts && p["dts"] != fmt.Sprint(parts) || p["accts"] != float64(2) && p["accts"] != "2" {
+				t.Errorf("%s sees partitions %v, want %v time partitions and 2 accounts", s.Name, p, parts)
 			}
 		})
 	}
@@ -119,7 +133,7 @@ func TestDuckDBViews(t *testing.T) {
 		       u.followers_count, ui.online_followers[2].followers AS f23
 		FROM media m
 		JOIN users u USING (dt, account_id)
-		JOIN user_insights ui ON ui.account_id = m.account_id AND ui.date = m.dt
+		JOIN user_insights ui ON ui.account_id = m.account_id AND ui.date = m.dt AND ui.month = strftime(m.dt, '%Y-%m')
 		WHERE m.dt = DATE '2026-01-02' AND m.account_id = '17841400000000002' AND m.id = 'm1'`)
 	if len(got) != 1 {
 		t.Fatalf("join over the views: %v", got)
@@ -128,5 +142,32 @@ func TestDuckDBViews(t *testing.T) {
 	if r["n"] != "2" || r["first_type"] != "IMAGE" || r["followers_count"] != "1099511627776" || r["f23"] != "8" ||
 		!strings.HasPrefix(fmt.Sprint(r["first_ts"]), "2026-01-02 03:04:05.123456") {
 		t.Errorf("values read through the views: %v", r)
+	}
+}
+
+// TestDuckDBMonthPruning: user_insights rows are filtered by date and
+// their files pruned by month (docs/querying.md): a query on a month that
+// has no file reads none, one on a date returns that day's rows only.
+func TestDuckDBMonthPruning(t *testing.T) {
+	duck := testenv.DuckDB(t)
+	root := writeLake(t, "")
+	sql, err := Generate(Options{Dialect: "duckdb", Location: filepath.ToSlash(root), Streams: []string{schema.UserInsights}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	duck.Query(t, sql)
+	for _, tc := range []struct {
+		where string
+		want  string
+	}{
+		{"month = '2026-01' AND date = DATE '2026-01-02'", "2"},
+		{"date BETWEEN DATE '2026-01-01' AND DATE '2026-01-31'", "4"},
+		{"month >= '2026-01' AND date = DATE '2026-01-01' AND account_id = '17841400000000001'", "1"},
+		{"month = '2025-12'", "0"},
+	} {
+		got := duck.Query(t, "SELECT count(*) AS n FROM user_insights WHERE "+tc.where)
+		if len(got) != 1 || fmt.Sprint(got[0]["n"]) != tc.want {
+			t.Errorf("WHERE %s: %v, want %s rows", tc.where, got, tc.want)
+		}
 	}
 }
