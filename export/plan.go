@@ -137,12 +137,15 @@ type DateRange struct {
 
 // Partitions are the partition files a stream would write (keys relative to
 // the destination bucket, prefix included): Keys when there are few, else
-// Pattern with dt ranging over From..To.
+// Pattern with the partition column (dt, or month for user_insights)
+// ranging over the partitions holding the days From..To.
 type Partitions struct {
-	Keys    []string     `json:"keys,omitempty"`
-	Pattern string       `json:"pattern,omitempty"`
-	From    *schema.Date `json:"from,omitempty"`
-	To      *schema.Date `json:"to,omitempty"`
+	// Partition is the time partition column of the keys: dt or month.
+	Partition schema.Partition `json:"partition,omitempty"`
+	Keys      []string         `json:"keys,omitempty"`
+	Pattern   string           `json:"pattern,omitempty"`
+	From      *schema.Date     `json:"from,omitempty"`
+	To        *schema.Date     `json:"to,omitempty"`
 	// Count is how many partitions at most.
 	Count int `json:"count"`
 }
@@ -445,21 +448,24 @@ func (s *session) planAccount(ctx context.Context, t Target, past pastRuns) (Acc
 	return ap, nil
 }
 
-// partitions describes the partitions of stream for days from..to.
+// partitions describes the partitions of stream holding days from..to:
+// one per day or per month, as the stream declares.
 func (s *session) partitions(stream, accountID string, from, to schema.Date) Partitions {
 	if to < from {
 		return Partitions{}
 	}
-	n := int(to-from) + 1
+	part := schema.PartitionOf(stream)
+	n := part.Count(from, to)
 	if n <= storyLiveDays {
 		var keys []string
-		for d := from; d <= to; d = d.AddDays(1) {
-			keys = append(keys, s.data.FullKey(sinks.DataKey(stream, d, accountID)))
+		for d := part.Start(from); d <= to; d = part.Next(d) {
+			keys = append(keys, s.data.FullKey(sinks.PartitionKey(stream, part, d, accountID)))
 		}
-		return Partitions{Keys: keys, Count: n}
+		return Partitions{Partition: part, Keys: keys, Count: n}
 	}
-	pattern := s.data.FullKey(strings.Replace(sinks.DataKey(stream, from, accountID), "dt="+from.String(), "dt=*", 1))
-	return Partitions{Pattern: pattern, From: &from, To: &to, Count: n}
+	value := part.Column() + "=" + part.Format(from)
+	pattern := s.data.FullKey(strings.Replace(sinks.PartitionKey(stream, part, from, accountID), value, part.Column()+"=*", 1))
+	return Partitions{Partition: part, Pattern: pattern, From: &from, To: &to, Count: n}
 }
 
 // mediaCount estimates the account's media: the rows of the last committed
@@ -554,6 +560,10 @@ func (s *session) planUserInsights(ctx context.Context, sp *StreamPlan, t Target
 		in.start = spec.StartDate
 	}
 	cursor, start := in.cursor, in.start
+	if prev != nil && prev.Partition != schema.PartitionOf(schema.UserInsights) {
+		sp.Notes = append(sp.Notes, fmt.Sprintf("the state predates the %s= layout of schema_version %s: apply folds any dt= day files of the account into %s= files and removes them after its state commit",
+			schema.PartitionOf(schema.UserInsights).Column(), schema.Version, schema.PartitionOf(schema.UserInsights).Column()))
+	}
 	w, ok := in.window()
 	if w.TooOld != nil {
 		sp.TooOld = &DateRange{From: w.TooOld[0], To: w.TooOld[1]}

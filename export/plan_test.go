@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -141,11 +142,15 @@ func TestPlanPartitionsAndWindows(t *testing.T) {
 	}
 	ui := streamPlan(t, p, "igfake_1", schema.UserInsights)
 	yesterday := schema.DateOf(planNow).AddDays(-1)
-	if ui.Fetch != "window" || *ui.Since != yesterday.AddDays(-2) || *ui.Until != yesterday || ui.Partitions.Count != 3 {
+	// three days of one month (or two): the month files holding them
+	months := schema.Month.Count(yesterday.AddDays(-2), yesterday)
+	if ui.Fetch != "window" || *ui.Since != yesterday.AddDays(-2) || *ui.Until != yesterday || ui.Partitions.Count != months ||
+		ui.Partitions.Partition != schema.Month || len(ui.Partitions.Keys) != months {
 		t.Errorf("user_insights after a run: %+v", ui)
 	}
-	if ui.Partitions.Pattern != "ig/user_insights/dt=*/account_id=17841400000000001/part-00000.parquet" {
-		t.Errorf("pattern %q", ui.Partitions.Pattern)
+	if want := "ig/" + sinks.DataKey(schema.UserInsights, yesterday, "17841400000000001"); ui.Partitions.Keys[months-1] != want ||
+		!strings.Contains(want, "/month="+yesterday.Time().Format("2006-01")+"/") {
+		t.Errorf("keys %q, want the last %q", ui.Partitions.Keys, want)
 	}
 	if p.Accounts[0].Generation != 1 || p.Accounts[0].LastRunID == "" {
 		t.Errorf("generation %d, last run %q", p.Accounts[0].Generation, p.Accounts[0].LastRunID)
@@ -361,14 +366,23 @@ func TestPlanEqualsApplyAcrossDayBoundaries(t *testing.T) {
 						if s.Stream != schema.UserInsights {
 							continue
 						}
+						// the newest day in the month files apply wrote, each
+						// of which the plan names
 						var written schema.Date
 						for _, fi := range s.Files {
-							if k, err := sinks.ParseDataKey(fi.Key); err == nil && k.Date > written {
-								written = k.Date
+							k, err := sinks.ParseDataKey(fi.Key)
+							if err != nil {
+								t.Fatal(err)
+							}
+							for _, r := range readRows[schema.UserInsight](t, f.store(), k.Rel()) {
+								written = max(written, r.Date)
+							}
+							if !slices.Contains(sp.Partitions.Keys, fi.Key) {
+								t.Errorf("run %d: %s: apply wrote %s, the plan names %q", run, a.Name, fi.Key, sp.Partitions.Keys)
 							}
 						}
-						if sp.Until == nil || *sp.Until != written || sp.Partitions.To == nil || *sp.Partitions.To != written {
-							t.Errorf("run %d: %s: plan's window ends %v (partitions to %v), apply wrote up to %s", run, a.Name, sp.Until, sp.Partitions.To, written)
+						if sp.Until == nil || *sp.Until != written {
+							t.Errorf("run %d: %s: plan's window ends %v, apply wrote up to %s", run, a.Name, sp.Until, written)
 						}
 						if run == 2 && written.String() != tc.last {
 							t.Errorf("%s: user_insights written up to %s, want the account's last finished day %s", a.Name, written, tc.last)

@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/igexport/igexport/export"
+	"github.com/igexport/igexport/internal/schema"
 	"github.com/igexport/igexport/sinks"
 )
 
@@ -213,28 +214,38 @@ func fetchText(s export.StreamPlan) string {
 	return s.Fetch
 }
 
-// partitionsText shows the partitions by stream and dt (the key's
-// account_id and file name are the same for every row).
+// partitionsText shows the partitions by stream and time partition (dt,
+// or month for user_insights; the key's account_id and file name are the
+// same for every row).
 func partitionsText(s export.StreamPlan) string {
 	p := s.Partitions
+	part := p.Partition
+	if part == "" {
+		part = schema.Day // a plan saved before the month layout
+	}
+	col := part.Column() + "="
 	switch {
 	case p.Count == 0:
 		return "-"
 	case len(p.Keys) == 1:
-		return "dt=" + dtOf(p.Keys[0])
+		return col + partitionOf(p.Keys[0])
 	case len(p.Keys) > 1:
-		var dts []string
+		var vals []string
 		for _, k := range p.Keys {
-			dts = append(dts, dtOf(k))
+			vals = append(vals, partitionOf(k))
 		}
-		return "dt=" + strings.Join(dts, ",")
+		return col + strings.Join(vals, ",")
 	}
-	return fmt.Sprintf("dt=%s..%s (%d)", p.From, p.To, p.Count)
+	if p.From == nil || p.To == nil {
+		return fmt.Sprintf("%s* (%d)", col, p.Count)
+	}
+	return fmt.Sprintf("%s%s..%s (%d)", col, part.Format(*p.From), part.Format(*p.To), p.Count)
 }
 
-func dtOf(key string) string {
+// partitionOf is the partition value of a data key (2026-11-22, 2026-11).
+func partitionOf(key string) string {
 	if k, err := sinks.ParseDataKey(key); err == nil {
-		return k.Date.String()
+		return k.Partition.Format(k.Date)
 	}
 	return key
 }
