@@ -331,7 +331,8 @@ func igexport(t *testing.T, dir string, e env, args ...string) runResult {
 
 // lakeRows reads every Parquet file of a file:// lake (outside _igexport)
 // and returns, per key relative to the lake, its rows rendered as JSON with
-// fetched_at zeroed, sorted.
+// fetched_at zeroed, sorted; a user_insights month file gives one entry
+// per day, keyed "<key>#date=YYYY-MM-DD".
 func lakeRows(t *testing.T, lake string) map[string][]string {
 	t.Helper()
 	ctx := context.Background()
@@ -356,6 +357,22 @@ func lakeRows(t *testing.T, lake string) map[string][]string {
 			return nil // temp files: see leftovers
 		}
 		stream, _, _ := strings.Cut(rel, "/")
+		if stream == schema.UserInsights {
+			// One entry per day of a month file: a lake with an extra day
+			// shows as "extra user_insights/…#date=…".
+			uis, err := sinks.ReadRows[schema.UserInsight](ctx, st, rel)
+			if err != nil {
+				return fmt.Errorf("%s: %w", rel, err)
+			}
+			for _, r := range uis {
+				rows, err := render([]schema.UserInsight{r}, nil)
+				if err != nil {
+					return err
+				}
+				out[rel+"#date="+r.Date.String()] = rows
+			}
+			return nil
+		}
 		rows, err := readAny(ctx, st, stream, rel)
 		if err != nil {
 			return fmt.Errorf("%s: %w", rel, err)

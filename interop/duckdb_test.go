@@ -62,8 +62,12 @@ func TestDuckDB(t *testing.T) {
 				continue
 			}
 			parts := got[len(want):]
-			if !slices.Contains(parts, [2]string{"dt", "DATE"}) || !slices.Contains(parts, [2]string{"account_id", "VARCHAR"}) {
-				t.Errorf("view %s: partition columns %v, want dt DATE and account_id VARCHAR", s, parts)
+			tp := [2]string{"dt", "DATE"}
+			if schema.PartitionOf(s) == schema.Month {
+				tp = [2]string{"month", "VARCHAR"} // YYYY-MM
+			}
+			if !slices.Contains(parts, tp) || !slices.Contains(parts, [2]string{"account_id", "VARCHAR"}) {
+				t.Errorf("view %s: partition columns %v, want %v and account_id VARCHAR", s, parts, tp)
 			}
 		}
 		viewCounts := map[string]int64{}
@@ -142,7 +146,7 @@ func directReadSQL(root string) string {
        follows: follows, profile_visits: profile_visits, navigation: navigation, tap_forward: tap_forward,
        tap_back: tap_back, tap_exit: tap_exit, swipe_forward: swipe_forward, reposts: reposts,
        facebook_views: facebook_views, profile_activity: profile_activity, total_views: total_views}) FROM raw_story_insights) AS story_insights,
-  (SELECT list({a: account_id::VARCHAR, dt: dt::VARCHAR, date: "date"::VARCHAR, end_time: epoch_us(end_time),
+  (SELECT list({a: account_id::VARCHAR, month: month::VARCHAR, date: "date"::VARCHAR, end_time: epoch_us(end_time),
        follower_count: follower_count, reach: reach, views: "views", accounts_engaged: accounts_engaged,
        total_interactions: total_interactions, likes: likes, comments: comments, shares: shares, saves: saves,
        replies: replies, profile_links_taps: profile_links_taps, follows: follows, unfollows: unfollows,
@@ -272,12 +276,17 @@ func checkTypes(t *testing.T, cols map[string][][2]string) {
 			t.Errorf("%s: columns %v", s, got)
 			continue
 		}
-		// Hive partitioning appends the partition columns: dt is a DATE;
-		// account_id, all digits, is inferred as BIGINT unless hive_types
-		// says otherwise (the DDL's views do: VARCHAR).
+		// Hive partitioning appends the partition columns: dt is a DATE,
+		// month (user_insights) a YYYY-MM VARCHAR; account_id, all digits,
+		// is inferred as BIGINT unless hive_types says otherwise (the DDL's
+		// views do: VARCHAR).
 		n := len(got)
-		if p := got[n-2:]; p[0] != [2]string{"account_id", "BIGINT"} && p[0] != [2]string{"account_id", "VARCHAR"} || p[1] != [2]string{"dt", "DATE"} {
-			t.Errorf("%s: partition columns %v, want account_id and dt DATE", s, p)
+		tp := [2]string{"dt", "DATE"}
+		if schema.PartitionOf(s) == schema.Month {
+			tp = [2]string{"month", "VARCHAR"}
+		}
+		if p := got[n-2:]; p[0] != [2]string{"account_id", "BIGINT"} && p[0] != [2]string{"account_id", "VARCHAR"} || p[1] != tp {
+			t.Errorf("%s: partition columns %v, want account_id and %v", s, p, tp)
 		}
 		var names []string
 		for _, c := range got[:n-2] {
@@ -520,16 +529,16 @@ func checkValues(t *testing.T, r map[string]any, counts map[string]map[string]in
 		}
 	}
 
-	// user_insights: one row per day from start_date to yesterday, each value
-	// the API's for that day
+	// user_insights: one row per day from start_date to yesterday, in the
+	// file of its month, each value the API's for that day
 	dayMetrics := []string{"follower_count", "reach", "views", "accounts_engaged", "total_interactions", "likes",
 		"comments", "shares", "saves", "replies", "profile_links_taps", "follows", "unfollows", "reposts"}
 	dates := map[string][]string{}
 	online := 0
 	for _, row := range rowsOf(r["user_insights"]) {
 		a, date := str(row["a"]), str(row["date"])
-		if row["dt"] != date {
-			t.Errorf("user_insights %s %s in partition dt=%v", a, date, row["dt"])
+		if month := str(row["month"]); len(date) < 7 || month != date[:7] {
+			t.Errorf("user_insights %s %s in partition month=%v", a, date, row["month"])
 		}
 		dates[a] = append(dates[a], date)
 		d, err := schema.ParseDate(date)
@@ -644,14 +653,21 @@ func checkDDLTypes(t *testing.T, cfgDir, dialect string, cols map[string][][2]st
 			t.Errorf("table %d is %s, want %s", i, tbl.name, s)
 			continue
 		}
-		if !slices.Equal(tbl.partitions, wantParts) {
-			t.Errorf("%s: partition columns %v, want %v", s, tbl.partitions, wantParts)
+		want := wantParts
+		if schema.PartitionOf(s) == schema.Month {
+			want = map[string][][2]string{
+				"athena":   {{"month", "string"}, {"account_id", "string"}},
+				"bigquery": {{"month", "STRING"}, {"account_id", "STRING"}},
+			}[dialect]
+		}
+		if !slices.Equal(tbl.partitions, want) {
+			t.Errorf("%s: partition columns %v, want %v", s, tbl.partitions, want)
 		}
 		if want := location + "/" + s; strings.TrimSuffix(tbl.location, "/") != want {
 			t.Errorf("%s: location %q, want %s/ (where the stream's dt=…/account_id=… folders are)", s, tbl.location, want)
 		}
 		files := cols[s]
-		files = files[:len(files)-2] // account_id, dt
+		files = files[:len(files)-2] // account_id, dt (month)
 		if len(tbl.columns) != len(files) {
 			t.Errorf("%s: %d columns declared, the files have %d", s, len(tbl.columns), len(files))
 			continue

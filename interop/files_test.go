@@ -100,7 +100,7 @@ func checkFile(b []byte, stream string, pages map[format.PageType]int) error {
 		if nc, ok := el.NumChildren.Get(); ok && nc > 0 {
 			open = append(open, nc)
 		}
-		if depth == 1 && (el.Name == "dt" || el.Name == "account_id") {
+		if depth == 1 && (el.Name == "dt" || el.Name == "month" || el.Name == "account_id") {
 			errs = append(errs, fmt.Sprintf("partition column %s inside the file", el.Name))
 		}
 		if ct, ok := el.ConvertedType.Get(); ok && ct >= deprecated.Uint8 && ct <= deprecated.Uint64 {
