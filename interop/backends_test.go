@@ -277,12 +277,14 @@ func readLake(t *testing.T, name, url string, contentType bool) *lake {
 // readFile decodes one Parquet file with the stream's row type.
 func readFile(t *testing.T, st *sinks.Store, name, key string) *lakeFile {
 	t.Helper()
-	parts := strings.Split(key, "/")
-	if len(parts) != 4 || !strings.HasPrefix(parts[1], "dt=") || !strings.HasPrefix(parts[2], "account_id=") || parts[3] != sinks.PartFile {
-		t.Errorf("%s: %s does not follow <stream>/dt=<date>/account_id=<id>/%s", name, key, sinks.PartFile)
+	// <stream>/dt=<date>/account_id=<id>/part-00000.parquet, user_insights
+	// by month=<YYYY-MM>: the partitioning its stream declares
+	k, err := sinks.ParseDataKey(key)
+	if err != nil || k.Prefix != "" || k.Legacy() || k.Rel() != key {
+		t.Errorf("%s: %s does not follow <stream>/dt=<date>|month=<YYYY-MM>/account_id=<id>/%s as its stream declares (%v)", name, key, sinks.PartFile, err)
 		return &lakeFile{}
 	}
-	f := &lakeFile{stream: parts[0], dt: strings.TrimPrefix(parts[1], "dt="), account: strings.TrimPrefix(parts[2], "account_id=")}
+	f := &lakeFile{stream: k.Stream, dt: k.Partition.Format(k.Date), account: k.AccountID}
 	decode := decoders[f.stream]
 	if decode == nil {
 		t.Errorf("%s: %s: unknown stream %q", name, key, f.stream)
