@@ -10,8 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/igexport/igexport/internal/ddl"
 	"github.com/igexport/igexport/internal/igfake"
 	"github.com/igexport/igexport/internal/schema"
+	"github.com/igexport/igexport/internal/testenv"
 	"github.com/igexport/igexport/sinks"
 )
 
@@ -319,5 +321,58 @@ func TestMigrationFromDayLayout(t *testing.T) {
 	}
 	if got := byDate(t, userInsightsLake(t, s)); len(got) != len(newRows) {
 		t.Errorf("run after the migration: %d rows, want %d", len(got), len(newRows))
+	}
+}
+
+// TestDuckDBMonthLayoutSameRows: DuckDB reads the month layout through the
+// `igexport ddl -dialect duckdb` views, and a query filtered on date
+// returns the same rows as the day layout gives for the same runs on the
+// same emulator data.
+func TestDuckDBMonthLayoutSameRows(t *testing.T) {
+	duck := testenv.DuckDB(t)
+	day1 := time.Date(2026, 11, 20, 10, 30, 0, 0, time.UTC)
+	start := schema.DateOf(day1).AddDays(-60)
+	lakes := map[bool]string{} // day layout → lake root
+	for _, dayLayout := range []bool{true, false} {
+		f, setNow := clockFixture(t, day1)
+		f.cfg.Accounts[0].StartDate = &start
+		for _, at := range []time.Time{day1, day1.Add(24 * time.Hour), day1.Add(48 * time.Hour)} {
+			setNow(at)
+			if sum := f.apply(Options{dayLayout: dayLayout}); sum.ExitCode != 0 {
+				t.Fatalf("day layout %v: exit %d", dayLayout, sum.ExitCode)
+			}
+		}
+		lakes[dayLayout] = strings.TrimPrefix(f.cfg.Destination.URL, "file://")
+	}
+	views, err := ddl.Generate(ddl.Options{Dialect: "duckdb", Location: lakes[false], Streams: []string{schema.UserInsights}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(views, "/user_insights/month=*/account_id=*/") {
+		t.Fatalf("the DDL does not read the month layout:\n%s", views)
+	}
+	const cols = `account_id, "date"::VARCHAR AS d, epoch_us(end_time) AS e, follower_count, reach, "views", accounts_engaged,
+		total_interactions, likes, comments, shares, saves, replies, profile_links_taps, follows, unfollows, reposts,
+		online_followers::VARCHAR AS o, epoch_us(fetched_at) AS f`
+	const where = `"date" BETWEEN DATE '2026-10-25' AND DATE '2026-11-21'`
+	dayView := fmt.Sprintf(`CREATE OR REPLACE VIEW day_layout AS SELECT * FROM read_parquet('%s/user_insights/dt=*/account_id=*/*.parquet',
+		hive_partitioning = true, hive_types = {'dt': DATE, 'account_id': VARCHAR});`, lakes[true])
+	rows := duck.Query(t, views+dayView+fmt.Sprintf(`
+		SELECT (SELECT list(r ORDER BY r) FROM (SELECT to_json(x)::VARCHAR AS r FROM (SELECT %[1]s FROM user_insights WHERE %[2]s) x)) AS month_rows,
+		       (SELECT list(r ORDER BY r) FROM (SELECT to_json(x)::VARCHAR AS r FROM (SELECT %[1]s FROM day_layout WHERE %[2]s) x)) AS day_rows,
+		       (SELECT count(*) FROM user_insights WHERE month = '2026-11' AND %[2]s) AS pruned`, cols, where))
+	if len(rows) != 1 {
+		t.Fatalf("%d result rows", len(rows))
+	}
+	month, day := fmt.Sprint(rows[0]["month_rows"]), fmt.Sprint(rows[0]["day_rows"])
+	if month != day {
+		t.Errorf("filtered on date, the month layout gives\n%s\nthe day layout\n%s", month, day)
+	}
+	n, _ := rows[0]["month_rows"].([]any)
+	if len(n) != 28 { // 2026-10-25 .. 2026-11-21
+		t.Errorf("%d rows, want 28", len(n))
+	}
+	if fmt.Sprint(rows[0]["pruned"]) != "21" { // the November days
+		t.Errorf("month = '2026-11' AND date in range: %v rows, want 21", rows[0]["pruned"])
 	}
 }
