@@ -1,7 +1,6 @@
 package export
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/igexport/igexport/internal/igfake"
@@ -91,8 +90,11 @@ func TestV27MetricsLand(t *testing.T) {
 	}
 	days := 0
 	for _, fi := range streamResult(t, sum, acct.Username, schema.UserInsights).Files {
-		d, _ := schema.ParseDate(fi.Key[strings.Index(fi.Key, "dt=")+3:][:10])
-		for _, r := range readRows[schema.UserInsight](t, s, sinks.DataKey(schema.UserInsights, d, acct.ID)) {
+		k, err := sinks.ParseDataKey(fi.Key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range readRows[schema.UserInsight](t, s, k.Rel()) {
 			want, ok := ds.UserInsight(acct.ID, "reposts", r.Date.Time())
 			if ok != (r.Reposts != nil) || r.Reposts != nil && *r.Reposts != want {
 				t.Errorf("user_insights %s reposts: %v, want %d (served %v)", r.Date, r.Reposts, want, ok)
