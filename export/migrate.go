@@ -6,6 +6,8 @@ import (
 	"maps"
 	"slices"
 
+	"github.com/sourcegraph/conc/pool"
+
 	"github.com/igexport/igexport/internal/schema"
 	"github.com/igexport/igexport/sinks"
 )
@@ -56,15 +58,29 @@ func foldLegacy[T schema.Row](ctx context.Context, s *streamRun, p *partitions[T
 		for _, r := range current {
 			have[r.Key()] = true
 		}
-		for _, k := range byPart[start] {
-			rows, err := sinks.ReadRows[T](ctx, data, k.Rel())
-			if err != nil {
-				return nil, fmt.Errorf("%s: folding the files of the old layout: %w", s.name(), err)
-			}
-			rows = slices.DeleteFunc(rows, func(r T) bool { return have[r.Key()] })
+		// The month's day files are read in parallel (small objects: the
+		// round trips are the cost), then added in day order.
+		files := byPart[start]
+		rows := make([][]T, len(files))
+		readers := pool.New().WithContext(ctx).WithCancelOnError().WithFirstError().WithMaxGoroutines(commitParallel)
+		for i, k := range files {
+			readers.Go(func(ctx context.Context) error {
+				r, err := sinks.ReadRows[T](ctx, data, k.Rel())
+				if err != nil {
+					return fmt.Errorf("%s: folding the files of the old layout: %w", s.name(), err)
+				}
+				rows[i] = r
+				return nil
+			})
+		}
+		if err := readers.Wait(); err != nil {
+			return nil, err
+		}
+		for i, k := range files {
+			day := slices.DeleteFunc(rows[i], func(r T) bool { return have[r.Key()] })
 			// Each old file held the rows of its own day: they go to the
 			// partition holding that day.
-			if err := p.add(k.Date, rows...); err != nil {
+			if err := p.add(k.Date, day...); err != nil {
 				return nil, err
 			}
 			keys = append(keys, k.Rel())
