@@ -31,7 +31,7 @@ type mediaRef struct {
 }
 
 func newMediaRef(row schema.MediaRow) mediaRef {
-	return mediaRef{id: row.ID, kind: catalog.KindOf(deref(row.MediaType), deref(row.MediaProductType)),
+	return mediaRef{id: row.ID, kind: mediaKind(row),
 		mediaType: row.MediaType, productType: row.MediaProductType, timestamp: row.Timestamp}
 }
 
@@ -78,7 +78,7 @@ func (a *accountRun) runMedia(ctx context.Context) error {
 	}
 
 	var rows int64
-	op := listOps(a.t.ID, "media", mediaFields, 0)[0]
+	op := listOps(a.t.ID, "media", mediaFieldsFor(a.t.Login), 0)[0]
 	endpoint := op.Path
 	err := list.client.PageItems(ctx, op.Path, op.Params, func(items []*fastjson.Value) error {
 		page, err := mediaRows(items, a.r.fetchedAt())
@@ -144,7 +144,7 @@ type mediaInsights struct {
 func (a *accountRun) newMediaInsights(ctx context.Context, s *streamRun) *mediaInsights {
 	m := &mediaInsights{a: a, s: s, parts: newPartitions[schema.MediaInsight](s),
 		pool: pool.New().WithContext(ctx).WithCancelOnError().WithFirstError().WithMaxGoroutines(insightsBatchesInFlight),
-		spec: a.r.job.Spec(schema.MediaInsights), ready: map[int][]schema.MediaInsight{}}
+		spec: a.spec(schema.MediaInsights), ready: map[int][]schema.MediaInsight{}}
 	m.metrics = metricNames(m.spec.Metrics)
 	m.cols = metricColumns[schema.MediaInsight](slices.Collect(maps.Values(m.spec.Metrics))...)
 	if d := m.spec.MaxMediaAgeDays; d > 0 {

@@ -88,6 +88,11 @@ type AccountPlan struct {
 	// discover block found in an earlier run (known from the state; apply
 	// exports it only if discovery still finds it).
 	Source string `json:"source"`
+	// Login is "instagram" for an account of the Instagram API with
+	// Instagram Login (graph.instagram.com); empty for Facebook Login.
+	Login string `json:"login,omitempty"`
+	// Notes say what the estimate assumes beyond its streams' bases.
+	Notes []string `json:"notes,omitempty"`
 	// Generation is the state generation the plan was made against (0:
 	// the account has no state yet, a first run).
 	Generation      int64      `json:"generation"`
@@ -259,7 +264,7 @@ func (j *Job) Plan(ctx context.Context, o Options) (*Plan, error) {
 	}
 	fromState := map[string]bool{}
 	for _, d := range j.Discover {
-		est := countOps(discoverOps())
+		est := countOps(discoverOps(d.Login))
 		est.LowerBound = true
 		p.Discover = append(p.Discover, DiscoverPlan{Name: d.Name, Include: d.Include, Exclude: d.Exclude, Estimate: est})
 	}
@@ -281,7 +286,7 @@ func (j *Job) Plan(ctx context.Context, o Options) (*Plan, error) {
 				continue // excluded by every discover block's globs now
 			}
 			p.Discover[block].Known = append(p.Discover[block].Known, name)
-			targets = append(targets, Target{Name: name, ID: id})
+			targets = append(targets, Target{Name: name, ID: id, Login: j.Discover[block].Login})
 			fromState[id] = true
 		}
 	}
@@ -381,14 +386,14 @@ func (s *session) planAccount(ctx context.Context, t Target, past pastRuns) (Acc
 			snapshot()
 			if !listed {
 				listed = true
-				sp.Estimate = countOps(listOps(t.ID, "media", mediaFields, media))
+				sp.Estimate = countOps(listOps(t.ID, "media", mediaFieldsFor(t.Login), media))
 				sp.Estimate.LowerBound = mediaBasis == ""
 			}
 			if name == schema.Media {
 				sp.Basis = mediaBasisText(media, mediaBasis)
 				break
 			}
-			spec := s.job.Spec(name)
+			spec := s.job.SpecFor(name, t.Login)
 			n, basis, note := insightsMedia(spec, media, mediaBasis, prev(schema.MediaInsights))
 			e := countOps(mediaInsightOps(estimatedMedia(n, spec), metricNames(spec.Metrics)))
 			e.LowerBound = mediaBasis == ""
@@ -402,14 +407,14 @@ func (s *session) planAccount(ctx context.Context, t Target, past pastRuns) (Acc
 			sp.Partitions = s.partitions(name, t.ID, schema.DateOf(s.now).AddDays(1-storyLiveDays), schema.DateOf(s.now))
 			if !storiesListed {
 				storiesListed = true
-				sp.Estimate = countOps(listOps(t.ID, "stories", storyFields, 0))
+				sp.Estimate = countOps(listOps(t.ID, "stories", storyFieldsFor(t.Login), 0))
 			}
 			if name == schema.Stories {
 				sp.Basis = "live stories: one page"
 				break
 			}
 			n, basis := liveStories(st)
-			metrics := s.job.Spec(name).Metrics[catalog.Story]
+			metrics := s.job.SpecFor(name, t.Login).Metrics[catalog.Story]
 			e := countOps(storyInsightOps(make([]string, n), metrics))
 			e.LowerBound = basis == ""
 			sp.Estimate.Add(e)
@@ -422,12 +427,16 @@ func (s *session) planAccount(ctx context.Context, t Target, past pastRuns) (Acc
 			s.planUserInsights(ctx, &sp, t, prev(name))
 		case schema.UserLifetimeInsights:
 			snapshot()
-			ops := lifetimeOps(t.ID, s.job.Spec(name))
+			ops := lifetimeOps(t.ID, s.job.SpecFor(name, t.Login))
 			sp.Estimate = countOps(ops)
 			sp.Basis = fmt.Sprintf("%d metric × breakdown operations", len(ops))
 		}
 		ap.Estimate.Add(sp.Estimate)
 		ap.Streams = append(ap.Streams, sp)
+	}
+	if t.Login == loginInstagram {
+		ap.Login = loginInstagram
+		ap.Notes = append(ap.Notes, instagramLoginNote(ap.Estimate))
 	}
 	if b := past.budget(t.ID, s.now); b != nil {
 		ap.Budget = b
@@ -544,7 +553,7 @@ func liveStories(st *sinks.State) (int64, string) {
 // operations of the same uiInput apply builds (the day boundary is the
 // one the account's last user_insights file tells).
 func (s *session) planUserInsights(ctx context.Context, sp *StreamPlan, t Target, prev *sinks.StreamState) {
-	spec := s.job.Spec(schema.UserInsights)
+	spec := s.job.SpecFor(schema.UserInsights, t.Login)
 	in := uiInput{accountID: t.ID, spec: spec, start: t.StartDate, from: s.job.Selection.From, to: s.job.Selection.To,
 		now: s.now, day: knownDayBoundary(ctx, s.data, t.ID, prev)}
 	if prev != nil {

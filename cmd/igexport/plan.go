@@ -142,6 +142,9 @@ func writePlan(w io.Writer, p *export.Plan) {
 				fmt.Fprintf(w, "  note: %s: %s\n", s.Stream, n)
 			}
 		}
+		for _, n := range a.Notes {
+			fmt.Fprintf(w, "  note: %s\n", n)
+		}
 		if a.Source != "state" {
 			writePlanToken(w, p, a.Name, false) // token.go
 		}
