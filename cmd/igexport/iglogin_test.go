@@ -301,3 +301,124 @@ func parquetSchema(t *testing.T, raw []byte) string {
 	}
 	return f.Schema().String()
 }
+
+// TestInstagramLoginDiscovery: a discover block with login = "instagram"
+// finds its token's one account with GET /me?fields=user_id,username on the
+// Instagram host (no /me/accounts) and exports it; plan counts that
+// request.
+func TestInstagramLoginDiscovery(t *testing.T) {
+	h, ig, igURL := loginHarness(t, false)
+	cfg := h.writeConfig("disc.hcl", strings.ReplaceAll(`igexport {
+  graph_api_url     = "{{.API}}"
+  instagram_api_url = "IGAPI"
+}
+
+discover "creators" {
+  access_token = env("IG_LOGIN_TOKEN")
+  login        = "instagram"
+}
+
+destination {
+  url    = "file://{{.Dir}}/lake"
+  prefix = "instagram"
+}
+`, "IGAPI", igURL))
+	r := h.run("plan", "-config", cfg, "-json", "-stream", "users")
+	h.wantCode(r, exitOK)
+	var p export.Plan
+	if err := json.Unmarshal([]byte(r.stdout), &p); err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Discover) != 1 || p.Discover[0].Estimate.Calls != 1 || p.Discover[0].Estimate.RoundTrips != 1 {
+		t.Errorf("plan's discovery: %+v", p.Discover)
+	}
+
+	r = h.run("apply", "-config", cfg, "-json", "-stream", "users")
+	h.wantCode(r, exitOK)
+	noToken(t, "apply", nil, r.stdout, r.stderr)
+	var sum export.Summary
+	if err := json.Unmarshal([]byte(r.stdout), &sum); err != nil {
+		t.Fatal(err)
+	}
+	if len(sum.Accounts) != 1 || sum.Accounts[0].Name != "igfake_1" || sum.Accounts[0].AccountID != "17841400000000001" {
+		t.Fatalf("accounts: %+v", sum.Accounts)
+	}
+	st := ig.Stats()
+	if st.ByEndpoint["GET /me (instagram)"] != 1 || st.ByEndpoint["GET /me/accounts"] != 0 || st.ByEndpoint["GET /{ig-user-id}"] != 1 {
+		t.Errorf("Instagram host requests: %v", st.ByEndpoint)
+	}
+	if h.lakeFiles()["instagram/users/dt=2026-11-22/account_id=17841400000000001/part-00000.parquet"] == nil {
+		t.Error("no users file")
+	}
+}
+
+// TestInstagramLoginTokenAdvice: a token that expires during the run of an
+// Instagram Login account stops it with advice naming the Instagram Login
+// permissions and token refresh, not the Facebook Login ones.
+func TestInstagramLoginTokenAdvice(t *testing.T) {
+	h, _, _ := loginHarness(t, false)
+	io := fakeOptions()
+	io.Accounts, io.Token, io.InstagramHost = 1, igLoginToken, true
+	io.Faults.TokenExpiresAfter = 3
+	ig := igfake.New(io)
+	srv := httptest.NewServer(ig)
+	t.Cleanup(srv.Close)
+	cfg := h.loginConfig("instagram", srv.URL)
+	r := h.run("apply", "-config", cfg, "-json")
+	h.wantCode(r, exitError)
+	noToken(t, "apply", nil, r.stdout, r.stderr)
+	var sum export.Summary
+	if err := json.Unmarshal([]byte(r.stdout), &sum); err != nil {
+		t.Fatal(err)
+	}
+	a := sum.Accounts[0]
+	for _, want := range []string{"instagram_business_basic, instagram_business_manage_insights", "igexport token refresh", "graph.instagram.com/access_token"} {
+		if !strings.Contains(a.Advice, want) {
+			t.Errorf("advice lacks %q: %s", want, a.Advice)
+		}
+	}
+	if strings.Contains(a.Advice, "pages_show_list") || strings.Contains(a.Advice, "fb_exchange_token") {
+		t.Errorf("advice names the Facebook Login path: %s", a.Advice)
+	}
+}
+
+// TestValidateInstagramLoginMetrics: a stream block asking for a
+// Facebook-Login-only metric is an error at the metric (file:line:col)
+// when an account uses login = "instagram", and fine otherwise.
+func TestValidateInstagramLoginMetrics(t *testing.T) {
+	h, _, igURL := loginHarness(t, false)
+	stream := `
+stream "media_insights" {
+  metrics = ["views", "total_views"]
+}
+`
+	for _, tc := range []struct {
+		login string
+		code  int
+	}{{"facebook", exitOK}, {"instagram", exitUsage}} {
+		cfg := h.loginConfig(tc.login, igURL)
+		raw, err := os.ReadFile(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(cfg, append(raw, stream...), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		r := h.run("validate", "-config", cfg)
+		h.wantCode(r, tc.code)
+		if tc.code == exitOK {
+			continue
+		}
+		line := strings.Count(string(raw), "\n") + 3
+		for _, want := range []string{
+			"Error: Metric not served with Instagram Login",
+			fmt.Sprintf("%s:%d:23, in stream", filepath.Base(cfg), line),
+			`Metric "total_views" is served only by the Instagram API with Facebook Login`,
+			`account "instagram_acct" (`,
+		} {
+			if !strings.Contains(r.stderr, want) {
+				t.Errorf("validate lacks %q:\n%s", want, r.stderr)
+			}
+		}
+	}
+}

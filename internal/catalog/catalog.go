@@ -104,8 +104,8 @@ func (c *Catalog) CheckLogin(stream, name, login string) error {
 	if !ok || m.ServedWith(login) {
 		return nil
 	}
-	return fmt.Errorf("metric %q is served only by the Instagram API with %s Login, not with login = %q (graph.instagram.com)%s",
-		name, strings.ToUpper(m.Logins[0][:1])+m.Logins[0][1:], login, noteSuffix(m))
+	return fmt.Errorf("metric %q is served only by the Instagram API with %s Login, not with login = %q",
+		name, strings.ToUpper(m.Logins[0][:1])+m.Logins[0][1:], login)
 }
 
 // AppliesTo reports whether the metric is valid for kind k.
