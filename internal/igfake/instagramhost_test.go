@@ -38,7 +38,7 @@ func TestInstagramHost(t *testing.T) {
 	}
 
 	tests := []struct {
-		name, path, auth string
+		name, path, auth  string
 		status, code, sub int
 		msg               string
 	}{
