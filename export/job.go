@@ -262,13 +262,18 @@ func MakePlan(ctx context.Context, cfg *hcl.Config, o Options) (*Plan, error) {
 // limits. Secrets and variable values are left out; formatting and comments
 // do not count.
 func ConfigDigest(cfg *hcl.Config) string {
+	// Login (and the Instagram host) count only for Instagram Login
+	// blocks, so that the digest of a Facebook Login config stays what it
+	// was before they existed.
 	type account struct {
 		Name, ID  string
 		StartDate *schema.Date
+		Login     string `json:",omitempty"`
 	}
 	type discover struct {
 		Name             string
 		Include, Exclude []string
+		Login            string `json:",omitempty"`
 	}
 	d := struct {
 		URL, Version string
@@ -279,13 +284,21 @@ func ConfigDigest(cfg *hcl.Config) string {
 		Destination  hcl.Destination
 		State        hcl.StateConfig
 		RateLimit    hcl.RateLimit
+		InstagramURL string `json:",omitempty"`
 	}{URL: cfg.GraphAPIURL, Version: cfg.GraphAPIVersion, Streams: cfg.Streams,
 		Destination: cfg.Destination, State: cfg.State, RateLimit: cfg.RateLimit}
+	igLogin := func(login string) string {
+		if login == loginInstagram {
+			d.InstagramURL = cfg.InstagramAPIURL
+			return login
+		}
+		return ""
+	}
 	for _, a := range cfg.Accounts {
-		d.Accounts = append(d.Accounts, account{a.Name, a.IGUserID, a.StartDate})
+		d.Accounts = append(d.Accounts, account{a.Name, a.IGUserID, a.StartDate, igLogin(a.Login)})
 	}
 	for _, x := range cfg.Discover {
-		d.Discover = append(d.Discover, discover{x.Name, x.Include, x.Exclude})
+		d.Discover = append(d.Discover, discover{x.Name, x.Include, x.Exclude, igLogin(x.Login)})
 	}
 	for _, s := range schema.Names() {
 		sc := cfg.StreamSetting(s)

@@ -2,6 +2,7 @@ package export
 
 import (
 	"fmt"
+	"slices"
 	"net/url"
 	"strings"
 
@@ -107,12 +108,18 @@ func discoverOps(login string) []Op {
 
 // instagramLoginNote is plan's note on an Instagram Login account: where
 // its requests go and what its round trips assume about batch requests.
-func instagramLoginNote(e Estimate) string {
+func instagramLoginNote(e Estimate, cat *catalog.Catalog) string {
+	var fbOnly []string
+	for _, m := range cat.Metrics() {
+		if !m.ServedWith(loginInstagram) && m.Column != "" && !slices.Contains(fbOnly, m.Name) {
+			fbOnly = append(fbOnly, m.Name)
+		}
+	}
 	n := "login = \"instagram\": requests go to instagram_api_url (graph.instagram.com) with an Instagram Login token; " +
-		"media_product_type and the Facebook-Login-only metrics (total_likes, total_comments, total_views) are not requested, their columns stay NULL"
+		strings.Join(append(slices.Clone(facebookOnlyFields), fbOnly...), ", ") + " are Facebook Login only: not requested, their columns stay NULL"
 	if e.Calls == e.RoundTrips {
 		return n
 	}
 	return n + fmt.Sprintf("; the round trips assume the host takes Graph batch requests: if it refuses them, apply sends each operation "+
-		"as a GET of its own, %d round trips plus the one refused batch POST (%d calls either way)", e.Calls, e.Calls)
+		"as a GET of its own, %d round trips plus one refused batch POST per run (%d calls either way)", e.Calls, e.Calls)
 }

@@ -200,8 +200,11 @@ type DiscoverPlan struct {
 	// appear in Accounts with source "state").
 	Known []string `json:"known,omitempty"`
 	// Estimate is the discovery itself: GET /me/accounts, one call per
-	// page of 100 Pages (at least one).
+	// page of 100 Pages (at least one); with Instagram Login one GET /me.
 	Estimate Estimate `json:"estimate"`
+	// Login is "instagram" for a block with an Instagram Login token
+	// (empty for Facebook Login).
+	Login string `json:"login,omitempty"`
 }
 
 // Options returns the run options that replay the plan's selection.
@@ -265,8 +268,13 @@ func (j *Job) Plan(ctx context.Context, o Options) (*Plan, error) {
 	fromState := map[string]bool{}
 	for _, d := range j.Discover {
 		est := countOps(discoverOps(d.Login))
-		est.LowerBound = true
-		p.Discover = append(p.Discover, DiscoverPlan{Name: d.Name, Include: d.Include, Exclude: d.Exclude, Estimate: est})
+		dp := DiscoverPlan{Name: d.Name, Include: d.Include, Exclude: d.Exclude, Estimate: est}
+		if d.Login == loginInstagram {
+			dp.Login = loginInstagram // one GET /me: exact
+		} else {
+			dp.Estimate.LowerBound = true // pages of Pages
+		}
+		p.Discover = append(p.Discover, dp)
 	}
 	if len(j.Discover) > 0 {
 		ids, err := s.state.ListAccounts(ctx)
@@ -436,7 +444,7 @@ func (s *session) planAccount(ctx context.Context, t Target, past pastRuns) (Acc
 	}
 	if t.Login == loginInstagram {
 		ap.Login = loginInstagram
-		ap.Notes = append(ap.Notes, instagramLoginNote(ap.Estimate))
+		ap.Notes = append(ap.Notes, instagramLoginNote(ap.Estimate, s.job.Catalog))
 	}
 	if b := past.budget(t.ID, s.now); b != nil {
 		ap.Budget = b

@@ -329,7 +329,7 @@ destination {
 	if err := json.Unmarshal([]byte(r.stdout), &p); err != nil {
 		t.Fatal(err)
 	}
-	if len(p.Discover) != 1 || p.Discover[0].Estimate.Calls != 1 || p.Discover[0].Estimate.RoundTrips != 1 {
+	if len(p.Discover) != 1 || p.Discover[0].Login != "instagram" || p.Discover[0].Estimate != (export.Estimate{Calls: 1, RoundTrips: 1}) {
 		t.Errorf("plan's discovery: %+v", p.Discover)
 	}
 
