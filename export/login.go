@@ -2,8 +2,8 @@ package export
 
 import (
 	"fmt"
-	"slices"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/igexport/igexport/internal/catalog"
