@@ -215,7 +215,7 @@ func (r *runner) discover(ctx context.Context, d Discover) ([]Target, DiscoveryR
 // discoverInstagram resolves a discover block with an Instagram Login
 // token: GET /me?fields=user_id,username names the token's one account.
 func (r *runner) discoverInstagram(ctx context.Context, d Discover) ([]Target, DiscoveryResult) {
-	res := DiscoveryResult{Name: d.Name}
+	res := DiscoveryResult{Name: d.Name, Login: loginInstagram}
 	c := r.client("discover."+d.Name, d.Token, d.AppSecret, d.Login, nil)
 	op := discoverOps(d.Login)[0]
 	var me struct {

@@ -343,6 +343,9 @@ destination {
 	if len(sum.Accounts) != 1 || sum.Accounts[0].Name != "igfake_1" || sum.Accounts[0].AccountID != "17841400000000001" {
 		t.Fatalf("accounts: %+v", sum.Accounts)
 	}
+	if len(sum.Discovery) != 1 || sum.Discovery[0].Login != "instagram" || !slices.Equal(sum.Discovery[0].Accounts, []string{"igfake_1"}) {
+		t.Errorf("discovery: %+v", sum.Discovery)
+	}
 	st := ig.Stats()
 	if st.ByEndpoint["GET /me (instagram)"] != 1 || st.ByEndpoint["GET /me/accounts"] != 0 || st.ByEndpoint["GET /{ig-user-id}"] != 1 {
 		t.Errorf("Instagram host requests: %v", st.ByEndpoint)
