@@ -78,7 +78,9 @@ func (c *Client) Batch(ctx context.Context, reqs []Request) ([]Response, error) 
 		return c.batch(ctx, reqs)
 	}
 	// The probe: the first chunk alone, so that a host without batch
-	// support refuses exactly one POST.
+	// support refuses exactly one POST. Whatever happens, it ends (a no-op
+	// once decided), so that the callers waiting for it go on.
+	defer c.batchSup.end()
 	n := min(len(reqs), MaxBatchOps)
 	first, err := c.batch(ctx, reqs[:n])
 	if err != nil && batchUnsupported(err) {

@@ -1,7 +1,9 @@
 package graph
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
@@ -170,10 +172,14 @@ func (c *Client) singles(ctx context.Context, reqs []Request) ([]Response, error
 			}
 			var body []byte
 			r.decode = func(b []byte) error {
-				if len(strings.TrimSpace(string(b))) == 0 {
+				switch {
+				case len(bytes.TrimSpace(b)) == 0:
 					return decodeError(r.endpoint, errEmptyBody)
+				case !json.Valid(b):
+					// Cut short or not JSON: retried, as a batch body would be.
+					return decodeError(r.endpoint, &notJSONError{msg: "body is not JSON: " + snippet(b, c.sc)})
 				}
-				body = append([]byte(nil), b...)
+				body = bytes.Clone(b)
 				return nil
 			}
 			_, err = c.do(ctx, r)
