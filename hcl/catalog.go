@@ -39,20 +39,28 @@ func (l *loader) checkCatalog(d *decoder, cfg *Config, versionExpr hcl2.Expressi
 	}
 	igLogin := instagramLoginBlocks(cfg)
 	for _, ref := range d.metrics {
-		if err := cat.Check(ref.stream, ref.metric.val, now); err == nil && len(igLogin) > 0 {
-			if err := cat.CheckLogin(ref.stream, ref.metric.val, LoginInstagram); err != nil {
-				d.errorf(ref.metric.rng, "Metric not served with Instagram Login",
-					"%s Blocks with login = %q: %s. Remove it from the %s metrics list (its column stays NULL for those accounts), or export them with a Facebook Login token.",
-					sentence(err.Error()), LoginInstagram, strings.Join(igLogin, ", "), ref.stream)
-			}
-		}
-		if err := cat.Check(ref.stream, ref.metric.val, now); err != nil {
+		err := cat.Check(ref.stream, ref.metric.val, now)
+		switch {
+		case err != nil:
 			detail := sentence(err.Error())
 			if ref.metric.sensitive {
 				detail = fmt.Sprintf("A metric given by a sensitive value is not a valid %s metric in Graph API %s.", ref.stream, cat.Version())
 			}
 			d.errorf(ref.metric.rng, "Invalid metric", "%s", detail)
-		} else if w := cat.Warning(ref.metric.val, now); w != "" {
+			continue
+		case len(igLogin) > 0:
+			if err := cat.CheckLogin(ref.stream, ref.metric.val, LoginInstagram); err != nil {
+				detail := sentence(err.Error())
+				if ref.metric.sensitive {
+					detail = "A metric given by a sensitive value is served only by the Instagram API with Facebook Login."
+				}
+				d.errorf(ref.metric.rng, "Metric not served with Instagram Login",
+					"%s Blocks with login = %q: %s. Remove it from the %s metrics list (its column stays NULL for those accounts), or export them with a Facebook Login token.",
+					detail, LoginInstagram, strings.Join(igLogin, ", "), ref.stream)
+				continue
+			}
+		}
+		if w := cat.Warning(ref.metric.val, now); w != "" {
 			d.warnf(ref.metric.rng, "Metric deprecated soon", "%s", sentence(w))
 		}
 	}
