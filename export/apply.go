@@ -29,8 +29,9 @@ type runner struct {
 	parsers fastjson.ParserPool // for insights bodies (parseInsightValues)
 
 	tokens map[string]*TokenHealth // by token, once healthyTargets ran (tokens.go)
-	// batch is each host's batch support, found by the run's first batch
-	// POST to it (graph.BatchSupport): by login kind.
+	// batch is the Instagram host's batch support, found by the run's
+	// first batch POST to it (graph.BatchSupport), by login kind; Facebook
+	// Login has none: graph.facebook.com documents batch requests.
 	batch map[string]*graph.BatchSupport
 }
 
@@ -115,7 +116,7 @@ func newRunner(s *session) *runner {
 		// The one transport of the run: redirects stay on the Graph API's
 		// origin, and each client bounds its requests (Job.Timeouts).
 		http:  graph.NewHTTPClient(s.job.Concurrency * 4),
-		batch: map[string]*graph.BatchSupport{loginFacebook: {}, loginInstagram: {}},
+		batch: map[string]*graph.BatchSupport{loginInstagram: {}},
 	}
 }
 
