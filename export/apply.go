@@ -159,6 +159,9 @@ func (r *runner) resolveAccounts(ctx context.Context) ([]Target, []DiscoveryResu
 	}
 	var results []DiscoveryResult
 	for _, d := range r.job.Discover {
+		if r.job.Selection.skips(d) {
+			continue
+		}
 		found, res := r.discover(ctx, d)
 		results = append(results, res)
 		for _, t := range found {
@@ -239,16 +242,19 @@ func (r *runner) discoverInstagram(ctx context.Context, d Discover) ([]Target, D
 		}
 		return nil, res
 	}
-	if !d.Match(me.Username) {
+	name := me.Username
+	switch {
+	case d.Account:
+		name = d.Name // an account block: its name, whatever the username
+	case !d.Match(me.Username):
 		res.ExcludedByPattern++
 		return nil, res
-	}
-	name := me.Username
-	if name == "" {
+	case name == "":
 		name = string(me.UserID)
 	}
 	res.Accounts = append(res.Accounts, name)
-	return []Target{{Name: name, ID: string(me.UserID), Token: d.Token, AppSecret: d.AppSecret, AppID: d.AppID, Login: d.Login}}, res
+	return []Target{{Name: name, ID: string(me.UserID), Token: d.Token, AppSecret: d.AppSecret, AppID: d.AppID,
+		Login: d.Login, StartDate: d.StartDate}}, res
 }
 
 func isDigits(s string) bool {

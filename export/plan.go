@@ -266,7 +266,12 @@ func (j *Job) Plan(ctx context.Context, o Options) (*Plan, error) {
 		explicit[a.ID] = true
 	}
 	fromState := map[string]bool{}
+	var blocks []Discover // the discover blocks planned, as p.Discover
 	for _, d := range j.Discover {
+		if j.Selection.skips(d) {
+			continue
+		}
+		blocks = append(blocks, d)
 		est := countOps(discoverOps(d.Login))
 		dp := DiscoverPlan{Name: d.Name, Include: d.Include, Exclude: d.Exclude, Estimate: est}
 		if d.Login == loginInstagram {
@@ -276,7 +281,7 @@ func (j *Job) Plan(ctx context.Context, o Options) (*Plan, error) {
 		}
 		p.Discover = append(p.Discover, dp)
 	}
-	if len(j.Discover) > 0 {
+	if len(blocks) > 0 {
 		ids, err := s.state.ListAccounts(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("state: %w", err)
@@ -289,12 +294,14 @@ func (j *Job) Plan(ctx context.Context, o Options) (*Plan, error) {
 			if pr, ok := past.accounts[id]; ok && pr.Name != "" {
 				name = pr.Name
 			}
-			block := slices.IndexFunc(j.Discover, func(d Discover) bool { return name == id || d.Match(name) }) // without a username, keep it
+			// Without a username, a discover block keeps it.
+			block := slices.IndexFunc(blocks, func(d Discover) bool { return (name == id && !d.Account) || d.Match(name) })
 			if block < 0 {
 				continue // excluded by every discover block's globs now
 			}
+			b := blocks[block]
 			p.Discover[block].Known = append(p.Discover[block].Known, name)
-			targets = append(targets, Target{Name: name, ID: id, Login: j.Discover[block].Login})
+			targets = append(targets, Target{Name: name, ID: id, Login: b.Login, StartDate: b.StartDate})
 			fromState[id] = true
 		}
 	}

@@ -171,11 +171,15 @@ func tokenUses(j *Job) []*tokenUse {
 		creds(u, a.AppID, a.AppSecret)
 	}
 	for _, d := range j.Discover {
-		if d.Token == "" {
+		if d.Token == "" || sel.skips(d) {
 			continue
 		}
 		u := get(d.Token, d.Login)
-		u.discover = append(u.discover, d.Name)
+		if d.Account {
+			u.accounts = append(u.accounts, d.Name) // an account block resolved by GET /me
+		} else {
+			u.discover = append(u.discover, d.Name)
+		}
 		creds(u, d.AppID, d.AppSecret)
 	}
 	return out

@@ -425,3 +425,71 @@ stream "media_insights" {
 		}
 	}
 }
+
+// TestInstagramLoginAccountWithoutID: an account block with login =
+// "instagram" may leave out ig_user_id: GET /me names the account, which
+// keeps the block's name (and start_date); the next plan knows it from the
+// state. A Facebook Login account block without ig_user_id is invalid.
+func TestInstagramLoginAccountWithoutID(t *testing.T) {
+	h, ig, igURL := loginHarness(t, false)
+	tmpl := `igexport {
+  graph_api_url     = "{{.API}}"
+  instagram_api_url = "IGAPI"
+}
+
+account "creator" {
+  access_token = env("TOKEN")
+  LOGIN
+  start_date   = "2026-11-20"
+}
+
+destination {
+  url    = "file://{{.Dir}}/lake"
+  prefix = "instagram"
+}
+`
+	fb := h.writeConfig("fb.hcl", strings.NewReplacer("IGAPI", igURL, "TOKEN", "IG_ACCESS_TOKEN", "LOGIN", "").Replace(tmpl))
+	r := h.run("validate", "-config", fb)
+	h.wantCode(r, exitUsage)
+	if !strings.Contains(r.stderr, "Error: Missing required argument") || !strings.Contains(r.stderr, "fb.hcl:6:1") ||
+		!strings.Contains(r.stderr, `only an account with login = "instagram" may leave it out`) {
+		t.Errorf("validate:\n%s", r.stderr)
+	}
+
+	cfg := h.writeConfig("ig.hcl", strings.NewReplacer("IGAPI", igURL, "TOKEN", "IG_LOGIN_TOKEN", "LOGIN", `login        = "instagram"`).Replace(tmpl))
+	r = h.run("apply", "-config", cfg, "-json", "-stream", "users", "-stream", "user_insights")
+	h.wantCode(r, exitOK)
+	var sum export.Summary
+	if err := json.Unmarshal([]byte(r.stdout), &sum); err != nil {
+		t.Fatal(err)
+	}
+	if len(sum.Accounts) != 1 || sum.Accounts[0].Name != "creator" || sum.Accounts[0].AccountID != "17841400000000001" {
+		t.Fatalf("accounts: %+v", sum.Accounts)
+	}
+	if st := ig.Stats(); st.ByEndpoint["GET /me (instagram)"] != 1 {
+		t.Errorf("Instagram host requests: %v", st.ByEndpoint)
+	}
+	files := h.lakeFiles()
+	if files["instagram/users/dt=2026-11-22/account_id=17841400000000001/part-00000.parquet"] == nil {
+		t.Errorf("no users file")
+	}
+	// start_date = 2026-11-20 bounds user_insights: nothing before it.
+	for k := range files {
+		if strings.HasPrefix(k, "instagram/user_insights/") && strings.Contains(k, "2026-11-19") {
+			t.Errorf("user_insights before start_date: %s", k)
+		}
+	}
+
+	r = h.run("plan", "-config", cfg, "-json", "-stream", "users")
+	h.wantCode(r, exitOK)
+	var p export.Plan
+	if err := json.Unmarshal([]byte(r.stdout), &p); err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Accounts) != 1 || p.Accounts[0].Name != "creator" || p.Accounts[0].Login != "instagram" || p.Accounts[0].AccountID != "17841400000000001" {
+		t.Errorf("plan accounts: %+v", p.Accounts)
+	}
+	if len(p.Tokens) != 1 || !slices.Equal(p.Tokens[0].Accounts, []string{"creator"}) {
+		t.Errorf("plan tokens: %+v", p.Tokens)
+	}
+}
