@@ -18,6 +18,8 @@ type insightResult struct {
 	values  map[string]num // metric (or breakdown dimension value) → value
 	status  string         // "" while ok
 	partial bool           // some metric was dropped
+	// notShared are the Facebook-share-only metrics the object rejected.
+	notShared []string
 }
 
 // Patterns of the API's "this metric is not allowed" errors (graph-api.md §7.4).
@@ -109,6 +111,7 @@ func (s *streamRun) fetchInsights(ctx context.Context, n int, ops []Op) ([]insig
 			if len(bad) == 0 && ge.FacebookShareOnly() {
 				// Not shared to Facebook: those metrics are NULL for this object.
 				bad = s.a.r.job.Catalog.FacebookShareOnly(op.Metrics)
+				r.notShared = append(r.notShared, bad...)
 			}
 			if len(bad) > 0 {
 				for _, m := range bad {
@@ -127,6 +130,16 @@ func (s *streamRun) fetchInsights(ctx context.Context, n int, ops []Op) ([]insig
 			st := statusOf(ge)
 			if st == "" {
 				return nil, fmt.Errorf("%s: %w", op.Path, rs.Err)
+			}
+			if st == schema.StatusNotEnoughViewers && len(op.Metrics) > 1 {
+				// Meta may refuse one metric only (graph-api.md §10.3): ask
+				// the others one by one before giving up on the story.
+				for _, m := range op.Metrics {
+					one := op
+					one.Metrics = []string{m}
+					next = append(next, one)
+				}
+				continue
 			}
 			if r.status == "" {
 				r.status = st

@@ -390,7 +390,11 @@ func (s *session) planAccount(ctx context.Context, t Target, past pastRuns) (Acc
 			}
 			spec := s.job.Spec(name)
 			n, basis, note := insightsMedia(spec, media, mediaBasis, prev(schema.MediaInsights))
-			e := countOps(mediaInsightOps(estimatedMedia(n, spec), metricNames(spec.Metrics)))
+			var notShared []string
+			if ps := prev(schema.MediaInsights); ps != nil {
+				notShared = ps.NotSharedMetrics
+			}
+			e := countOps(mediaInsightOps(estimatedMedia(n, spec), withoutMetrics(metricNames(spec.Metrics), notShared)))
 			e.LowerBound = mediaBasis == ""
 			sp.Estimate.Add(e)
 			sp.Basis = basis
@@ -410,6 +414,9 @@ func (s *session) planAccount(ctx context.Context, t Target, past pastRuns) (Acc
 			}
 			n, basis := liveStories(st)
 			metrics := s.job.Spec(name).Metrics[catalog.Story]
+			if ps := prev(schema.StoryInsights); ps != nil {
+				metrics = dropMetrics(metrics, ps.NotSharedMetrics)
+			}
 			e := countOps(storyInsightOps(make([]string, n), metrics))
 			e.LowerBound = basis == ""
 			sp.Estimate.Add(e)

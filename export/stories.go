@@ -3,11 +3,13 @@ package export
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/valyala/fastjson"
 
 	"github.com/igexport/igexport/internal/catalog"
 	"github.com/igexport/igexport/internal/schema"
+	"github.com/igexport/igexport/sinks"
 )
 
 // runStories lists live stories (stories stream, partitioned by each
@@ -18,7 +20,7 @@ func (a *accountRun) runStories(ctx context.Context) error {
 	var stories []schema.Story
 	op := listOps(a.t.ID, "stories", storyFields, 0)[0]
 	endpoint := op.Path
-	err := list.client.PageItems(ctx, op.Path, op.Params, func(items []*fastjson.Value) error {
+	err := a.listPages(ctx, list, op, func(items []*fastjson.Value) error {
 		page, err := storyRows(items, a.r.fetchedAt())
 		if err != nil {
 			return fmt.Errorf("malformed response from %s: %w", endpoint, err)
@@ -57,16 +59,33 @@ func (a *accountRun) runStories(ctx context.Context) error {
 		ids[i] = st.ID
 	}
 	metrics := a.r.job.Spec(schema.StoryInsights).Metrics[catalog.Story]
-	results, err := is.fetchInsights(ctx, len(stories), storyInsightOps(ids, metrics))
+	var notShared []string
+	if prev := a.prevStream(schema.StoryInsights); prev != nil {
+		notShared = prev.NotSharedMetrics
+	}
+	asked := dropMetrics(metrics, notShared)
+	results, err := is.fetchInsights(ctx, len(stories), storyInsightOps(ids, asked))
 	if err != nil {
 		return err
 	}
+	learned := slices.Clone(notShared)
+	for _, r := range results {
+		for _, name := range r.notShared {
+			if !slices.Contains(learned, name) {
+				learned = append(learned, name)
+			}
+		}
+	}
+	slices.Sort(learned)
 	p := newPartitions[schema.StoryInsight](is)
 	defer p.abort()
 	fetched := a.r.fetchedAt()
 	cols := metricColumns[schema.StoryInsight](metrics)
 	for i, st := range stories {
 		row := schema.StoryInsight{ID: st.ID, StoryTimestamp: st.Timestamp, InsightsStatus: results[i].finalStatus(), FetchedAt: fetched}
+		if len(asked) < len(metrics) && row.InsightsStatus == schema.StatusOK {
+			row.InsightsStatus = schema.StatusPartial // share-only metrics not asked: NULL
+		}
 		cols.fill(&row, results[i].values)
 		if err := p.add(storyDT(st), row); err != nil {
 			return err
@@ -76,8 +95,14 @@ func (a *accountRun) runStories(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	is.done(files, nil)
+	is.done(files, func(st *sinks.StreamState) { st.NotSharedMetrics = learned })
 	return nil
+}
+
+// dropMetrics returns metrics without the names in drop (the
+// Facebook-share-only metrics the account's media rejected before).
+func dropMetrics(metrics []catalog.Metric, drop []string) []catalog.Metric {
+	return slices.DeleteFunc(slices.Clone(metrics), func(m catalog.Metric) bool { return slices.Contains(drop, m.Name) })
 }
 
 // storyInsightOps: per story, its plain metrics in one batch operation and
