@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -14,7 +13,6 @@ import (
 
 	"github.com/igexport/igexport/internal/catalog"
 	"github.com/igexport/igexport/internal/schema"
-	"github.com/igexport/igexport/sinks"
 )
 
 // mediaFields asks for carousel children by field expansion: one request
@@ -50,19 +48,6 @@ func mediaInsightOps(refs []mediaRef, metrics map[catalog.Kind][]string) []Op {
 	return ops
 }
 
-// withoutMetrics returns metrics without the names in drop (the
-// Facebook-share-only metrics an account's media rejected).
-func withoutMetrics(metrics map[catalog.Kind][]string, drop []string) map[catalog.Kind][]string {
-	if len(drop) == 0 {
-		return metrics
-	}
-	out := make(map[catalog.Kind][]string, len(metrics))
-	for k, ms := range metrics {
-		out[k] = slices.DeleteFunc(slices.Clone(ms), func(m string) bool { return slices.Contains(drop, m) })
-	}
-	return out
-}
-
 // metricNames returns the metric names of each kind.
 func metricNames(ms map[catalog.Kind][]catalog.Metric) map[catalog.Kind][]string {
 	out := map[catalog.Kind][]string{}
@@ -95,7 +80,7 @@ func (a *accountRun) runMedia(ctx context.Context) error {
 	var rows int64
 	op := listOps(a.t.ID, "media", mediaFields, 0)[0]
 	endpoint := op.Path
-	err := a.listPages(ctx, list, op, func(items []*fastjson.Value) error {
+	err := list.client.PageItems(ctx, op.Path, op.Params, func(items []*fastjson.Value) error {
 		page, err := mediaRows(items, a.r.fetchedAt())
 		if err != nil {
 			return fmt.Errorf("malformed response from %s: %w", endpoint, err)
@@ -151,14 +136,6 @@ type mediaInsights struct {
 	pending []mediaRef
 	seq     int // batches handed out
 
-	// notShared are the Facebook-share-only metrics a media of the account
-	// rejected (in the previous runs or this one): the later batches do not
-	// ask them, so an account whose media are not shared to Facebook costs
-	// no second operation per media. The batches after the first wait for
-	// it (firstDone), so one batch at most learns it the costly way.
-	notShared []string
-	firstDone chan struct{}
-
 	mu    sync.Mutex
 	next  int                           // next batch to write, in listing order
 	ready map[int][]schema.MediaInsight // finished batches waiting for an earlier one
@@ -167,11 +144,8 @@ type mediaInsights struct {
 func (a *accountRun) newMediaInsights(ctx context.Context, s *streamRun) *mediaInsights {
 	m := &mediaInsights{a: a, s: s, parts: newPartitions[schema.MediaInsight](s),
 		pool: pool.New().WithContext(ctx).WithCancelOnError().WithFirstError().WithMaxGoroutines(insightsBatchesInFlight),
-		spec: a.r.job.Spec(schema.MediaInsights), ready: map[int][]schema.MediaInsight{}, firstDone: make(chan struct{})}
+		spec: a.r.job.Spec(schema.MediaInsights), ready: map[int][]schema.MediaInsight{}}
 	m.metrics = metricNames(m.spec.Metrics)
-	if prev := a.prevStream(schema.MediaInsights); prev != nil {
-		m.notShared = slices.Clone(prev.NotSharedMetrics)
-	}
 	m.cols = metricColumns[schema.MediaInsight](slices.Collect(maps.Values(m.spec.Metrics))...)
 	if d := m.spec.MaxMediaAgeDays; d > 0 {
 		c := a.r.now.AddDate(0, 0, -d)
@@ -205,43 +179,17 @@ func (m *mediaInsights) flush() {
 }
 
 func (m *mediaInsights) fetch(ctx context.Context, seq int, refs []mediaRef) error {
-	if seq == 0 {
-		defer close(m.firstDone)
-	} else {
-		select {
-		case <-m.firstDone:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-	m.mu.Lock()
-	notShared := slices.Clone(m.notShared)
-	m.mu.Unlock()
-	results, err := m.s.fetchInsights(ctx, len(refs), mediaInsightOps(refs, withoutMetrics(m.metrics, notShared)))
+	results, err := m.s.fetchInsights(ctx, len(refs), mediaInsightOps(refs, m.metrics))
 	if err != nil {
 		return err
 	}
-	m.mu.Lock()
-	for _, r := range results {
-		for _, name := range r.notShared {
-			if !slices.Contains(m.notShared, name) {
-				m.notShared = append(m.notShared, name)
-			}
-		}
-	}
-	m.mu.Unlock()
 	fetched := m.a.r.fetchedAt()
 	rows := make([]schema.MediaInsight, len(refs))
 	for i, ref := range refs {
 		r := results[i]
 		st := r.finalStatus()
-		switch asked := len(m.metrics[ref.kind]) - countDropped(m.metrics[ref.kind], notShared); {
-		case len(m.metrics[ref.kind]) == 0:
+		if len(m.metrics[ref.kind]) == 0 {
 			st = schema.StatusUnsupported
-		case asked == 0:
-			st = schema.StatusUnsupported // every metric is share-only and not shared
-		case asked < len(m.metrics[ref.kind]) && st == schema.StatusOK:
-			st = schema.StatusPartial // the share-only metrics were not asked: NULL
 		}
 		rows[i] = schema.MediaInsight{
 			ID: ref.id, MediaType: ref.mediaType, MediaProductType: ref.productType, MediaTimestamp: ref.timestamp,
@@ -285,28 +233,8 @@ func (m *mediaInsights) finish(ctx context.Context) error {
 		return err
 	}
 	dt := m.a.r.snapDT
-	notShared := slices.Clone(m.notShared)
-	slices.Sort(notShared)
-	if len(notShared) > 0 {
-		m.s.note("%s not asked once a media of the account rejected them (not shared to Facebook): NULL, insights_status partial; delete not_shared_metrics from the account's state to ask again",
-			strings.Join(notShared, ", "))
-	}
-	m.s.done(files, func(st *sinks.StreamState) {
-		snapshotTaken(dt)(st)
-		st.NotSharedMetrics = notShared
-	})
+	m.s.done(files, snapshotTaken(dt))
 	return nil
-}
-
-// countDropped counts the metrics of ms that are in drop.
-func countDropped(ms, drop []string) int {
-	n := 0
-	for _, m := range ms {
-		if slices.Contains(drop, m) {
-			n++
-		}
-	}
-	return n
 }
 
 func deref(s *string) string {

@@ -390,12 +390,12 @@ func (s *session) planAccount(ctx context.Context, t Target, past pastRuns) (Acc
 			}
 			spec := s.job.Spec(name)
 			n, basis, note := insightsMedia(spec, media, mediaBasis, prev(schema.MediaInsights))
-			var notShared []string
-			if ps := prev(schema.MediaInsights); ps != nil {
-				notShared = ps.NotSharedMetrics
-			}
-			e := countOps(mediaInsightOps(estimatedMedia(n, spec), withoutMetrics(metricNames(spec.Metrics), notShared)))
+			e := countOps(mediaInsightOps(estimatedMedia(n, spec), metricNames(spec.Metrics)))
 			e.LowerBound = mediaBasis == ""
+			if so := shareOnlyAsked(spec.Metrics); len(so) > 0 {
+				e.LowerBound = true
+				sp.Notes = append(sp.Notes, shareOnlyNote(so))
+			}
 			sp.Estimate.Add(e)
 			sp.Basis = basis
 			if note != "" {
@@ -413,12 +413,14 @@ func (s *session) planAccount(ctx context.Context, t Target, past pastRuns) (Acc
 				break
 			}
 			n, basis := liveStories(st)
-			metrics := s.job.Spec(name).Metrics[catalog.Story]
-			if ps := prev(schema.StoryInsights); ps != nil {
-				metrics = dropMetrics(metrics, ps.NotSharedMetrics)
-			}
+			spec := s.job.Spec(name)
+			metrics := spec.Metrics[catalog.Story]
 			e := countOps(storyInsightOps(make([]string, n), metrics))
 			e.LowerBound = basis == ""
+			if so := shareOnlyAsked(spec.Metrics); len(so) > 0 {
+				e.LowerBound = true
+				sp.Notes = append(sp.Notes, shareOnlyNote(so))
+			}
 			sp.Estimate.Add(e)
 			if basis == "" {
 				sp.Basis = "live stories unknown (no stories in the state)"

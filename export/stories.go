@@ -3,13 +3,11 @@ package export
 import (
 	"context"
 	"fmt"
-	"slices"
 
 	"github.com/valyala/fastjson"
 
 	"github.com/igexport/igexport/internal/catalog"
 	"github.com/igexport/igexport/internal/schema"
-	"github.com/igexport/igexport/sinks"
 )
 
 // runStories lists live stories (stories stream, partitioned by each
@@ -59,33 +57,16 @@ func (a *accountRun) runStories(ctx context.Context) error {
 		ids[i] = st.ID
 	}
 	metrics := a.r.job.Spec(schema.StoryInsights).Metrics[catalog.Story]
-	var notShared []string
-	if prev := a.prevStream(schema.StoryInsights); prev != nil {
-		notShared = prev.NotSharedMetrics
-	}
-	asked := dropMetrics(metrics, notShared)
-	results, err := is.fetchInsights(ctx, len(stories), storyInsightOps(ids, asked))
+	results, err := is.fetchInsights(ctx, len(stories), storyInsightOps(ids, metrics))
 	if err != nil {
 		return err
 	}
-	learned := slices.Clone(notShared)
-	for _, r := range results {
-		for _, name := range r.notShared {
-			if !slices.Contains(learned, name) {
-				learned = append(learned, name)
-			}
-		}
-	}
-	slices.Sort(learned)
 	p := newPartitions[schema.StoryInsight](is)
 	defer p.abort()
 	fetched := a.r.fetchedAt()
 	cols := metricColumns[schema.StoryInsight](metrics)
 	for i, st := range stories {
 		row := schema.StoryInsight{ID: st.ID, StoryTimestamp: st.Timestamp, InsightsStatus: results[i].finalStatus(), FetchedAt: fetched}
-		if len(asked) < len(metrics) && row.InsightsStatus == schema.StatusOK {
-			row.InsightsStatus = schema.StatusPartial // share-only metrics not asked: NULL
-		}
 		cols.fill(&row, results[i].values)
 		if err := p.add(storyDT(st), row); err != nil {
 			return err
@@ -95,14 +76,8 @@ func (a *accountRun) runStories(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	is.done(files, func(st *sinks.StreamState) { st.NotSharedMetrics = learned })
+	is.done(files, nil)
 	return nil
-}
-
-// dropMetrics returns metrics without the names in drop (the
-// Facebook-share-only metrics the account's media rejected before).
-func dropMetrics(metrics []catalog.Metric, drop []string) []catalog.Metric {
-	return slices.DeleteFunc(slices.Clone(metrics), func(m catalog.Metric) bool { return slices.Contains(drop, m.Name) })
 }
 
 // storyInsightOps: per story, its plain metrics in one batch operation and

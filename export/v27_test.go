@@ -1,24 +1,28 @@
 package export
 
 import (
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/igexport/igexport/hcl"
+	"github.com/igexport/igexport/internal/catalog"
 	"github.com/igexport/igexport/internal/igfake"
 	"github.com/igexport/igexport/internal/schema"
 	"github.com/igexport/igexport/sinks"
 )
 
-// TestV27MetricsLand: at v27.0, with every media shared to Facebook, the
-// metrics added since v23 land in their columns with the emulator's values
-// (reels_skip_rate with its decimals), NULL where the product type has no
-// such metric; the reference account's calls are logged for comparison
-// with v23.0.
+// TestV27MetricsLand: at v27.0, with every media shared to Facebook and the
+// share-only metrics opted in, the metrics added since v23 land in their
+// columns with the emulator's values (reels_skip_rate with its decimals),
+// NULL where the product type has no such metric.
 func TestV27MetricsLand(t *testing.T) {
 	f := newFixture(t, igfake.Options{Accounts: 1, Media: 500, Children: 5, Stories: 3, Seed: 1, SharedToFacebook: "all"})
 	f.cfg.GraphAPIVersion = "v27.0"
+	optInShareOnly(t, f.cfg)
 	start := schema.DateOf(f.now).AddDays(-30)
 	f.cfg.Accounts[0].StartDate = &start
 	sum := f.apply(Options{})
@@ -107,73 +111,144 @@ func TestV27MetricsLand(t *testing.T) {
 	}
 }
 
-// TestShareOnlyMetricsCostNoSecondOperation: at v27.0 with the emulator's
-// default (a third of the reels shared to Facebook), a media rejecting the
-// share-only metrics costs a second operation in the first batch at most;
-// the account's later media are not asked them (NULL, partial), the state
-// remembers it, and the next run's plan counts exactly what apply sends.
-func TestShareOnlyMetricsCostNoSecondOperation(t *testing.T) {
-	f := newPlanFixture(t, igfake.Options{Accounts: 1, Media: 250, Stories: 3, Seed: 3})
-	f.cfg.GraphAPIVersion = "v27.0"
-	sum := f.apply(Options{})
-	if sum.ExitCode != 0 {
-		t.Fatalf("exit %d: %+v", sum.ExitCode, sum.Accounts)
+// optInShareOnly lists the stream's default metrics plus the
+// Facebook-share-only ones in the media_insights and story_insights blocks
+// (they are opt-in).
+func optInShareOnly(t *testing.T, cfg *hcl.Config) {
+	t.Helper()
+	c, err := catalog.For(cfg.GraphAPIVersion)
+	if err != nil {
+		t.Fatal(err)
 	}
-	acct := f.fake.Dataset().Accounts[0]
-	mi := streamResult(t, sum, acct.Username, schema.MediaInsights)
-	if mi.Counters.Rows != 250 {
-		t.Fatalf("%d media_insights rows, want 250", mi.Counters.Rows)
-	}
-	if mi.Counters.Calls > 250+batchSize {
-		t.Errorf("first run: %d media_insights calls for 250 media: share-only rejections cost a second operation beyond the first batch", mi.Counters.Calls)
-	}
-	ds := f.fake.Dataset()
-	rows := readRows[schema.MediaInsight](t, openStore(t, f.cfg.Destination.URL, f.cfg.Destination.Prefix),
-		sinks.DataKey(schema.MediaInsights, schema.DateOf(planNow), acct.ID))
-	if len(rows) != 250 {
-		t.Fatalf("%d rows", len(rows))
-	}
-	partial := 0
-	for _, r := range rows {
-		if r.InsightsStatus == schema.StatusPartial {
-			partial++
-		}
-		if r.FacebookViews != nil {
-			if want, ok := ds.MediaInsight(r.ID, "facebook_views"); !ok || *r.FacebookViews != want {
-				t.Errorf("%s facebook_views %d, want %d (served %v)", r.ID, *r.FacebookViews, want, ok)
-			}
-		} else if r.InsightsStatus == schema.StatusOK && r.TotalViews != nil {
-			t.Errorf("%s: facebook_views NULL but status ok", r.ID)
-		}
-		if want, ok := ds.MediaInsight(r.ID, "total_views"); ok && (r.TotalViews == nil || *r.TotalViews != want) {
-			t.Errorf("%s total_views %v, want %d", r.ID, r.TotalViews, want)
-		}
-	}
-	if partial < 150 {
-		t.Errorf("%d partial rows, want the unshared media's (most of 250)", partial)
-	}
-	for run := 2; run <= 3; run++ {
-		p := f.plan(Options{})
-		f.fake.ResetStats()
-		sum = f.apply(Options{})
-		for _, s := range sum.Accounts[0].Streams {
-			sp := streamPlan(t, p, acct.ID, s.Stream)
-			if sp.Estimate.Calls != s.Counters.Calls || sp.Estimate.RoundTrips != s.Counters.RoundTrips {
-				t.Errorf("run %d %s: planned %d calls / %d round trips, made %d / %d", run, s.Stream,
-					sp.Estimate.Calls, sp.Estimate.RoundTrips, s.Counters.Calls, s.Counters.RoundTrips)
+	for _, stream := range []string{schema.MediaInsights, schema.StoryInsights} {
+		var names []string
+		for _, m := range c.Metrics() {
+			if (m.Default || m.FacebookShareOnly) && !m.Removed && slices.ContainsFunc(catalog.StreamKinds(stream), m.AppliesTo) &&
+				!slices.Contains(names, m.Name) {
+				names = append(names, m.Name)
 			}
 		}
-		if st := f.fake.Stats(); st.Calls != p.Totals.Calls {
-			t.Errorf("run %d: emulator counted %d calls, plan %d", run, st.Calls, p.Totals.Calls)
-		}
+		sc := cfg.StreamSettings[stream]
+		sc.Name, sc.Metrics = stream, names
+		cfg.StreamSettings[stream] = sc
+	}
+}
+
+// TestShareOnlyMetricsExact: at v27.0 with the emulator's default sharing
+// (a third of the reels shared to Facebook), for each media:
+//   - by default the share-only metrics are not asked: one operation per
+//     media, NULL, ok, and plan counts exactly what apply sends;
+//   - opted in, every media is asked them: the shared ones have the
+//     emulator's values, the others are partial with NULL at the cost of
+//     exactly one more operation each (plan says so and counts a lower
+//     bound).
+//
+// Either way a same-day re-run writes the same values for every media: what
+// one media answers never changes what another is asked.
+func TestShareOnlyMetricsExact(t *testing.T) {
+	for _, optIn := range []bool{false, true} {
+		t.Run(map[bool]string{false: "defaults", true: "opted in"}[optIn], func(t *testing.T) {
+			f := newPlanFixture(t, igfake.Options{Accounts: 1, Media: 250, Stories: 3, Seed: 3})
+			f.cfg.GraphAPIVersion = "v27.0"
+			if optIn {
+				optInShareOnly(t, f.cfg)
+			}
+			ds := f.fake.Dataset()
+			acct := ds.Accounts[0]
+			unshared := 0
+			for _, m := range acct.Media {
+				if !m.SharedToFacebook {
+					unshared++
+				}
+			}
+			if unshared < 150 || unshared == len(acct.Media) {
+				t.Fatalf("%d of %d media unshared: not the emulator's mix", unshared, len(acct.Media))
+			}
+			type values struct {
+				status               string
+				views, fb, xp, reach string
+			}
+			var runs [2]map[string]values
+			for run := range runs {
+				p := f.plan(Options{})
+				f.fake.ResetStats()
+				sum := f.apply(Options{})
+				if sum.ExitCode != 0 {
+					t.Fatalf("run %d: exit %d: %+v", run+1, sum.ExitCode, sum.Accounts)
+				}
+				mi := streamResult(t, sum, acct.Username, schema.MediaInsights)
+				wantCalls := int64(len(acct.Media))
+				if optIn {
+					wantCalls += int64(unshared)
+				}
+				if mi.Counters.Calls != wantCalls {
+					t.Errorf("run %d: %d media_insights calls for %d media (%d unshared), want %d", run+1, mi.Counters.Calls,
+						len(acct.Media), unshared, wantCalls)
+				}
+				for _, s := range sum.Accounts[0].Streams {
+					sp := streamPlan(t, p, acct.ID, s.Stream)
+					exact := sp.Estimate.Calls == s.Counters.Calls && sp.Estimate.RoundTrips == s.Counters.RoundTrips
+					shareOnly := optIn && (s.Stream == schema.MediaInsights || s.Stream == schema.StoryInsights)
+					noted := slices.ContainsFunc(sp.Notes, func(n string) bool { return strings.Contains(n, "not shared to Facebook") })
+					switch {
+					case run > 0 && !shareOnly && !exact:
+						t.Errorf("run %d %s: planned %d calls / %d round trips, made %d / %d", run+1, s.Stream,
+							sp.Estimate.Calls, sp.Estimate.RoundTrips, s.Counters.Calls, s.Counters.RoundTrips)
+					case shareOnly && (!sp.Estimate.LowerBound || !noted || sp.Estimate.Calls > s.Counters.Calls):
+						t.Errorf("run %d %s: plan %+v notes %q for %d calls: want a noted lower bound", run+1, s.Stream,
+							sp.Estimate, sp.Notes, s.Counters.Calls)
+					case !shareOnly && noted:
+						t.Errorf("run %d %s: share-only note without share-only metrics: %q", run+1, s.Stream, sp.Notes)
+					}
+				}
+				rows := readRows[schema.MediaInsight](t, openStore(t, f.cfg.Destination.URL, f.cfg.Destination.Prefix),
+					sinks.DataKey(schema.MediaInsights, schema.DateOf(planNow), acct.ID))
+				if len(rows) != len(acct.Media) {
+					t.Fatalf("run %d: %d rows", run+1, len(rows))
+				}
+				runs[run] = map[string]values{}
+				for _, r := range rows {
+					m := ds.Media(r.ID)
+					runs[run][r.ID] = values{r.InsightsStatus, fmtPtr(r.Views), fmtPtr(r.FacebookViews), fmtPtr(r.CrosspostedViews), fmtPtr(r.Reach)}
+					for name, got := range map[string]*int64{"facebook_views": r.FacebookViews, "crossposted_views": r.CrosspostedViews} {
+						want, served := ds.MediaInsight(r.ID, name)
+						switch {
+						case !optIn && got != nil:
+							t.Errorf("%s %s = %d, not asked by default", r.ID, name, *got)
+						case optIn && served && (got == nil || *got != want):
+							t.Errorf("%s (%s, shared %v) %s = %s, want %d", r.ID, *r.MediaProductType, m.SharedToFacebook, name, fmtPtr(got), want)
+						case optIn && !served && got != nil:
+							t.Errorf("%s %s = %d, not served", r.ID, name, *got)
+						}
+					}
+					wantStatus := schema.StatusOK
+					if optIn && !m.SharedToFacebook {
+						wantStatus = schema.StatusPartial
+					}
+					if r.InsightsStatus != wantStatus {
+						t.Errorf("%s (shared %v): status %s, want %s", r.ID, m.SharedToFacebook, r.InsightsStatus, wantStatus)
+					}
+					if want, ok := ds.MediaInsight(r.ID, "total_views"); ok && (r.TotalViews == nil || *r.TotalViews != want) {
+						t.Errorf("%s total_views %s, want %d", r.ID, fmtPtr(r.TotalViews), want)
+					}
+				}
+			}
+			if !maps.Equal(runs[0], runs[1]) {
+				for id, v := range runs[0] {
+					if runs[1][id] != v {
+						t.Errorf("%s: first run %+v, same-day re-run %+v", id, v, runs[1][id])
+					}
+				}
+			}
+		})
 	}
 }
 
 // TestReferenceAccountCallsV23V27: the reference account's first run at
 // v23.0 and at v27.0 with the emulator's default sharing (a third of the
-// reels shared to Facebook): the new metrics ride in the same operations,
-// the share-only rejections cost a second operation in the first batch at
-// most.
+// reels shared to Facebook) costs the same calls and round trips: the new
+// default metrics ride in the same operations, and the share-only ones,
+// which would cost a second operation per unshared media, are opt-in.
 func TestReferenceAccountCallsV23V27(t *testing.T) {
 	calls := map[string][2]int64{}
 	for _, v := range []string{"v23.0", "v27.0"} {
@@ -189,8 +264,8 @@ func TestReferenceAccountCallsV23V27(t *testing.T) {
 		calls[v] = [2]int64{st.Calls, st.RoundTrips}
 		t.Logf("reference account at %s: counted API calls %d, HTTP round trips %d", v, st.Calls, st.RoundTrips)
 	}
-	if d := calls["v27.0"][0] - calls["v23.0"][0]; d > batchSize {
-		t.Errorf("v27.0 costs %d calls more than v23.0 (%v): the new metrics must ride in the same operations", d, calls)
+	if calls["v27.0"] != calls["v23.0"] {
+		t.Errorf("calls and round trips at v23.0 %v, at v27.0 %v: the new metrics must ride in the same operations", calls["v23.0"], calls["v27.0"])
 	}
 }
 

@@ -44,9 +44,6 @@ type StreamState struct {
 	LastSnapshot *schema.Date `json:"last_snapshot,omitempty"` // last snapshot dt written
 	Files        []FileInfo   `json:"files"`                   // files committed by UpdatedRunID
 	UpdatedRunID string       `json:"updated_run_id,omitempty"`
-	// NotSharedMetrics (media_insights) are the Facebook-share-only metrics
-	// the account's media rejected: not asked again (docs/architecture.md).
-	NotSharedMetrics []string `json:"not_shared_metrics,omitempty"`
 }
 
 // Generations returns the state generations stored for an account, oldest
