@@ -55,8 +55,8 @@ func newHarness(t *testing.T, fo igfake.Options) *harness {
 
 // baseConfig: two explicit accounts, a week of user_insights on the first
 // run, a file:// lake in the test's directory, the default API version
-// (the Facebook-share-only metrics a media rejects are remembered in the
-// state, so a later run's plan is exact there too).
+// (whose default metrics leave out the Facebook-share-only ones, so plan's
+// estimates are exact there).
 const baseConfig = `igexport {
   graph_api_url     = "{{.API}}"
   concurrency       = 4
