@@ -32,7 +32,7 @@ type runner struct {
 	tokens map[string]*TokenHealth // by token, once healthyTargets ran (tokens.go)
 
 	mu      sync.Mutex
-	retired []string // fields the API does not know: dropped from listings (listing.go)
+	retired map[string][]string // node type → fields the API does not know, dropped (listing.go)
 }
 
 // target is one account to export in this run.

@@ -12,34 +12,34 @@ import (
 	"github.com/igexport/igexport/internal/graph"
 )
 
-// listPages sends a listing op (media, stories) page by page to fn. A field
-// the API does not know — "(#100) Tried accessing nonexisting field (f)",
-// which fails the whole request (graph-api.md §10.3) — is dropped for the
-// rest of the run (every account's listings), reported like a rejected
-// metric, and the listing asked again, skipping the items fn already had.
-func (a *accountRun) listPages(ctx context.Context, s *streamRun, op Op, fn func(items []*fastjson.Value) error) error {
-	delivered := 0
+// Node types whose fields igexport asks, for the unknown-field rule: a
+// field Meta retires on one node type (ig_id left the IG Media table first)
+// may still exist on another.
+const (
+	nodeUser  = "IGUser"
+	nodeMedia = "IGMedia"
+)
+
+// withKnownFields is the one rule for a field the API does not know:
+// "(#100) Tried accessing nonexisting field (f)" fails the whole request
+// (graph-api.md §10.3), so send (a request of params, whose fields are of
+// node type node) goes again without f; f is dropped from every request of
+// that node type for the rest of the run (all accounts) and reported in
+// the stream's skipped list like a rejected metric. The profile (users) and
+// the listings (media, stories) go through it.
+func (a *accountRun) withKnownFields(s *streamRun, node string, params url.Values, send func(params url.Values) error) error {
 	for {
-		params := make(url.Values, len(op.Params))
-		for k, v := range op.Params {
-			params[k] = v
+		asked := a.r.withoutRetired(node, params.Get("fields"))
+		q := make(url.Values, len(params))
+		for k, v := range params {
+			q[k] = v
 		}
-		fields := a.r.withoutRetired(op.Params.Get("fields"))
-		params.Set("fields", fields)
-		skip := delivered
-		err := s.client.PageItems(ctx, op.Path, params, func(items []*fastjson.Value) error {
-			if skip >= len(items) {
-				skip -= len(items)
-				return nil
-			}
-			items, skip = items[skip:], 0
-			delivered += len(items)
-			return fn(items)
-		})
+		q.Set("fields", asked)
+		err := send(q)
 		var ge *graph.Error
 		if errors.As(err, &ge) {
-			if f, ok := ge.NonexistingField(); ok && slices.Contains(fieldNames(fields), f) && !slices.Contains(fieldNames(dropField(fields, f)), f) {
-				a.r.retire(f)
+			if f, ok := ge.NonexistingField(); ok && slices.Contains(fieldNames(asked), f) && !slices.Contains(fieldNames(dropField(asked, f)), f) {
+				a.r.retire(node, f)
 				s.skip("field "+f, firstLine(ge.Message))
 				continue
 			}
@@ -48,20 +48,44 @@ func (a *accountRun) listPages(ctx context.Context, s *streamRun, op Op, fn func
 	}
 }
 
-// retire drops field f from the listings of the rest of the run.
-func (r *runner) retire(f string) {
+// listPages sends a listing op (media, stories) page by page to fn, under
+// the unknown-field rule (withKnownFields); asked again without a field,
+// the listing skips the items fn already had.
+func (a *accountRun) listPages(ctx context.Context, s *streamRun, op Op, fn func(items []*fastjson.Value) error) error {
+	delivered := 0
+	return a.withKnownFields(s, nodeMedia, op.Params, func(params url.Values) error {
+		skip := delivered
+		return s.client.PageItems(ctx, op.Path, params, func(items []*fastjson.Value) error {
+			if skip >= len(items) {
+				skip -= len(items)
+				return nil
+			}
+			items, skip = items[skip:], 0
+			delivered += len(items)
+			return fn(items)
+		})
+	})
+}
+
+// retire drops field f of node type node from the requests of the rest of
+// the run.
+func (r *runner) retire(node, f string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if !slices.Contains(r.retired, f) {
-		r.retired = append(r.retired, f)
+	if r.retired == nil {
+		r.retired = map[string][]string{}
+	}
+	if !slices.Contains(r.retired[node], f) {
+		r.retired[node] = append(r.retired[node], f)
 	}
 }
 
-// withoutRetired returns a fields parameter without the retired fields.
-func (r *runner) withoutRetired(fields string) string {
+// withoutRetired returns a fields parameter of node type node without the
+// retired fields.
+func (r *runner) withoutRetired(node, fields string) string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for _, f := range r.retired {
+	for _, f := range r.retired[node] {
 		fields = dropField(fields, f)
 	}
 	return fields

@@ -80,7 +80,7 @@ func (a *accountRun) runMedia(ctx context.Context) error {
 	var rows int64
 	op := listOps(a.t.ID, "media", mediaFields, 0)[0]
 	endpoint := op.Path
-	err := list.client.PageItems(ctx, op.Path, op.Params, func(items []*fastjson.Value) error {
+	err := a.listPages(ctx, list, op, func(items []*fastjson.Value) error {
 		page, err := mediaRows(items, a.r.fetchedAt())
 		if err != nil {
 			return fmt.Errorf("malformed response from %s: %w", endpoint, err)
