@@ -390,7 +390,7 @@ func (s *session) planAccount(ctx context.Context, t Target, past pastRuns) (Acc
 			}
 			spec := s.job.Spec(name)
 			n, basis, note := insightsMedia(spec, media, mediaBasis, prev(schema.MediaInsights))
-			e := countOps(mediaInsightOps(estimatedMedia(n, spec), metricNames(spec.Metrics)))
+			e := countOps(mediaInsightOps(estimatedMedia(n, spec, prev(schema.MediaInsights)), spec.Metrics))
 			e.LowerBound = mediaBasis == ""
 			if so := shareOnlyAsked(spec.Metrics); len(so) > 0 {
 				e.LowerBound = true
@@ -493,10 +493,38 @@ func mediaBasisText(n int64, basis string) string {
 	return fmt.Sprintf("≈%d media (%s), pages of %d", n, basis, pageSize)
 }
 
-// estimatedMedia stands for n media in mediaInsightOps: each of the first
-// kind that has metrics (plan does not know the kinds of media).
-func estimatedMedia(n int64, spec StreamSpec) []mediaRef {
+// estimatedMedia stands for n media in mediaInsightOps: of the kinds the
+// last run asked (the state's MediaKinds) when they add up to n, spread
+// evenly over the batches (the real order is the listing's), else each of
+// the first kind that has metrics. The operations per kind are then exact;
+// the round trips are those of an even mix.
+func estimatedMedia(n int64, spec StreamSpec, prev *sinks.StreamState) []mediaRef {
 	refs := make([]mediaRef, n)
+	if prev != nil {
+		var sum int64
+		for _, k := range catalog.MediaKinds {
+			sum += prev.MediaKinds[string(k)]
+		}
+		if sum == n && n > 0 {
+			taken := map[catalog.Kind]int64{}
+			for i := range refs {
+				// The kind furthest behind its share of the first i+1.
+				best, gap := catalog.MediaKinds[0], int64(-1<<62)
+				for _, k := range catalog.MediaKinds {
+					c := prev.MediaKinds[string(k)]
+					if c == 0 || taken[k] == c {
+						continue
+					}
+					if g := c*int64(i+1) - taken[k]*n; g > gap {
+						best, gap = k, g
+					}
+				}
+				refs[i].kind = best
+				taken[best]++
+			}
+			return refs
+		}
+	}
 	for _, k := range catalog.MediaKinds {
 		if len(spec.Metrics[k]) > 0 {
 			for i := range refs {

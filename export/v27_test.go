@@ -522,3 +522,78 @@ func TestLowViewerStoryMetricsOneByOne(t *testing.T) {
 		}
 	}
 }
+
+// TestProfileActivityBreakdown: profile_activity_breakdown = true asks
+// profile_activity of FEED and CAROUSEL media with breakdown=action_type in
+// an operation of its own (one more per such media, counted by plan): the
+// bucket columns get the emulator's values, NULL where it answers no
+// bucket, and the total is the same as without. By default the buckets
+// are NULL and each media costs one operation.
+func TestProfileActivityBreakdown(t *testing.T) {
+	for _, on := range []bool{false, true} {
+		t.Run(map[bool]string{false: "default", true: "on"}[on], func(t *testing.T) {
+			f := newPlanFixture(t, igfake.Options{Accounts: 1, Media: 120, Stories: 1, Seed: 5})
+			f.cfg.GraphAPIVersion = "v27.0"
+			f.cfg.StreamSettings[schema.MediaInsights] = hcl.StreamConfig{Name: schema.MediaInsights, ProfileActivityBreakdown: on}
+			ds := f.fake.Dataset()
+			acct := ds.Accounts[0]
+			feed := 0
+			for _, m := range acct.Media {
+				if _, ok := ds.MediaInsight(m.ID, "profile_activity"); ok {
+					feed++
+				}
+			}
+			if feed == 0 || feed == len(acct.Media) {
+				t.Fatalf("%d of %d media with profile_activity", feed, len(acct.Media))
+			}
+			wantCalls := int64(len(acct.Media))
+			if on {
+				wantCalls += int64(feed)
+			}
+			for run := 1; run <= 2; run++ {
+				p := f.plan(Options{Streams: []string{schema.Media, schema.MediaInsights}})
+				sum := f.apply(Options{Streams: []string{schema.Media, schema.MediaInsights}})
+				if sum.ExitCode != 0 {
+					t.Fatalf("run %d: exit %d: %+v", run, sum.ExitCode, sum.Accounts)
+				}
+				mi := streamResult(t, sum, acct.Username, schema.MediaInsights)
+				if mi.Counters.Calls != wantCalls {
+					t.Errorf("run %d: %d calls for %d media (%d feed), want %d", run, mi.Counters.Calls, len(acct.Media), feed, wantCalls)
+				}
+				if sp := streamPlan(t, p, acct.ID, schema.MediaInsights); run > 1 &&
+					(sp.Estimate.Calls != mi.Counters.Calls || sp.Estimate.RoundTrips != mi.Counters.RoundTrips) {
+					t.Errorf("run %d: plan %d calls / %d round trips, apply %d / %d", run, sp.Estimate.Calls, sp.Estimate.RoundTrips,
+						mi.Counters.Calls, mi.Counters.RoundTrips)
+				}
+			}
+			rows := readRows[schema.MediaInsight](t, openStore(t, f.cfg.Destination.URL, f.cfg.Destination.Prefix),
+				sinks.DataKey(schema.MediaInsights, schema.DateOf(planNow), acct.ID))
+			buckets, filled := 0, 0
+			for _, r := range rows {
+				if r.InsightsStatus != schema.StatusOK {
+					t.Errorf("%s: status %s", r.ID, r.InsightsStatus)
+				}
+				if want, ok := ds.MediaInsight(r.ID, "profile_activity"); ok != (r.ProfileActivity != nil) || ok && *r.ProfileActivity != want {
+					t.Errorf("%s profile_activity %s, want %d (served %v)", r.ID, fmtPtr(r.ProfileActivity), want, ok)
+				}
+				for b, got := range map[string]*int64{"bio_link_clicked": r.ProfileActivityBioLinkClicked, "call": r.ProfileActivityCall,
+					"direction": r.ProfileActivityDirection, "email": r.ProfileActivityEmail, "text": r.ProfileActivityText} {
+					want, ok := ds.ProfileActivityBucket(r.ID, b)
+					buckets++
+					if got != nil {
+						filled++
+					}
+					if !on {
+						ok = false
+					}
+					if ok != (got != nil) || ok && *got != want {
+						t.Errorf("%s profile_activity_%s %s, want %d (served %v)", r.ID, b, fmtPtr(got), want, ok)
+					}
+				}
+			}
+			if on && filled < buckets/4 {
+				t.Errorf("%d of %d bucket cells filled: too few to judge", filled, buckets)
+			}
+		})
+	}
+}
