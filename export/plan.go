@@ -397,6 +397,11 @@ func (s *session) planAccount(ctx context.Context, t Target, past pastRuns) (Acc
 				sp.Notes = append(sp.Notes, shareOnlyNote(so))
 			}
 			sp.Estimate.Add(e)
+			if n > 0 && e.Calls > n {
+				// profile_activity_breakdown: an operation more per FEED media.
+				basis = strings.Replace(basis, "one batch operation each",
+					fmt.Sprintf("%d batch operations (the action_type breakdown of FEED media included)", e.Calls), 1)
+			}
 			sp.Basis = basis
 			if note != "" {
 				sp.Notes = append(sp.Notes, note)
