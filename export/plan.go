@@ -390,8 +390,9 @@ func (s *session) planAccount(ctx context.Context, t Target, past pastRuns) (Acc
 			}
 			spec := s.job.Spec(name)
 			n, basis, note := insightsMedia(spec, media, mediaBasis, prev(schema.MediaInsights))
-			e := countOps(mediaInsightOps(estimatedMedia(n, spec, prev(schema.MediaInsights)), spec.Metrics))
-			e.LowerBound = mediaBasis == ""
+			refs, exact := estimatedMedia(n, spec, prev(schema.MediaInsights))
+			e := countOps(mediaInsightOps(refs, spec.Metrics))
+			e.LowerBound = mediaBasis == "" || !exact
 			if so := shareOnlyAsked(spec.Metrics); len(so) > 0 {
 				e.LowerBound = true
 				sp.Notes = append(sp.Notes, shareOnlyNote(so))
@@ -501,10 +502,11 @@ func mediaBasisText(n int64, basis string) string {
 // estimatedMedia stands for n media in mediaInsightOps: of the kinds the
 // last run asked (the state's MediaKinds) when they add up to n, spread
 // evenly over the batches (the real order is the listing's), else each of
-// the first kind that has metrics. The operations per kind are then exact;
-// the round trips are those of an even mix.
-func estimatedMedia(n int64, spec StreamSpec, prev *sinks.StreamState) []mediaRef {
-	refs := make([]mediaRef, n)
+// the kind with metrics that takes the fewest operations. The operations
+// per kind are then exact (exact), the round trips those of an even mix;
+// otherwise the operations are exact only when every kind takes as many.
+func estimatedMedia(n int64, spec StreamSpec, prev *sinks.StreamState) (refs []mediaRef, exact bool) {
+	refs = make([]mediaRef, n)
 	if prev != nil {
 		var sum int64
 		for _, k := range catalog.MediaKinds {
@@ -527,18 +529,27 @@ func estimatedMedia(n int64, spec StreamSpec, prev *sinks.StreamState) []mediaRe
 				refs[i].kind = best
 				taken[best]++
 			}
-			return refs
+			return refs, true
 		}
 	}
+	fewest, ops := catalog.Kind(""), map[catalog.Kind]int{}
 	for _, k := range catalog.MediaKinds {
-		if len(spec.Metrics[k]) > 0 {
-			for i := range refs {
-				refs[i].kind = k
-			}
-			break
+		if len(spec.Metrics[k]) == 0 {
+			continue
+		}
+		ops[k] = len(mediaInsightOps([]mediaRef{{kind: k}}, spec.Metrics))
+		if fewest == "" || ops[k] < ops[fewest] {
+			fewest = k
 		}
 	}
-	return refs
+	exact = true
+	for _, c := range ops {
+		exact = exact && c == ops[fewest]
+	}
+	for i := range refs {
+		refs[i].kind = fewest
+	}
+	return refs, exact
 }
 
 // insightsMedia estimates the media whose insights are fetched: all of them,
