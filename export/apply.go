@@ -9,6 +9,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/sourcegraph/conc/panics"
 	"github.com/sourcegraph/conc/pool"
@@ -33,6 +34,9 @@ type runner struct {
 	// first batch POST to it (graph.BatchSupport), by login kind; Facebook
 	// Login has none: graph.facebook.com documents batch requests.
 	batch map[string]*graph.BatchSupport
+
+	mu      sync.Mutex
+	retired map[string][]string // node type → fields the API does not know, dropped (listing.go)
 }
 
 // target is one account to export in this run.
