@@ -49,6 +49,10 @@ type StreamState struct {
 	// user_insights); empty in states written before schema_version 3, and
 	// until the run after a migration finds no old file left.
 	Partition schema.Partition `json:"partition,omitempty"`
+	// MediaKinds (media_insights) counts the media whose insights the last
+	// run asked, per kind (FEED_IMAGE, REELS, …): plan counts each kind's
+	// operations from it.
+	MediaKinds map[string]int64 `json:"media_kinds,omitempty"`
 }
 
 // Generations returns the state generations stored for an account, oldest
