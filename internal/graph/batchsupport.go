@@ -139,7 +139,8 @@ func batchUnsupported(err error) bool {
 // most as many at once as the limiter allows (4 without one). Each
 // response is what Batch would give for the operation; the error is
 // non-nil only when the requests could not go on (ctx done, a deferral
-// past MaxWait, a transport failure after retries), as for a batch POST.
+// past MaxWait, a transport failure after retries, an invalid token), as
+// for a batch POST: the requests not sent yet are not sent.
 func (c *Client) singles(ctx context.Context, reqs []Request) ([]Response, error) {
 	out := make([]Response, len(reqs))
 	workers := defaultBatchParallel
@@ -165,6 +166,10 @@ func (c *Client) singles(ctx context.Context, reqs []Request) ([]Response, error
 				return
 			}
 			defer func() { <-sem }()
+			if ctx.Err() != nil { // stopped while this one waited
+				once.Do(func() { firstErr = context.Cause(ctx) })
+				return
+			}
 			r, err := c.getRequest(rq.Path, rq.Params)
 			if err != nil {
 				out[i].Err = err
@@ -187,7 +192,7 @@ func (c *Client) singles(ctx context.Context, reqs []Request) ([]Response, error
 			switch {
 			case err == nil:
 				out[i].Body = body
-			case errors.As(err, &ae) && !ae.Throttle() && ctx.Err() == nil:
+			case errors.As(err, &ae) && !ae.Throttle() && !ae.TokenInvalid() && ctx.Err() == nil:
 				out[i].Err = ae // the operation's own error, as in a batch
 			default:
 				out[i].Err = err
