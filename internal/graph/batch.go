@@ -93,8 +93,7 @@ func (c *Client) Batch(ctx context.Context, reqs []Request) ([]Response, error) 
 		return c.singles(ctx, reqs)
 	}
 	if err != nil {
-		c.batchSup.end()
-		return first, err
+		return first, err // undecided: the deferred end lets the next call probe
 	}
 	c.batchSup.set(true)
 	if n == len(reqs) {
