@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/igexport/igexport/export"
+	"github.com/igexport/igexport/hcl"
 )
 
 // writeSummary prints the run summary table of SPEC §6.
@@ -62,7 +63,7 @@ func writeSummary(w io.Writer, s *export.Summary) {
 		}
 	}
 	for _, d := range s.Discovery {
-		if d.Login == "instagram" {
+		if d.Login == hcl.LoginInstagram {
 			fmt.Fprintf(w, "discover %q: Instagram Login token (GET /me): %d excluded by include/exclude, %d account(s)\n",
 				d.Name, d.ExcludedByPattern, len(d.Accounts))
 		} else {
