@@ -29,7 +29,7 @@ import (
 //
 // Whether graph.instagram.com takes Graph batch requests is not
 // documented: graph.BatchSupport probes it once per run and falls back to
-// single requests (runner.batch: the Instagram host only).
+// single requests (runner.igBatch: the Instagram host only).
 
 // facebookOnlyFields are the media fields only the Instagram API with
 // Facebook Login serves.
