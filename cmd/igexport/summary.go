@@ -159,7 +159,8 @@ func tableLineWidth(rows [][]string) int {
 }
 
 // fitNames shortens the first column's cells (account names) until rows
-// fit tableWidth, or down to minNameWidth.
+// fit tableWidth, or down to minNameWidth; never so far that two names
+// look the same.
 func fitNames(rows [][]string) [][]string {
 	excess := tableLineWidth(rows) - tableWidth
 	if excess <= 0 {
@@ -169,14 +170,35 @@ func fitNames(rows [][]string) [][]string {
 	for _, r := range rows[1:] {
 		longest = max(longest, utf8.RuneCountInString(r[0]))
 	}
-	width := max(longest-excess, minNameWidth)
-	for _, r := range rows[1:] {
-		if name := []rune(r[0]); len(name) > width {
-			head := width / 2
-			r[0] = string(name[:head]) + "…" + string(name[len(name)-(width-1-head):])
+	for width := max(longest-excess, minNameWidth); width < longest; width++ {
+		short := map[string]string{} // shortened → name
+		distinct := true
+		for _, r := range rows[1:] {
+			s := shortName(r[0], width)
+			if n, ok := short[s]; ok && n != r[0] {
+				distinct = false
+				break
+			}
+			short[s] = r[0]
+		}
+		if distinct {
+			for _, r := range rows[1:] {
+				r[0] = shortName(r[0], width)
+			}
+			break
 		}
 	}
 	return rows
+}
+
+// shortName returns name cut to width runes with an ellipsis in the middle.
+func shortName(name string, width int) string {
+	rs := []rune(name)
+	if len(rs) <= width {
+		return name
+	}
+	head := width / 2
+	return string(rs[:head]) + "…" + string(rs[len(rs)-(width-1-head):])
 }
 
 // writeTable writes rows as columns two spaces apart.
