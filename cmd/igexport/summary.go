@@ -99,8 +99,8 @@ const (
 // layoutTable lays the summary rows (a header, then account and stream rows
 // keyed by the first two columns) out in tableWidth columns: it leaves out
 // the quiet columns whose cells are all "0", "-" or empty and shortens long
-// account names with an ellipsis in the middle (the full names are in the
-// lines under the table). When that is not enough, the quiet columns go to
+// account names with an ellipsis in the middle (fitNames; the lines under
+// the table and -json keep them whole). When that is not enough, the quiet columns go to
 // a second table, extra, of the rows that have something in them.
 func layoutTable(rows [][]string) (table, extra [][]string) {
 	var main, quiet []int
