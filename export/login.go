@@ -45,17 +45,10 @@ func fieldsFor(fields, login string) string {
 	if login != loginInstagram {
 		return fields
 	}
-	var out []string
-	for _, f := range strings.Split(fields, ",") {
-		drop := false
-		for _, fb := range facebookOnlyFields {
-			drop = drop || f == fb
-		}
-		if !drop {
-			out = append(out, f)
-		}
+	for _, f := range facebookOnlyFields {
+		fields = dropField(fields, f)
 	}
-	return strings.Join(out, ",")
+	return fields
 }
 
 // SpecFor returns the settings of stream s for an account of a login kind:
