@@ -409,7 +409,7 @@ func (s *session) planAccount(ctx context.Context, t Target, past pastRuns) (Acc
 				break
 			}
 			spec := s.job.SpecFor(name, t.Login)
-			n, basis, note := insightsMedia(spec, media, mediaBasis, prev(schema.MediaInsights))
+			n, what, note := insightsMedia(spec, media, mediaBasis, prev(schema.MediaInsights))
 			refs, exact := estimatedMedia(n, spec, prev(schema.MediaInsights))
 			e := countOps(mediaInsightOps(refs, spec.Metrics))
 			e.LowerBound = mediaBasis == "" || !exact
@@ -418,12 +418,7 @@ func (s *session) planAccount(ctx context.Context, t Target, past pastRuns) (Acc
 				sp.Notes = append(sp.Notes, shareOnlyNote(so))
 			}
 			sp.Estimate.Add(e)
-			if n > 0 && e.Calls > n {
-				// profile_activity_breakdown: an operation more per FEED media.
-				basis = strings.Replace(basis, "one batch operation each",
-					fmt.Sprintf("%d batch operations (the action_type breakdown of FEED media included)", e.Calls), 1)
-			}
-			sp.Basis = basis
+			sp.Basis = mediaInsightsBasis(n, what, e.Calls)
 			if note != "" {
 				sp.Notes = append(sp.Notes, note)
 			}
@@ -577,11 +572,12 @@ func estimatedMedia(n int64, spec StreamSpec, prev *sinks.StreamState) (refs []m
 }
 
 // insightsMedia estimates the media whose insights are fetched: all of them,
-// or with max_media_age_days the rows of the last media_insights file.
+// or with max_media_age_days the rows of the last media_insights file. It
+// returns their number, what it rests on ("" when unknown) and a note.
 func insightsMedia(spec StreamSpec, media int64, basis string, prev *sinks.StreamState) (int64, string, string) {
 	if spec.MaxMediaAgeDays > 0 && prev != nil && len(prev.Files) > 0 {
 		n := prev.Files[len(prev.Files)-1].Rows
-		return n, fmt.Sprintf("≈%d media younger than %d days (last media_insights file), one batch operation each", n, spec.MaxMediaAgeDays),
+		return n, fmt.Sprintf("≈%d media younger than %d days (last media_insights file)", n, spec.MaxMediaAgeDays),
 			fmt.Sprintf("media older than max_media_age_days (%d) are not refreshed", spec.MaxMediaAgeDays)
 	}
 	note := ""
@@ -589,9 +585,22 @@ func insightsMedia(spec StreamSpec, media int64, basis string, prev *sinks.Strea
 		note = fmt.Sprintf("media older than max_media_age_days (%d) are not refreshed (not counted out of this estimate)", spec.MaxMediaAgeDays)
 	}
 	if basis == "" {
-		return 0, "media count unknown (no state yet): one batch operation per media", note
+		return 0, "", note
 	}
-	return media, fmt.Sprintf("≈%d media (%s), one batch operation each", media, basis), note
+	return media, fmt.Sprintf("≈%d media (%s)", media, basis), note
+}
+
+// mediaInsightsBasis is the basis of a media_insights estimate of calls
+// operations for n media (what: insightsMedia's).
+func mediaInsightsBasis(n int64, what string, calls int64) string {
+	switch {
+	case what == "":
+		return "media count unknown (no state yet): one batch operation per media"
+	case calls > n:
+		// profile_activity_breakdown: an operation more per FEED media.
+		return fmt.Sprintf("%s, %d batch operations (the action_type breakdown of FEED media included)", what, calls)
+	}
+	return what + ", one batch operation each"
 }
 
 // liveStories estimates the stories live at the next run: the rows of the
