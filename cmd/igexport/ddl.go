@@ -55,7 +55,9 @@ func cmdDDL(ctx context.Context, args []string, e env) int {
 		}
 		if o.Projection == "enum" {
 			for _, a := range cfg.Accounts {
-				o.Accounts = append(o.Accounts, a.IGUserID)
+				if a.IGUserID != "" { // an Instagram Login block without one: its id is in the state once exported
+					o.Accounts = append(o.Accounts, a.IGUserID)
+				}
 			}
 			if st, err := sinks.Open(ctx, cfg.State.URL, cfg.State.Prefix); err == nil {
 				ids, err := st.ListAccounts(ctx)
