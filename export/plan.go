@@ -114,7 +114,8 @@ type StreamPlan struct {
 	Kind   schema.Kind `json:"kind"`
 	// Fetch says what is fetched: "snapshot" (the account as of the run),
 	// "live" (stories live now), "window" (user_insights from the cursor),
-	// "backfill" (-from/-to), or "none" (up to date).
+	// "backfill" (-from/-to), "changed" (comments of media whose
+	// comments_count changed or that are young), or "none" (up to date).
 	Fetch string `json:"fetch"`
 	// Since and Until bound the days a window or backfill covers.
 	Since *schema.Date `json:"since,omitempty"`
@@ -377,8 +378,13 @@ func (s *session) planAccount(ctx context.Context, t Target, past pastRuns) (Acc
 		case schema.Users:
 			snapshot()
 			sp.Estimate = countOps(usersOps(t.ID))
-		case schema.Media, schema.MediaInsights:
-			snapshot()
+		case schema.Media, schema.MediaInsights, schema.Comments:
+			if name == schema.Comments {
+				sp.Fetch = "changed"
+				sp.Partitions = Partitions{Pattern: s.data.FullKey(strings.Replace(sinks.DataKey(name, s.snapDT, t.ID), "dt="+s.snapDT.String(), "dt=*", 1))}
+			} else {
+				snapshot()
+			}
 			if !listed {
 				listed = true
 				sp.Estimate = countOps(listOps(t.ID, "media", mediaFields, media))
@@ -386,6 +392,10 @@ func (s *session) planAccount(ctx context.Context, t Target, past pastRuns) (Acc
 			}
 			if name == schema.Media {
 				sp.Basis = mediaBasisText(media, mediaBasis)
+				break
+			}
+			if name == schema.Comments {
+				s.planComments(&sp, prev(name))
 				break
 			}
 			spec := s.job.Spec(name)

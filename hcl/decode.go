@@ -55,7 +55,7 @@ func (l *loader) decodeConfig(d *decoder, cfg *Config, content *hcl2.BodyContent
 	setTokenDefaults(cfg)
 	cfg.RequestTimeout = DefaultRequestTimeout
 	cfg.ReadIdleTimeout = DefaultReadIdleTimeout
-	cfg.Streams = schema.Names()
+	cfg.Streams = schema.DefaultNames()
 	cfg.StreamSettings = map[string]StreamConfig{}
 	cfg.Destination = Destination{URL: DefaultDestinationURL, Compression: DefaultCompression}
 	cfg.RateLimit = RateLimit{MaxUsagePercent: DefaultMaxUsagePercent, MaxWait: DefaultMaxWait}

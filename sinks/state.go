@@ -44,6 +44,24 @@ type StreamState struct {
 	LastSnapshot *schema.Date `json:"last_snapshot,omitempty"` // last snapshot dt written
 	Files        []FileInfo   `json:"files"`                   // files committed by UpdatedRunID
 	UpdatedRunID string       `json:"updated_run_id,omitempty"`
+	// Comments is the comments stream's memory of the media it read.
+	Comments *CommentsState `json:"comments,omitempty"`
+}
+
+// CommentsState is what the comments stream keeps between runs: enough to
+// fetch the comments of a media only when they changed, and for plan to
+// count exactly those requests. It stays small: one number per media that
+// has comments, plus the few media young enough to be refreshed.
+type CommentsState struct {
+	// Counts is comments_count of each media with comments as of the
+	// listing the last fetch of its comments was made from.
+	Counts map[string]int64 `json:"counts,omitempty"`
+	// Young are the media younger than refresh_days at the last run, with
+	// their timestamps: plan knows from them which are still young.
+	Young map[string]time.Time `json:"young,omitempty"`
+	// Extra is, per media whose comments took more than its batch
+	// operation, how many paging requests they took (next pages, replies).
+	Extra map[string]int64 `json:"extra,omitempty"`
 }
 
 // Generations returns the state generations stored for an account, oldest
