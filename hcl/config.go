@@ -12,18 +12,18 @@ import (
 
 // Defaults of SPEC §5, used when the file leaves a setting out.
 const (
-	DefaultGraphAPIURL     = "https://graph.facebook.com"
-	DefaultConcurrency     = 8
-	DefaultDestinationURL  = "file://./igexport-data"
-	DefaultCompression     = "zstd"
-	DefaultLookbackDays    = 2
-	DefaultTimeframe       = "this_month"
+	DefaultGraphAPIURL    = "https://graph.facebook.com"
+	DefaultConcurrency    = 8
+	DefaultDestinationURL = "file://./igexport-data"
+	DefaultCompression    = "zstd"
+	DefaultLookbackDays   = 2
+	DefaultTimeframe      = "this_month"
 	// DefaultRefreshDays: comments of media younger than this are fetched
 	// on every run, whatever their comments_count (likes and hidden flags
 	// change there).
 	DefaultRefreshDays = 3
 	// DefaultUsernames keeps commenters' usernames as the API gives them.
-	DefaultUsernames = UsernamesKeep
+	DefaultUsernames       = UsernamesKeep
 	DefaultMaxUsagePercent = 75
 	DefaultMaxWait         = 30 * time.Minute
 	// DefaultRequestTimeout and DefaultReadIdleTimeout bound every Graph

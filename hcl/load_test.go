@@ -91,8 +91,8 @@ func TestMinimalFileGetsEveryDefault(t *testing.T) {
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("got  %+v\nwant %+v", cfg, want)
 	}
-	if !reflect.DeepEqual(cfg.Streams, schema.Names()) {
-		t.Errorf("default streams %v, want schema.Names() %v", cfg.Streams, schema.Names())
+	if !reflect.DeepEqual(cfg.Streams, schema.DefaultNames()) {
+		t.Errorf("default streams %v, want schema.DefaultNames() %v", cfg.Streams, schema.DefaultNames())
 	}
 }
 
@@ -115,7 +115,7 @@ func TestSpecExampleDecodes(t *testing.T) {
 		Discover: []hcl.Discover{{
 			Name: "agency", AccessToken: "EAAB-test-token-0001", Include: []string{"*"}, Exclude: []string{"test_*"}, Login: "facebook",
 		}},
-		Streams: schema.Names(),
+		Streams: schema.DefaultNames(),
 		StreamSettings: map[string]hcl.StreamConfig{
 			"user_insights":  {Name: "user_insights", LookbackDays: 2},
 			"media_insights": {Name: "media_insights", MaxMediaAgeDays: 365},

@@ -265,6 +265,8 @@ func checkTypes(t *testing.T, cols map[string][][2]string) {
 			"unfollows": bigint, "reposts": bigint, "online_followers": `STRUCT("hour" INTEGER, followers BIGINT)[]`, "fetched_at": ts},
 		schema.UserLifetimeInsights: {"metric": str, "timeframe": str, "breakdown": str, "age": str, "gender": str,
 			"country": str, "city": str, "value": bigint, "fetched_at": ts},
+		schema.Comments: {"id": str, "media_id": str, "parent_id": str, "text": str, "username": str,
+			"timestamp": ts, "like_count": bigint, "hidden": "BOOLEAN", "fetched_at": ts},
 	}
 	for _, s := range schema.Names() {
 		got := cols[s]

@@ -184,6 +184,8 @@ func writeConfig(t testing.TB, dir, destination string) string {
 		fmt.Fprintf(&b, "\naccount \"brand_%d\" {\n  ig_user_id   = %q\n  access_token = var.token\n  start_date   = %q\n}\n",
 			i+1, a.ID, startDate())
 	}
+	// Every stream, the opt-in comments included.
+	fmt.Fprintf(&b, "\nstreams = [%s]\n", `"`+strings.Join(schema.Names(), `", "`)+`"`)
 	fmt.Fprintf(&b, "\ndestination {\n  url = %q\n}\n", destination)
 	path := filepath.Join(dir, "igexport.hcl")
 	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
