@@ -92,7 +92,9 @@ func sameComment(got, want schema.Comment) bool {
 		got.Timestamp.Equal(*want.Timestamp) && eqPtr(got.LikeCount, want.LikeCount) && eqPtr(got.Hidden, want.Hidden)
 }
 
-func eqPtr[T comparable](a, b *T) bool { return a == nil && b == nil || a != nil && b != nil && *a == *b }
+func eqPtr[T comparable](a, b *T) bool {
+	return a == nil && b == nil || a != nil && b != nil && *a == *b
+}
 
 func checkLakeComments(t *testing.T, f *fixture) int {
 	t.Helper()
