@@ -626,8 +626,8 @@ account "a" {
 func TestCommentsSettings(t *testing.T) {
 	const account = "account \"a\" {\n  ig_user_id   = \"17841400000000001\"\n  access_token = \"t\"\n}\n"
 	dir := writeFiles(t, map[string]string{
-		"default.hcl": account,
-		"opt_in.hcl":  account + "streams = [\"media\", \"comments\"]\nstream \"comments\" {\n  refresh_days = 7\n  usernames    = \"hash\"\n}\n",
+		"default.hcl":  account,
+		"opt_in.hcl":   account + "streams = [\"media\", \"comments\"]\nstream \"comments\" {\n  refresh_days = 7\n  usernames    = \"hash\"\n}\n",
 		"no_block.hcl": account + "streams = [\"comments\"]\n",
 	})
 	cfg := mustLoad(t, filepath.Join(dir, "default.hcl"), testOptions())
