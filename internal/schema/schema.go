@@ -24,9 +24,9 @@ import (
 // Version is written to every file as igexport.schema_version. Schema
 // evolution within a version is additive only. Version 2 added the
 // metrics of Graph API v24.0+ (media_insights, story_insights and
-// user_insights columns named as the metrics); version 3 added the opt-in
-// comments stream.
-const Version = "3"
+// user_insights columns named as the metrics). The opt-in comments stream
+// came within version 2: a new stream is additive, no existing file changes.
+const Version = "2"
 
 // Stream names, fixed by SPEC §1.
 const (
