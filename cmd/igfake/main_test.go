@@ -68,6 +68,33 @@ func TestRunServesAndShutsDown(t *testing.T) {
 		t.Errorf("stats %+v", st)
 	}
 
+	// Comments posted through the control endpoint raise comments_count.
+	count := func() int64 {
+		t.Helper()
+		res, err := http.Get(url + "/v23.0/" + body.Data[0].ID + "?fields=comments_count&access_token=T")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var m struct {
+			CommentsCount int64 `json:"comments_count"`
+		}
+		json.NewDecoder(res.Body).Decode(&m)
+		return m.CommentsCount
+	}
+	before := count()
+	res, err = http.Post(url+"/__igfake/comments?media="+body.Data[0].ID+"&n=2", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if after := count(); res.StatusCode != http.StatusNoContent || after != before+2 {
+		t.Errorf("POST /__igfake/comments: %d, comments_count %d → %d", res.StatusCode, before, after)
+	}
+	if res, err = http.Post(url+"/__igfake/comments?media=nope", "", nil); err != nil || res.StatusCode != http.StatusNotFound {
+		t.Errorf("POST /__igfake/comments of an unknown media: %v %v", res.StatusCode, err)
+	}
+
 	cancel()
 	select {
 	case err := <-done:
