@@ -168,7 +168,7 @@ func (c *commentsRun) finish(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if len(due) < len(c.media) {
+	if len(due) < countWithComments(c.media) {
 		c.s.note("%d of %d media with comments fetched (comments_count changed, or younger than refresh_days = %d)",
 			len(due), countWithComments(c.media), c.spec.RefreshDays)
 	}

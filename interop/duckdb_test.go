@@ -332,7 +332,7 @@ func checkFileMetadata(t *testing.T, r map[string]any) {
 			t.Errorf("created_by %q", cb)
 		}
 	}
-	if n, want := num(t, r["files"]), int64(len(expectedDataKeys())); n != want {
+	if n, want := num(t, r["files"]), int64(len(fileLakeKeys())); n != want {
 		t.Errorf("DuckDB reads %d files, want %d", n, want)
 	}
 	perFile := map[string]map[string]string{}
@@ -351,7 +351,7 @@ func checkFileMetadata(t *testing.T, r map[string]any) {
 			t.Errorf("%s: key/value metadata %v, want stream %s, schema_version %s, run_id %s", f, kv, stream, schema.Version, runID)
 		}
 	}
-	if len(perFile) != len(expectedDataKeys()) {
+	if len(perFile) != len(fileLakeKeys()) {
 		t.Errorf("key/value metadata in %d files", len(perFile))
 	}
 }
@@ -366,6 +366,9 @@ func checkValues(t *testing.T, r map[string]any, counts map[string]map[string]in
 			schema.Users: 1, schema.Media: int64(len(a.Media)), schema.MediaInsights: int64(len(a.Media)),
 			schema.Stories: int64(len(live)), schema.StoryInsights: int64(len(live)),
 			schema.UserInsights: int64(len(insightDays(a.ID))),
+		}
+		for _, m := range a.Media { // comments: every comment and reply
+			want[schema.Comments] += m.CommentsCount
 		}
 		for s, n := range want {
 			if counts[s][a.ID] != n || n == 0 {

@@ -84,8 +84,8 @@ func (s *Server) thread(m *Media) []*comment {
 		id := commentID(m.ID, seq)
 		h := d.hash(id, "comment")
 		span := d.Generated.Sub(after)
-		window := min(span, 72*time.Hour)
-		if h%10 == 0 {
+		window := min(span, 48*time.Hour) // most comments come in the first two days
+		if h%25 == 0 {
 			window = min(span, 60*24*time.Hour) // a late comment
 		}
 		var off time.Duration
