@@ -173,7 +173,7 @@ func (c *commentsRun) finish(ctx context.Context) error {
 			len(due), countWithComments(c.media), c.spec.RefreshDays)
 	}
 	c.s.done(files, func(st *sinks.StreamState) {
-		next := &sinks.CommentsState{Counts: map[string]int64{}, Extra: map[string]int64{}, Young: young}
+		next := &sinks.CommentsState{Media: int64(len(c.media)), Counts: map[string]int64{}, Extra: map[string]int64{}, Young: young}
 		fetched := map[string]bool{}
 		for _, m := range due {
 			fetched[m.id] = true

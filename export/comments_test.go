@@ -354,3 +354,38 @@ func TestCommentsPermissionAdvice(t *testing.T) {
 		}
 	}
 }
+
+// TestPlanEqualsApplyComments: comments alone (the media listing is then
+// the comments stream's) and with media and media_insights: after a run,
+// plan's estimate of every stream is what apply makes and what the
+// emulator counts.
+func TestPlanEqualsApplyComments(t *testing.T) {
+	for _, streams := range [][]string{{schema.Comments}, {schema.Media, schema.MediaInsights, schema.Comments}} {
+		t.Run(strings.Join(streams, "+"), func(t *testing.T) {
+			f := newPlanFixture(t, igfake.Options{Accounts: 2, Media: 30, Stories: -1, Seed: 11})
+			f.cfg.Streams = streams
+			f.cfg.StreamSettings[schema.Comments] = hcl.StreamConfig{Name: schema.Comments, RefreshDays: 45, Usernames: hcl.UsernamesKeep}
+			first := f.plan(Options{Offline: true})
+			if !first.Totals.LowerBound {
+				t.Error("a first run's plan must be a lower bound")
+			}
+			f.apply(Options{})
+			p := f.plan(Options{Offline: true})
+			f.fake.ResetStats()
+			sum := f.apply(Options{})
+			for _, a := range sum.Accounts {
+				for _, s := range a.Streams {
+					sp := streamPlan(t, p, a.AccountID, s.Stream)
+					if sp.Estimate.LowerBound || sp.Estimate.Calls != s.Counters.Calls || sp.Estimate.RoundTrips != s.Counters.RoundTrips {
+						t.Errorf("%s/%s: planned %+v (%s), made %d calls / %d round trips", a.Name, s.Stream, sp.Estimate, sp.Basis,
+							s.Counters.Calls, s.Counters.RoundTrips)
+					}
+				}
+			}
+			if st := f.fake.Stats(); st.Calls != p.Totals.Calls || st.RoundTrips != p.Totals.RoundTrips || st.ByEndpoint["GET /{media-id}/comments"] == 0 {
+				t.Errorf("the emulator counted %d calls / %d round trips (%v), the plan said %d / %d",
+					st.Calls, st.RoundTrips, st.ByEndpoint, p.Totals.Calls, p.Totals.RoundTrips)
+			}
+		})
+	}
+}

@@ -473,10 +473,14 @@ func (s *session) partitions(stream, accountID string, from, to schema.Date) Par
 }
 
 // mediaCount estimates the account's media: the rows of the last committed
-// media file, else the users stream's media_count. basis is "" when unknown.
+// media file, else the count the comments stream recorded, else the users
+// stream's media_count. basis is "" when unknown.
 func (s *session) mediaCount(ctx context.Context, t Target, prev func(string) *sinks.StreamState) (int64, string) {
 	if ms := prev(schema.Media); ms != nil && len(ms.Files) > 0 {
 		return ms.Files[len(ms.Files)-1].Rows, "last media file"
+	}
+	if cs := prev(schema.Comments); cs != nil && cs.Comments != nil && cs.Comments.Media > 0 {
+		return cs.Comments.Media, "media the last comments run listed"
 	}
 	if us := prev(schema.Users); us != nil && us.LastSnapshot != nil {
 		rows, err := sinks.ReadRows[schema.User](ctx, s.data, sinks.DataKey(schema.Users, *us.LastSnapshot, t.ID))

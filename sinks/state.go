@@ -53,6 +53,9 @@ type StreamState struct {
 // count exactly those requests. It stays small: one number per media that
 // has comments, plus the few media young enough to be refreshed.
 type CommentsState struct {
+	// Media is how many media the last run listed (plan's page count of
+	// the listing when the media stream is not exported).
+	Media int64 `json:"media,omitempty"`
 	// Counts is comments_count of each media with comments as of the
 	// listing the last fetch of its comments was made from.
 	Counts map[string]int64 `json:"counts,omitempty"`
