@@ -10,7 +10,10 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
+
+	"github.com/sourcegraph/conc/pool"
 
 	"github.com/valyala/fastjson"
 
@@ -134,35 +137,45 @@ func (c *commentsRun) finish(ctx context.Context) error {
 	}
 	parts := newPartitions[schema.Comment](c.s)
 	defer parts.abort()
+	// Batches of batchSize media, insightsBatchesInFlight at a time, their
+	// rows added in listing order whatever order they finish in (so a
+	// re-run writes the same files).
 	extra := map[string]int64{}
 	gone := map[string]bool{}
+	var mu sync.Mutex
+	ready := map[int][]schema.Comment{}
+	nextSeq := 0
+	workers := pool.New().WithContext(ctx).WithCancelOnError().WithFirstError().WithMaxGoroutines(insightsBatchesInFlight)
 	ops := commentOps(due, nil)
-	for start := 0; start < len(ops); start += batchSize {
+	for seq, start := 0, 0; start < len(ops); seq, start = seq+1, start+batchSize {
 		chunk := ops[start:min(start+batchSize, len(ops))]
-		resps, err := c.s.client.Batch(ctx, requests(chunk))
-		if err != nil {
-			return c.permission(err)
-		}
-		for i, op := range chunk {
-			m := due[op.Item]
-			if err := resps[i].Err; err != nil {
-				var ge *graph.Error
-				if errors.As(err, &ge) && ge.Code == 100 && ge.Subcode == 33 {
-					// Deleted since the listing: nothing to read, nothing to remember.
-					c.s.skip("media", "deleted after the listing")
-					gone[m.id] = true
-					continue
-				}
-				return c.permission(fmt.Errorf("%s: %w", op.Path, err))
-			}
-			n, err := c.read(ctx, m.id, resps[i].Body, name, parts)
+		workers.Go(func(ctx context.Context) error {
+			rows, ex, gn, err := c.fetchChunk(ctx, chunk, due, name)
 			if err != nil {
 				return c.permission(err)
 			}
-			if n > 0 {
-				extra[m.id] = n
+			mu.Lock()
+			defer mu.Unlock()
+			maps.Copy(extra, ex)
+			maps.Copy(gone, gn)
+			ready[seq] = rows
+			for {
+				rows, ok := ready[nextSeq]
+				if !ok {
+					return nil
+				}
+				delete(ready, nextSeq)
+				nextSeq++
+				for _, r := range rows {
+					if err := parts.add(c.dt(r), r); err != nil {
+						return err
+					}
+				}
 			}
-		}
+		})
+	}
+	if err := workers.Wait(); err != nil {
+		return err
 	}
 	files, err := parts.commit(ctx)
 	if err != nil {
@@ -203,6 +216,40 @@ func countWithComments(media []commentMedia) int {
 		}
 	}
 	return n
+}
+
+// fetchChunk reads the comments of one batch of media: the batch POST,
+// then the further pages of each media's lists. gone are the media deleted
+// since the listing; extra the paging requests of each media that needed
+// some.
+func (c *commentsRun) fetchChunk(ctx context.Context, chunk []Op, due []commentMedia, name func(*string) *string) (
+	rows []schema.Comment, extra map[string]int64, gone map[string]bool, err error) {
+	resps, err := c.s.client.Batch(ctx, requests(chunk))
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	extra, gone = map[string]int64{}, map[string]bool{}
+	for i, op := range chunk {
+		m := due[op.Item]
+		if err := resps[i].Err; err != nil {
+			var ge *graph.Error
+			if errors.As(err, &ge) && ge.Code == 100 && ge.Subcode == 33 {
+				// Deleted since the listing: nothing to read, nothing to remember.
+				c.s.skip("media", "deleted after the listing")
+				gone[m.id] = true
+				continue
+			}
+			return nil, nil, nil, fmt.Errorf("%s: %w", op.Path, err)
+		}
+		n, err := c.read(ctx, m.id, resps[i].Body, name, &rows)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		if n > 0 {
+			extra[m.id] = n
+		}
+	}
+	return rows, extra, gone, nil
 }
 
 // permission adds the comments permissions to the advice of a permission
@@ -250,7 +297,7 @@ func hashUsername(salt, username string) string {
 // read decodes one media's first comments page (a batch operation's body),
 // follows its paging.next and its replies' paging.next, and adds the rows.
 // It returns the paging requests it made.
-func (c *commentsRun) read(ctx context.Context, mediaID string, body []byte, name func(*string) *string, parts *partitions[schema.Comment]) (int64, error) {
+func (c *commentsRun) read(ctx context.Context, mediaID string, body []byte, name func(*string) *string, out *[]schema.Comment) (int64, error) {
 	endpoint := "/" + mediaID + "/comments"
 	p := c.a.r.parsers.Get()
 	v, err := p.ParseBytes(body)
@@ -266,7 +313,7 @@ func (c *commentsRun) read(ctx context.Context, mediaID string, body []byte, nam
 		return 0, fmt.Errorf("malformed response from %s: \"data\" is missing or not an array", endpoint)
 	}
 	items, _ := d.Array()
-	err = c.addPage(items, mediaID, nil, name, parts, &pending)
+	err = c.addPage(items, mediaID, nil, name, out, &pending)
 	if next := pagingNext(v); next != "" {
 		pending = append(pending, pageLink{next: next})
 	}
@@ -283,7 +330,7 @@ func (c *commentsRun) read(ctx context.Context, mediaID string, body []byte, nam
 		}
 		err := c.s.client.PageNext(ctx, from, l.next, func(items []*fastjson.Value) error {
 			extra++
-			if err := c.addPage(items, mediaID, l.parent, name, parts, &pending); err != nil {
+			if err := c.addPage(items, mediaID, l.parent, name, out, &pending); err != nil {
 				return fmt.Errorf("malformed response from %s: %w", from, err)
 			}
 			return nil
@@ -309,10 +356,11 @@ type commentItem struct {
 	repliesNext string
 }
 
-// addPage adds the rows of a page of comments (parent nil) or replies, and
-// the replies of its comments; lists that continue go to pending.
+// addPage appends to out the rows of a page of comments (parent nil) or
+// replies, and the replies of its comments; lists that continue go to
+// pending.
 func (c *commentsRun) addPage(items []*fastjson.Value, mediaID string, parent *string, name func(*string) *string,
-	parts *partitions[schema.Comment], pending *[]pageLink) error {
+	out *[]schema.Comment, pending *[]pageLink) error {
 	fetched := c.a.r.fetchedAt()
 	kind := "comment"
 	if parent != nil {
@@ -342,12 +390,10 @@ func (c *commentsRun) addPage(items []*fastjson.Value, mediaID string, parent *s
 		return err
 	}
 	for _, it := range got {
-		if err := parts.add(c.dt(it.row), it.row); err != nil {
-			return err
-		}
+		*out = append(*out, it.row)
 		if parent == nil && len(it.replies) > 0 {
 			id := it.row.ID
-			if err := c.addPage(it.replies, mediaID, &id, name, parts, pending); err != nil {
+			if err := c.addPage(it.replies, mediaID, &id, name, out, pending); err != nil {
 				return fmt.Errorf("comment %s: %w", id, err)
 			}
 		}
