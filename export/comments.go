@@ -303,7 +303,8 @@ func (c *commentsRun) read(ctx context.Context, mediaID string, body []byte, nam
 	v, err := p.ParseBytes(body)
 	if err != nil {
 		c.a.r.parsers.Put(p)
-		return 0, fmt.Errorf("malformed response from %s: %w", endpoint, err)
+		// Not the parser's message: it quotes the body, commenters' names included.
+		return 0, fmt.Errorf("malformed response from %s: not valid JSON (%d bytes)", endpoint, len(body))
 	}
 	var extra int64
 	var pending []pageLink // paging.next links, followed once the parser is free
