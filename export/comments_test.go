@@ -389,3 +389,25 @@ func TestPlanEqualsApplyComments(t *testing.T) {
 		})
 	}
 }
+
+// TestCommentsMalformed: comments served without their id fail the
+// comments stream with an error naming the endpoint and the field, write
+// no comment and commit no comments state; the media stream is committed.
+func TestCommentsMalformed(t *testing.T) {
+	f := newFixture(t, igfake.Options{Accounts: 1, Media: 10, Stories: -1, Seed: 2, Faults: igfake.Faults{DropIDs: []string{"comment"}}})
+	f.cfg.Streams = []string{schema.Media, schema.Comments}
+	sum := f.apply(Options{})
+	id := f.cfg.Accounts[0].IGUserID
+	r := streamResult(t, sum, id, schema.Comments)
+	if sum.ExitCode != 1 || r.Status != StatusFailed || !strings.Contains(r.Error, "malformed response from /") ||
+		!strings.Contains(r.Error, "/comments: data[0]: id is missing or empty") || streamResult(t, sum, id, schema.Media).Status != StatusOK {
+		t.Fatalf("exit %d, comments %s %q", sum.ExitCode, r.Status, r.Error)
+	}
+	if n := len(lakeComments(t, f)); n != 0 {
+		t.Errorf("comments of %d accounts in the lake", n)
+	}
+	st, err := f.stateStore().LoadState(context.Background(), id)
+	if err != nil || st == nil || st.Streams[schema.Media] == nil || st.Streams[schema.Comments] != nil {
+		t.Fatalf("state %+v, %v: want media committed, comments not", st, err)
+	}
+}

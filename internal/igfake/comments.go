@@ -359,5 +359,5 @@ func (c *call) commentFields(v Comment, fs []field) (obj, *apiError) {
 		}
 		out = append(out, kv{f.Name, x})
 	}
-	return withID(out, v.ID), nil
+	return c.s.dropID("comment", withID(out, v.ID)), nil
 }
