@@ -167,7 +167,7 @@ func TestParseFlags(t *testing.T) {
 		{name: "bad usage header", args: []string{"-usage-header", "x"}, wantErr: "-usage-header"},
 		{name: "bad not-shared error", args: []string{"-not-shared-error", "x"}, wantErr: "-not-shared-error"},
 		{name: "bad shared-to-facebook", args: []string{"-shared-to-facebook", "some"}, wantErr: "-shared-to-facebook"},
-		{name: "bad drop-ids", args: []string{"-drop-ids", "media,comment"}, wantErr: "-drop-ids"},
+		{name: "bad drop-ids", args: []string{"-drop-ids", "media,reel"}, wantErr: "-drop-ids"},
 		{name: "redirect without a target", args: []string{"-redirect-every", "1"}, wantErr: "-redirect-to"},
 		{name: "redirect to a path", args: []string{"-redirect-every", "1", "-redirect-to", "http://h:1/x"}, wantErr: "-redirect-to"},
 		{name: "bad throttle code", args: []string{"-throttle-code", "5"}, wantErr: "-throttle-code"},
