@@ -428,10 +428,29 @@ func pagingNext(v *fastjson.Value) string {
 // the media as the last run listed them, the media due now are those
 // younger than refresh_days at now (a count that changes since is known to
 // apply only), each with the paging requests its comments took last time.
-func (s *session) planComments(sp *StreamPlan, prev *sinks.StreamState) {
+//
+// On the stream's first run the media are those of the last media file
+// when there is one (one operation per media with comments; the pages of
+// long lists are known at apply time only), else unknown.
+func (s *session) planComments(ctx context.Context, sp *StreamPlan, t Target, prev, mediaState *sinks.StreamState) {
 	spec := s.job.Spec(schema.Comments)
 	if prev == nil || prev.Comments == nil {
 		sp.Estimate.LowerBound = true
+		if mediaState != nil && mediaState.LastSnapshot != nil {
+			last := *mediaState.LastSnapshot
+			rows, err := sinks.ReadRows[schema.MediaRow](ctx, s.data, sinks.DataKey(schema.Media, last, t.ID))
+			if err == nil {
+				var listed []commentMedia
+				for _, r := range rows {
+					listed = append(listed, commentMedia{id: r.ID, count: deref64(r.CommentsCount), ts: r.Timestamp})
+				}
+				due, _ := commentsDue(listed, nil, s.now, spec.RefreshDays)
+				sp.Estimate.Add(countOps(commentOps(due, nil)))
+				sp.Basis = fmt.Sprintf("first run: %d media with comments in the media file of %s, one batch operation each, plus the further pages of long lists",
+					len(due), last)
+				return
+			}
+		}
 		sp.Basis = "first run: the comments of every media with comments_count > 0 (known at apply time)"
 		return
 	}

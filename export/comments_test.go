@@ -411,3 +411,23 @@ func TestCommentsMalformed(t *testing.T) {
 		t.Fatalf("state %+v, %v: want media committed, comments not", st, err)
 	}
 }
+
+// TestPlanCommentsFirstRunFromMediaFile: comments added to a lake that has
+// a media file: plan counts one operation per media with comments there (a
+// lower bound: long lists take more pages), the operations apply sends.
+func TestPlanCommentsFirstRunFromMediaFile(t *testing.T) {
+	f := newPlanFixture(t, igfake.Options{Accounts: 1, Media: 30, Stories: -1, Seed: 11})
+	f.cfg.Streams = []string{schema.Media}
+	f.apply(Options{})
+	f.cfg.Streams = []string{schema.Media, schema.Comments}
+	p := f.plan(Options{Offline: true})
+	a := f.fake.Dataset().Accounts[0]
+	sp := streamPlan(t, p, a.ID, schema.Comments)
+	f.fake.ResetStats()
+	sum := f.apply(Options{})
+	ops := int64(len(f.fake.CommentFetches()))
+	sr := streamResult(t, sum, a.ID, schema.Comments)
+	if !sp.Estimate.LowerBound || sp.Estimate.Calls != ops || sp.Estimate.RoundTrips != 1 || sr.Counters.Calls < sp.Estimate.Calls {
+		t.Errorf("planned %+v (%s); apply read the comments of %d media in %d calls", sp.Estimate, sp.Basis, ops, sr.Counters.Calls)
+	}
+}

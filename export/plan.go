@@ -395,7 +395,7 @@ func (s *session) planAccount(ctx context.Context, t Target, past pastRuns) (Acc
 				break
 			}
 			if name == schema.Comments {
-				s.planComments(&sp, prev(name))
+				s.planComments(ctx, &sp, t, prev(name), prev(schema.Media))
 				break
 			}
 			spec := s.job.Spec(name)
