@@ -9,6 +9,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/sourcegraph/conc/panics"
 	"github.com/sourcegraph/conc/pool"
@@ -29,6 +30,9 @@ type runner struct {
 	parsers fastjson.ParserPool // for insights bodies (parseInsightValues)
 
 	tokens map[string]*TokenHealth // by token, once healthyTargets ran (tokens.go)
+
+	mu      sync.Mutex
+	retired map[string][]string // node type → fields the API does not know, dropped (listing.go)
 }
 
 // target is one account to export in this run.

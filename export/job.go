@@ -163,6 +163,14 @@ func ResolveJob(cfg *hcl.Config, o Options) *Job {
 			RefreshDays: set.RefreshDays, Usernames: set.Usernames}
 		for _, k := range catalog.StreamKinds(s) {
 			spec.Metrics[k] = cat.Select(k, set.Metrics)
+			if s == schema.MediaInsights && !set.ProfileActivityBreakdown {
+				// The breakdown costs an operation of its own per media:
+				// without profile_activity_breakdown the total rides with
+				// the plain metrics and the bucket columns stay NULL.
+				for i := range spec.Metrics[k] {
+					spec.Metrics[k][i].Breakdown = ""
+				}
+			}
 		}
 		// A hand-built config may leave them empty: hcl's defaults then.
 		def := (&hcl.Config{}).StreamSetting(s)

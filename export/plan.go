@@ -400,9 +400,19 @@ func (s *session) planAccount(ctx context.Context, t Target, past pastRuns) (Acc
 			}
 			spec := s.job.Spec(name)
 			n, basis, note := insightsMedia(spec, media, mediaBasis, prev(schema.MediaInsights))
-			e := countOps(mediaInsightOps(estimatedMedia(n, spec), metricNames(spec.Metrics)))
-			e.LowerBound = mediaBasis == ""
+			refs, exact := estimatedMedia(n, spec, prev(schema.MediaInsights))
+			e := countOps(mediaInsightOps(refs, spec.Metrics))
+			e.LowerBound = mediaBasis == "" || !exact
+			if so := shareOnlyAsked(spec.Metrics); len(so) > 0 {
+				e.LowerBound = true
+				sp.Notes = append(sp.Notes, shareOnlyNote(so))
+			}
 			sp.Estimate.Add(e)
+			if n > 0 && e.Calls > n {
+				// profile_activity_breakdown: an operation more per FEED media.
+				basis = strings.Replace(basis, "one batch operation each",
+					fmt.Sprintf("%d batch operations (the action_type breakdown of FEED media included)", e.Calls), 1)
+			}
 			sp.Basis = basis
 			if note != "" {
 				sp.Notes = append(sp.Notes, note)
@@ -419,9 +429,14 @@ func (s *session) planAccount(ctx context.Context, t Target, past pastRuns) (Acc
 				break
 			}
 			n, basis := liveStories(st)
-			metrics := s.job.Spec(name).Metrics[catalog.Story]
+			spec := s.job.Spec(name)
+			metrics := spec.Metrics[catalog.Story]
 			e := countOps(storyInsightOps(make([]string, n), metrics))
 			e.LowerBound = basis == ""
+			if so := shareOnlyAsked(spec.Metrics); len(so) > 0 {
+				e.LowerBound = true
+				sp.Notes = append(sp.Notes, shareOnlyNote(so))
+			}
 			sp.Estimate.Add(e)
 			if basis == "" {
 				sp.Basis = "live stories unknown (no stories in the state)"
@@ -498,19 +513,57 @@ func mediaBasisText(n int64, basis string) string {
 	return fmt.Sprintf("≈%d media (%s), pages of %d", n, basis, pageSize)
 }
 
-// estimatedMedia stands for n media in mediaInsightOps: each of the first
-// kind that has metrics (plan does not know the kinds of media).
-func estimatedMedia(n int64, spec StreamSpec) []mediaRef {
-	refs := make([]mediaRef, n)
-	for _, k := range catalog.MediaKinds {
-		if len(spec.Metrics[k]) > 0 {
+// estimatedMedia stands for n media in mediaInsightOps: of the kinds the
+// last run asked (the state's MediaKinds) when they add up to n, spread
+// evenly over the batches (the real order is the listing's), else each of
+// the kind with metrics that takes the fewest operations. The operations
+// per kind are then exact (exact), the round trips those of an even mix;
+// otherwise the operations are exact only when every kind takes as many.
+func estimatedMedia(n int64, spec StreamSpec, prev *sinks.StreamState) (refs []mediaRef, exact bool) {
+	refs = make([]mediaRef, n)
+	if prev != nil {
+		var sum int64
+		for _, k := range catalog.MediaKinds {
+			sum += prev.MediaKinds[string(k)]
+		}
+		if sum == n && n > 0 {
+			taken := map[catalog.Kind]int64{}
 			for i := range refs {
-				refs[i].kind = k
+				// The kind furthest behind its share of the first i+1.
+				best, gap := catalog.MediaKinds[0], int64(-1<<62)
+				for _, k := range catalog.MediaKinds {
+					c := prev.MediaKinds[string(k)]
+					if c == 0 || taken[k] == c {
+						continue
+					}
+					if g := c*int64(i+1) - taken[k]*n; g > gap {
+						best, gap = k, g
+					}
+				}
+				refs[i].kind = best
+				taken[best]++
 			}
-			break
+			return refs, true
 		}
 	}
-	return refs
+	fewest, ops := catalog.Kind(""), map[catalog.Kind]int{}
+	for _, k := range catalog.MediaKinds {
+		if len(spec.Metrics[k]) == 0 {
+			continue
+		}
+		ops[k] = len(mediaInsightOps([]mediaRef{{kind: k}}, spec.Metrics))
+		if fewest == "" || ops[k] < ops[fewest] {
+			fewest = k
+		}
+	}
+	exact = true
+	for _, c := range ops {
+		exact = exact && c == ops[fewest]
+	}
+	for i := range refs {
+		refs[i].kind = fewest
+	}
+	return refs, exact
 }
 
 // insightsMedia estimates the media whose insights are fetched: all of them,

@@ -100,6 +100,10 @@ type Account struct {
 	AppID string
 	// Login is LoginFacebook (default) or LoginInstagram.
 	Login string
+	// ProfileActivityBreakdown asks profile_activity of FEED media with
+	// its action_type breakdown, one more operation per such media
+	// (media_insights; default false: the total only).
+	ProfileActivityBreakdown bool
 	// StartDate is the first-run lower bound of user_insights; nil means
 	// as far back as the API serves.
 	StartDate *schema.Date
@@ -165,6 +169,10 @@ type StreamConfig struct {
 	// MaxMediaAgeDays, when > 0, limits insights refreshes to media younger
 	// than that (media_insights; 0 means no limit).
 	MaxMediaAgeDays int
+	// ProfileActivityBreakdown asks profile_activity of FEED media with
+	// its action_type breakdown, one more operation per such media
+	// (media_insights; default false: the total only).
+	ProfileActivityBreakdown bool
 	// StartDate is the first-run lower bound for accounts whose block has
 	// no start_date (user_insights).
 	StartDate *schema.Date

@@ -40,6 +40,10 @@ type Metric struct {
 	Period     string // "lifetime" or "day"
 	MetricType string // "", "time_series" or "total_value"
 	Breakdown  string // requested breakdown, if any
+	// BucketPrefix: the buckets of the breakdown fill the columns named
+	// BucketPrefix + the bucket in lower case (navigation "": tap_forward;
+	// profile_activity "profile_activity_": profile_activity_call).
+	BucketPrefix string
 	// Default metrics are requested unless a stream block overrides the list.
 	Default bool
 	// Deprecated is the day the API stops serving the metric, when known.

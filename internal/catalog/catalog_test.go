@@ -40,13 +40,14 @@ type kindDefaults []struct {
 	want string
 }
 
-// defaultsV27 are SPEC §1.3's defaults at v24.0 and later (the ⁺ metrics).
+// defaultsV27 are SPEC §1.3's defaults at v24.0 and later (the ⁺ metrics),
+// less the Facebook-share-only ones, which are opt-in (table.go).
 var defaultsV27 = kindDefaults{
-	{Reels, "views,reach,likes,comments,saved,shares,total_interactions,ig_reels_avg_watch_time,ig_reels_video_view_total_time,reposts,reels_skip_rate,crossposted_views,facebook_views,total_likes,total_comments,total_views"},
-	{FeedImage, "views,reach,likes,comments,saved,shares,total_interactions,follows,profile_visits,reposts,facebook_views,profile_activity,total_likes,total_comments,total_views"},
-	{Carousel, "views,reach,likes,comments,saved,shares,total_interactions,follows,profile_visits,reposts,facebook_views,profile_activity,total_likes,total_comments,total_views"},
-	{FeedVideo, "views,reach,likes,comments,saved,shares,total_interactions,follows,profile_visits,reposts,facebook_views,profile_activity,total_likes,total_comments,total_views"},
-	{Story, "views,reach,shares,total_interactions,follows,profile_visits,replies,navigation,reposts,facebook_views,profile_activity,total_views"},
+	{Reels, "views,reach,likes,comments,saved,shares,total_interactions,ig_reels_avg_watch_time,ig_reels_video_view_total_time,reposts,reels_skip_rate,total_likes,total_comments,total_views"},
+	{FeedImage, "views,reach,likes,comments,saved,shares,total_interactions,follows,profile_visits,reposts,profile_activity,total_likes,total_comments,total_views"},
+	{Carousel, "views,reach,likes,comments,saved,shares,total_interactions,follows,profile_visits,reposts,profile_activity,total_likes,total_comments,total_views"},
+	{FeedVideo, "views,reach,likes,comments,saved,shares,total_interactions,follows,profile_visits,reposts,profile_activity,total_likes,total_comments,total_views"},
+	{Story, "views,reach,shares,total_interactions,follows,profile_visits,replies,navigation,reposts,profile_activity,total_views"},
 	{UserTimeSeries, "reach,follower_count"},
 	{UserLifetime, "online_followers"},
 	{UserTotalValue, "views,accounts_engaged,total_interactions,likes,comments,shares,saves,replies,profile_links_taps,follows_and_unfollows,reposts"},
@@ -243,6 +244,16 @@ func TestFacebookShareOnly(t *testing.T) {
 		if m.FacebookShareOnly != (m.Name == "crossposted_views" || m.Name == "facebook_views") {
 			t.Errorf("%s: FacebookShareOnly = %v", m.Name, m.FacebookShareOnly)
 		}
+		if m.FacebookShareOnly && m.Default {
+			t.Errorf("%s is a default: a media not shared to Facebook would cost a second operation", m.Name)
+		}
+	}
+	// Opt-in: a stream's metrics list selects them.
+	if got := names(c.Select(Reels, []string{"views", "crossposted_views", "facebook_views"})); got != "views,crossposted_views,facebook_views" {
+		t.Errorf("Select(REELS) = %s", got)
+	}
+	if got := names(c.Select(Story, []string{"views", "crossposted_views", "facebook_views"})); got != "views,facebook_views" {
+		t.Errorf("Select(STORY) = %s", got)
 	}
 }
 

@@ -51,12 +51,15 @@ func metrics() []Metric {
 		{Name: "reposts", Kinds: allMedia, Period: "lifetime", Default: true, Column: "reposts", Since: "v24.0"},
 		{Name: "reels_skip_rate", Kinds: []Kind{Reels}, Period: "lifetime", Default: true, Column: "reels_skip_rate", Since: "v24.0",
 			Note: "a percentage with decimals"},
-		{Name: "crossposted_views", Kinds: []Kind{Reels}, Period: "lifetime", Default: true, Column: "crossposted_views", Since: "v24.0",
-			FacebookShareOnly: true, Note: "views on Instagram and Facebook; only for reels shared to Facebook"},
-		{Name: "facebook_views", Kinds: allMedia, Period: "lifetime", Default: true, Column: "facebook_views", Since: "v24.0",
-			FacebookShareOnly: true, Note: "only for media shared to Facebook"},
-		{Name: "profile_activity", Kinds: feed, Period: "lifetime", Breakdown: "action_type", Default: true, Column: "profile_activity", Since: "v24.0",
-			Note: "the total, and the action_type buckets in profile_activity_<bucket> columns; a breakdown metric is requested as its own operation"},
+		// The Facebook-share-only metrics are not defaults: asking them
+		// costs a second operation per media not shared to Facebook, and no
+		// exact request shape avoids it (export/insights.go, shareOnlyRule).
+		{Name: "crossposted_views", Kinds: []Kind{Reels}, Period: "lifetime", Column: "crossposted_views", Since: "v24.0",
+			FacebookShareOnly: true, Note: "views on Instagram and Facebook; only for reels shared to Facebook; not a default (one more call per reel not shared)"},
+		{Name: "facebook_views", Kinds: allMedia, Period: "lifetime", Column: "facebook_views", Since: "v24.0",
+			FacebookShareOnly: true, Note: "only for media shared to Facebook; not a default (one more call per media not shared)"},
+		{Name: "profile_activity", Kinds: feed, Period: "lifetime", Breakdown: "action_type", BucketPrefix: "profile_activity_", Default: true, Column: "profile_activity", Since: "v24.0",
+			Note: "the total; with profile_activity_breakdown the action_type buckets too (profile_activity_<bucket> columns), asked in an operation of its own"},
 		{Name: "profile_activity", Kinds: []Kind{Story}, Period: "lifetime", Default: true, Column: "profile_activity", Since: "v24.0"},
 		{Name: "total_likes", Kinds: feedReel, Period: "lifetime", Default: true, Column: "total_likes", Since: "v24.0",
 			Note: "boosted and ad copies included; Facebook Login only"},

@@ -169,8 +169,10 @@ type Client struct {
 
 	p *Pacer // throttling and pacing state, shared by the clients of one account
 
-	mu    sync.Mutex // guards stats
-	stats Stats
+	mu sync.Mutex // guards stats and pageLimits
+	// pageLimits are the page limits reduced on code 1, per listing path.
+	pageLimits map[string]int
+	stats      Stats
 }
 
 // Stats are a client's counters. A call is one object operation (each
