@@ -32,7 +32,7 @@ type mediaRef struct {
 }
 
 func newMediaRef(row schema.MediaRow) mediaRef {
-	return mediaRef{id: row.ID, kind: catalog.KindOf(deref(row.MediaType), deref(row.MediaProductType)),
+	return mediaRef{id: row.ID, kind: mediaKind(row),
 		mediaType: row.MediaType, productType: row.MediaProductType, timestamp: row.Timestamp}
 }
 
@@ -96,7 +96,7 @@ func (a *accountRun) runMedia(ctx context.Context) error {
 	}
 
 	var rows int64
-	op := listOps(a.t.ID, "media", mediaFields, 0)[0]
+	op := listOps(a.t.ID, "media", mediaFieldsFor(a.t.Login), 0)[0]
 	endpoint := op.Path
 	err := a.listPages(ctx, list, op, func(items []*fastjson.Value) error {
 		page, err := mediaRows(items, a.r.fetchedAt())
@@ -168,7 +168,7 @@ type mediaInsights struct {
 func (a *accountRun) newMediaInsights(ctx context.Context, s *streamRun) *mediaInsights {
 	m := &mediaInsights{a: a, s: s, parts: newPartitions[schema.MediaInsight](s),
 		pool: pool.New().WithContext(ctx).WithCancelOnError().WithFirstError().WithMaxGoroutines(insightsBatchesInFlight),
-		spec: a.r.job.Spec(schema.MediaInsights), ready: map[int][]schema.MediaInsight{}, kinds: map[string]int64{}}
+		spec: a.spec(schema.MediaInsights), ready: map[int][]schema.MediaInsight{}, kinds: map[string]int64{}}
 	m.cols = metricColumns[schema.MediaInsight](slices.Collect(maps.Values(m.spec.Metrics))...)
 	if d := m.spec.MaxMediaAgeDays; d > 0 {
 		c := a.r.now.AddDate(0, 0, -d)

@@ -16,7 +16,7 @@ import (
 func (a *accountRun) runStories(ctx context.Context) error {
 	ss, is, list := a.listStreams(schema.Stories, schema.StoryInsights)
 	var stories []schema.Story
-	op := listOps(a.t.ID, "stories", storyFields, 0)[0]
+	op := listOps(a.t.ID, "stories", storyFieldsFor(a.t.Login), 0)[0]
 	endpoint := op.Path
 	err := a.listPages(ctx, list, op, func(items []*fastjson.Value) error {
 		page, err := storyRows(items, a.r.fetchedAt())
@@ -56,7 +56,7 @@ func (a *accountRun) runStories(ctx context.Context) error {
 	for i, st := range stories {
 		ids[i] = st.ID
 	}
-	metrics := a.r.job.Spec(schema.StoryInsights).Metrics[catalog.Story]
+	metrics := a.spec(schema.StoryInsights).Metrics[catalog.Story]
 	results, err := is.fetchInsights(ctx, len(stories), storyInsightOps(ids, metrics))
 	if err != nil {
 		return err

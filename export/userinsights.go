@@ -188,7 +188,7 @@ type dayRow struct {
 
 // uiInput is the user_insights input of this account's run.
 func (a *accountRun) uiInput(ctx context.Context) uiInput {
-	spec := a.r.job.Spec(schema.UserInsights)
+	spec := a.spec(schema.UserInsights)
 	prev := a.prevStream(schema.UserInsights)
 	in := uiInput{accountID: a.t.ID, spec: spec, start: a.t.StartDate, from: a.r.job.Selection.From, to: a.r.job.Selection.To,
 		now: a.r.now, day: knownDayBoundary(ctx, a.r.data, a.t.ID, prev)}

@@ -89,7 +89,8 @@ type Config struct {
 type Account struct {
 	// Name is the block label, used by -account and in messages.
 	Name string
-	// IGUserID is the Instagram user id (digits).
+	// IGUserID is the Instagram user id (digits); empty for an account
+	// with login = "instagram" that leaves it to GET /me at apply time.
 	IGUserID string
 	// AccessToken is the token used for every call of this account.
 	AccessToken string

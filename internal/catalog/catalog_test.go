@@ -272,3 +272,43 @@ func TestProfileActivityBreakdown(t *testing.T) {
 		}
 	}
 }
+
+// TestLogins: the total_* metrics and link_clicks are Facebook Login only;
+// ForLogin drops them for Instagram Login, CheckLogin says why.
+func TestLogins(t *testing.T) {
+	c, err := For("v27.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fbOnly []string
+	for _, m := range c.Metrics() {
+		if !m.ServedWith(LoginInstagram) {
+			fbOnly = append(fbOnly, m.Name)
+		}
+		if !m.ServedWith(LoginFacebook) || !m.ServedWith("") {
+			t.Errorf("%s: not served with Facebook Login", m.Name)
+		}
+	}
+	if got := strings.Join(fbOnly, ","); got != "total_likes,total_comments,total_views,link_clicks" {
+		t.Errorf("Facebook-Login-only metrics: %s", got)
+	}
+	for _, k := range MediaKinds {
+		for _, m := range ForLogin(c.Defaults(k), LoginInstagram) {
+			if strings.HasPrefix(m.Name, "total_") && m.Name != "total_interactions" {
+				t.Errorf("%s: %s kept for Instagram Login", k, m.Name)
+			}
+		}
+		if len(ForLogin(c.Defaults(k), LoginFacebook)) != len(c.Defaults(k)) {
+			t.Errorf("%s: ForLogin(facebook) dropped metrics", k)
+		}
+	}
+	if err := c.CheckLogin("media_insights", "total_views", LoginInstagram); err == nil ||
+		err.Error() != `metric "total_views" is served only by the Instagram API with Facebook Login, not with login = "instagram"` {
+		t.Errorf("CheckLogin: %v", err)
+	}
+	for _, tc := range [][3]string{{"media_insights", "views", LoginInstagram}, {"media_insights", "total_views", LoginFacebook}, {"story_insights", "reach", LoginInstagram}} {
+		if err := c.CheckLogin(tc[0], tc[1], tc[2]); err != nil {
+			t.Errorf("CheckLogin%v: %v", tc, err)
+		}
+	}
+}

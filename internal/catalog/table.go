@@ -62,13 +62,13 @@ func metrics() []Metric {
 			Note: "the total; with profile_activity_breakdown the action_type buckets too (profile_activity_<bucket> columns), asked in an operation of its own"},
 		{Name: "profile_activity", Kinds: []Kind{Story}, Period: "lifetime", Default: true, Column: "profile_activity", Since: "v24.0"},
 		{Name: "total_likes", Kinds: feedReel, Period: "lifetime", Default: true, Column: "total_likes", Since: "v24.0",
-			Note: "boosted and ad copies included; Facebook Login only"},
+			Logins: facebookOnly, Note: "boosted and ad copies included"},
 		{Name: "total_comments", Kinds: feedReel, Period: "lifetime", Default: true, Column: "total_comments", Since: "v24.0",
-			Note: "boosted and ad copies included; Facebook Login only"},
+			Logins: facebookOnly, Note: "boosted and ad copies included"},
 		{Name: "total_views", Kinds: allMedia, Period: "lifetime", Default: true, Column: "total_views", Since: "v24.0",
-			Note: "boosted and ad copies included; Facebook Login only"},
-		{Name: "link_clicks", Kinds: []Kind{Story}, Period: "lifetime", Since: "v24.0",
-			Note: "Facebook Login only (2026-06-22); igexport has no column for it"},
+			Logins: facebookOnly, Note: "boosted and ad copies included"},
+		{Name: "link_clicks", Kinds: []Kind{Story}, Period: "lifetime", Since: "v24.0", Logins: facebookOnly,
+			Note: "since 2026-06-22; igexport has no column for it"},
 
 		// account insights, time series over 30-day windows
 		{Name: "reach", Kinds: []Kind{UserTimeSeries}, Period: "day", MetricType: "time_series", Default: true, Column: "reach"},
