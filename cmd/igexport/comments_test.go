@@ -1,8 +1,12 @@
 package main
 
 import (
+	"encoding/json"
+	"os"
 	"strings"
 	"testing"
+
+	"github.com/igexport/igexport/export"
 )
 
 // commentsConfig exports media and comments with usernames hashed, files
@@ -94,5 +98,40 @@ func commentsThroughTheCLI(t *testing.T, mode string) {
 	}
 	if mode == "keep" && inLake != len(users) {
 		t.Errorf("control: %d of %d usernames found in the uncompressed lake", inLake, len(users))
+	}
+}
+
+// TestCommentsInstagramLogin: with login = "instagram" the comments come
+// from the Instagram host, every one of them, batch POSTs refused or not.
+func TestCommentsInstagramLogin(t *testing.T) {
+	for _, noBatch := range []bool{false, true} {
+		h, ig, igURL := loginHarness(t, noBatch)
+		cfg := h.loginConfig("instagram", igURL)
+		b, err := os.ReadFile(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(cfg, append(b, "\nstreams = [\"media\", \"comments\"]\n"...), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		r := h.run("apply", "-config", cfg, "-json")
+		h.wantCode(r, exitOK)
+		var sum export.Summary
+		if err := json.Unmarshal([]byte(r.stdout), &sum); err != nil {
+			t.Fatal(err)
+		}
+		var want int64
+		for _, m := range ig.Dataset().Accounts[0].Media {
+			want += m.CommentsCount
+		}
+		var got int64 = -1
+		for _, s := range sum.Accounts[0].Streams {
+			if s.Stream == "comments" {
+				got = s.Counters.Rows
+			}
+		}
+		if got != want || want == 0 || ig.Stats().ByEndpoint["GET /{media-id}/comments"] == 0 || h.fake.Stats().ByEndpoint["GET /{media-id}/comments"] != 0 {
+			t.Errorf("no batch %v: %d comments rows, the emulator has %d (Instagram host %v)", noBatch, got, want, ig.Stats().ByEndpoint)
+		}
 	}
 }
