@@ -587,9 +587,12 @@ func checkValues(t *testing.T, r map[string]any, counts map[string]map[string]in
 			v, ok := ds.UserInsight(a, metric, d.Time())
 			eqInt(t, "user_insights "+a+" "+date+" "+metric, row[metric], v, ok)
 		}
+		want, served := ds.OnlineFollowersOn(a, d.Time())
+		if row["online"] == nil && served && want != nil {
+			t.Errorf("user_insights %s %s online_followers NULL, want %v (the API serves that day)", a, date, want)
+		}
 		if row["online"] != nil {
 			online++
-			want := ds.OnlineFollowers(a)
 			got := map[int]int64{}
 			for _, x := range list(row["online"]) {
 				m := x.(map[string]any)
