@@ -119,7 +119,8 @@ type StreamPlan struct {
 	Kind   schema.Kind `json:"kind"`
 	// Fetch says what is fetched: "snapshot" (the account as of the run),
 	// "live" (stories live now), "window" (user_insights from the cursor),
-	// "backfill" (-from/-to), or "none" (up to date).
+	// "backfill" (-from/-to), "changed" (comments of media whose
+	// comments_count changed or that are young), or "none" (up to date).
 	Fetch string `json:"fetch"`
 	// Since and Until bound the days a window or backfill covers.
 	Since *schema.Date `json:"since,omitempty"`
@@ -397,8 +398,13 @@ func (s *session) planAccount(ctx context.Context, t Target, past pastRuns) (Acc
 		case schema.Users:
 			snapshot()
 			sp.Estimate = countOps(usersOps(t.ID))
-		case schema.Media, schema.MediaInsights:
-			snapshot()
+		case schema.Media, schema.MediaInsights, schema.Comments:
+			if name == schema.Comments {
+				sp.Fetch = "changed"
+				sp.Partitions = Partitions{Pattern: s.data.FullKey(strings.Replace(sinks.DataKey(name, s.snapDT, t.ID), "dt="+s.snapDT.String(), "dt=*", 1))}
+			} else {
+				snapshot()
+			}
 			if !listed {
 				listed = true
 				sp.Estimate = countOps(listOps(t.ID, "media", mediaFieldsFor(t.Login), media))
@@ -406,6 +412,10 @@ func (s *session) planAccount(ctx context.Context, t Target, past pastRuns) (Acc
 			}
 			if name == schema.Media {
 				sp.Basis = mediaBasisText(media, mediaBasis)
+				break
+			}
+			if name == schema.Comments {
+				s.planComments(ctx, &sp, t, prev(name), prev(schema.Media))
 				break
 			}
 			spec := s.job.SpecFor(name, t.Login)
@@ -497,10 +507,14 @@ func (s *session) partitions(stream, accountID string, from, to schema.Date) Par
 }
 
 // mediaCount estimates the account's media: the rows of the last committed
-// media file, else the users stream's media_count. basis is "" when unknown.
+// media file, else the count the comments stream recorded, else the users
+// stream's media_count. basis is "" when unknown.
 func (s *session) mediaCount(ctx context.Context, t Target, prev func(string) *sinks.StreamState) (int64, string) {
 	if ms := prev(schema.Media); ms != nil && len(ms.Files) > 0 {
 		return ms.Files[len(ms.Files)-1].Rows, "last media file"
+	}
+	if cs := prev(schema.Comments); cs != nil && cs.Comments != nil && cs.Comments.Media > 0 {
+		return cs.Comments.Media, "media the last comments run listed"
 	}
 	if us := prev(schema.Users); us != nil && us.LastSnapshot != nil {
 		rows, err := sinks.ReadRows[schema.User](ctx, s.data, sinks.DataKey(schema.Users, *us.LastSnapshot, t.ID))

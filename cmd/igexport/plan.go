@@ -226,6 +226,8 @@ func fetchText(s export.StreamPlan) string {
 func partitionsText(s export.StreamPlan) string {
 	p := s.Partitions
 	switch {
+	case p.Count == 0 && p.Pattern != "":
+		return "dt=*" // the items' own dates, known at apply time (comments)
 	case p.Count == 0:
 		return "-"
 	case len(p.Keys) == 1:
