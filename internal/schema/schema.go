@@ -1,4 +1,4 @@
-// Package schema is the data contract of igexport: the seven streams, their
+// Package schema is the data contract of igexport: the streams, their
 // kinds and primary keys, and the Go row types whose struct tags define the
 // Parquet schemas of SPEC §3.
 //
@@ -25,9 +25,10 @@ import (
 // Version is written to every file as igexport.schema_version. Schema
 // evolution within a version is additive only. Version 2 added the
 // metrics of Graph API v24.0+ (media_insights, story_insights and
-// user_insights columns named as the metrics); version 3 moved
-// user_insights from one file per day (dt=) to one file per account and
-// calendar month (month=YYYY-MM), its rows keyed by date.
+// user_insights columns named as the metrics). The opt-in comments stream
+// came within version 2: a new stream is additive, no existing file changes.
+// Version 3 moved user_insights from one file per day (dt=) to one file per
+// account and calendar month (month=YYYY-MM), its rows keyed by date.
 const Version = "3"
 
 // Stream names, fixed by SPEC §1.
@@ -39,6 +40,8 @@ const (
 	StoryInsights        = "story_insights"
 	UserInsights         = "user_insights"
 	UserLifetimeInsights = "user_lifetime_insights"
+	// Comments is opt-in: not in the default streams list.
+	Comments = "comments"
 )
 
 // Kind says how a stream's partitions are filled.
@@ -131,20 +134,25 @@ type StreamInfo struct {
 	PrimaryKey []string // columns, within one account
 	// Row is a zero value of the stream's row type (for schema derivation).
 	Row any
+	// OptIn streams are exported only when the config's streams list names
+	// them (comments: third-party content, and requests per media).
+	OptIn bool
 	// Partition is how the stream's files are split in time: the one
 	// declaration object keys, exports and DDL derive from.
 	Partition Partition
 }
 
-// Streams lists the seven streams in their canonical order.
+// Streams lists the streams in their canonical order: the seven of SPEC §1
+// and the opt-in comments stream.
 var Streams = []StreamInfo{
-	{Users, Snapshot, []string{"id"}, User{}, Day},
-	{Media, Snapshot, []string{"id"}, MediaRow{}, Day},
-	{MediaInsights, Snapshot, []string{"id"}, MediaInsight{}, Day},
-	{Stories, Merge, []string{"id"}, Story{}, Day},
-	{StoryInsights, Merge, []string{"id"}, StoryInsight{}, Day},
-	{UserInsights, Incremental, []string{"date"}, UserInsight{}, Month},
-	{UserLifetimeInsights, Snapshot, []string{"metric", "timeframe", "breakdown", "age", "gender", "country", "city"}, LifetimeInsight{}, Day},
+	{Users, Snapshot, []string{"id"}, User{}, false, Day},
+	{Media, Snapshot, []string{"id"}, MediaRow{}, false, Day},
+	{MediaInsights, Snapshot, []string{"id"}, MediaInsight{}, false, Day},
+	{Stories, Merge, []string{"id"}, Story{}, false, Day},
+	{StoryInsights, Merge, []string{"id"}, StoryInsight{}, false, Day},
+	{UserInsights, Incremental, []string{"date"}, UserInsight{}, false, Month},
+	{UserLifetimeInsights, Snapshot, []string{"metric", "timeframe", "breakdown", "age", "gender", "country", "city"}, LifetimeInsight{}, false, Day},
+	{Comments, Merge, []string{"id"}, Comment{}, true, Day},
 }
 
 // Names returns the stream names in canonical order.
@@ -152,6 +160,18 @@ func Names() []string {
 	out := make([]string, len(Streams))
 	for i, s := range Streams {
 		out[i] = s.Name
+	}
+	return out
+}
+
+// DefaultNames returns the streams exported when a config has no streams
+// list: every stream but the opt-in ones, in canonical order.
+func DefaultNames() []string {
+	var out []string
+	for _, s := range Streams {
+		if !s.OptIn {
+			out = append(out, s.Name)
+		}
 	}
 	return out
 }
@@ -331,6 +351,24 @@ type StoryInsight struct {
 
 // Key implements Row.
 func (r StoryInsight) Key() string { return r.ID }
+
+// Comment is one row of the comments stream: a comment or a reply on one
+// of the account's media. Username is as configured: the commenter's
+// username, its salted SHA-256 (usernames = "hash") or NULL ("drop").
+type Comment struct {
+	ID        string     `parquet:"id"`
+	MediaID   string     `parquet:"media_id,dict"`
+	ParentID  *string    `parquet:"parent_id,optional"`
+	Text      *string    `parquet:"text,optional"`
+	Username  *string    `parquet:"username,optional"`
+	Timestamp *time.Time `parquet:"timestamp,optional,timestamp(microsecond)"`
+	LikeCount *int64     `parquet:"like_count,optional"`
+	Hidden    *bool      `parquet:"hidden,optional"`
+	FetchedAt time.Time  `parquet:"fetched_at,timestamp(microsecond)"`
+}
+
+// Key implements Row.
+func (r Comment) Key() string { return r.ID }
 
 // HourFollowers is one element of user_insights.online_followers.
 type HourFollowers struct {
