@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -374,5 +376,84 @@ func TestDuckDBMonthLayoutSameRows(t *testing.T) {
 	}
 	if fmt.Sprint(rows[0]["pruned"]) != "21" { // the November days
 		t.Errorf("month = '2026-11' AND date in range: %v rows, want 21", rows[0]["pruned"])
+	}
+}
+
+// TestMigrateDayLayoutFixture: testdata/daylayout is a lake igexport wrote
+// before schema_version 3 (its binary, against igfake, on 2026-12-02:
+// user_insights from 2026-11-12 to 2026-12-01, one file per day, and its
+// state). The next apply folds every day into the month files, none lost or
+// duplicated, the days outside its re-read window exactly as they were,
+// and removes the day files.
+func TestMigrateDayLayoutFixture(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS("testdata/daylayout")); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 12, 3, 10, 30, 0, 0, time.UTC)
+	f, _ := clockFixture(t, at)
+	f.cfg.Streams = []string{schema.UserInsights}
+	f.cfg.Destination.URL = "file://" + filepath.ToSlash(dir)
+	f.cfg.State.URL = f.cfg.Destination.URL
+	start, _ := schema.ParseDate("2026-11-12")
+	f.cfg.Accounts[0].StartDate = &start
+	acct := f.fake.Dataset().Accounts[0]
+	if acct.ID != "17841400000000001" {
+		t.Fatalf("the emulator's account is %s, the fixture's 17841400000000001", acct.ID)
+	}
+	s := f.store()
+	old := userInsightsLake(t, s)
+	oldRows := byDate(t, old)
+	if len(old) != 20 || len(oldRows) != 20 {
+		t.Fatalf("fixture: %d files, %d days; want 20", len(old), len(oldRows))
+	}
+
+	sum := f.apply(Options{})
+	if sum.ExitCode != 0 {
+		t.Fatalf("exit %d: %+v", sum.ExitCode, sum.Accounts)
+	}
+	res := streamResult(t, sum, acct.ID, schema.UserInsights)
+	if !slices.ContainsFunc(res.Notes, func(n string) bool { return strings.HasPrefix(n, "folded 20 file(s)") }) {
+		t.Errorf("notes %q, want the 20 folded files", res.Notes)
+	}
+	migrated := userInsightsLake(t, s)
+	var keys []string
+	for _, lf := range migrated {
+		keys = append(keys, lf.key)
+	}
+	want := []string{sinks.DataKey(schema.UserInsights, start, acct.ID), sinks.DataKey(schema.UserInsights, schema.DateOf(at), acct.ID)}
+	if !slices.Equal(keys, want) {
+		t.Errorf("after migration: %q, want %q", keys, want)
+	}
+	rows := byDate(t, migrated)                                       // fails on a duplicate
+	window := schema.DateOf(at).AddDays(-1 - defaultLookbackDays - 1) // cursor 2026-12-01 − lookback
+	for d, o := range oldRows {
+		n, ok := rows[d]
+		switch {
+		case !ok:
+			t.Errorf("the row of %s is lost", d)
+		case d < window && rowJSON(t, n, true) != rowJSON(t, o, true):
+			t.Errorf("%s outside the re-read window changed:\nold %s\nnew %s", d, rowJSON(t, o, true), rowJSON(t, n, true))
+		}
+	}
+	// the re-read window and the new day: the emulator's values (its data
+	// is not the one the fixture was made from: outside the window the
+	// fixture's rows stay, inside igexport re-fetched them)
+	for d := window; d < schema.DateOf(at); d = d.AddDays(1) {
+		r, ok := rows[d]
+		v, served := f.fake.Dataset().UserInsight(acct.ID, "reach", d.Time())
+		if !ok || served != (r.Reach != nil) || served && *r.Reach != v {
+			t.Errorf("%s: reach %v, the emulator %d (served %v)", d, r.Reach, v, served)
+		}
+	}
+	if len(rows) != len(oldRows)+1 {
+		t.Errorf("%d rows, want the %d old days and the new one", len(rows), len(oldRows))
+	}
+	if _, err := os.Stat(filepath.Join(dir, "user_insights", "dt=2026-11-12")); !os.IsNotExist(err) {
+		t.Errorf("the day layout's directories are still there (%v)", err)
+	}
+	st, err := f.stateStore().LoadState(context.Background(), acct.ID)
+	if err != nil || st.Generation != 2 || len(st.Streams[schema.UserInsights].Files) != 2 {
+		t.Errorf("state after migration: %+v %v", st, err)
 	}
 }
