@@ -12,6 +12,7 @@ import (
 
 	"gocloud.dev/blob"
 	"gocloud.dev/blob/fileblob"
+	"gocloud.dev/blob/s3blob"
 	"gocloud.dev/gcerrors"
 )
 
@@ -41,7 +42,9 @@ func OpenBucket(ctx context.Context, rawURL string) (*blob.Bucket, error) {
 
 // openBackend opens the backend of a bucket URL: a localBackend for
 // file://, fileblob underneath (opened here, so file:// needs no driver
-// registered), and a retrying blobBackend for every other scheme.
+// registered), and a retrying blobBackend for every other scheme. s3://
+// URLs are opened by sinks' own opener (s3.go), the others by the drivers
+// the program registered.
 func openBackend(ctx context.Context, rawURL string) (backend, error) {
 	shown := RedactURL(rawURL)
 	u, err := url.Parse(rawURL)
@@ -70,6 +73,10 @@ func openBackend(ctx context.Context, rawURL string) (backend, error) {
 		u.RawQuery = q.Encode()
 		made = missingDirs(root)
 		b, err = (&fileblob.URLOpener{}).OpenBucketURL(ctx, u)
+	case s3blob.Scheme:
+		var mux blob.URLMux // blob's prefix and key parameters, then s3Opener
+		mux.RegisterBucket(s3blob.Scheme, s3Opener{})
+		b, err = mux.OpenBucket(ctx, u.String())
 	default:
 		b, err = blob.OpenBucket(ctx, u.String())
 	}
@@ -89,10 +96,10 @@ func openBackend(ctx context.Context, rawURL string) (backend, error) {
 }
 
 // Schemes returns, sorted, the bucket URL schemes this program can open:
-// file://, which sinks handles itself (its fileblob import registers the
-// scheme), and those whose gocloud.dev/blob driver the program registered.
-// Drivers are registered by blank imports in the main package
-// (cmd/igexport/drivers.go), not by this library.
+// file:// and s3://, which sinks handles itself (its fileblob and s3blob
+// imports register the schemes), and those whose gocloud.dev/blob driver
+// the program registered. Other drivers are registered by blank imports in
+// the main package (cmd/igexport/drivers.go), not by this library.
 func Schemes() []string { return blob.DefaultURLMux().BucketSchemes() }
 
 // fileRoot returns the absolute directory fileblob will use for u, and

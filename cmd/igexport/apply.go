@@ -105,10 +105,9 @@ func cmdApply(ctx context.Context, args []string, e env) int {
 		if err := plan.Check(ctx, cfg, e.now()); err != nil {
 			if errors.Is(err, export.ErrStalePlan) {
 				fmt.Fprintf(e.Stderr, "igexport apply: refusing %s: %s\n", pos[0], red.clean(err.Error()))
-			} else {
-				fmt.Fprintf(e.Stderr, "igexport apply: %s\n", red.clean(err.Error()))
+				return exitError
 			}
-			return exitError
+			return failed(e, "apply", err, red)
 		}
 		concurrency := o.Concurrency
 		o = plan.Options()
@@ -141,8 +140,7 @@ func cmdApply(ctx context.Context, args []string, e env) int {
 	sum, err := export.Apply(ctx, cfg, o)
 	ui.Close()
 	if err != nil {
-		fmt.Fprintf(e.Stderr, "igexport apply: %s\n", red.clean(err.Error()))
-		return exitError
+		return failed(e, "apply", err, red)
 	}
 	if c.json {
 		writeJSON(e, sum, red)

@@ -8,6 +8,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -18,6 +19,7 @@ import (
 	"time"
 
 	"github.com/igexport/igexport/export"
+	"github.com/igexport/igexport/sinks"
 )
 
 // Exit codes (SPEC §6).
@@ -27,6 +29,20 @@ const (
 	exitUsage   = 2
 	exitPartial = 3
 )
+
+// failed prints the error that stopped command cmd (apply, plan, state…)
+// and returns its exit code: exitUsage for a bucket without usable cloud
+// credentials, a set-up problem like an empty token, printed as the
+// [sinks.CredentialsError] alone (its message says what to set); exitError
+// for the rest, secrets redacted.
+func failed(e env, cmd string, err error, red *redactor) int {
+	if ce := (*sinks.CredentialsError)(nil); errors.As(err, &ce) {
+		fmt.Fprintf(e.Stderr, "igexport %s: %s\n", cmd, red.clean(ce.Error()))
+		return exitUsage
+	}
+	fmt.Fprintf(e.Stderr, "igexport %s: %s\n", cmd, red.clean(err.Error()))
+	return exitError
+}
 
 // version is set at build time with -ldflags "-X main.version=…".
 var version = "dev"

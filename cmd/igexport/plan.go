@@ -56,8 +56,7 @@ func cmdPlan(ctx context.Context, args []string, e env) int {
 	o.Offline = *offline
 	p, err := export.MakePlan(ctx, cfg, o)
 	if err != nil {
-		fmt.Fprintf(e.Stderr, "igexport plan: %s\n", red.clean(err.Error()))
-		return exitError
+		return failed(e, "plan", err, red)
 	}
 	if out != "" {
 		b, err := json.MarshalIndent(p, "", "  ")

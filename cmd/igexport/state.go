@@ -62,8 +62,7 @@ func cmdState(ctx context.Context, args []string, e env) int {
 	}
 	st, err := export.ResolveJob(cfg, export.Options{}).OpenState(ctx)
 	if st == nil {
-		fmt.Fprintf(e.Stderr, "igexport state: %v\n", err)
-		return exitError
+		return failed(e, "state", err, newRedactor(cfg.Secrets()))
 	}
 	defer st.Close()
 	if err != nil {

@@ -3,14 +3,17 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
+	"unicode/utf8"
 
 	"github.com/igexport/igexport/export"
 )
 
 // writeSummary prints the run summary table of SPEC §6.
 func writeSummary(w io.Writer, s *export.Summary) {
+	skipped := 0
 	rows := [][]string{{"ACCOUNT", "STREAM", "STATUS", "ROWS", "FILES", "BYTES", "CALLS", "TRIPS", "WAITS", "RETRIES", "SKIPPED", "DURATION"}}
 	for _, a := range s.Accounts {
 		for _, st := range a.Streams {
@@ -18,6 +21,9 @@ func writeSummary(w io.Writer, s *export.Summary) {
 			rows = append(rows, []string{a.Name, st.Stream, string(st.Status), fmt.Sprint(c.Rows), fmt.Sprint(c.Files),
 				bytesText(c.Bytes), fmt.Sprint(c.Calls), fmt.Sprint(c.RoundTrips), fmt.Sprint(c.ThrottleWaits),
 				fmt.Sprint(c.Retries), skipText(st.Skipped), durText(st.Duration)})
+			for _, sk := range st.Skipped {
+				skipped += sk.Count
+			}
 		}
 		if len(a.Streams) == 0 {
 			rows = append(rows, []string{a.Name, "-", string(a.Status), "", "", "", "", "", "", "", "", durText(a.Duration)})
@@ -25,8 +31,13 @@ func writeSummary(w io.Writer, s *export.Summary) {
 	}
 	t := s.Totals
 	rows = append(rows, []string{"TOTAL", "", string(s.Status), fmt.Sprint(t.Rows), fmt.Sprint(t.Files), bytesText(t.Bytes),
-		fmt.Sprint(t.Calls), fmt.Sprint(t.RoundTrips), fmt.Sprint(t.ThrottleWaits), fmt.Sprint(t.Retries), "", durText(s.Duration)})
-	writeTable(w, rows)
+		fmt.Sprint(t.Calls), fmt.Sprint(t.RoundTrips), fmt.Sprint(t.ThrottleWaits), fmt.Sprint(t.Retries), fmt.Sprint(skipped), durText(s.Duration)})
+	table, extra := layoutTable(rows)
+	writeTable(w, table)
+	if extra != nil {
+		fmt.Fprintln(w)
+		writeTable(w, extra)
+	}
 	for _, a := range s.Accounts {
 		if c := a.Counters; c.PaceWaits > 0 {
 			fmt.Fprintf(w, "\npaced: %s: usage went above rate_limit.max_usage_percent (last reading %d%%): %d requests slowed down, %s in all\n",
@@ -68,35 +79,105 @@ func writeSummary(w io.Writer, s *export.Summary) {
 }
 
 // quietColumns are the summary's columns (throttle waits, retries,
-// skipped) left out when nothing happened in them: the table fits 100
-// columns. TRIPS are round trips, WAITS throttle waits.
+// skipped) left out when nothing happened in them. TRIPS are round trips,
+// WAITS throttle waits.
 var quietColumns = []int{8, 9, 10}
 
-// writeTable writes rows as columns two spaces apart, without the quiet
-// columns whose cells are all "0", "-" or empty.
-func writeTable(w io.Writer, rows [][]string) {
-	keep := make([]bool, len(rows[0]))
-	for i := range keep {
-		keep[i] = true
-	}
-	for _, col := range quietColumns {
-		quiet := true
+// The summary table fits tableWidth columns: account names (first column)
+// are shortened to fit, never below minNameWidth.
+const (
+	tableWidth   = 100
+	minNameWidth = 16
+)
+
+// layoutTable lays the summary rows (a header, then account and stream rows
+// keyed by the first two columns) out in tableWidth columns: it leaves out
+// the quiet columns whose cells are all "0", "-" or empty and shortens long
+// account names with an ellipsis in the middle (the full names are in the
+// lines under the table). When that is not enough, the quiet columns go to
+// a second table, extra, of the rows that have something in them.
+func layoutTable(rows [][]string) (table, extra [][]string) {
+	var main, quiet []int
+	for col := range rows[0] {
+		if !slices.Contains(quietColumns, col) {
+			main = append(main, col)
+			continue
+		}
 		for _, r := range rows[1:] {
-			if v := r[col]; v != "0" && v != "-" && v != "" {
-				quiet = false
+			if !quietCell(r[col]) {
+				quiet = append(quiet, col)
+				break
 			}
 		}
-		keep[col] = !quiet
 	}
+	table = fitNames(project(rows, slices.Sorted(slices.Values(append(slices.Clone(main), quiet...)))))
+	if tableLineWidth(table) <= tableWidth || len(quiet) == 0 {
+		return table, nil
+	}
+	var busy [][]string
+	for i, r := range rows {
+		for _, col := range quiet {
+			if i == 0 || !quietCell(r[col]) {
+				busy = append(busy, r)
+				break
+			}
+		}
+	}
+	return fitNames(project(rows, main)), fitNames(project(busy, append([]int{0, 1}, quiet...)))
+}
+
+func quietCell(v string) bool { return v == "0" || v == "-" || v == "" }
+
+// project returns the columns cols of rows.
+func project(rows [][]string, cols []int) [][]string {
+	out := make([][]string, len(rows))
+	for i, r := range rows {
+		for _, col := range cols {
+			out[i] = append(out[i], r[col])
+		}
+	}
+	return out
+}
+
+// tableLineWidth is the width of the longest line writeTable prints for rows.
+func tableLineWidth(rows [][]string) int {
+	n := 0
+	for col := range rows[0] {
+		w := 0
+		for _, r := range rows {
+			w = max(w, utf8.RuneCountInString(r[col]))
+		}
+		n += w
+	}
+	return n + 2*(len(rows[0])-1)
+}
+
+// fitNames shortens the first column's cells (account names) until rows
+// fit tableWidth, or down to minNameWidth.
+func fitNames(rows [][]string) [][]string {
+	excess := tableLineWidth(rows) - tableWidth
+	if excess <= 0 {
+		return rows
+	}
+	longest := 0
+	for _, r := range rows[1:] {
+		longest = max(longest, utf8.RuneCountInString(r[0]))
+	}
+	width := max(longest-excess, minNameWidth)
+	for _, r := range rows[1:] {
+		if name := []rune(r[0]); len(name) > width {
+			head := width / 2
+			r[0] = string(name[:head]) + "…" + string(name[len(name)-(width-1-head):])
+		}
+	}
+	return rows
+}
+
+// writeTable writes rows as columns two spaces apart.
+func writeTable(w io.Writer, rows [][]string) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for _, r := range rows {
-		var cells []string
-		for i, v := range r {
-			if keep[i] {
-				cells = append(cells, v)
-			}
-		}
-		fmt.Fprintln(tw, strings.Join(cells, "\t"))
+		fmt.Fprintln(tw, strings.Join(r, "\t"))
 	}
 	tw.Flush()
 }
