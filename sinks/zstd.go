@@ -1,6 +1,8 @@
 package sinks
 
 import (
+	"runtime"
+
 	"github.com/klauspost/compress/zstd"
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/format"
@@ -20,12 +22,12 @@ type zstdCodec struct {
 }
 
 // idleEncoders is how many idle encoders are kept: an encoder is only held
-// while a page is compressed (CPU work), so more than a few are never busy
-// at once on the machines igexport runs on.
-const idleEncoders = 4
+// while a page is compressed (CPU work), so no more are busy at once than
+// there are processors, and never more than 4 are kept.
+func idleEncoders() int { return min(4, max(1, runtime.GOMAXPROCS(0))) }
 
 // zstdFiles is shared by every writer, so that its encoders are reused.
-var zstdFiles = &zstdCodec{idle: make(chan *zstd.Encoder, idleEncoders)}
+var zstdFiles = &zstdCodec{idle: make(chan *zstd.Encoder, idleEncoders())}
 
 func (c *zstdCodec) String() string { return "ZSTD" }
 
