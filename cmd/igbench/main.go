@@ -28,9 +28,11 @@
 // (two years of account insights on a first run): one account × 1,000
 // media, and 100 accounts × 100 media, to show that it grows neither with
 // history nor with accounts. igbench exits 1 when a run fails, and also
-// when the targets are missed with -check (efficiency ≥ 0.7 for the main
-// scenario, peak RSS ≤ 100 MB for every scenario, and flat within ±20 %
-// over all the scenarios but the main one).
+// when the targets are missed with -check: efficiency ≥ 0.7 for the main
+// scenario, peak RSS ≤ 100 MB for every scenario, and flat within ±20 %:
+// over the one-account 30-day scenarios (account size), from the 30-day to
+// the two-year one-account run of 1,000 media (history), and from one
+// account to many with two years (accounts).
 package main
 
 import (
@@ -128,12 +130,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 	scenarios := []scenario{{name: fmt.Sprintf("%d accounts × %d media", c.accounts, c.media), accounts: c.accounts, media: c.media, days: c.days}}
 	for _, n := range c.single {
-		scenarios = append(scenarios, scenario{name: fmt.Sprintf("1 account × %d media", n), accounts: 1, media: n, days: c.days, flat: true})
+		scenarios = append(scenarios, scenario{name: fmt.Sprintf("1 account × %d media", n), accounts: 1, media: n, days: c.days, flat: "size"})
 	}
 	if c.defaults {
 		scenarios = append(scenarios,
-			scenario{name: "1 account × 1000 media", accounts: 1, media: 1000, flat: true},
-			scenario{name: fmt.Sprintf("%d accounts × %d media", c.manyAccts, c.manyMedia), accounts: c.manyAccts, media: c.manyMedia, flat: true})
+			scenario{name: "1 account × 1000 media", accounts: 1, media: 1000, flat: "history"},
+			scenario{name: fmt.Sprintf("%d accounts × %d media", c.manyAccts, c.manyMedia), accounts: c.manyAccts, media: c.manyMedia, flat: "accounts"})
 	}
 	fmt.Fprintf(stdout, "igbench: %s against %s, emulator latency %s per request, concurrency %d, %d stories, %d CPUs\n",
 		c.igexport, c.igfake, c.latency, c.concurrency, c.stories, runtime.NumCPU())
@@ -179,10 +181,12 @@ const maxRSSMB = 100
 // verdict checks the targets of issues #4 and #13.
 func verdict(results []result) []string {
 	var problems []string
-	var flat []result
+	var sizes []result
 	for _, r := range results {
-		if r.sc.flat {
-			flat = append(flat, r)
+		if r.sc.flat == "size" {
+			sizes = append(sizes, r)
+		}
+		if r.sc.flat != "" {
 			continue
 		}
 		if r.efficiency() < 0.7 {
@@ -194,12 +198,30 @@ func verdict(results []result) []string {
 			problems = append(problems, fmt.Sprintf("%s, %s: peak RSS %.0f MB > %d MB", r.sc.name, r.sc.history(), mb, maxRSSMB))
 		}
 	}
-	if len(flat) >= 2 {
-		base := flat[0]
-		for _, r := range flat[1:] {
-			if d := r.rssMB()/base.rssMB() - 1; d > 0.2 || d < -0.2 {
-				problems = append(problems, fmt.Sprintf("%s, %s: peak RSS %.1f MB is %+.0f %% of %s, %s: %.1f MB (want within ±20 %%)",
-					r.sc.name, r.sc.history(), r.rssMB(), 100*d, base.sc.name, base.sc.history(), base.rssMB()))
+	flat := func(what string, base, r result) {
+		if d := r.rssMB()/base.rssMB() - 1; d > 0.2 || d < -0.2 {
+			problems = append(problems, fmt.Sprintf("%s: %s, %s: peak RSS %.1f MB is %+.0f %% of %s, %s: %.1f MB (want within ±20 %%)",
+				what, r.sc.name, r.sc.history(), r.rssMB(), 100*d, base.sc.name, base.sc.history(), base.rssMB()))
+		}
+	}
+	for _, r := range sizes[min(1, len(sizes)):] {
+		flat("account size", sizes[0], r)
+	}
+	// History: the two-year run against the 30-day run of the same account
+	// (when -single ran it); accounts: many accounts against that one.
+	var twoYears *result
+	for _, r := range results {
+		switch r.sc.flat {
+		case "history":
+			twoYears = &r
+			for _, s := range sizes {
+				if s.sc.media == r.sc.media {
+					flat("history", s, r)
+				}
+			}
+		case "accounts":
+			if twoYears != nil {
+				flat("accounts", *twoYears, r)
 			}
 		}
 	}

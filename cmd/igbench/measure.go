@@ -29,8 +29,12 @@ type scenario struct {
 	name     string
 	accounts int
 	media    int
-	days     int  // days of account insights (start_date); 0: the default, two years
-	flat     bool // peak RSS compared with the other flat scenarios
+	days     int // days of account insights (start_date); 0: the default, two years
+	// flat says what the scenario's peak RSS must not grow with: "size"
+	// (compared with the first one-account scenario), "history" (with the
+	// 30-day one-account scenario of as many media), "accounts" (with the
+	// "history" one); "" for the main scenario.
+	flat string
 }
 
 // history says how much account insights history the scenario's first run
