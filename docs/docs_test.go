@@ -33,6 +33,7 @@ var referencePages = map[string]string{
 	"operations.md":      "## Running it every night",
 	"troubleshooting.md": "## Troubleshooting",
 	"architecture.md":    "# ",
+	"instagram-login.md": "## What is exported",
 }
 
 // maxReadme bounds README.md's size: a first page, not the reference.

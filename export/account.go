@@ -138,7 +138,7 @@ func (r *runner) runAccount(ctx context.Context, t target) AccountResult {
 	if cause := context.Cause(actx); cause != nil && !errors.Is(cause, context.Canceled) && !errors.Is(cause, sinks.ErrLeaseLost) && !isInterrupt(cause) {
 		var ge *graph.Error
 		if errors.As(cause, &ge) {
-			res.Advice = ge.Advice()
+			res.Advice = ge.AdviceFor(t.Login)
 		}
 		res.Status = StatusFailed
 		res.Error = describe(cause)
@@ -303,7 +303,7 @@ func (a *accountRun) runStreams(ctx context.Context) {
 func (a *accountRun) stream(name string) *streamRun {
 	a.r.opts.progress().StreamStarted(a.t.Name, name)
 	sr := &StreamResult{Stream: name, Status: StatusOK}
-	run := &streamRun{a: a, res: sr, start: a.r.clock(), client: a.r.client(a.t.Name, a.t.Token, a.t.AppSecret, a.t.pacer)}
+	run := &streamRun{a: a, res: sr, start: a.r.clock(), client: a.r.client(a.t.Name, a.t.Token, a.t.AppSecret, a.t.Login, a.t.pacer)}
 	a.mu.Lock()
 	a.results[name] = sr
 	a.runs = append(a.runs, run)
@@ -352,7 +352,7 @@ func (a *accountRun) failTask(streams []string, err error) {
 		a.cancel(ge)
 	}
 	if ge != nil && (ge.TokenInvalid() || ge.Permission()) && a.advice == "" {
-		a.advice = ge.Advice()
+		a.advice = ge.AdviceFor(a.t.Login)
 	}
 	for _, s := range streams {
 		if !a.r.selected(s) {

@@ -9,6 +9,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/sourcegraph/conc/panics"
 	"github.com/sourcegraph/conc/pool"
@@ -30,6 +31,13 @@ type runner struct {
 	budget  *writeBudget        // partition writers and buffered rows of the run
 
 	tokens map[string]*TokenHealth // by token, once healthyTargets ran (tokens.go)
+	// batch is the Instagram host's batch support, found by the run's
+	// first batch POST to it (graph.BatchSupport), by login kind; Facebook
+	// Login has none: graph.facebook.com documents batch requests.
+	batch map[string]*graph.BatchSupport
+
+	mu      sync.Mutex
+	retired map[string][]string // node type → fields the API does not know, dropped (listing.go)
 }
 
 // target is one account to export in this run.
@@ -117,7 +125,8 @@ func newRunner(s *session) *runner {
 		budget:  budget,
 		// The one transport of the run: redirects stay on the Graph API's
 		// origin, and each client bounds its requests (Job.Timeouts).
-		http: graph.NewHTTPClient(s.job.Concurrency * 4),
+		http:  graph.NewHTTPClient(s.job.Concurrency * 4),
+		batch: map[string]*graph.BatchSupport{loginInstagram: {}},
 	}
 }
 
@@ -126,9 +135,17 @@ func (r *runner) close() {
 	r.http.CloseIdleConnections()
 }
 
-func (r *runner) client(name, token, appSecret string, pacer *graph.Pacer) *graph.Client {
+// client is a Graph API client for one account (or discover block) with a
+// login kind: Instagram Login accounts go to instagram_api_url.
+func (r *runner) client(name, token, appSecret, login string, pacer *graph.Pacer) *graph.Client {
+	base := r.job.GraphAPIURL
+	login = loginOrDefault(login)
+	if login == loginInstagram {
+		base = r.job.InstagramAPIURL
+	}
 	return graph.New(graph.Options{
-		BaseURL:         r.job.GraphAPIURL,
+		BaseURL:         base,
+		Batch:           r.batch[login],
 		Version:         r.job.GraphAPIVersion,
 		Token:           token,
 		AppSecret:       appSecret,
@@ -152,6 +169,9 @@ func (r *runner) resolveAccounts(ctx context.Context) ([]Target, []DiscoveryResu
 	}
 	var results []DiscoveryResult
 	for _, d := range r.job.Discover {
+		if r.job.Selection.skips(d) {
+			continue
+		}
 		found, res := r.discover(ctx, d)
 		results = append(results, res)
 		for _, t := range found {
@@ -165,10 +185,13 @@ func (r *runner) resolveAccounts(ctx context.Context) ([]Target, []DiscoveryResu
 }
 
 func (r *runner) discover(ctx context.Context, d Discover) ([]Target, DiscoveryResult) {
+	if d.Login == loginInstagram {
+		return r.discoverInstagram(ctx, d)
+	}
 	res := DiscoveryResult{Name: d.Name}
-	c := r.client("discover."+d.Name, d.Token, d.AppSecret, nil)
+	c := r.client("discover."+d.Name, d.Token, d.AppSecret, d.Login, nil)
 	var out []Target
-	op := discoverOps()[0]
+	op := discoverOps(d.Login)[0]
 	err := c.PageItems(ctx, op.Path, op.Params, func(items []*fastjson.Value) error {
 		pages, err := decodePages(items)
 		if err != nil {
@@ -188,7 +211,8 @@ func (r *runner) discover(ctx context.Context, d Discover) ([]Target, DiscoveryR
 			if name == "" {
 				name = p.igID
 			}
-			out = append(out, Target{Name: name, ID: p.igID, Token: d.Token, AppSecret: d.AppSecret, PageID: p.id})
+			out = append(out, Target{Name: name, ID: p.igID, Token: d.Token, AppSecret: d.AppSecret, PageID: p.id,
+				AppID: d.AppID, Login: d.Login})
 			res.Accounts = append(res.Accounts, name)
 		}
 		return nil
@@ -200,6 +224,56 @@ func (r *runner) discover(ctx context.Context, d Discover) ([]Target, DiscoveryR
 		r.opts.logger().Error("discovery failed", "discover", d.Name, "err", res.Error)
 	}
 	return out, res
+}
+
+// discoverInstagram resolves a discover block with an Instagram Login
+// token: GET /me?fields=user_id,username names the token's one account.
+func (r *runner) discoverInstagram(ctx context.Context, d Discover) ([]Target, DiscoveryResult) {
+	res := DiscoveryResult{Name: d.Name, Login: loginInstagram}
+	c := r.client("discover."+d.Name, d.Token, d.AppSecret, d.Login, nil)
+	op := discoverOps(d.Login)[0]
+	var me struct {
+		UserID   flexString `json:"user_id"`
+		Username string     `json:"username"`
+	}
+	err := c.Get(ctx, op.Path, op.Params, &me)
+	switch {
+	case err == nil && me.UserID == "":
+		err = fmt.Errorf("malformed response from %s: %w", op.Path, missingKey("user_id"))
+	case err == nil && !isDigits(string(me.UserID)):
+		err = fmt.Errorf("malformed response from %s: user_id %q is not a numeric Instagram user id", op.Path, string(me.UserID))
+	}
+	if err != nil {
+		if ie := interruption(ctx); ie != nil {
+			res.Error = ie.Error()
+		} else {
+			res.Error = describe(err)
+			r.opts.logger().Error("discovery failed", "discover", d.Name, "err", res.Error)
+		}
+		return nil, res
+	}
+	name := me.Username
+	switch {
+	case d.Account:
+		name = d.Name // an account block: its name, whatever the username
+	case !d.Match(me.Username):
+		res.ExcludedByPattern++
+		return nil, res
+	case name == "":
+		name = string(me.UserID)
+	}
+	res.Accounts = append(res.Accounts, name)
+	return []Target{{Name: name, ID: string(me.UserID), Token: d.Token, AppSecret: d.AppSecret, AppID: d.AppID,
+		Login: d.Login, StartDate: d.StartDate}}, res
+}
+
+func isDigits(s string) bool {
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 func matchAny(globs []string, s string, emptyMeans bool) bool {

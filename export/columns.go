@@ -59,6 +59,16 @@ func metricColumns[T any](metrics ...[]catalog.Metric) columns[T] {
 			if m.Column != "" && m.Column != m.Name {
 				c.alias[m.Name] = m.Column
 			}
+			if m.Breakdown == "" || m.BucketPrefix == "" {
+				continue
+			}
+			// The breakdown's buckets (lower case) fill the columns with
+			// the metric's bucket prefix.
+			for col := range c.field {
+				if b, ok := strings.CutPrefix(col, m.BucketPrefix); ok && b != "" {
+					c.alias[b] = col
+				}
+			}
 		}
 	}
 	return c

@@ -29,7 +29,15 @@ type fixture struct {
 
 const testToken = "igfake-canary-token-0123456789"
 
+// newFixture: the emulator treats until inclusively, as Meta does
+// (graph-api.md §10.3); newFixtureUntilAsIs leaves fo.UntilInclusive.
 func newFixture(t *testing.T, fo igfake.Options) *fixture {
+	t.Helper()
+	fo.UntilInclusive = true
+	return newFixtureUntilAsIs(t, fo)
+}
+
+func newFixtureUntilAsIs(t *testing.T, fo igfake.Options) *fixture {
 	t.Helper()
 	if fo.Now == nil {
 		fixed := time.Date(2026, 11, 22, 10, 30, 0, 0, time.UTC)

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/igexport/igexport/internal/catalog"
 	"github.com/igexport/igexport/internal/graph"
 	"github.com/igexport/igexport/internal/schema"
 )
@@ -73,6 +74,54 @@ func statusOf(ge *graph.Error) string {
 	return ""
 }
 
+// shareOnlyRule: how the Facebook-share-only metrics (crossposted_views,
+// facebook_views; catalog FacebookShareOnly) are asked, and why they are not
+// defaults.
+//
+// The API rejects them per media — a media not shared to Facebook fails its
+// whole insights request (seen as -1/2207086 "Fatal"), one shared to
+// Facebook serves them — and nothing igexport lists says which media were
+// shared. Rules learned from other media (an account's earlier media, an
+// earlier run) are therefore unsound: a media left unasked because another
+// one rejected gets NULL in one run and a value in another, so the lake
+// would depend on batch order and on which run wrote the day. The only exact
+// rule is to ask every media. Two exact shapes exist:
+//
+//   - ask all metrics in one operation, and on the rejection ask again
+//     without the share-only ones: 1 call per shared media, 2 per unshared;
+//   - ask the share-only metrics in an operation of their own: 2 calls per
+//     media, shared or not.
+//
+// The first is never more calls (1 + the unshared fraction per media; at
+// the emulator's mix — every FEED media and story unshared, a third of the
+// reels shared — that is close to 2 anyway), so it is the rule here: the rejected op goes again
+// without them (partial, NULL), whatever run or batch it is in. Either way
+// an unshared media costs a second operation, which doubles an account's
+// media_insights calls; so the catalog leaves both metrics out of the
+// defaults, and only a stream that lists them in metrics pays for them
+// (docs/architecture.md, request shapes).
+
+// shareOnlyAsked returns the Facebook-share-only metrics among a stream's
+// metrics (sorted): each media not shared to Facebook costs one more
+// operation for them, which plan cannot count (shareOnlyRule).
+func shareOnlyAsked(ms map[catalog.Kind][]catalog.Metric) []string {
+	var out []string
+	for _, list := range ms {
+		for _, m := range list {
+			if m.FacebookShareOnly && !slices.Contains(out, m.Name) {
+				out = append(out, m.Name)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// shareOnlyNote is plan's note for a stream asking share-only metrics.
+func shareOnlyNote(names []string) string {
+	return fmt.Sprintf("%s: one more call per media not shared to Facebook, not counted", strings.Join(names, ", "))
+}
+
 // fetchInsights runs ops through Graph batch requests until every op is
 // answered: rejected metrics are dropped and the op retried without them.
 // It returns one result per item (n items). A throttle deferral, a token
@@ -107,7 +156,8 @@ func (s *streamRun) fetchInsights(ctx context.Context, n int, ops []Op) ([]insig
 			}
 			bad := rejected(op, ge)
 			if len(bad) == 0 && ge.FacebookShareOnly() {
-				// Not shared to Facebook: those metrics are NULL for this object.
+				// Not shared to Facebook: those metrics are NULL for this
+				// object (shareOnlyRule).
 				bad = s.a.r.job.Catalog.FacebookShareOnly(op.Metrics)
 			}
 			if len(bad) > 0 {
@@ -127,6 +177,16 @@ func (s *streamRun) fetchInsights(ctx context.Context, n int, ops []Op) ([]insig
 			st := statusOf(ge)
 			if st == "" {
 				return nil, fmt.Errorf("%s: %w", op.Path, rs.Err)
+			}
+			if st == schema.StatusNotEnoughViewers && len(op.Metrics) > 1 {
+				// Meta may refuse one metric only (graph-api.md §10.3): ask
+				// the others one by one before giving up on the story.
+				for _, m := range op.Metrics {
+					one := op
+					one.Metrics = []string{m}
+					next = append(next, one)
+				}
+				continue
 			}
 			if r.status == "" {
 				r.status = st

@@ -77,17 +77,33 @@ type Target struct {
 	AppID, Login string
 }
 
-// Discover is one discover block.
+// Discover is one discover block, or an account block with login =
+// "instagram" and no ig_user_id (Account): its token's GET /me names the
+// account, exported under the block's name.
 type Discover struct {
 	Name             string
 	Token, AppSecret string
 	Include, Exclude []string
 	AppID, Login     string
+	// Account marks an account block resolved by discovery; StartDate is
+	// its start_date.
+	Account   bool
+	StartDate *schema.Date
+}
+
+// skips reports whether the selection leaves out an account block resolved
+// by discovery (d.Account): -account names other accounts only. A discover
+// block is never skipped: its accounts are known after discovery.
+func (s Selection) skips(d Discover) bool {
+	return d.Account && len(s.Accounts) > 0 && !slices.Contains(s.Accounts, d.Name)
 }
 
 // Match reports whether an account with that username passes the block's
-// globs.
+// globs; an account block's one account is known by the block's name.
 func (d Discover) Match(username string) bool {
+	if d.Account {
+		return username == d.Name
+	}
 	return matchAny(d.Include, username, true) && !matchAny(d.Exclude, username, false)
 }
 
@@ -141,6 +157,13 @@ func ResolveJob(cfg *hcl.Config, o Options) *Job {
 	}
 	j.Catalog = cat
 	for _, a := range cfg.Accounts {
+		if a.IGUserID == "" && a.Login == loginInstagram {
+			// Resolved by GET /me at apply time, like a discover block
+			// (listed first, so that its account keeps the block's name).
+			j.Discover = append(j.Discover, Discover{Name: a.Name, Token: a.AccessToken, AppSecret: a.AppSecret,
+				AppID: a.AppID, Login: a.Login, Account: true, StartDate: a.StartDate})
+			continue
+		}
 		j.Accounts = append(j.Accounts, Target{Name: a.Name, ID: a.IGUserID, Token: a.AccessToken,
 			AppSecret: a.AppSecret, StartDate: a.StartDate, AppID: a.AppID, Login: a.Login})
 	}
@@ -159,6 +182,14 @@ func ResolveJob(cfg *hcl.Config, o Options) *Job {
 			Breakdowns: slices.Clone(set.Breakdowns), Timeframe: set.Timeframe}
 		for _, k := range catalog.StreamKinds(s) {
 			spec.Metrics[k] = cat.Select(k, set.Metrics)
+			if s == schema.MediaInsights && !set.ProfileActivityBreakdown {
+				// The breakdown costs an operation of its own per media:
+				// without profile_activity_breakdown the total rides with
+				// the plain metrics and the bucket columns stay NULL.
+				for i := range spec.Metrics[k] {
+					spec.Metrics[k][i].Breakdown = ""
+				}
+			}
 		}
 		// A hand-built config may leave them empty: hcl's defaults then.
 		def := (&hcl.Config{}).StreamSetting(s)
@@ -206,12 +237,16 @@ func (s Selection) problems(j *Job, now time.Time) []error {
 	if err := checkShard(s.Shard, s.Shards); err != nil {
 		out = append(out, err)
 	}
-	if len(j.Discover) == 0 {
+	if !slices.ContainsFunc(j.Discover, func(d Discover) bool { return !d.Account }) {
 		for _, a := range s.Accounts {
-			if !slices.ContainsFunc(j.Accounts, func(t Target) bool { return t.Name == a || t.ID == a }) {
+			if !slices.ContainsFunc(j.Accounts, func(t Target) bool { return t.Name == a || t.ID == a }) &&
+				!slices.ContainsFunc(j.Discover, func(d Discover) bool { return d.Name == a }) {
 				var names []string
 				for _, t := range j.Accounts {
 					names = append(names, t.Name)
+				}
+				for _, d := range j.Discover {
+					names = append(names, d.Name)
 				}
 				out = append(out, invalid("-account %q: no such account in %s (accounts: %s)", a, j.Config, strings.Join(names, ", ")))
 			}
@@ -262,13 +297,18 @@ func MakePlan(ctx context.Context, cfg *hcl.Config, o Options) (*Plan, error) {
 // limits. Secrets and variable values are left out; formatting and comments
 // do not count.
 func ConfigDigest(cfg *hcl.Config) string {
+	// Login (and the Instagram host) count only for Instagram Login
+	// blocks, so that the digest of a Facebook Login config stays what it
+	// was before they existed.
 	type account struct {
 		Name, ID  string
 		StartDate *schema.Date
+		Login     string `json:",omitempty"`
 	}
 	type discover struct {
 		Name             string
 		Include, Exclude []string
+		Login            string `json:",omitempty"`
 	}
 	d := struct {
 		URL, Version string
@@ -279,13 +319,21 @@ func ConfigDigest(cfg *hcl.Config) string {
 		Destination  hcl.Destination
 		State        hcl.StateConfig
 		RateLimit    hcl.RateLimit
+		InstagramURL string `json:",omitempty"`
 	}{URL: cfg.GraphAPIURL, Version: cfg.GraphAPIVersion, Streams: cfg.Streams,
 		Destination: cfg.Destination, State: cfg.State, RateLimit: cfg.RateLimit}
+	igLogin := func(login string) string {
+		if login == loginInstagram {
+			d.InstagramURL = cfg.InstagramAPIURL
+			return login
+		}
+		return ""
+	}
 	for _, a := range cfg.Accounts {
-		d.Accounts = append(d.Accounts, account{a.Name, a.IGUserID, a.StartDate})
+		d.Accounts = append(d.Accounts, account{a.Name, a.IGUserID, a.StartDate, igLogin(a.Login)})
 	}
 	for _, x := range cfg.Discover {
-		d.Discover = append(d.Discover, discover{x.Name, x.Include, x.Exclude})
+		d.Discover = append(d.Discover, discover{x.Name, x.Include, x.Exclude, igLogin(x.Login)})
 	}
 	for _, s := range schema.Names() {
 		sc := cfg.StreamSetting(s)

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -290,13 +289,6 @@ func (f *fields) owner() *string {
 		return nil
 	}
 	return &id
-}
-
-// discoverOps: the Pages behind a discover block's token and their
-// Instagram accounts, one list (its page count is known at apply time only).
-func discoverOps() []Op {
-	return []Op{{Path: "/me/accounts", Params: url.Values{"fields": {"id,name,instagram_business_account{id,username}"}},
-		Send: sendPages, Pages: 1}}
 }
 
 // fbPage is one item of a /me/accounts page.

@@ -33,7 +33,7 @@ func lifetimeOps(accountID string, spec StreamSpec) []Op {
 // one row per bucket.
 func (a *accountRun) runLifetime(ctx context.Context) error {
 	s := a.stream(schema.UserLifetimeInsights)
-	spec := a.r.job.Spec(schema.UserLifetimeInsights)
+	spec := a.spec(schema.UserLifetimeInsights)
 	ops := lifetimeOps(a.t.ID, spec)
 	path := "/" + a.t.ID + "/insights"
 	timeframe := spec.Timeframe

@@ -13,6 +13,7 @@ import (
 
 	"github.com/igexport/igexport/internal/catalog"
 	"github.com/igexport/igexport/internal/schema"
+	"github.com/igexport/igexport/sinks"
 )
 
 // mediaFields asks for carousel children by field expansion: one request
@@ -31,32 +32,42 @@ type mediaRef struct {
 }
 
 func newMediaRef(row schema.MediaRow) mediaRef {
-	return mediaRef{id: row.ID, kind: catalog.KindOf(deref(row.MediaType), deref(row.MediaProductType)),
+	return mediaRef{id: row.ID, kind: mediaKind(row),
 		mediaType: row.MediaType, productType: row.MediaProductType, timestamp: row.Timestamp}
 }
 
-// mediaInsightOps: one batch operation per media whose kind has metrics;
-// a batch call per batchSize media (apply sends each batch as its media
-// are listed).
-func mediaInsightOps(refs []mediaRef, metrics map[catalog.Kind][]string) []Op {
+// mediaInsightOps: per media whose kind has metrics, one batch operation
+// for its plain metrics and one for each breakdown metric (a breakdown
+// metric cannot share a request with plain metrics; profile_activity's
+// action_type only with profile_activity_breakdown, see ResolveJob); a
+// batch call per batchSize media (apply sends each batch as its media are
+// listed).
+func mediaInsightOps(refs []mediaRef, metrics map[catalog.Kind][]catalog.Metric) []Op {
 	var ops []Op
 	for i, ref := range refs {
-		if ms := metrics[ref.kind]; len(ms) > 0 {
-			ops = append(ops, Op{Path: "/" + ref.id + "/insights", Send: sendBatch, Batch: i / batchSize, Item: i, Metrics: ms})
+		plain, split := splitBreakdowns(metrics[ref.kind])
+		path := "/" + ref.id + "/insights"
+		if len(plain) > 0 {
+			ops = append(ops, Op{Path: path, Send: sendBatch, Batch: i / batchSize, Item: i, Metrics: plain})
+		}
+		for _, m := range split {
+			ops = append(ops, Op{Path: path, Send: sendBatch, Batch: i / batchSize, Item: i, Metrics: []string{m.Name}, Breakdown: m.Breakdown})
 		}
 	}
 	return ops
 }
 
-// metricNames returns the metric names of each kind.
-func metricNames(ms map[catalog.Kind][]catalog.Metric) map[catalog.Kind][]string {
-	out := map[catalog.Kind][]string{}
-	for k, list := range ms {
-		for _, m := range list {
-			out[k] = append(out[k], m.Name)
+// splitBreakdowns returns the names of the plain metrics of ms and the
+// metrics asked with a breakdown, each in an operation of its own.
+func splitBreakdowns(ms []catalog.Metric) (plain []string, split []catalog.Metric) {
+	for _, m := range ms {
+		if m.Breakdown != "" {
+			split = append(split, m)
+			continue
 		}
+		plain = append(plain, m.Name)
 	}
-	return out
+	return plain, split
 }
 
 // runMedia lists the account's media (writing the media stream) and, as
@@ -78,9 +89,9 @@ func (a *accountRun) runMedia(ctx context.Context) error {
 	}
 
 	var rows int64
-	op := listOps(a.t.ID, "media", mediaFields, 0)[0]
+	op := listOps(a.t.ID, "media", mediaFieldsFor(a.t.Login), 0)[0]
 	endpoint := op.Path
-	err := list.client.PageItems(ctx, op.Path, op.Params, func(items []*fastjson.Value) error {
+	err := a.listPages(ctx, list, op, func(items []*fastjson.Value) error {
 		page, err := mediaRows(items, a.r.fetchedAt())
 		if err != nil {
 			return fmt.Errorf("malformed response from %s: %w", endpoint, err)
@@ -123,18 +134,18 @@ func (a *accountRun) runMedia(ctx context.Context) error {
 
 // mediaInsights pipelines insights batches behind the media pages.
 type mediaInsights struct {
-	a       *accountRun
-	s       *streamRun
-	parts   *partitions[schema.MediaInsight]
-	pool    *pool.ContextPool
-	spec    StreamSpec
-	metrics map[catalog.Kind][]string
-	cols    columns[schema.MediaInsight]
-	cutoff  *time.Time
-	old     int
+	a      *accountRun
+	s      *streamRun
+	parts  *partitions[schema.MediaInsight]
+	pool   *pool.ContextPool
+	spec   StreamSpec
+	cols   columns[schema.MediaInsight]
+	cutoff *time.Time
+	old    int
 
 	pending []mediaRef
-	seq     int // batches handed out
+	seq     int              // batches handed out
+	kinds   map[string]int64 // media asked per kind (the state's MediaKinds)
 
 	mu    sync.Mutex
 	next  int                           // next batch to write, in listing order
@@ -144,8 +155,7 @@ type mediaInsights struct {
 func (a *accountRun) newMediaInsights(ctx context.Context, s *streamRun) *mediaInsights {
 	m := &mediaInsights{a: a, s: s, parts: newPartitions[schema.MediaInsight](s),
 		pool: pool.New().WithContext(ctx).WithCancelOnError().WithFirstError().WithMaxGoroutines(insightsBatchesInFlight),
-		spec: a.r.job.Spec(schema.MediaInsights), ready: map[int][]schema.MediaInsight{}}
-	m.metrics = metricNames(m.spec.Metrics)
+		spec: a.spec(schema.MediaInsights), ready: map[int][]schema.MediaInsight{}, kinds: map[string]int64{}}
 	m.cols = metricColumns[schema.MediaInsight](slices.Collect(maps.Values(m.spec.Metrics))...)
 	if d := m.spec.MaxMediaAgeDays; d > 0 {
 		c := a.r.now.AddDate(0, 0, -d)
@@ -162,6 +172,7 @@ func (m *mediaInsights) add(ref mediaRef) {
 		m.old++
 		return
 	}
+	m.kinds[string(ref.kind)]++
 	m.pending = append(m.pending, ref)
 	if len(m.pending) >= batchSize {
 		m.flush()
@@ -179,7 +190,7 @@ func (m *mediaInsights) flush() {
 }
 
 func (m *mediaInsights) fetch(ctx context.Context, seq int, refs []mediaRef) error {
-	results, err := m.s.fetchInsights(ctx, len(refs), mediaInsightOps(refs, m.metrics))
+	results, err := m.s.fetchInsights(ctx, len(refs), mediaInsightOps(refs, m.spec.Metrics))
 	if err != nil {
 		return err
 	}
@@ -188,7 +199,7 @@ func (m *mediaInsights) fetch(ctx context.Context, seq int, refs []mediaRef) err
 	for i, ref := range refs {
 		r := results[i]
 		st := r.finalStatus()
-		if len(m.metrics[ref.kind]) == 0 {
+		if len(m.spec.Metrics[ref.kind]) == 0 {
 			st = schema.StatusUnsupported
 		}
 		rows[i] = schema.MediaInsight{
@@ -233,7 +244,10 @@ func (m *mediaInsights) finish(ctx context.Context) error {
 		return err
 	}
 	dt := m.a.r.snapDT
-	m.s.done(files, snapshotTaken(dt))
+	m.s.done(files, func(st *sinks.StreamState) {
+		snapshotTaken(dt)(st)
+		st.MediaKinds = m.kinds
+	})
 	return nil
 }
 

@@ -88,6 +88,11 @@ type AccountPlan struct {
 	// discover block found in an earlier run (known from the state; apply
 	// exports it only if discovery still finds it).
 	Source string `json:"source"`
+	// Login is "instagram" for an account of the Instagram API with
+	// Instagram Login (graph.instagram.com); empty for Facebook Login.
+	Login string `json:"login,omitempty"`
+	// Notes say what the estimate assumes beyond its streams' bases.
+	Notes []string `json:"notes,omitempty"`
 	// Generation is the state generation the plan was made against (0:
 	// the account has no state yet, a first run).
 	Generation      int64      `json:"generation"`
@@ -195,8 +200,11 @@ type DiscoverPlan struct {
 	// appear in Accounts with source "state").
 	Known []string `json:"known,omitempty"`
 	// Estimate is the discovery itself: GET /me/accounts, one call per
-	// page of 100 Pages (at least one).
+	// page of 100 Pages (at least one); with Instagram Login one GET /me.
 	Estimate Estimate `json:"estimate"`
+	// Login is "instagram" for a block with an Instagram Login token
+	// (empty for Facebook Login).
+	Login string `json:"login,omitempty"`
 }
 
 // Options returns the run options that replay the plan's selection.
@@ -258,12 +266,22 @@ func (j *Job) Plan(ctx context.Context, o Options) (*Plan, error) {
 		explicit[a.ID] = true
 	}
 	fromState := map[string]bool{}
+	var blocks []Discover // the discover blocks planned, as p.Discover
 	for _, d := range j.Discover {
-		est := countOps(discoverOps())
-		est.LowerBound = true
-		p.Discover = append(p.Discover, DiscoverPlan{Name: d.Name, Include: d.Include, Exclude: d.Exclude, Estimate: est})
+		if j.Selection.skips(d) {
+			continue
+		}
+		blocks = append(blocks, d)
+		est := countOps(discoverOps(d.Login))
+		dp := DiscoverPlan{Name: d.Name, Include: d.Include, Exclude: d.Exclude, Estimate: est}
+		if d.Login == loginInstagram {
+			dp.Login = loginInstagram // one GET /me: exact
+		} else {
+			dp.Estimate.LowerBound = true // pages of Pages
+		}
+		p.Discover = append(p.Discover, dp)
 	}
-	if len(j.Discover) > 0 {
+	if len(blocks) > 0 {
 		ids, err := s.state.ListAccounts(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("state: %w", err)
@@ -276,12 +294,14 @@ func (j *Job) Plan(ctx context.Context, o Options) (*Plan, error) {
 			if pr, ok := past.accounts[id]; ok && pr.Name != "" {
 				name = pr.Name
 			}
-			block := slices.IndexFunc(j.Discover, func(d Discover) bool { return name == id || d.Match(name) }) // without a username, keep it
+			// Without a username, a discover block keeps it.
+			block := slices.IndexFunc(blocks, func(d Discover) bool { return (name == id && !d.Account) || d.Match(name) })
 			if block < 0 {
 				continue // excluded by every discover block's globs now
 			}
+			b := blocks[block]
 			p.Discover[block].Known = append(p.Discover[block].Known, name)
-			targets = append(targets, Target{Name: name, ID: id})
+			targets = append(targets, Target{Name: name, ID: id, Login: b.Login, StartDate: b.StartDate})
 			fromState[id] = true
 		}
 	}
@@ -381,18 +401,28 @@ func (s *session) planAccount(ctx context.Context, t Target, past pastRuns) (Acc
 			snapshot()
 			if !listed {
 				listed = true
-				sp.Estimate = countOps(listOps(t.ID, "media", mediaFields, media))
+				sp.Estimate = countOps(listOps(t.ID, "media", mediaFieldsFor(t.Login), media))
 				sp.Estimate.LowerBound = mediaBasis == ""
 			}
 			if name == schema.Media {
 				sp.Basis = mediaBasisText(media, mediaBasis)
 				break
 			}
-			spec := s.job.Spec(name)
+			spec := s.job.SpecFor(name, t.Login)
 			n, basis, note := insightsMedia(spec, media, mediaBasis, prev(schema.MediaInsights))
-			e := countOps(mediaInsightOps(estimatedMedia(n, spec), metricNames(spec.Metrics)))
-			e.LowerBound = mediaBasis == ""
+			refs, exact := estimatedMedia(n, spec, prev(schema.MediaInsights))
+			e := countOps(mediaInsightOps(refs, spec.Metrics))
+			e.LowerBound = mediaBasis == "" || !exact
+			if so := shareOnlyAsked(spec.Metrics); len(so) > 0 {
+				e.LowerBound = true
+				sp.Notes = append(sp.Notes, shareOnlyNote(so))
+			}
 			sp.Estimate.Add(e)
+			if n > 0 && e.Calls > n {
+				// profile_activity_breakdown: an operation more per FEED media.
+				basis = strings.Replace(basis, "one batch operation each",
+					fmt.Sprintf("%d batch operations (the action_type breakdown of FEED media included)", e.Calls), 1)
+			}
 			sp.Basis = basis
 			if note != "" {
 				sp.Notes = append(sp.Notes, note)
@@ -402,16 +432,21 @@ func (s *session) planAccount(ctx context.Context, t Target, past pastRuns) (Acc
 			sp.Partitions = s.partitions(name, t.ID, schema.DateOf(s.now).AddDays(1-storyLiveDays), schema.DateOf(s.now))
 			if !storiesListed {
 				storiesListed = true
-				sp.Estimate = countOps(listOps(t.ID, "stories", storyFields, 0))
+				sp.Estimate = countOps(listOps(t.ID, "stories", storyFieldsFor(t.Login), 0))
 			}
 			if name == schema.Stories {
 				sp.Basis = "live stories: one page"
 				break
 			}
 			n, basis := liveStories(st)
-			metrics := s.job.Spec(name).Metrics[catalog.Story]
+			spec := s.job.SpecFor(name, t.Login)
+			metrics := spec.Metrics[catalog.Story]
 			e := countOps(storyInsightOps(make([]string, n), metrics))
 			e.LowerBound = basis == ""
+			if so := shareOnlyAsked(spec.Metrics); len(so) > 0 {
+				e.LowerBound = true
+				sp.Notes = append(sp.Notes, shareOnlyNote(so))
+			}
 			sp.Estimate.Add(e)
 			if basis == "" {
 				sp.Basis = "live stories unknown (no stories in the state)"
@@ -422,12 +457,16 @@ func (s *session) planAccount(ctx context.Context, t Target, past pastRuns) (Acc
 			s.planUserInsights(ctx, &sp, t, prev(name))
 		case schema.UserLifetimeInsights:
 			snapshot()
-			ops := lifetimeOps(t.ID, s.job.Spec(name))
+			ops := lifetimeOps(t.ID, s.job.SpecFor(name, t.Login))
 			sp.Estimate = countOps(ops)
 			sp.Basis = fmt.Sprintf("%d metric × breakdown operations", len(ops))
 		}
 		ap.Estimate.Add(sp.Estimate)
 		ap.Streams = append(ap.Streams, sp)
+	}
+	if t.Login == loginInstagram {
+		ap.Login = loginInstagram
+		ap.Notes = append(ap.Notes, instagramLoginNote(ap.Estimate, s.job.Catalog))
 	}
 	if b := past.budget(t.ID, s.now); b != nil {
 		ap.Budget = b
@@ -484,19 +523,57 @@ func mediaBasisText(n int64, basis string) string {
 	return fmt.Sprintf("≈%d media (%s), pages of %d", n, basis, pageSize)
 }
 
-// estimatedMedia stands for n media in mediaInsightOps: each of the first
-// kind that has metrics (plan does not know the kinds of media).
-func estimatedMedia(n int64, spec StreamSpec) []mediaRef {
-	refs := make([]mediaRef, n)
-	for _, k := range catalog.MediaKinds {
-		if len(spec.Metrics[k]) > 0 {
+// estimatedMedia stands for n media in mediaInsightOps: of the kinds the
+// last run asked (the state's MediaKinds) when they add up to n, spread
+// evenly over the batches (the real order is the listing's), else each of
+// the kind with metrics that takes the fewest operations. The operations
+// per kind are then exact (exact), the round trips those of an even mix;
+// otherwise the operations are exact only when every kind takes as many.
+func estimatedMedia(n int64, spec StreamSpec, prev *sinks.StreamState) (refs []mediaRef, exact bool) {
+	refs = make([]mediaRef, n)
+	if prev != nil {
+		var sum int64
+		for _, k := range catalog.MediaKinds {
+			sum += prev.MediaKinds[string(k)]
+		}
+		if sum == n && n > 0 {
+			taken := map[catalog.Kind]int64{}
 			for i := range refs {
-				refs[i].kind = k
+				// The kind furthest behind its share of the first i+1.
+				best, gap := catalog.MediaKinds[0], int64(-1<<62)
+				for _, k := range catalog.MediaKinds {
+					c := prev.MediaKinds[string(k)]
+					if c == 0 || taken[k] == c {
+						continue
+					}
+					if g := c*int64(i+1) - taken[k]*n; g > gap {
+						best, gap = k, g
+					}
+				}
+				refs[i].kind = best
+				taken[best]++
 			}
-			break
+			return refs, true
 		}
 	}
-	return refs
+	fewest, ops := catalog.Kind(""), map[catalog.Kind]int{}
+	for _, k := range catalog.MediaKinds {
+		if len(spec.Metrics[k]) == 0 {
+			continue
+		}
+		ops[k] = len(mediaInsightOps([]mediaRef{{kind: k}}, spec.Metrics))
+		if fewest == "" || ops[k] < ops[fewest] {
+			fewest = k
+		}
+	}
+	exact = true
+	for _, c := range ops {
+		exact = exact && c == ops[fewest]
+	}
+	for i := range refs {
+		refs[i].kind = fewest
+	}
+	return refs, exact
 }
 
 // insightsMedia estimates the media whose insights are fetched: all of them,
@@ -544,7 +621,7 @@ func liveStories(st *sinks.State) (int64, string) {
 // operations of the same uiInput apply builds (the day boundary is the
 // one the account's last user_insights file tells).
 func (s *session) planUserInsights(ctx context.Context, sp *StreamPlan, t Target, prev *sinks.StreamState) {
-	spec := s.job.Spec(schema.UserInsights)
+	spec := s.job.SpecFor(schema.UserInsights, t.Login)
 	in := uiInput{accountID: t.ID, spec: spec, start: t.StartDate, from: s.job.Selection.From, to: s.job.Selection.To,
 		now: s.now, day: knownDayBoundary(ctx, s.data, t.ID, prev)}
 	if prev != nil {

@@ -3,6 +3,7 @@ package export
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"strconv"
 
 	"github.com/igexport/igexport/internal/schema"
@@ -13,7 +14,11 @@ func (a *accountRun) runUsers(ctx context.Context) error {
 	s := a.stream(schema.Users)
 	var u userJSON
 	op := usersOps(a.t.ID)[0]
-	if err := s.client.Get(ctx, op.Path, op.Params, &u); err != nil {
+	err := a.withKnownFields(s, nodeUser, op.Params, func(params url.Values) error {
+		u = userJSON{}
+		return s.client.Get(ctx, op.Path, params, &u)
+	})
+	if err != nil {
 		return err
 	}
 	// The id is the row's key: without it the answer is malformed, and an

@@ -16,9 +16,9 @@ import (
 func (a *accountRun) runStories(ctx context.Context) error {
 	ss, is, list := a.listStreams(schema.Stories, schema.StoryInsights)
 	var stories []schema.Story
-	op := listOps(a.t.ID, "stories", storyFields, 0)[0]
+	op := listOps(a.t.ID, "stories", storyFieldsFor(a.t.Login), 0)[0]
 	endpoint := op.Path
-	err := list.client.PageItems(ctx, op.Path, op.Params, func(items []*fastjson.Value) error {
+	err := a.listPages(ctx, list, op, func(items []*fastjson.Value) error {
 		page, err := storyRows(items, a.r.fetchedAt())
 		if err != nil {
 			return fmt.Errorf("malformed response from %s: %w", endpoint, err)
@@ -56,7 +56,7 @@ func (a *accountRun) runStories(ctx context.Context) error {
 	for i, st := range stories {
 		ids[i] = st.ID
 	}
-	metrics := a.r.job.Spec(schema.StoryInsights).Metrics[catalog.Story]
+	metrics := a.spec(schema.StoryInsights).Metrics[catalog.Story]
 	results, err := is.fetchInsights(ctx, len(stories), storyInsightOps(ids, metrics))
 	if err != nil {
 		return err
@@ -84,15 +84,7 @@ func (a *accountRun) runStories(ctx context.Context) error {
 // each breakdown metric (navigation) in one of its own (a breakdown metric
 // cannot share a request with plain metrics); one batch call.
 func storyInsightOps(storyIDs []string, metrics []catalog.Metric) []Op {
-	var plain []string
-	var split []catalog.Metric
-	for _, m := range metrics {
-		if m.Breakdown != "" {
-			split = append(split, m)
-			continue
-		}
-		plain = append(plain, m.Name)
-	}
+	plain, split := splitBreakdowns(metrics)
 	var ops []Op
 	for i, id := range storyIDs {
 		path := "/" + id + "/insights"

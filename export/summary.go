@@ -44,6 +44,9 @@ type DiscoveryResult struct {
 	Accounts          []string `json:"accounts"`
 	ExcludedByPattern int      `json:"excluded_by_pattern"`
 	Error             string   `json:"error,omitempty"`
+	// Login is "instagram" for a block with an Instagram Login token (one
+	// GET /me, no Pages); empty for Facebook Login.
+	Login string `json:"login,omitempty"`
 }
 
 // AccountResult is one account's outcome.

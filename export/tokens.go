@@ -35,21 +35,13 @@ const (
 
 // Login kinds (hcl's account and discover login attribute).
 const (
-	loginFacebook  = "facebook"
-	loginInstagram = "instagram"
+	loginFacebook  = graph.LoginFacebook
+	loginInstagram = graph.LoginInstagram
 )
 
-// requiredPermissions are the permissions an export needs, by login kind.
-var requiredPermissions = map[string][]string{
-	loginFacebook:  {"instagram_basic", "instagram_manage_insights", "pages_show_list", "pages_read_engagement"},
-	loginInstagram: {"instagram_business_basic", "instagram_business_manage_insights"},
-}
-
 // RequiredPermissions returns the permissions an export needs with a login
-// kind ("facebook" or "instagram").
-func RequiredPermissions(login string) []string {
-	return slices.Clone(requiredPermissions[loginOrDefault(login)])
-}
+// kind ("facebook" or "instagram"); graph declares them.
+func RequiredPermissions(login string) []string { return graph.Permissions(login) }
 
 func loginOrDefault(login string) string {
 	if login == "" {
@@ -179,11 +171,15 @@ func tokenUses(j *Job) []*tokenUse {
 		creds(u, a.AppID, a.AppSecret)
 	}
 	for _, d := range j.Discover {
-		if d.Token == "" {
+		if d.Token == "" || sel.skips(d) {
 			continue
 		}
 		u := get(d.Token, d.Login)
-		u.discover = append(u.discover, d.Name)
+		if d.Account {
+			u.accounts = append(u.accounts, d.Name) // an account block resolved by GET /me
+		} else {
+			u.discover = append(u.discover, d.Name)
+		}
 		creds(u, d.AppID, d.AppSecret)
 	}
 	return out
@@ -318,7 +314,7 @@ func (tc tokenChecker) health(ctx context.Context, c *graph.Client, u *tokenUse,
 		h.DataAccessExpiresAt = &t
 	}
 	if d.Scopes != nil {
-		for _, p := range requiredPermissions[u.login] {
+		for _, p := range graph.Permissions(u.login) {
 			if !slices.Contains(d.Scopes, p) {
 				h.Missing = append(h.Missing, p)
 			}
@@ -358,15 +354,10 @@ func (tc tokenChecker) health(ctx context.Context, c *graph.Client, u *tokenUse,
 	return h
 }
 
-// tokenAdvice is the advice of the 190 path (graph.Error.Advice), with the
-// Instagram Login permissions for an Instagram Login token.
+// tokenAdvice is the advice of the 190 path (graph.Error.AdviceFor) for a
+// token of that login kind.
 func tokenAdvice(subcode int, login string) string {
-	a := (&graph.Error{Code: 190, Subcode: subcode}).Advice()
-	if login == loginInstagram {
-		a += " For an Instagram Login token (login = \"instagram\"), generate it in the App Dashboard (Instagram → API setup with Instagram business login) with " +
-			strings.Join(requiredPermissions[loginInstagram], ", ") + " instead, and keep it alive with igexport token refresh."
-	}
-	return a
+	return (&graph.Error{Code: 190, Subcode: subcode}).AdviceFor(login)
 }
 
 // who names the blocks using a token, for messages.
@@ -418,10 +409,6 @@ func (r *runner) healthyTargets(ctx context.Context, sum *Summary) ([]Target, []
 	j.Discover = nil
 	var badDisc []DiscoveryResult
 	for _, d := range r.job.Discover {
-		if d.Login == loginInstagram {
-			badDisc = append(badDisc, DiscoveryResult{Name: d.Name, Error: errInstagramLogin})
-			continue
-		}
 		if h := byToken[d.Token]; h != nil && h.Status == TokenInvalid {
 			badDisc = append(badDisc, DiscoveryResult{Name: d.Name, Error: "token " + h.Fingerprint + ": " + h.Error + ". " + h.Advice})
 			continue
@@ -438,12 +425,6 @@ func (r *runner) healthyTargets(ctx context.Context, sum *Summary) ([]Target, []
 	var ok []Target
 	var skipped []AccountResult
 	for _, t := range targets {
-		if t.Login == loginInstagram {
-			res := AccountResult{Name: t.Name, AccountID: t.ID, Status: StatusFailed, Error: errInstagramLogin}
-			r.noteToken(&res, t)
-			skipped = append(skipped, res)
-			continue
-		}
 		h := byToken[t.Token]
 		if h == nil || h.Status != TokenInvalid {
 			ok = append(ok, t)
@@ -457,11 +438,6 @@ func (r *runner) healthyTargets(ctx context.Context, sum *Summary) ([]Target, []
 	}
 	return ok, skipped, nil
 }
-
-// errInstagramLogin is why apply skips Instagram Login accounts for now.
-const errInstagramLogin = `skipped before any export request: login = "instagram": exporting through the Instagram API ` +
-	`with Instagram Login (graph.instagram.com) is not supported yet; token check and token refresh are. ` +
-	`Use a Facebook Login token for this account (see docs/tokens.md)`
 
 // withTokenHealth notes each account's token expiry and warning in its
 // result; results[i] is the result of targets[i].
@@ -493,12 +469,6 @@ func (r *runner) noteToken(res *AccountResult, t Target) {
 func planTokens(ctx context.Context, s *session, p *Plan) {
 	uses := tokenUses(s.job)
 	p.Totals.Add(Estimate{Calls: int64(len(uses)), RoundTrips: int64(len(uses))})
-	for i := range p.Accounts {
-		a := &p.Accounts[i]
-		if slices.ContainsFunc(s.job.Accounts, func(t Target) bool { return t.Name == a.Name && t.Login == loginInstagram }) {
-			a.Warnings = append(a.Warnings, errInstagramLogin)
-		}
-	}
 	if s.opts.Offline {
 		return
 	}

@@ -25,7 +25,7 @@ const (
 	// D-730 is "not valid" (graph-api.md §9); one day of margin keeps every
 	// since of the oldest day inside the limit whatever the account's time zone.
 	maxHistoryDays      = 728
-	followerCountDays   = 30 // follower_count: the 30 days before today (today excluded)
+	followerCountDays   = 30 // follower_count: last 30 days excluding today
 	maxWindowDays       = 27 // days per time-series window: with its margin days a window spans 29 days, under the 30-day limit
 	defaultLookbackDays = 2
 )
@@ -98,7 +98,6 @@ func (in uiInput) window() (insightsWindow, bool) {
 // online_followers once; one batch call. notes say what is not requested.
 func seriesOps(in uiInput, w insightsWindow) (ops []Op, notes []string) {
 	today := schema.DateOf(in.now)
-	path := "/" + in.accountID + "/insights"
 	for _, m := range in.spec.Metrics[catalog.UserTimeSeries] {
 		lo := w.From
 		if m.Name == "follower_count" {
@@ -111,22 +110,41 @@ func seriesOps(in uiInput, w insightsWindow) (ops []Op, notes []string) {
 				notes = append(notes, fmt.Sprintf("follower_count is served for the last 30 days only: NULL before %s", lo))
 			}
 		}
-		for from := lo; from <= w.To; from = from.AddDays(maxWindowDays) {
-			to := min(from.AddDays(maxWindowDays-1), w.To)
-			since := from.Time()
-			until := to.AddDays(2).Time()
-			if until.After(in.now) {
-				until = in.now
-			}
-			ops = append(ops, Op{Path: path, Send: sendBatch, Metrics: []string{m.Name}, Span: [2]schema.Date{from, to},
-				Params: url.Values{"period": {"day"}, "since": {unix(since)}, "until": {unix(until)}}})
-		}
+		ops = append(ops, seriesWindows(in, w, m.Name, "day", lo)...)
 	}
 	if len(in.spec.Metrics[catalog.UserLifetime]) > 0 {
-		ops = append(ops, Op{Path: path, Send: sendBatch, Metrics: []string{"online_followers"}, Span: [2]schema.Date{w.From, w.To},
-			Params: url.Values{"period": {"lifetime"}}})
+		// One hourly map per day of the last 30, with since/until (§10.3).
+		if lo := max(w.From, today.AddDays(-followerCountDays)); lo <= w.To {
+			ops = append(ops, seriesWindows(in, w, "online_followers", "lifetime", lo)...)
+		}
 	}
 	return ops, notes
+}
+
+// seriesWindows: the ops of one time-series metric over lo..w.To, a
+// window of maxWindowDays days each. until ends one second before the
+// window's margin (inclusive, §10.3); the metrics served for the last 30
+// days only (follower_count, online_followers) start no earlier than now −
+// 30 d, which lies inside the oldest day served in any time zone.
+func seriesWindows(in uiInput, w insightsWindow, metric, period string, lo schema.Date) []Op {
+	var ops []Op
+	path := "/" + in.accountID + "/insights"
+	for from := lo; from <= w.To; from = from.AddDays(maxWindowDays) {
+		to := min(from.AddDays(maxWindowDays-1), w.To)
+		since := from.Time()
+		oldest := in.now.Add(-followerCountDays * 24 * time.Hour)
+		if (metric == "follower_count" || metric == "online_followers") && since.Before(oldest) {
+			since = oldest
+		}
+		until := to.AddDays(2).Time()
+		if until.After(in.now) {
+			until = in.now
+		}
+		until = until.Add(-time.Second) // until is inclusive (graph-api.md §10.3)
+		ops = append(ops, Op{Path: path, Send: sendBatch, Metrics: []string{metric}, Span: [2]schema.Date{from, to},
+			Params: url.Values{"period": {period}, "since": {unix(since)}, "until": {unix(until)}}})
+	}
+	return ops
 }
 
 // totalOps: per finished day of the window, one operation for the plain
@@ -151,7 +169,7 @@ func totalOps(in uiInput, w insightsWindow) []Op {
 		}
 		dd := d
 		q := url.Values{"period": {"day"}, "metric_type": {"total_value"},
-			"since": {unix(end.Add(-24 * time.Hour))}, "until": {unix(end)}}
+			"since": {unix(end.Add(-24 * time.Hour))}, "until": {unix(end.Add(-time.Second))}} // until is inclusive: the day's end − 1 s
 		if len(plain) > 0 {
 			ops = append(ops, Op{Path: path, Send: sendBatch, Batch: 1, Params: q, Metrics: plain, Day: &dd, Span: [2]schema.Date{d, d}})
 		}
@@ -170,7 +188,7 @@ type dayRow struct {
 
 // uiInput is the user_insights input of this account's run.
 func (a *accountRun) uiInput(ctx context.Context) uiInput {
-	spec := a.r.job.Spec(schema.UserInsights)
+	spec := a.spec(schema.UserInsights)
 	prev := a.prevStream(schema.UserInsights)
 	in := uiInput{accountID: a.t.ID, spec: spec, start: a.t.StartDate, from: a.r.job.Selection.From, to: a.r.job.Selection.To,
 		now: a.r.now, day: knownDayBoundary(ctx, a.r.data, a.t.ID, prev)}

@@ -2,6 +2,7 @@ package hcl
 
 import (
 	"fmt"
+	"strings"
 	"unicode"
 	"unicode/utf8"
 
@@ -36,14 +37,30 @@ func (l *loader) checkCatalog(d *decoder, cfg *Config, versionExpr hcl2.Expressi
 	} else if w != "" {
 		d.add(versionDiag(hcl2.DiagWarning, "Graph API version expires soon", sentence(w), versionExpr, fileStart))
 	}
+	igLogin := instagramLoginBlocks(cfg)
 	for _, ref := range d.metrics {
-		if err := cat.Check(ref.stream, ref.metric.val, now); err != nil {
+		err := cat.Check(ref.stream, ref.metric.val, now)
+		switch {
+		case err != nil:
 			detail := sentence(err.Error())
 			if ref.metric.sensitive {
 				detail = fmt.Sprintf("A metric given by a sensitive value is not a valid %s metric in Graph API %s.", ref.stream, cat.Version())
 			}
 			d.errorf(ref.metric.rng, "Invalid metric", "%s", detail)
-		} else if w := cat.Warning(ref.metric.val, now); w != "" {
+			continue
+		case len(igLogin) > 0:
+			if err := cat.CheckLogin(ref.stream, ref.metric.val, LoginInstagram); err != nil {
+				detail := sentence(err.Error())
+				if ref.metric.sensitive {
+					detail = "A metric given by a sensitive value is served only by the Instagram API with Facebook Login."
+				}
+				d.errorf(ref.metric.rng, "Metric not served with Instagram Login",
+					"%s Blocks with login = %q: %s. Remove it from the %s metrics list (its column stays NULL for those accounts), or export them with a Facebook Login token.",
+					detail, LoginInstagram, strings.Join(igLogin, ", "), ref.stream)
+				continue
+			}
+		}
+		if w := cat.Warning(ref.metric.val, now); w != "" {
 			d.warnf(ref.metric.rng, "Metric deprecated soon", "%s", sentence(w))
 		}
 	}
@@ -67,4 +84,21 @@ func sentence(s string) string {
 		s += "."
 	}
 	return s
+}
+
+// instagramLoginBlocks names the account and discover blocks with login =
+// "instagram" and where they are, for diagnostics.
+func instagramLoginBlocks(cfg *Config) []string {
+	var out []string
+	for _, a := range cfg.Accounts {
+		if a.Login == LoginInstagram {
+			out = append(out, fmt.Sprintf("account %q (%s)", a.Name, at(a.DeclRange)))
+		}
+	}
+	for _, x := range cfg.Discover {
+		if x.Login == LoginInstagram {
+			out = append(out, fmt.Sprintf("discover %q (%s)", x.Name, at(x.DeclRange)))
+		}
+	}
+	return out
 }

@@ -83,7 +83,8 @@ type Config struct {
 type Account struct {
 	// Name is the block label, used by -account and in messages.
 	Name string
-	// IGUserID is the Instagram user id (digits).
+	// IGUserID is the Instagram user id (digits); empty for an account
+	// with login = "instagram" that leaves it to GET /me at apply time.
 	IGUserID string
 	// AccessToken is the token used for every call of this account.
 	AccessToken string
@@ -94,6 +95,10 @@ type Account struct {
 	AppID string
 	// Login is LoginFacebook (default) or LoginInstagram.
 	Login string
+	// ProfileActivityBreakdown asks profile_activity of FEED media with
+	// its action_type breakdown, one more operation per such media
+	// (media_insights; default false: the total only).
+	ProfileActivityBreakdown bool
 	// StartDate is the first-run lower bound of user_insights; nil means
 	// as far back as the API serves.
 	StartDate *schema.Date
@@ -149,6 +154,10 @@ type StreamConfig struct {
 	// MaxMediaAgeDays, when > 0, limits insights refreshes to media younger
 	// than that (media_insights; 0 means no limit).
 	MaxMediaAgeDays int
+	// ProfileActivityBreakdown asks profile_activity of FEED media with
+	// its action_type breakdown, one more operation per such media
+	// (media_insights; default false: the total only).
+	ProfileActivityBreakdown bool
 	// StartDate is the first-run lower bound for accounts whose block has
 	// no start_date (user_insights).
 	StartDate *schema.Date

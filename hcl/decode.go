@@ -22,7 +22,7 @@ var (
 		{Name: "request_timeout"}, {Name: "read_idle_timeout"},
 	}})
 	accountSchema = withTokenAttributes("account", &hcl2.BodySchema{Attributes: []hcl2.AttributeSchema{
-		{Name: "ig_user_id", Required: true},
+		{Name: "ig_user_id"}, // required unless login = "instagram" (decodeAccounts)
 		{Name: "access_token", Required: true},
 		{Name: "app_secret"},
 		{Name: "start_date"},
@@ -218,6 +218,11 @@ func (d *decoder) decodeAccounts(blocks []*hcl2.Block, cfg *Config) {
 		acct.AccessToken, acct.AppSecret = d.credentials(content)
 		acct.TokenEnv = d.tokenEnv(content)
 		acct.AppID, acct.Login = d.decodeLogin(content)
+		if _, ok := content.Attributes["ig_user_id"]; !ok && acct.Login != LoginInstagram {
+			d.errorf(b.DefRange, "Missing required argument",
+				"The argument \"ig_user_id\" is required, but no definition was found: set it to the numeric Instagram user id "+
+					"(only an account with login = \"instagram\" may leave it out: its token's GET /me names the account).")
+		}
 		if a, ok := content.Attributes["start_date"]; ok {
 			acct.StartDate = d.date(a)
 		}

@@ -618,3 +618,35 @@ account "a" {
 		}
 	}
 }
+
+// TestProfileActivityBreakdownArgument: profile_activity_breakdown is a
+// media_insights boolean (default false), an error elsewhere or when not a
+// boolean, with file:line:col.
+func TestProfileActivityBreakdownArgument(t *testing.T) {
+	const account = `account "a" {
+  ig_user_id   = "1"
+  access_token = env("T")
+}
+`
+	dir := writeFiles(t, map[string]string{
+		"on.hcl":    account + "stream \"media_insights\" {\n  profile_activity_breakdown = true\n}\n",
+		"story.hcl": account + "stream \"story_insights\" {\n  profile_activity_breakdown = true\n}\n",
+		"text.hcl":  account + "stream \"media_insights\" {\n  profile_activity_breakdown = \"yes please\"\n}\n",
+	})
+	o := hcl.LoadOptions{LookupEnv: fakeEnv(map[string]string{"T": "tok"}), Now: func() time.Time { return testNow }}
+	if cfg := mustLoad(t, filepath.Join(dir, "on.hcl"), o); !cfg.StreamSetting("media_insights").ProfileActivityBreakdown {
+		t.Error("profile_activity_breakdown = true not read")
+	}
+	if mustLoad(t, filepath.Join(dir, "on.hcl"), o).StreamSetting("story_insights").ProfileActivityBreakdown {
+		t.Error("profile_activity_breakdown leaked into story_insights")
+	}
+	for file, want := range map[string]string{
+		"story.hcl": "story.hcl:6:3: Argument not valid for this stream: profile_activity_breakdown applies to media_insights only",
+		"text.hcl":  "text.hcl:6:32: Incorrect value type: profile_activity_breakdown must be true or false, not string.",
+	} {
+		_, diags := hcl.Load(filepath.Join(dir, file), o)
+		if !strings.Contains(diags.Error(), want) {
+			t.Errorf("%s: %s\nwant %s", file, diags.Error(), want)
+		}
+	}
+}

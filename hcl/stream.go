@@ -19,6 +19,7 @@ var streamArgs = []struct {
 	{"lookback_days", []string{schema.UserInsights}},
 	{"start_date", []string{schema.UserInsights}},
 	{"max_media_age_days", []string{schema.MediaInsights}},
+	{"profile_activity_breakdown", []string{schema.MediaInsights}},
 	{"breakdowns", []string{schema.UserLifetimeInsights}},
 	{"timeframe", []string{schema.UserLifetimeInsights}},
 }
@@ -115,6 +116,10 @@ func (d *decoder) decodeStreamBlocks(blocks []*hcl2.Block, cfg *Config) {
 					} else {
 						sc.MaxMediaAgeDays = n
 					}
+				}
+			case "profile_activity_breakdown":
+				if v, ok := d.bool(a); ok {
+					sc.ProfileActivityBreakdown = v
 				}
 			case "start_date":
 				sc.StartDate = d.date(a)

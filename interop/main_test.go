@@ -14,12 +14,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/igexport/igexport/export"
+	"github.com/igexport/igexport/internal/catalog"
 	"github.com/igexport/igexport/internal/igfake"
 	"github.com/igexport/igexport/internal/schema"
 	"github.com/igexport/igexport/internal/testenv"
@@ -184,12 +186,39 @@ func writeConfig(t testing.TB, dir, destination string) string {
 		fmt.Fprintf(&b, "\naccount \"brand_%d\" {\n  ig_user_id   = %q\n  access_token = var.token\n  start_date   = %q\n}\n",
 			i+1, a.ID, startDate())
 	}
+	// The Facebook-share-only metrics are opt-in: list them with the
+	// defaults, so every v24+ column is checked against the emulator.
+	for _, stream := range []string{schema.MediaInsights, schema.StoryInsights} {
+		metrics, err := json.Marshal(withShareOnly(t, stream))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&b, "\nstream %q {\n  metrics = %s\n}\n", stream, metrics)
+	}
 	fmt.Fprintf(&b, "\ndestination {\n  url = %q\n}\n", destination)
 	path := filepath.Join(dir, "igexport.hcl")
 	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// withShareOnly returns the default metrics of stream at the default API
+// version plus the Facebook-share-only ones.
+func withShareOnly(t testing.TB, stream string) []string {
+	t.Helper()
+	c, err := catalog.For(catalog.Newest())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, m := range c.Metrics() {
+		if (m.Default || m.FacebookShareOnly) && !m.Removed && slices.ContainsFunc(catalog.StreamKinds(stream), m.AppliesTo) &&
+			!slices.Contains(names, m.Name) {
+			names = append(names, m.Name)
+		}
+	}
+	return names
 }
 
 // apply runs `igexport apply -json` into destination with a config in a

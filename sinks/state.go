@@ -44,6 +44,10 @@ type StreamState struct {
 	LastSnapshot *schema.Date `json:"last_snapshot,omitempty"` // last snapshot dt written
 	Files        []FileInfo   `json:"files"`                   // files committed by UpdatedRunID
 	UpdatedRunID string       `json:"updated_run_id,omitempty"`
+	// MediaKinds (media_insights) counts the media whose insights the last
+	// run asked, per kind (FEED_IMAGE, REELS, …): plan counts each kind's
+	// operations from it.
+	MediaKinds map[string]int64 `json:"media_kinds,omitempty"`
 }
 
 // Generations returns the state generations stored for an account, oldest

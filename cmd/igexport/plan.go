@@ -141,6 +141,9 @@ func writePlan(w io.Writer, p *export.Plan) {
 				fmt.Fprintf(w, "  note: %s: %s\n", s.Stream, n)
 			}
 		}
+		for _, n := range a.Notes {
+			fmt.Fprintf(w, "  note: %s\n", n)
+		}
 		if a.Source != "state" {
 			writePlanToken(w, p, a.Name, false) // token.go
 		}
@@ -161,8 +164,13 @@ func writePlan(w io.Writer, p *export.Plan) {
 		if len(d.Exclude) > 0 {
 			globs += " exclude " + strings.Join(d.Exclude, ", ")
 		}
-		fmt.Fprintf(w, "Discover %q:%s: accounts discovered at apply time (GET /me/accounts, at least %s)\n",
-			d.Name, globs, plural(int(d.Estimate.Calls), "call"))
+		if d.Login == "instagram" {
+			fmt.Fprintf(w, "Discover %q:%s: the Instagram Login token's account, found at apply time (GET /me?fields=user_id,username on instagram_api_url, %s)\n",
+				d.Name, globs, plural(int(d.Estimate.Calls), "call"))
+		} else {
+			fmt.Fprintf(w, "Discover %q:%s: accounts discovered at apply time (GET /me/accounts, at least %s)\n",
+				d.Name, globs, plural(int(d.Estimate.Calls), "call"))
+		}
 		if len(d.Known) > 0 {
 			fmt.Fprintf(w, "  known from the state and planned above: %s\n", strings.Join(d.Known, ", "))
 		} else {

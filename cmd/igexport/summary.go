@@ -62,8 +62,13 @@ func writeSummary(w io.Writer, s *export.Summary) {
 		}
 	}
 	for _, d := range s.Discovery {
-		fmt.Fprintf(w, "discover %q: %d page(s), %d without an Instagram business account, %d excluded by include/exclude, %d account(s)\n",
-			d.Name, d.Pages, d.PagesWithoutIG, d.ExcludedByPattern, len(d.Accounts))
+		if d.Login == "instagram" {
+			fmt.Fprintf(w, "discover %q: Instagram Login token (GET /me): %d excluded by include/exclude, %d account(s)\n",
+				d.Name, d.ExcludedByPattern, len(d.Accounts))
+		} else {
+			fmt.Fprintf(w, "discover %q: %d page(s), %d without an Instagram business account, %d excluded by include/exclude, %d account(s)\n",
+				d.Name, d.Pages, d.PagesWithoutIG, d.ExcludedByPattern, len(d.Accounts))
+		}
 		if d.Error != "" {
 			fmt.Fprintf(w, "discover %q failed: %s\n", d.Name, d.Error)
 		}

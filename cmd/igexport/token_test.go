@@ -323,33 +323,3 @@ account "creator" {
 		t.Error("a failed refresh wrote the file")
 	}
 }
-
-// TestInstagramLoginAccountsAreNotExportedYet: apply skips an account with
-// login = "instagram" before any export request, saying why, and plan
-// warns; token check still reads its token with the Instagram Login
-// permissions.
-func TestInstagramLoginAccountsAreNotExportedYet(t *testing.T) {
-	h := tokenHarness(t, igfake.TokenSpec{})
-	h.env["IG_LOGIN_TOKEN"] = igLoginToken
-	h.writeConfig("igexport.hcl", strings.Replace(tokenConfig, "account \"brand_b\" {", `account "creator" {
-  ig_user_id   = "17841400000000009"
-  access_token = env("IG_LOGIN_TOKEN")
-  login        = "instagram"
-}
-
-account "brand_b" {`, 1))
-	r := h.run("apply", "-config", h.config, "-json", "-stream", "users", "-account", "creator")
-	h.wantCode(r, exitError)
-	noToken(t, "apply", nil, r.stdout, r.stderr)
-	if st := h.fake.Stats(); st.ByEndpoint["GET /{ig-user-id}"] != 0 || st.ByEndpoint["GET /debug_token"] != 1 {
-		t.Errorf("requests %v: want only the token check", st.ByEndpoint)
-	}
-	if !strings.Contains(r.stdout, `login = \"instagram\": exporting through the Instagram API with Instagram Login (graph.instagram.com) is not supported yet`) {
-		t.Errorf("apply:\n%s", r.stdout)
-	}
-	r = h.run("plan", "-config", h.config, "-account", "creator", "-stream", "users")
-	h.wantCode(r, exitOK)
-	if !strings.Contains(r.stdout, "(instagram login): expires in 60 days") || !strings.Contains(r.stdout, "is not supported yet") {
-		t.Errorf("plan:\n%s", r.stdout)
-	}
-}

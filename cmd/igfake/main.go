@@ -80,6 +80,8 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.tokens, "tokens", "", "more tokens, comma-separated TOKEN=SWITCH[+SWITCH…]; switches: expires:5d (negative: expired), expired, never, invalidated, missing:SCOPE, instagram, new (<24 h old), not-developer, data-access:90d, type:PAGE, account:N (an Instagram Login token's account)")
 	fs.StringVar(&o.AppID, "app-id", igfake.DefaultAppID, "app id (debug_token's app_id, the client_id of token exchanges)")
 	fs.StringVar(&o.ClientSecret, "client-secret", "", "app secret of the app token APP_ID|SECRET and of token exchanges (default: -app-secret, else "+igfake.DefaultClientSecret+")")
+	fs.BoolVar(&o.InstagramHost, "instagram-host", false, "play graph.instagram.com (Instagram API with Instagram Login): -token is an Instagram Login token, media_product_type and the total_* metrics are not served")
+	fs.BoolVar(&o.NoBatch, "no-batch", false, "refuse Graph batch POSTs (HTTP 400, (#100) Unsupported post request), as a host without batch support would")
 	fs.BoolVar(&c.logRequests, "log", false, "log every request (tokens redacted) to stderr")
 
 	fs.IntVar(&f.ThrottleAfter, "throttle-after", 0, "calls per account before the throttle error (0: never)")

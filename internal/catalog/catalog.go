@@ -40,6 +40,10 @@ type Metric struct {
 	Period     string // "lifetime" or "day"
 	MetricType string // "", "time_series" or "total_value"
 	Breakdown  string // requested breakdown, if any
+	// BucketPrefix: the buckets of the breakdown fill the columns named
+	// BucketPrefix + the bucket in lower case (navigation "": tap_forward;
+	// profile_activity "profile_activity_": profile_activity_call).
+	BucketPrefix string
 	// Default metrics are requested unless a stream block overrides the list.
 	Default bool
 	// Deprecated is the day the API stops serving the metric, when known.
@@ -55,10 +59,57 @@ type Metric struct {
 	// subcode 2207086 "Fatal"), which makes that media's insights partial,
 	// never a failed stream.
 	FacebookShareOnly bool
+	// Logins are the login kinds whose API serves the metric (LoginFacebook,
+	// LoginInstagram); empty: both. The Instagram API with Instagram Login
+	// (graph.instagram.com) does not serve the Facebook-Login-only ones:
+	// their columns are NULL for its accounts and validate rejects them in
+	// a stream block when an account or discover block uses that login.
+	Logins []string
 	// Column is the output column (stream column name) the metric fills;
 	// empty for removed metrics.
 	Column string
 	Note   string
+}
+
+// Login kinds (hcl's login attribute).
+const (
+	LoginFacebook  = "facebook"
+	LoginInstagram = "instagram"
+)
+
+// facebookOnly marks a metric only the Instagram API with Facebook Login serves.
+var facebookOnly = []string{LoginFacebook}
+
+// ServedWith reports whether the API of a login kind serves the metric
+// ("" is Facebook Login).
+func (m Metric) ServedWith(login string) bool {
+	if login == "" {
+		login = LoginFacebook
+	}
+	return len(m.Logins) == 0 || slices.Contains(m.Logins, login)
+}
+
+// ForLogin returns those of ms the API of a login kind serves.
+func ForLogin(ms []Metric, login string) []Metric {
+	var out []Metric
+	for _, m := range ms {
+		if m.ServedWith(login) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// CheckLogin says whether metric name, valid for stream (see Check), is
+// served with a login kind: nil when it is, an error saying which login
+// serves it otherwise.
+func (c *Catalog) CheckLogin(stream, name, login string) error {
+	m, ok := c.getFor(name, StreamKinds(stream))
+	if !ok || m.ServedWith(login) {
+		return nil
+	}
+	return fmt.Errorf("metric %q is served only by the Instagram API with %s Login, not with login = %q",
+		name, strings.ToUpper(m.Logins[0][:1])+m.Logins[0][1:], login)
 }
 
 // AppliesTo reports whether the metric is valid for kind k.

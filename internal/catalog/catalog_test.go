@@ -40,13 +40,14 @@ type kindDefaults []struct {
 	want string
 }
 
-// defaultsV27 are SPEC §1.3's defaults at v24.0 and later (the ⁺ metrics).
+// defaultsV27 are SPEC §1.3's defaults at v24.0 and later (the ⁺ metrics),
+// less the Facebook-share-only ones, which are opt-in (table.go).
 var defaultsV27 = kindDefaults{
-	{Reels, "views,reach,likes,comments,saved,shares,total_interactions,ig_reels_avg_watch_time,ig_reels_video_view_total_time,reposts,reels_skip_rate,crossposted_views,facebook_views,total_likes,total_comments,total_views"},
-	{FeedImage, "views,reach,likes,comments,saved,shares,total_interactions,follows,profile_visits,reposts,facebook_views,profile_activity,total_likes,total_comments,total_views"},
-	{Carousel, "views,reach,likes,comments,saved,shares,total_interactions,follows,profile_visits,reposts,facebook_views,profile_activity,total_likes,total_comments,total_views"},
-	{FeedVideo, "views,reach,likes,comments,saved,shares,total_interactions,follows,profile_visits,reposts,facebook_views,profile_activity,total_likes,total_comments,total_views"},
-	{Story, "views,reach,shares,total_interactions,follows,profile_visits,replies,navigation,reposts,facebook_views,profile_activity,total_views"},
+	{Reels, "views,reach,likes,comments,saved,shares,total_interactions,ig_reels_avg_watch_time,ig_reels_video_view_total_time,reposts,reels_skip_rate,total_likes,total_comments,total_views"},
+	{FeedImage, "views,reach,likes,comments,saved,shares,total_interactions,follows,profile_visits,reposts,profile_activity,total_likes,total_comments,total_views"},
+	{Carousel, "views,reach,likes,comments,saved,shares,total_interactions,follows,profile_visits,reposts,profile_activity,total_likes,total_comments,total_views"},
+	{FeedVideo, "views,reach,likes,comments,saved,shares,total_interactions,follows,profile_visits,reposts,profile_activity,total_likes,total_comments,total_views"},
+	{Story, "views,reach,shares,total_interactions,follows,profile_visits,replies,navigation,reposts,profile_activity,total_views"},
 	{UserTimeSeries, "reach,follower_count"},
 	{UserLifetime, "online_followers"},
 	{UserTotalValue, "views,accounts_engaged,total_interactions,likes,comments,shares,saves,replies,profile_links_taps,follows_and_unfollows,reposts"},
@@ -243,6 +244,16 @@ func TestFacebookShareOnly(t *testing.T) {
 		if m.FacebookShareOnly != (m.Name == "crossposted_views" || m.Name == "facebook_views") {
 			t.Errorf("%s: FacebookShareOnly = %v", m.Name, m.FacebookShareOnly)
 		}
+		if m.FacebookShareOnly && m.Default {
+			t.Errorf("%s is a default: a media not shared to Facebook would cost a second operation", m.Name)
+		}
+	}
+	// Opt-in: a stream's metrics list selects them.
+	if got := names(c.Select(Reels, []string{"views", "crossposted_views", "facebook_views"})); got != "views,crossposted_views,facebook_views" {
+		t.Errorf("Select(REELS) = %s", got)
+	}
+	if got := names(c.Select(Story, []string{"views", "crossposted_views", "facebook_views"})); got != "views,facebook_views" {
+		t.Errorf("Select(STORY) = %s", got)
 	}
 }
 
@@ -258,6 +269,46 @@ func TestProfileActivityBreakdown(t *testing.T) {
 		i := slices.IndexFunc(c.Defaults(tt.kind), func(m Metric) bool { return m.Name == "profile_activity" })
 		if i < 0 || c.Defaults(tt.kind)[i].Breakdown != tt.want {
 			t.Errorf("%s: profile_activity breakdown, want %q", tt.kind, tt.want)
+		}
+	}
+}
+
+// TestLogins: the total_* metrics and link_clicks are Facebook Login only;
+// ForLogin drops them for Instagram Login, CheckLogin says why.
+func TestLogins(t *testing.T) {
+	c, err := For("v27.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fbOnly []string
+	for _, m := range c.Metrics() {
+		if !m.ServedWith(LoginInstagram) {
+			fbOnly = append(fbOnly, m.Name)
+		}
+		if !m.ServedWith(LoginFacebook) || !m.ServedWith("") {
+			t.Errorf("%s: not served with Facebook Login", m.Name)
+		}
+	}
+	if got := strings.Join(fbOnly, ","); got != "total_likes,total_comments,total_views,link_clicks" {
+		t.Errorf("Facebook-Login-only metrics: %s", got)
+	}
+	for _, k := range MediaKinds {
+		for _, m := range ForLogin(c.Defaults(k), LoginInstagram) {
+			if strings.HasPrefix(m.Name, "total_") && m.Name != "total_interactions" {
+				t.Errorf("%s: %s kept for Instagram Login", k, m.Name)
+			}
+		}
+		if len(ForLogin(c.Defaults(k), LoginFacebook)) != len(c.Defaults(k)) {
+			t.Errorf("%s: ForLogin(facebook) dropped metrics", k)
+		}
+	}
+	if err := c.CheckLogin("media_insights", "total_views", LoginInstagram); err == nil ||
+		err.Error() != `metric "total_views" is served only by the Instagram API with Facebook Login, not with login = "instagram"` {
+		t.Errorf("CheckLogin: %v", err)
+	}
+	for _, tc := range [][3]string{{"media_insights", "views", LoginInstagram}, {"media_insights", "total_views", LoginFacebook}, {"story_insights", "reach", LoginInstagram}} {
+		if err := c.CheckLogin(tc[0], tc[1], tc[2]); err != nil {
+			t.Errorf("CheckLogin%v: %v", tc, err)
 		}
 	}
 }

@@ -60,7 +60,52 @@ type batchOp struct {
 // The error is non-nil only when the batch as a whole could not go on: the
 // POST itself failed for good (invalid token, deferral past MaxWait, ctx
 // done, …). Then every operation without an outcome carries that error too.
+//
+// With Options.Batch, a host that refuses batch requests (see
+// [BatchSupport]) gets each operation as a GET of its own instead, with the
+// same Responses; the refused POST counts a round trip and no call.
 func (c *Client) Batch(ctx context.Context, reqs []Request) ([]Response, error) {
+	if len(reqs) == 0 || c.baseErr != nil || c.batchSup == nil {
+		return c.batch(ctx, reqs)
+	}
+	probe, single, err := c.batchSup.acquire(ctx)
+	switch {
+	case err != nil:
+		return nil, c.ctxError(request{endpoint: batchEndpoint}, err)
+	case single:
+		return c.singles(ctx, reqs)
+	case !probe:
+		return c.batch(ctx, reqs)
+	}
+	// The probe: the first chunk alone, so that a host without batch
+	// support refuses exactly one POST. Whatever happens, it ends (a no-op
+	// once decided), so that the callers waiting for it go on.
+	defer c.batchSup.end()
+	n := min(len(reqs), MaxBatchOps)
+	first, err := c.batch(ctx, reqs[:n])
+	if err != nil && batchUnsupported(err) {
+		c.batchSup.set(false)
+		c.mu.Lock()
+		c.stats.Calls -= int64(n) // the refused POST ran no operation
+		c.mu.Unlock()
+		c.log.Warn("graph: the host does not take batch requests: sending single requests for the rest of the run",
+			"host", Redact(c.baseURL), "err", err.Error())
+		return c.singles(ctx, reqs)
+	}
+	if err != nil {
+		c.batchSup.end()
+		return first, err
+	}
+	c.batchSup.set(true)
+	if n == len(reqs) {
+		return first, nil
+	}
+	rest, err := c.batch(ctx, reqs[n:])
+	return append(first, rest...), err
+}
+
+// batch is Batch without the batch-support probe.
+func (c *Client) batch(ctx context.Context, reqs []Request) ([]Response, error) {
 	out := make([]Response, len(reqs))
 	if len(reqs) == 0 {
 		return out, nil

@@ -141,6 +141,10 @@ type Options struct {
 	// paging that makes no progress. Past either bound the call fails with
 	// an error saying so.
 	MaxPages, MaxEmptyPages int
+	// Batch, shared by the clients of one host, remembers whether the
+	// host takes batch requests (see [BatchSupport]); nil: batch requests
+	// are sent and a refusal fails them.
+	Batch *BatchSupport
 }
 
 // Client is a Graph API client for one access token. It is safe for
@@ -167,10 +171,13 @@ type Client struct {
 	sc       scrubber
 	rand     func() float64 // [0,1), for jitter; replaceable in tests
 
-	p *Pacer // throttling and pacing state, shared by the clients of one account
+	p        *Pacer        // throttling and pacing state, shared by the clients of one account
+	batchSup *BatchSupport // the host's batch support, shared by its clients
 
-	mu    sync.Mutex // guards stats
-	stats Stats
+	mu sync.Mutex // guards stats and pageLimits
+	// pageLimits are the page limits reduced on code 1, per listing path.
+	pageLimits map[string]int
+	stats      Stats
 }
 
 // Stats are a client's counters. A call is one object operation (each
@@ -215,6 +222,7 @@ func New(o Options) *Client {
 		ua:       o.UserAgent,
 		sc:       newScrubber(o.Token, o.AppSecret),
 		rand:     rand.Float64,
+		batchSup: o.Batch,
 	}
 	if c.baseURL == "" {
 		c.baseURL = DefaultBaseURL

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -178,13 +179,51 @@ var tokenSubcodes = map[int]string{
 	492: "the user has no role on the Facebook Page linked to the Instagram account",
 }
 
-// permissions igexport needs, in the order users grant them.
-var permissions = []string{"instagram_basic", "instagram_manage_insights", "pages_show_list", "pages_read_engagement"}
+// Login kinds: how the token was obtained, which decides the host, the
+// permissions and so the advice (hcl's login attribute).
+const (
+	// LoginFacebook is the Instagram API with Facebook Login (graph.facebook.com).
+	LoginFacebook = "facebook"
+	// LoginInstagram is the Instagram API with Instagram Login (graph.instagram.com).
+	LoginInstagram = "instagram"
+)
 
-// Advice says what a user should do about the error, or "" when there is
-// nothing beyond retrying later.
-func (e *Error) Advice() string {
+// loginPermissions are the permissions an export needs by login kind, in
+// the order users grant them: the one declaration of them.
+var loginPermissions = map[string][]string{
+	LoginFacebook:  {"instagram_basic", "instagram_manage_insights", "pages_show_list", "pages_read_engagement"},
+	LoginInstagram: {"instagram_business_basic", "instagram_business_manage_insights"},
+}
+
+// Permissions returns the permissions an export needs with a login kind
+// ("" is Facebook Login).
+func Permissions(login string) []string {
+	if login != LoginInstagram {
+		login = LoginFacebook
+	}
+	return slices.Clone(loginPermissions[login])
+}
+
+// Advice says what a user of a Facebook Login token should do about the
+// error, or "" when there is nothing beyond retrying later (AdviceFor).
+func (e *Error) Advice() string { return e.AdviceFor(LoginFacebook) }
+
+// AdviceFor says what a user should do about the error with a token of
+// that login kind, or "" when there is nothing beyond retrying later.
+func (e *Error) AdviceFor(login string) string {
+	permissions := Permissions(login)
 	switch {
+	case e.TokenInvalid() && login == LoginInstagram:
+		why := tokenSubcodes[e.Subcode]
+		if why == "" {
+			why = "the token is invalid"
+		}
+		return "The access token expired or was invalidated (" + why + "). Get a new Instagram Login token: " +
+			"in the App Dashboard (Instagram → API setup with Instagram business login) generate a token for the account " +
+			"with " + strings.Join(permissions, ", ") + " (a long-lived, 60 day token; a short-lived one is exchanged with " +
+			"GET https://graph.instagram.com/access_token?grant_type=ig_exchange_token&client_secret=APP_SECRET&access_token=SHORT_LIVED_TOKEN); " +
+			"then update the environment variable your igexport.hcl reads the token from and re-run. " +
+			"Keep it alive with igexport token refresh before it expires."
 	case e.TokenInvalid():
 		why := tokenSubcodes[e.Subcode]
 		if why == "" {
@@ -208,6 +247,11 @@ func (e *Error) Advice() string {
 		s := "The token lacks a permission for this request. "
 		if len(named) > 0 {
 			s += "Graph names: " + strings.Join(named, ", ") + ". "
+		}
+		if login == LoginInstagram {
+			return s + "Make sure the Instagram Login token was granted " + strings.Join(permissions, ", ") +
+				", that the app has them approved (Advanced Access for accounts that are not the app's testers), " +
+				"and that the account is a professional (business or creator) account; then create a new token."
 		}
 		return s + "Make sure the token was granted " + strings.Join(permissions, ", ") +
 			" (plus ads_read if the Page role comes through Business Manager), that the app has them approved, " +

@@ -16,6 +16,32 @@ import (
 // DefaultPageSize is the limit PageItems sets when params has none.
 const DefaultPageSize = "100"
 
+// MinPageSize is the floor of the page limit PageItems halves on code 1
+// "Please reduce the amount of data you're asking for" (graph-api.md §10.3).
+const MinPageSize = 10
+
+// withLimit returns u with its limit query parameter set to n.
+func withLimit(u string, n int) string {
+	pu, err := url.Parse(u)
+	if err != nil {
+		return u
+	}
+	q := pu.Query()
+	q.Set("limit", strconv.Itoa(n))
+	pu.RawQuery = q.Encode()
+	return pu.String()
+}
+
+// limitOf returns the limit query parameter of u, 0 when absent.
+func limitOf(u string) int {
+	pu, err := url.Parse(u)
+	if err != nil {
+		return 0
+	}
+	n, _ := strconv.Atoi(pu.Query().Get("limit"))
+	return n
+}
+
 // Paging bounds (see Options.MaxPages and Options.MaxEmptyPages).
 const (
 	// MaxPageItems is the number of items whose pages a PageItems call
@@ -49,6 +75,11 @@ var ErrPaging = errors.New("paging does not end")
 // or more empty pages in a row than Options.MaxEmptyPages (each with a new
 // next: no progress); those errors wrap [ErrPaging] and name the endpoint.
 // An error from fn stops the iteration and is returned as is.
+//
+// Code 1 "Please reduce the amount of data" on a page halves its limit (not
+// below MinPageSize) and asks the page again; the client remembers the
+// smaller limit for that path (the account's listing) and keeps it on the
+// later pages and listings of the path.
 func (c *Client) PageItems(ctx context.Context, path string, params url.Values, fn func(items []*fastjson.Value) error) error {
 	p := url.Values{}
 	for k, v := range params {
@@ -56,6 +87,12 @@ func (c *Client) PageItems(ctx context.Context, path string, params url.Values, 
 	}
 	if p.Get("limit") == "" {
 		p.Set("limit", DefaultPageSize)
+	}
+	c.mu.Lock()
+	reduced := c.pageLimits[path]
+	c.mu.Unlock()
+	if n, _ := strconv.Atoi(p.Get("limit")); reduced > 0 && n > reduced {
+		p.Set("limit", strconv.Itoa(reduced))
 	}
 	r, err := c.getRequest(path, p)
 	if err != nil {
@@ -88,6 +125,22 @@ func (c *Client) PageItems(ctx context.Context, path string, params url.Values, 
 			return err
 		}
 		_, err := c.do(ctx, r)
+		var ge *Error
+		if n := limitOf(r.url); err != nil && errors.As(err, &ge) && ge.ReduceData() && n > MinPageSize {
+			if parser != nil {
+				pageParsers.Put(parser)
+			}
+			reduced = max(MinPageSize, n/2)
+			c.mu.Lock()
+			if c.pageLimits == nil {
+				c.pageLimits = map[string]int{}
+			}
+			c.pageLimits[path] = reduced
+			c.mu.Unlock()
+			r.url = withLimit(r.url, reduced)
+			page--
+			continue
+		}
 		if err == nil {
 			err = fn(items)
 		}
@@ -115,6 +168,9 @@ func (c *Client) PageItems(ctx context.Context, path string, params url.Values, 
 		}
 		if r, err = c.nextRequest(r.endpoint, next, seen); err != nil {
 			return err
+		}
+		if n := limitOf(r.url); reduced > 0 && n > reduced {
+			r.url = withLimit(r.url, reduced)
 		}
 	}
 }

@@ -29,7 +29,12 @@
 //	/oauth/access_token                   fb_exchange_token: a new long-lived user token
 //	/refresh_access_token                 ig_refresh_token: a new Instagram Login token
 //	/me with an Instagram Login token     its account: user_id, username (no /me/accounts)
-//	POST / with batch=[…]                 batch of up to 50 GET operations
+//	POST / with batch=[…]                 batch of up to 50 GET operations (refused with Options.NoBatch)
+//
+// Options.InstagramHost makes the server graph.instagram.com, the Instagram
+// API with Instagram Login: Instagram Login tokens only, no /me/accounts,
+// debug_token nor fb_exchange_token, no media_product_type field and no
+// Facebook-Login-only metrics (see instagramhost.go).
 //
 // Data: see Options and Dataset. Every value derives from Options.Seed and
 // the clock reading at New, so two servers with the same options and clock

@@ -102,13 +102,15 @@ func (c *call) mediaInsights(m *Media, q interface{ Get(string) string }) (any, 
 	}
 	var valid []string
 	for _, x := range mediaMetrics {
-		valid = append(valid, x.name)
+		if c.s.servesMetric(x.name) {
+			valid = append(valid, x.name)
+		}
 	}
 	for i, n := range names {
 		switch _, ok := mediaMetricByName[n]; {
 		case noLongerSupported[n]:
 			return nil, errNoLongerSupported(n)
-		case !ok:
+		case !ok || !c.s.servesMetric(n):
 			return nil, errParam("(#100) metric[%d] must be one of the following values: %s", i, strings.Join(valid, ", "))
 		}
 	}

@@ -179,7 +179,7 @@ func (c *call) mediaFields(m *Media, fs []field, viaEdge bool) (obj, *apiError) 
 	feedOrReels := !child && !m.IsStory()
 	out := obj{}
 	for _, f := range fs {
-		if c.s.retired(f.Name) {
+		if c.s.retired(f.Name) || c.s.missingField(f.Name) {
 			return nil, errNonexistingField(f.Name)
 		}
 		var v any

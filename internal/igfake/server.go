@@ -87,6 +87,14 @@ type Options struct {
 	// (default): a day is served when its end_time is in (since, until+1 s],
 	// which answers both shapes with one day.
 	UntilInclusive bool
+	// InstagramHost makes the server graph.instagram.com, the Instagram API
+	// with Instagram Login (see instagramhost.go): Token is an Instagram
+	// Login token, Facebook Login tokens are refused, and the
+	// Facebook-Login-only field and metrics are not served.
+	InstagramHost bool
+	// NoBatch makes the server refuse Graph batch POSTs (HTTP 400, code
+	// 100, subcode 33), as a host without batch support would.
+	NoBatch bool
 	// Faults are the fault-injection switches.
 	Faults Faults
 	// Tokens are more accepted tokens (and Token's own behaviour when it
@@ -340,6 +348,9 @@ func (c *call) auth(n int64, proof string) *apiError {
 	if c.tokenBad || tok == nil {
 		return errInvalidToken()
 	}
+	if err := s.hostRefuses(tok); err != nil {
+		return err
+	}
 	if s.o.AppSecret != "" {
 		if proof == "" {
 			return errProofMissing()
@@ -501,6 +512,12 @@ func (s *Server) handle(r *http.Request) (result, []string, string) {
 			return c.fail(errParam("(#100) Could not parse the request body")), nil, version
 		}
 		if len(segs) == 0 && r.PostForm.Has("batch") {
+			if s.o.NoBatch {
+				s.mu.Lock()
+				s.st.ByEndpoint["POST batch (refused)"]++
+				s.mu.Unlock()
+				return c.fail(errBatchRefused()), nil, version
+			}
 			return s.batch(r, c)
 		}
 		id := "/"

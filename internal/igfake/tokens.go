@@ -103,7 +103,11 @@ func newToken(spec TokenSpec, now time.Time) *token {
 
 // initTokens registers Options.Token and Options.Tokens at time now.
 func (s *Server) initTokens(now time.Time) {
-	s.tokens = map[string]*token{s.o.Token: newToken(TokenSpec{}, now)}
+	def := TokenSpec{}
+	if s.o.InstagramHost {
+		def.Login = "instagram"
+	}
+	s.tokens = map[string]*token{s.o.Token: newToken(def, now)}
 	for k, spec := range s.o.Tokens {
 		s.tokens[k] = newToken(spec, now)
 	}
@@ -266,7 +270,11 @@ func (c *call) refreshToken() (any, *apiError) {
 // tokenRoute routes the token endpoints, which authenticate on their own;
 // ok is false for other paths.
 func (c *call) tokenRoute() (rt route, ok bool) {
-	switch strings.Join(c.segs, "/") {
+	path := strings.Join(c.segs, "/")
+	if c.s.o.InstagramHost && facebookHostOnly[path] {
+		return route{endpoint: "GET /" + path, err: errUnknownPath(path), auth: noAuth}, true
+	}
+	switch path {
 	case "debug_token":
 		return route{endpoint: "GET /debug_token", handler: (*call).debugToken, auth: (*call).debugAuth}, true
 	case "oauth/access_token":

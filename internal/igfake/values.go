@@ -153,6 +153,18 @@ func (d *Dataset) StoryInsight(storyID, metric string) (int64, bool) {
 	return d.MediaInsight(storyID, metric)
 }
 
+// ProfileActivityBucket returns the action_type bucket (bio_link_clicked,
+// call, direction, email, other, text) of a feed media's profile_activity
+// as breakdown=action_type answers it, and whether it answers that bucket
+// (buckets of 0 are left out, as Meta does).
+func (d *Dataset) ProfileActivityBucket(mediaID, bucket string) (int64, bool) {
+	if _, ok := d.MediaInsight(mediaID, "profile_activity"); !ok || !slices.Contains(actionTypes, bucket) {
+		return 0, false
+	}
+	v := d.mediaValues(d.Media(mediaID))[bucket]
+	return v, v > 0
+}
+
 // ReelsSkipRate returns the reels_skip_rate percentage of a reel.
 func (d *Dataset) ReelsSkipRate(mediaID string) (float64, bool) {
 	m := d.Media(mediaID)
