@@ -38,6 +38,17 @@ account "client_x" {
   access_token = var.client_x_token
 }
 
+# The seven default streams, plus the opt-in comments.
+streams = [
+  "users", "media", "media_insights", "stories", "story_insights",
+  "user_insights", "user_lifetime_insights", "comments",
+]
+
+stream "comments" {
+  usernames    = "hash" # commenters are third parties: a salted SHA-256, never the name
+  refresh_days = 3      # young media are re-read every run; older ones when comments_count moves
+}
+
 stream "media_insights" {
   max_media_age_days = 365 # refresh lifetime metrics of the last year's media only
 }

@@ -268,7 +268,7 @@ type streamTask struct {
 func (a *accountRun) tasks() []streamTask {
 	return []streamTask{
 		{[]string{schema.Users}, (*accountRun).runUsers},
-		{[]string{schema.Media, schema.MediaInsights}, (*accountRun).runMedia},
+		{[]string{schema.Media, schema.MediaInsights, schema.Comments}, (*accountRun).runMedia},
 		{[]string{schema.Stories, schema.StoryInsights}, (*accountRun).runStories},
 		{[]string{schema.UserInsights}, (*accountRun).runUserInsights},
 		{[]string{schema.UserLifetimeInsights}, (*accountRun).runLifetime},

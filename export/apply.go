@@ -31,10 +31,10 @@ type runner struct {
 	budget  *writeBudget        // partition writers and buffered rows of the run
 
 	tokens map[string]*TokenHealth // by token, once healthyTargets ran (tokens.go)
-	// batch is the Instagram host's batch support, found by the run's
-	// first batch POST to it (graph.BatchSupport), by login kind; Facebook
-	// Login has none: graph.facebook.com documents batch requests.
-	batch map[string]*graph.BatchSupport
+	// igBatch is the Instagram host's batch support, found by the run's
+	// first batch POST to it (graph.BatchSupport); Facebook Login clients
+	// have none: graph.facebook.com documents batch requests.
+	igBatch *graph.BatchSupport
 
 	mu      sync.Mutex
 	retired map[string][]string // node type → fields the API does not know, dropped (listing.go)
@@ -125,8 +125,8 @@ func newRunner(s *session) *runner {
 		budget:  budget,
 		// The one transport of the run: redirects stay on the Graph API's
 		// origin, and each client bounds its requests (Job.Timeouts).
-		http:  graph.NewHTTPClient(s.job.Concurrency * 4),
-		batch: map[string]*graph.BatchSupport{loginInstagram: {}},
+		http:    graph.NewHTTPClient(s.job.Concurrency * 4),
+		igBatch: &graph.BatchSupport{},
 	}
 }
 
@@ -139,13 +139,13 @@ func (r *runner) close() {
 // login kind: Instagram Login accounts go to instagram_api_url.
 func (r *runner) client(name, token, appSecret, login string, pacer *graph.Pacer) *graph.Client {
 	base := r.job.GraphAPIURL
-	login = loginOrDefault(login)
-	if login == loginInstagram {
-		base = r.job.InstagramAPIURL
+	var batch *graph.BatchSupport
+	if loginOrDefault(login) == loginInstagram {
+		base, batch = r.job.InstagramAPIURL, r.igBatch
 	}
 	return graph.New(graph.Options{
 		BaseURL:         base,
-		Batch:           r.batch[login],
+		Batch:           batch,
 		Version:         r.job.GraphAPIVersion,
 		Token:           token,
 		AppSecret:       appSecret,

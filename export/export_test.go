@@ -51,7 +51,7 @@ func newFixtureUntilAsIs(t *testing.T, fo igfake.Options) *fixture {
 	dir := t.TempDir()
 	cfg := &hcl.Config{
 		GraphAPIURL: srv.URL, GraphAPIVersion: "v23.0", Concurrency: 8,
-		Streams:        schema.Names(),
+		Streams:        schema.DefaultNames(),
 		StreamSettings: map[string]hcl.StreamConfig{},
 		Destination:    hcl.Destination{URL: "file://" + filepath.ToSlash(dir), Compression: "zstd"},
 		State:          hcl.StateConfig{URL: "file://" + filepath.ToSlash(dir), Prefix: "_igexport"},

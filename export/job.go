@@ -119,6 +119,9 @@ type StreamSpec struct {
 	MaxMediaAgeDays int
 	Breakdowns      []string
 	Timeframe       string
+	// RefreshDays and Usernames (comments; see hcl.StreamConfig).
+	RefreshDays int
+	Usernames   string
 }
 
 // RateLimit is the pacing and throttling budget of every account.
@@ -179,7 +182,8 @@ func ResolveJob(cfg *hcl.Config, o Options) *Job {
 		set := cfg.StreamSetting(s)
 		spec := StreamSpec{Metrics: map[catalog.Kind][]catalog.Metric{}, LookbackDays: set.LookbackDays,
 			StartDate: set.StartDate, MaxMediaAgeDays: set.MaxMediaAgeDays,
-			Breakdowns: slices.Clone(set.Breakdowns), Timeframe: set.Timeframe}
+			Breakdowns: slices.Clone(set.Breakdowns), Timeframe: set.Timeframe,
+			RefreshDays: set.RefreshDays, Usernames: set.Usernames}
 		for _, k := range catalog.StreamKinds(s) {
 			spec.Metrics[k] = cat.Select(k, set.Metrics)
 			if s == schema.MediaInsights && !set.ProfileActivityBreakdown {
@@ -198,6 +202,9 @@ func ResolveJob(cfg *hcl.Config, o Options) *Job {
 		}
 		if spec.Timeframe == "" {
 			spec.Timeframe = def.Timeframe
+		}
+		if spec.Usernames == "" {
+			spec.Usernames = def.Usernames
 		}
 		j.Specs[s] = spec
 	}

@@ -182,7 +182,7 @@ func TestItemsWithoutIDFailTheirStream(t *testing.T) {
 				t.Fatalf("exit %d, want 1: %+v", sum.ExitCode, sum.Accounts)
 			}
 			id := f.cfg.Accounts[0].IGUserID
-			for _, s := range schema.Names() {
+			for _, s := range schema.DefaultNames() {
 				r := streamResult(t, sum, id, s)
 				if !contains(tc.failed, s) {
 					if r.Status != StatusOK {
@@ -287,7 +287,7 @@ func TestStreamsEndlessPaging(t *testing.T) {
 	if sum.ExitCode != 1 {
 		t.Fatalf("exit %d", sum.ExitCode)
 	}
-	for _, s := range schema.Names() {
+	for _, s := range schema.DefaultNames() {
 		r := streamResult(t, sum, id, s)
 		switch s {
 		case schema.Media, schema.MediaInsights, schema.Stories, schema.StoryInsights:

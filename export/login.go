@@ -29,7 +29,7 @@ import (
 //
 // Whether graph.instagram.com takes Graph batch requests is not
 // documented: graph.BatchSupport probes it once per run and falls back to
-// single requests (runner.batch: the Instagram host only).
+// single requests (runner.igBatch: the Instagram host only).
 
 // facebookOnlyFields are the media fields only the Instagram API with
 // Facebook Login serves.
@@ -45,17 +45,10 @@ func fieldsFor(fields, login string) string {
 	if login != loginInstagram {
 		return fields
 	}
-	var out []string
-	for _, f := range strings.Split(fields, ",") {
-		drop := false
-		for _, fb := range facebookOnlyFields {
-			drop = drop || f == fb
-		}
-		if !drop {
-			out = append(out, f)
-		}
+	for _, f := range facebookOnlyFields {
+		fields = dropField(fields, f)
 	}
-	return strings.Join(out, ",")
+	return fields
 }
 
 // SpecFor returns the settings of stream s for an account of a login kind:

@@ -74,6 +74,13 @@ func splitBreakdowns(ms []catalog.Metric) (plain []string, split []catalog.Metri
 // pages arrive, fetches their insights in Graph batches (media_insights).
 func (a *accountRun) runMedia(ctx context.Context) error {
 	ms, is, list := a.listStreams(schema.Media, schema.MediaInsights)
+	var com *commentsRun // comments.go: the media's comments, from the same listing
+	if a.r.selected(schema.Comments) {
+		com = a.newCommentsRun()
+		if list == nil {
+			list = com.s
+		}
+	}
 	var mediaParts *partitions[schema.MediaRow]
 	if ms != nil {
 		mediaParts = newPartitions[schema.MediaRow](ms)
@@ -105,6 +112,9 @@ func (a *accountRun) runMedia(ctx context.Context) error {
 			if ins != nil {
 				ins.add(newMediaRef(row))
 			}
+			if com != nil {
+				com.add(row)
+			}
 		}
 		rows += int64(len(page))
 		a.r.opts.progress().StreamProgress(a.t.Name, list.name(), rows)
@@ -128,6 +138,9 @@ func (a *accountRun) runMedia(ctx context.Context) error {
 		if err := ins.finish(ctx); err != nil {
 			return err
 		}
+	}
+	if com != nil {
+		return com.finish(ctx)
 	}
 	return nil
 }

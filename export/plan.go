@@ -119,7 +119,8 @@ type StreamPlan struct {
 	Kind   schema.Kind `json:"kind"`
 	// Fetch says what is fetched: "snapshot" (the account as of the run),
 	// "live" (stories live now), "window" (user_insights from the cursor),
-	// "backfill" (-from/-to), or "none" (up to date).
+	// "backfill" (-from/-to), "changed" (comments of media whose
+	// comments_count changed or that are young), or "none" (up to date).
 	Fetch string `json:"fetch"`
 	// Since and Until bound the days a window or backfill covers.
 	Since *schema.Date `json:"since,omitempty"`
@@ -397,8 +398,13 @@ func (s *session) planAccount(ctx context.Context, t Target, past pastRuns) (Acc
 		case schema.Users:
 			snapshot()
 			sp.Estimate = countOps(usersOps(t.ID))
-		case schema.Media, schema.MediaInsights:
-			snapshot()
+		case schema.Media, schema.MediaInsights, schema.Comments:
+			if name == schema.Comments {
+				sp.Fetch = "changed"
+				sp.Partitions = Partitions{Pattern: s.data.FullKey(strings.Replace(sinks.DataKey(name, s.snapDT, t.ID), "dt="+s.snapDT.String(), "dt=*", 1))}
+			} else {
+				snapshot()
+			}
 			if !listed {
 				listed = true
 				sp.Estimate = countOps(listOps(t.ID, "media", mediaFieldsFor(t.Login), media))
@@ -408,8 +414,12 @@ func (s *session) planAccount(ctx context.Context, t Target, past pastRuns) (Acc
 				sp.Basis = mediaBasisText(media, mediaBasis)
 				break
 			}
+			if name == schema.Comments {
+				s.planComments(ctx, &sp, t, prev(name), prev(schema.Media))
+				break
+			}
 			spec := s.job.SpecFor(name, t.Login)
-			n, basis, note := insightsMedia(spec, media, mediaBasis, prev(schema.MediaInsights))
+			n, what, note := insightsMedia(spec, media, mediaBasis, prev(schema.MediaInsights))
 			refs, exact := estimatedMedia(n, spec, prev(schema.MediaInsights))
 			e := countOps(mediaInsightOps(refs, spec.Metrics))
 			e.LowerBound = mediaBasis == "" || !exact
@@ -418,12 +428,7 @@ func (s *session) planAccount(ctx context.Context, t Target, past pastRuns) (Acc
 				sp.Notes = append(sp.Notes, shareOnlyNote(so))
 			}
 			sp.Estimate.Add(e)
-			if n > 0 && e.Calls > n {
-				// profile_activity_breakdown: an operation more per FEED media.
-				basis = strings.Replace(basis, "one batch operation each",
-					fmt.Sprintf("%d batch operations (the action_type breakdown of FEED media included)", e.Calls), 1)
-			}
-			sp.Basis = basis
+			sp.Basis = mediaInsightsBasis(n, what, e.Calls)
 			if note != "" {
 				sp.Notes = append(sp.Notes, note)
 			}
@@ -502,10 +507,14 @@ func (s *session) partitions(stream, accountID string, from, to schema.Date) Par
 }
 
 // mediaCount estimates the account's media: the rows of the last committed
-// media file, else the users stream's media_count. basis is "" when unknown.
+// media file, else the count the comments stream recorded, else the users
+// stream's media_count. basis is "" when unknown.
 func (s *session) mediaCount(ctx context.Context, t Target, prev func(string) *sinks.StreamState) (int64, string) {
 	if ms := prev(schema.Media); ms != nil && len(ms.Files) > 0 {
 		return ms.Files[len(ms.Files)-1].Rows, "last media file"
+	}
+	if cs := prev(schema.Comments); cs != nil && cs.Comments != nil && cs.Comments.Media > 0 {
+		return cs.Comments.Media, "media the last comments run listed"
 	}
 	if us := prev(schema.Users); us != nil && us.LastSnapshot != nil {
 		rows, err := sinks.ReadRows[schema.User](ctx, s.data, sinks.DataKey(schema.Users, *us.LastSnapshot, t.ID))
@@ -577,11 +586,12 @@ func estimatedMedia(n int64, spec StreamSpec, prev *sinks.StreamState) (refs []m
 }
 
 // insightsMedia estimates the media whose insights are fetched: all of them,
-// or with max_media_age_days the rows of the last media_insights file.
+// or with max_media_age_days the rows of the last media_insights file. It
+// returns their number, what it rests on ("" when unknown) and a note.
 func insightsMedia(spec StreamSpec, media int64, basis string, prev *sinks.StreamState) (int64, string, string) {
 	if spec.MaxMediaAgeDays > 0 && prev != nil && len(prev.Files) > 0 {
 		n := prev.Files[len(prev.Files)-1].Rows
-		return n, fmt.Sprintf("≈%d media younger than %d days (last media_insights file), one batch operation each", n, spec.MaxMediaAgeDays),
+		return n, fmt.Sprintf("≈%d media younger than %d days (last media_insights file)", n, spec.MaxMediaAgeDays),
 			fmt.Sprintf("media older than max_media_age_days (%d) are not refreshed", spec.MaxMediaAgeDays)
 	}
 	note := ""
@@ -589,9 +599,22 @@ func insightsMedia(spec StreamSpec, media int64, basis string, prev *sinks.Strea
 		note = fmt.Sprintf("media older than max_media_age_days (%d) are not refreshed (not counted out of this estimate)", spec.MaxMediaAgeDays)
 	}
 	if basis == "" {
-		return 0, "media count unknown (no state yet): one batch operation per media", note
+		return 0, "", note
 	}
-	return media, fmt.Sprintf("≈%d media (%s), one batch operation each", media, basis), note
+	return media, fmt.Sprintf("≈%d media (%s)", media, basis), note
+}
+
+// mediaInsightsBasis is the basis of a media_insights estimate of calls
+// operations for n media (what: insightsMedia's).
+func mediaInsightsBasis(n int64, what string, calls int64) string {
+	switch {
+	case what == "":
+		return "media count unknown (no state yet): one batch operation per media"
+	case calls > n:
+		// profile_activity_breakdown: an operation more per FEED media.
+		return fmt.Sprintf("%s, %d batch operations (the action_type breakdown of FEED media included)", what, calls)
+	}
+	return what + ", one batch operation each"
 }
 
 // liveStories estimates the stories live at the next run: the rows of the

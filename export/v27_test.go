@@ -1,6 +1,7 @@
 package export
 
 import (
+	"fmt"
 	"maps"
 	"slices"
 	"strconv"
@@ -564,6 +565,9 @@ func TestProfileActivityBreakdown(t *testing.T) {
 					(sp.Estimate.Calls != mi.Counters.Calls || sp.Estimate.RoundTrips != mi.Counters.RoundTrips) {
 					t.Errorf("run %d: plan %d calls / %d round trips, apply %d / %d", run, sp.Estimate.Calls, sp.Estimate.RoundTrips,
 						mi.Counters.Calls, mi.Counters.RoundTrips)
+				} else if want := fmt.Sprintf(", %d batch operations (the action_type breakdown of FEED media included)", wantCalls); run > 1 &&
+					wantCalls > int64(len(acct.Media)) && !strings.HasSuffix(sp.Basis, want) {
+					t.Errorf("run %d: plan basis %q, want it to end %q", run, sp.Basis, want)
 				}
 			}
 			rows := readRows[schema.MediaInsight](t, openStore(t, f.cfg.Destination.URL, f.cfg.Destination.Prefix),

@@ -12,12 +12,18 @@ import (
 
 // Defaults of SPEC §5, used when the file leaves a setting out.
 const (
-	DefaultGraphAPIURL     = "https://graph.facebook.com"
-	DefaultConcurrency     = 8
-	DefaultDestinationURL  = "file://./igexport-data"
-	DefaultCompression     = "zstd"
-	DefaultLookbackDays    = 2
-	DefaultTimeframe       = "this_month"
+	DefaultGraphAPIURL    = "https://graph.facebook.com"
+	DefaultConcurrency    = 8
+	DefaultDestinationURL = "file://./igexport-data"
+	DefaultCompression    = "zstd"
+	DefaultLookbackDays   = 2
+	DefaultTimeframe      = "this_month"
+	// DefaultRefreshDays: comments of media younger than this are fetched
+	// on every run, whatever their comments_count (likes and hidden flags
+	// change there).
+	DefaultRefreshDays = 3
+	// DefaultUsernames keeps commenters' usernames as the API gives them.
+	DefaultUsernames       = UsernamesKeep
 	DefaultMaxUsagePercent = 75
 	DefaultMaxWait         = 30 * time.Minute
 	// DefaultRequestTimeout and DefaultReadIdleTimeout bound every Graph
@@ -139,6 +145,16 @@ func (d Discover) Match(username string) bool {
 	return match(d.Include) && !match(d.Exclude)
 }
 
+// What the comments stream does with commenters' usernames (usernames).
+const (
+	UsernamesKeep = "keep" // as the API gives them
+	UsernamesHash = "hash" // hex SHA-256 of a per-lake salt and the username
+	UsernamesDrop = "drop" // NULL
+)
+
+// UsernameModes lists the values of usernames.
+var UsernameModes = []string{UsernamesKeep, UsernamesHash, UsernamesDrop}
+
 // StreamConfig is the settings of one stream. A field that does not apply
 // to the stream is zero.
 type StreamConfig struct {
@@ -168,6 +184,13 @@ type StreamConfig struct {
 	// Timeframe of the demographics, "this_week" or "this_month"
 	// (user_lifetime_insights; default "this_month").
 	Timeframe string
+	// RefreshDays: the comments of media younger than that are fetched on
+	// every run; older media only when their comments_count changed
+	// (comments; default 3, 0: only on a count change).
+	RefreshDays int
+	// Usernames is UsernamesKeep, UsernamesHash or UsernamesDrop
+	// (comments; default keep).
+	Usernames string
 	// DeclRange is where the stream block is declared; zero for defaults.
 	DeclRange hcl2.Range
 }
@@ -260,6 +283,9 @@ func defaultStreamConfig(name string) StreamConfig {
 	case schema.UserLifetimeInsights:
 		sc.Timeframe = DefaultTimeframe
 		sc.Breakdowns = []string{"age", "gender", "country", "city", "age,gender"}
+	case schema.Comments:
+		sc.RefreshDays = DefaultRefreshDays
+		sc.Usernames = DefaultUsernames
 	}
 	return sc
 }

@@ -55,7 +55,7 @@ func (l *loader) decodeConfig(d *decoder, cfg *Config, content *hcl2.BodyContent
 	setTokenDefaults(cfg)
 	cfg.RequestTimeout = DefaultRequestTimeout
 	cfg.ReadIdleTimeout = DefaultReadIdleTimeout
-	cfg.Streams = schema.Names()
+	cfg.Streams = schema.DefaultNames()
 	cfg.StreamSettings = map[string]StreamConfig{}
 	cfg.Destination = Destination{URL: DefaultDestinationURL, Compression: DefaultCompression}
 	cfg.RateLimit = RateLimit{MaxUsagePercent: DefaultMaxUsagePercent, MaxWait: DefaultMaxWait}
@@ -114,6 +114,10 @@ func (l *loader) decodeConfig(d *decoder, cfg *Config, content *hcl2.BodyContent
 			d.warnf(sc.DeclRange, "Stream not enabled",
 				"There is a stream %q block, but %q is not in streams at %s, so its settings have no effect.",
 				name, name, at(streamsAttr.Range))
+		} else if info, _ := schema.Lookup(name); streamsAttr == nil && info.OptIn {
+			d.warnf(sc.DeclRange, "Stream not enabled",
+				"There is a stream %q block, but %q is opt-in and the file has no streams list naming it, so its settings have no effect; add streams = [...] with %q.",
+				name, name, name)
 		}
 	}
 

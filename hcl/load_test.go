@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -91,8 +92,8 @@ func TestMinimalFileGetsEveryDefault(t *testing.T) {
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("got  %+v\nwant %+v", cfg, want)
 	}
-	if !reflect.DeepEqual(cfg.Streams, schema.Names()) {
-		t.Errorf("default streams %v, want schema.Names() %v", cfg.Streams, schema.Names())
+	if !reflect.DeepEqual(cfg.Streams, schema.DefaultNames()) {
+		t.Errorf("default streams %v, want schema.DefaultNames() %v", cfg.Streams, schema.DefaultNames())
 	}
 }
 
@@ -115,7 +116,7 @@ func TestSpecExampleDecodes(t *testing.T) {
 		Discover: []hcl.Discover{{
 			Name: "agency", AccessToken: "EAAB-test-token-0001", Include: []string{"*"}, Exclude: []string{"test_*"}, Login: "facebook",
 		}},
-		Streams: schema.Names(),
+		Streams: schema.DefaultNames(),
 		StreamSettings: map[string]hcl.StreamConfig{
 			"user_insights":  {Name: "user_insights", LookbackDays: 2},
 			"media_insights": {Name: "media_insights", MaxMediaAgeDays: 365},
@@ -616,6 +617,30 @@ account "a" {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("diagnostics %v; want %q", err, want)
 		}
+	}
+}
+
+// TestCommentsSettings: comments is opt-in (not in the default streams);
+// named in streams, its block's refresh_days and usernames apply, and
+// without a block the defaults do (3 days, keep).
+func TestCommentsSettings(t *testing.T) {
+	const account = "account \"a\" {\n  ig_user_id   = \"17841400000000001\"\n  access_token = \"t\"\n}\n"
+	dir := writeFiles(t, map[string]string{
+		"default.hcl":  account,
+		"opt_in.hcl":   account + "streams = [\"media\", \"comments\"]\nstream \"comments\" {\n  refresh_days = 7\n  usernames    = \"hash\"\n}\n",
+		"no_block.hcl": account + "streams = [\"comments\"]\n",
+	})
+	cfg := mustLoad(t, filepath.Join(dir, "default.hcl"), testOptions())
+	if slices.Contains(cfg.Streams, schema.Comments) {
+		t.Errorf("default streams %v include the opt-in comments", cfg.Streams)
+	}
+	cfg = mustLoad(t, filepath.Join(dir, "opt_in.hcl"), testOptions())
+	if sc := cfg.StreamSetting(schema.Comments); !slices.Equal(cfg.Streams, []string{"media", "comments"}) || sc.RefreshDays != 7 || sc.Usernames != hcl.UsernamesHash {
+		t.Errorf("streams %v, comments settings %+v", cfg.Streams, sc)
+	}
+	cfg = mustLoad(t, filepath.Join(dir, "no_block.hcl"), testOptions())
+	if sc := cfg.StreamSetting(schema.Comments); sc.RefreshDays != hcl.DefaultRefreshDays || sc.Usernames != hcl.UsernamesKeep {
+		t.Errorf("default comments settings %+v", sc)
 	}
 }
 

@@ -22,6 +22,8 @@ var streamArgs = []struct {
 	{"profile_activity_breakdown", []string{schema.MediaInsights}},
 	{"breakdowns", []string{schema.UserLifetimeInsights}},
 	{"timeframe", []string{schema.UserLifetimeInsights}},
+	{"refresh_days", []string{schema.Comments}},
+	{"usernames", []string{schema.Comments}},
 }
 
 // streamSchema accepts every stream argument; which ones fit which stream
@@ -115,6 +117,24 @@ func (d *decoder) decodeStreamBlocks(blocks []*hcl2.Block, cfg *Config) {
 						d.errorf(a.Expr.Range(), "Invalid max_media_age_days", "max_media_age_days must be >= 1, not %d; remove it to refresh the insights of every media.", n)
 					} else {
 						sc.MaxMediaAgeDays = n
+					}
+				}
+			case "refresh_days":
+				if n, ok := d.int(a); ok {
+					if n < 0 {
+						d.errorf(a.Expr.Range(), "Invalid refresh_days",
+							"refresh_days must be >= 0 (media younger than that many days get their comments fetched on every run; 0: only when comments_count changes), not %d.", n)
+					} else {
+						sc.RefreshDays = n
+					}
+				}
+			case "usernames":
+				if s, ok := d.str(a); ok {
+					if !slices.Contains(UsernameModes, s.val) {
+						d.errorf(s.rng, "Unsupported usernames",
+							"usernames must be one of %s, not %s.%s", strings.Join(UsernameModes, ", "), s.show(), suggest(s.val, UsernameModes))
+					} else {
+						sc.Usernames = s.val
 					}
 				}
 			case "profile_activity_breakdown":

@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	hcl2 "github.com/hashicorp/hcl/v2"
+
+	"github.com/igexport/igexport/internal/catalog"
 )
 
 // Token-related settings (SPEC §5): the igexport block's token_warn_days
@@ -16,9 +18,9 @@ const (
 	DefaultTokenWarnDays = 14
 	// LoginFacebook is the Instagram API with Facebook Login (graph.facebook.com,
 	// an Instagram account linked to a Facebook Page); the default.
-	LoginFacebook = "facebook"
+	LoginFacebook = catalog.LoginFacebook
 	// LoginInstagram is the Instagram API with Instagram Login (graph.instagram.com).
-	LoginInstagram = "instagram"
+	LoginInstagram = catalog.LoginInstagram
 )
 
 // tokenAttributes are the attributes this file decodes, by block type; the

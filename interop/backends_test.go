@@ -372,6 +372,25 @@ func expectedDataKeys() []string {
 	return slices.Compact(keys)
 }
 
+// fileLakeKeys are the data keys of the shared file:// lake: those of
+// expectedDataKeys plus the comments partitions (that lake exports every
+// stream, the opt-in comments included).
+func fileLakeKeys() []string {
+	keys := expectedDataKeys()
+	for _, a := range fake.Dataset().Accounts {
+		for _, m := range a.Media {
+			for _, c := range fake.Comments(m.ID) {
+				keys = append(keys, sinks.DataKey(schema.Comments, schema.DateOf(c.Timestamp), a.ID))
+				for _, r := range c.Replies {
+					keys = append(keys, sinks.DataKey(schema.Comments, schema.DateOf(r.Timestamp), a.ID))
+				}
+			}
+		}
+	}
+	sort.Strings(keys)
+	return slices.Compact(keys)
+}
+
 // insightDays are the days from start_date to igexport's yesterday (UTC,
 // real clock) the emulator serves account insights for.
 func insightDays(accountID string) []schema.Date {

@@ -40,6 +40,7 @@ func TestDuckDB(t *testing.T) {
 	t.Run("files", func(t *testing.T) { checkFileMetadata(t, r) })
 	counts := countsOf(t, r["counts"])
 	t.Run("values", func(t *testing.T) { checkValues(t, r, counts) })
+	t.Run("comments", func(t *testing.T) { checkComments(t, r) })
 
 	t.Run("ddl_duckdb", func(t *testing.T) {
 		start := time.Now()
@@ -148,9 +149,46 @@ func directReadSQL(root string) string {
        replies: replies, profile_links_taps: profile_links_taps, follows: follows, unfollows: unfollows,
        reposts: reposts, online: online_followers}) FROM raw_user_insights) AS user_insights,
   (SELECT list({a: account_id::VARCHAR, dt: dt::VARCHAR, metric: metric, timeframe: timeframe, breakdown: breakdown,
-       age: age, gender: gender, country: country, city: city, value: "value"}) FROM raw_user_lifetime_insights) AS lifetime
+       age: age, gender: gender, country: country, city: city, value: "value"}) FROM raw_user_lifetime_insights) AS lifetime,
+  (SELECT list({a: account_id::VARCHAR, dt: dt::VARCHAR, id: id, media: media_id, parent: parent_id, text: "text",
+       username: username, ts: epoch_us("timestamp"), likes: like_count, hidden: hidden}) FROM raw_comments) AS comments
 `, all, strings.Join(counts, " UNION ALL "))
 	return b.String()
+}
+
+// checkComments compares every comments row DuckDB reads with the
+// emulator's comment: values, and the partition of the comment's own date.
+func checkComments(t *testing.T, r map[string]any) {
+	want := map[string]igfake.Comment{}
+	for _, a := range fake.Dataset().Accounts {
+		for _, m := range a.Media {
+			for _, c := range fake.Comments(m.ID) {
+				want[c.ID] = c
+				for _, rp := range c.Replies {
+					want[rp.ID] = rp
+				}
+			}
+		}
+	}
+	rows := rowsOf(r["comments"])
+	if len(rows) != len(want) || len(rows) == 0 {
+		t.Errorf("%d comments rows, the emulator has %d", len(rows), len(want))
+	}
+	for _, row := range rows {
+		c, ok := want[str(row["id"])]
+		acct := fake.Dataset().Media(c.MediaID)
+		switch {
+		case !ok || acct == nil:
+			t.Errorf("comments row %v: no such comment", row)
+		case str(row["a"]) != acct.AccountID || row["dt"] != schema.DateOf(c.Timestamp).String() || str(row["media"]) != c.MediaID ||
+			str(row["text"]) != c.Text || str(row["username"]) != c.Username || row["hidden"] != c.Hidden:
+			t.Errorf("comments row %v, want %+v", row, c)
+		case c.ParentID == "" && row["parent"] != nil || c.ParentID != "" && str(row["parent"]) != c.ParentID:
+			t.Errorf("comments row %v: parent, want %q", row, c.ParentID)
+		}
+		eqInt(t, "comment "+c.ID+" timestamp", row["ts"], c.Timestamp.UnixMicro(), true)
+		eqInt(t, "comment "+c.ID+" like_count", row["likes"], c.LikeCount, true)
+	}
 }
 
 // viewsSQL selects the columns and row counts of the `igexport ddl` views.
@@ -265,6 +303,8 @@ func checkTypes(t *testing.T, cols map[string][][2]string) {
 			"unfollows": bigint, "reposts": bigint, "online_followers": `STRUCT("hour" INTEGER, followers BIGINT)[]`, "fetched_at": ts},
 		schema.UserLifetimeInsights: {"metric": str, "timeframe": str, "breakdown": str, "age": str, "gender": str,
 			"country": str, "city": str, "value": bigint, "fetched_at": ts},
+		schema.Comments: {"id": str, "media_id": str, "parent_id": str, "text": str, "username": str,
+			"timestamp": ts, "like_count": bigint, "hidden": "BOOLEAN", "fetched_at": ts},
 	}
 	for _, s := range schema.Names() {
 		got := cols[s]
@@ -330,7 +370,7 @@ func checkFileMetadata(t *testing.T, r map[string]any) {
 			t.Errorf("created_by %q", cb)
 		}
 	}
-	if n, want := num(t, r["files"]), int64(len(expectedDataKeys())); n != want {
+	if n, want := num(t, r["files"]), int64(len(fileLakeKeys())); n != want {
 		t.Errorf("DuckDB reads %d files, want %d", n, want)
 	}
 	perFile := map[string]map[string]string{}
@@ -349,7 +389,7 @@ func checkFileMetadata(t *testing.T, r map[string]any) {
 			t.Errorf("%s: key/value metadata %v, want stream %s, schema_version %s, run_id %s", f, kv, stream, schema.Version, runID)
 		}
 	}
-	if len(perFile) != len(expectedDataKeys()) {
+	if len(perFile) != len(fileLakeKeys()) {
 		t.Errorf("key/value metadata in %d files", len(perFile))
 	}
 }
@@ -364,6 +404,9 @@ func checkValues(t *testing.T, r map[string]any, counts map[string]map[string]in
 			schema.Users: 1, schema.Media: int64(len(a.Media)), schema.MediaInsights: int64(len(a.Media)),
 			schema.Stories: int64(len(live)), schema.StoryInsights: int64(len(live)),
 			schema.UserInsights: int64(len(insightDays(a.ID))),
+		}
+		for _, m := range a.Media { // comments: every comment and reply
+			want[schema.Comments] += m.CommentsCount
 		}
 		for s, n := range want {
 			if counts[s][a.ID] != n || n == 0 {
@@ -544,9 +587,12 @@ func checkValues(t *testing.T, r map[string]any, counts map[string]map[string]in
 			v, ok := ds.UserInsight(a, metric, d.Time())
 			eqInt(t, "user_insights "+a+" "+date+" "+metric, row[metric], v, ok)
 		}
+		want, served := ds.OnlineFollowersOn(a, d.Time())
+		if row["online"] == nil && served && want != nil {
+			t.Errorf("user_insights %s %s online_followers NULL, want %v (the API serves that day)", a, date, want)
+		}
 		if row["online"] != nil {
 			online++
-			want := ds.OnlineFollowers(a)
 			got := map[int]int64{}
 			for _, x := range list(row["online"]) {
 				m := x.(map[string]any)

@@ -37,7 +37,7 @@ func TestParquetFileStructure(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := len(expectedDataKeys()); len(files) != want {
+	if want := len(fileLakeKeys()); len(files) != want {
 		t.Fatalf("%d Parquet files under %s, want %d", len(files), root, want)
 	}
 	pages := map[format.PageType]int{}

@@ -284,7 +284,17 @@ func fileLake(t *testing.T) (root, dir string) {
 			shared.err = err.Error()
 			return
 		}
-		writeConfig(t, shared.dir, "file://"+filepath.ToSlash(shared.root))
+		path := writeConfig(t, shared.dir, "file://"+filepath.ToSlash(shared.root))
+		// This lake has every stream, the opt-in comments included.
+		f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+		if err == nil {
+			_, err = fmt.Fprintf(f, "\nstreams = [%s]\n", `"`+strings.Join(schema.Names(), `", "`)+`"`)
+			err = errors.Join(err, f.Close())
+		}
+		if err != nil {
+			shared.err = err.Error()
+			return
+		}
 		r := igexport(t, shared.dir, "apply", "-json", "-snapshot-date", snapshotDate().String())
 		if r.code != 0 {
 			shared.err = fmt.Sprintf("igexport apply: exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)

@@ -113,28 +113,10 @@ var s3Params = []s3Param{
 	}},
 	{"kmskeyid", func(s *s3Settings, v string) error { s.bucket.KMSEncryptionID = v; return nil }},
 	{"awssdk", func(*s3Settings, string) error { return nil }}, // s3blob ignores it too: only SDK v2 is left
-	{"request_checksum_calculation", func(s *s3Settings, v string) error {
-		switch strings.ToLower(v) {
-		case "when_supported":
-			s.load = append(s.load, config.WithRequestChecksumCalculation(aws.RequestChecksumCalculationWhenSupported))
-		case "when_required":
-			s.load = append(s.load, config.WithRequestChecksumCalculation(aws.RequestChecksumCalculationWhenRequired))
-		default:
-			return fmt.Errorf("invalid value %q for request_checksum_calculation: want when_supported or when_required", v)
-		}
-		return nil
-	}},
-	{"response_checksum_validation", func(s *s3Settings, v string) error {
-		switch strings.ToLower(v) {
-		case "when_supported":
-			s.load = append(s.load, config.WithResponseChecksumValidation(aws.ResponseChecksumValidationWhenSupported))
-		case "when_required":
-			s.load = append(s.load, config.WithResponseChecksumValidation(aws.ResponseChecksumValidationWhenRequired))
-		default:
-			return fmt.Errorf("invalid value %q for response_checksum_validation: want when_supported or when_required", v)
-		}
-		return nil
-	}},
+	{"request_checksum_calculation", checksumParam("request_checksum_calculation", config.WithRequestChecksumCalculation,
+		aws.RequestChecksumCalculationWhenSupported, aws.RequestChecksumCalculationWhenRequired)},
+	{"response_checksum_validation", checksumParam("response_checksum_validation", config.WithResponseChecksumValidation,
+		aws.ResponseChecksumValidationWhenSupported, aws.ResponseChecksumValidationWhenRequired)},
 }
 
 // s3ParamNames are the names of s3Params, in order.
@@ -153,6 +135,22 @@ func boolParam(name string, set func(*s3Settings, bool)) func(*s3Settings, strin
 			return fmt.Errorf("invalid value %q for %s: want true or false", v, name)
 		}
 		set(s, on)
+		return nil
+	}
+}
+
+// checksumParam is a checksum mode parameter: when_supported or
+// when_required, set with the load option with.
+func checksumParam[T any](name string, with func(T) config.LoadOptionsFunc, whenSupported, whenRequired T) func(*s3Settings, string) error {
+	return func(s *s3Settings, v string) error {
+		switch strings.ToLower(v) {
+		case "when_supported":
+			s.load = append(s.load, with(whenSupported))
+		case "when_required":
+			s.load = append(s.load, with(whenRequired))
+		default:
+			return fmt.Errorf("invalid value %q for %s: want when_supported or when_required", v, name)
+		}
 		return nil
 	}
 }

@@ -83,6 +83,8 @@ func TestS3OpenerTakesValidatesParams(t *testing.T) {
 		{"s3://lake?anonymous=true&use_path_style=yes", `invalid value "yes" for use_path_style: want true or false`},
 		{"s3://lake?anonymous=true&role=lake", `invalid value "lake" for role`},
 		{"s3://lake?anonymous=true&ssetype=rot13", `invalid value "rot13" for ssetype`},
+		{"s3://lake?anonymous=true&request_checksum_calculation=always", `invalid value "always" for request_checksum_calculation: want when_supported or when_required`},
+		{"s3://lake?anonymous=true&response_checksum_validation=never", `invalid value "never" for response_checksum_validation: want when_supported or when_required`},
 		{"s3://lake?profile=nope&region=us-east-1", `AWS profile "nope" is not in the shared config files`},
 	} {
 		_, err := OpenBucket(t.Context(), tc.url)

@@ -48,6 +48,27 @@ type StreamState struct {
 	// run asked, per kind (FEED_IMAGE, REELS, …): plan counts each kind's
 	// operations from it.
 	MediaKinds map[string]int64 `json:"media_kinds,omitempty"`
+	// Comments is the comments stream's memory of the media it read.
+	Comments *CommentsState `json:"comments,omitempty"`
+}
+
+// CommentsState is what the comments stream keeps between runs: enough to
+// fetch the comments of a media only when they changed, and for plan to
+// count exactly those requests. It stays small: one number per media that
+// has comments, plus the few media young enough to be refreshed.
+type CommentsState struct {
+	// Media is how many media the last run listed (plan's page count of
+	// the listing when the media stream is not exported).
+	Media int64 `json:"media,omitempty"`
+	// Counts is comments_count of each media with comments as of the
+	// listing the last fetch of its comments was made from.
+	Counts map[string]int64 `json:"counts,omitempty"`
+	// Young are the media younger than refresh_days at the last run, with
+	// their timestamps: plan knows from them which are still young.
+	Young map[string]time.Time `json:"young,omitempty"`
+	// Extra is, per media whose comments took more than its batch
+	// operation, how many paging requests they took (next pages, replies).
+	Extra map[string]int64 `json:"extra,omitempty"`
 }
 
 // Generations returns the state generations stored for an account, oldest

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/igexport/igexport/internal/ddl"
+	"github.com/igexport/igexport/internal/schema"
 	"github.com/igexport/igexport/sinks"
 )
 
@@ -50,12 +51,23 @@ func cmdDDL(ctx context.Context, args []string, e env) int {
 		if !c.set["location"] {
 			o.Location = cfg.Destination.URL
 		}
+		if len(o.Streams) == 0 {
+			// The default streams, and the opt-in ones the config exports.
+			o.Streams = schema.DefaultNames()
+			for _, st := range cfg.Streams {
+				if info, ok := schema.Lookup(st); ok && info.OptIn {
+					o.Streams = append(o.Streams, st)
+				}
+			}
+		}
 		if !c.set["prefix"] {
 			o.Prefix = cfg.Destination.Prefix
 		}
 		if o.Projection == "enum" {
 			for _, a := range cfg.Accounts {
-				o.Accounts = append(o.Accounts, a.IGUserID)
+				if a.IGUserID != "" { // an Instagram Login block without one: its id is in the state once exported
+					o.Accounts = append(o.Accounts, a.IGUserID)
+				}
 			}
 			if st, err := sinks.Open(ctx, cfg.State.URL, cfg.State.Prefix); err == nil {
 				ids, err := st.ListAccounts(ctx)

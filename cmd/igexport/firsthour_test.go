@@ -152,6 +152,20 @@ destination {
   url = "file://{{.Dir}}/lake"
 }
 `
+	const igLoginNoIDConfig = `igexport {
+  graph_api_url     = "{{.API}}"
+  instagram_api_url = "{{.API}}"
+}
+
+account "creator" {
+  access_token = env("IG_ACCESS_TOKEN")
+  login        = "instagram"
+}
+
+destination {
+  url = "file://{{.Dir}}/lake"
+}
+`
 	for _, tc := range []struct {
 		name, config, want string
 		args               []string
@@ -160,6 +174,9 @@ destination {
 		{"apply", baseConfig, "igexport apply: the token for account brand_a is empty (IG_ACCESS_TOKEN not set?)", []string{"apply"}},
 		{"apply one account", baseConfig, "the token for account brand_b is empty (IG_ACCESS_TOKEN not set?)", []string{"apply", "-account", "brand_b"}},
 		{"discover", discoverConfig, "igexport apply: the token for discover block emulator is empty (IG_ACCESS_TOKEN not set?)", []string{"apply"}},
+		// Its id is known after GET /me only: every shard checks it.
+		{"instagram login account without id, a shard", igLoginNoIDConfig,
+			"igexport apply: the token for account creator is empty (IG_ACCESS_TOKEN not set?)", []string{"apply", "-shard", "0/2"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t, fakeOptions())

@@ -480,6 +480,14 @@ destination {
 		}
 	}
 
+	// ddl's enum projection lists the account by the id the state knows
+	// (the block has none to add).
+	r = h.run("ddl", "-config", cfg, "-dialect", "athena", "-location", "s3://acme-lake", "-projection", "enum", "-stream", "users")
+	h.wantCode(r, exitOK)
+	if !strings.Contains(r.stdout, "'projection.account_id.values' = '17841400000000001'") {
+		t.Errorf("ddl -projection enum:\n%s%s", r.stdout, r.stderr)
+	}
+
 	r = h.run("plan", "-config", cfg, "-json", "-stream", "users")
 	h.wantCode(r, exitOK)
 	var p export.Plan

@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/igexport/igexport/export"
+	"github.com/igexport/igexport/hcl"
 	"github.com/igexport/igexport/sinks"
 )
 
@@ -164,7 +165,7 @@ func writePlan(w io.Writer, p *export.Plan) {
 		if len(d.Exclude) > 0 {
 			globs += " exclude " + strings.Join(d.Exclude, ", ")
 		}
-		if d.Login == "instagram" {
+		if d.Login == hcl.LoginInstagram {
 			fmt.Fprintf(w, "Discover %q:%s: the Instagram Login token's account, found at apply time (GET /me?fields=user_id,username on instagram_api_url, %s)\n",
 				d.Name, globs, plural(int(d.Estimate.Calls), "call"))
 		} else {
@@ -225,6 +226,8 @@ func fetchText(s export.StreamPlan) string {
 func partitionsText(s export.StreamPlan) string {
 	p := s.Partitions
 	switch {
+	case p.Count == 0 && p.Pattern != "":
+		return "dt=*" // the items' own dates, known at apply time (comments)
 	case p.Count == 0:
 		return "-"
 	case len(p.Keys) == 1:

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/igexport/igexport/export"
+	"github.com/igexport/igexport/hcl"
 )
 
 // writeSummary prints the run summary table of SPEC §6.
@@ -62,7 +63,7 @@ func writeSummary(w io.Writer, s *export.Summary) {
 		}
 	}
 	for _, d := range s.Discovery {
-		if d.Login == "instagram" {
+		if d.Login == hcl.LoginInstagram {
 			fmt.Fprintf(w, "discover %q: Instagram Login token (GET /me): %d excluded by include/exclude, %d account(s)\n",
 				d.Name, d.ExcludedByPattern, len(d.Accounts))
 		} else {
@@ -98,8 +99,8 @@ const (
 // layoutTable lays the summary rows (a header, then account and stream rows
 // keyed by the first two columns) out in tableWidth columns: it leaves out
 // the quiet columns whose cells are all "0", "-" or empty and shortens long
-// account names with an ellipsis in the middle (the full names are in the
-// lines under the table). When that is not enough, the quiet columns go to
+// account names with an ellipsis in the middle (fitNames; the lines under
+// the table and -json keep them whole). When that is not enough, the quiet columns go to
 // a second table, extra, of the rows that have something in them.
 func layoutTable(rows [][]string) (table, extra [][]string) {
 	var main, quiet []int
@@ -158,7 +159,8 @@ func tableLineWidth(rows [][]string) int {
 }
 
 // fitNames shortens the first column's cells (account names) until rows
-// fit tableWidth, or down to minNameWidth.
+// fit tableWidth, or down to minNameWidth; never so far that two names
+// look the same.
 func fitNames(rows [][]string) [][]string {
 	excess := tableLineWidth(rows) - tableWidth
 	if excess <= 0 {
@@ -168,14 +170,35 @@ func fitNames(rows [][]string) [][]string {
 	for _, r := range rows[1:] {
 		longest = max(longest, utf8.RuneCountInString(r[0]))
 	}
-	width := max(longest-excess, minNameWidth)
-	for _, r := range rows[1:] {
-		if name := []rune(r[0]); len(name) > width {
-			head := width / 2
-			r[0] = string(name[:head]) + "…" + string(name[len(name)-(width-1-head):])
+	for width := max(longest-excess, minNameWidth); width < longest; width++ {
+		short := map[string]string{} // shortened → name
+		distinct := true
+		for _, r := range rows[1:] {
+			s := shortName(r[0], width)
+			if n, ok := short[s]; ok && n != r[0] {
+				distinct = false
+				break
+			}
+			short[s] = r[0]
+		}
+		if distinct {
+			for _, r := range rows[1:] {
+				r[0] = shortName(r[0], width)
+			}
+			break
 		}
 	}
 	return rows
+}
+
+// shortName returns name cut to width runes with an ellipsis in the middle.
+func shortName(name string, width int) string {
+	rs := []rune(name)
+	if len(rs) <= width {
+		return name
+	}
+	head := width / 2
+	return string(rs[:head]) + "…" + string(rs[len(rs)-(width-1-head):])
 }
 
 // writeTable writes rows as columns two spaces apart.

@@ -86,3 +86,17 @@ func TestSummaryTableWidth(t *testing.T) {
 		})
 	}
 }
+
+// TestSummaryShortNamesDistinct: two long account names that shorten to
+// the same text are shortened less, so their rows stay told apart.
+func TestSummaryShortNamesDistinct(t *testing.T) {
+	names := []string{"acme_retail_store_north_center_01", "acme_retail_store_south_center_01"}
+	rows := [][]string{{"ACCOUNT", "STREAM", "STATUS", "ROWS", "FILES", "BYTES", "CALLS", "TRIPS", "WAITS", "RETRIES", "SKIPPED", "DURATION"}}
+	for _, n := range names {
+		rows = append(rows, []string{n, "user_lifetime_insights", "partial", "1234567", "1234", "123.4 MiB", "1234567", "123456", "0", "0", "-", "1h01m02s"})
+	}
+	table, _ := layoutTable(rows)
+	if a, b := table[1][0], table[2][0]; a == b || utf8.RuneCountInString(a) >= len(names[0]) {
+		t.Errorf("shortened to %q and %q: want two distinct shortened names", a, b)
+	}
+}

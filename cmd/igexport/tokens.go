@@ -17,7 +17,9 @@ func checkTokens(cfg *hcl.Config, o export.Options) error {
 		if len(o.Accounts) > 0 && !slices.Contains(o.Accounts, a.Name) && !slices.Contains(o.Accounts, a.IGUserID) {
 			continue
 		}
-		if o.Shards > 1 && export.ShardOf(a.IGUserID, o.Shards) != o.Shard {
+		// Without ig_user_id (Instagram Login) the shard is known after
+		// GET /me only: every shard checks the token, as for discover blocks.
+		if o.Shards > 1 && a.IGUserID != "" && export.ShardOf(a.IGUserID, o.Shards) != o.Shard {
 			continue
 		}
 		if a.AccessToken == "" {

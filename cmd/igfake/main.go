@@ -7,10 +7,14 @@
 // It prints the listening URL and the environment to point igexport at it,
 // serves until SIGINT or SIGTERM, then shuts down gracefully and prints the
 // request counters. GET /__igfake/stats answers the counters as JSON at any
-// time (it is not counted). Fault-injection switches are listed by -h.
+// time (it is not counted); POST /__igfake/comments?media=ID&n=N posts N
+// comments on a media and POST /__igfake/comments/edit edits the likes and
+// hidden flags of comments, as happens between two exports.
+// Fault-injection switches are listed by -h.
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -24,6 +28,7 @@ import (
 	"os/signal"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -105,6 +110,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&f.LowViewerMetric, "low-viewer-metric", "", "low-viewer stories refuse only this metric (default: every request)")
 	fs.StringVar(&o.SharedToFacebook, "shared-to-facebook", "", "media shared to Facebook: all, none (default: a third of the reels)")
 	fs.BoolVar(&o.UntilInclusive, "until-inclusive", false, "daily account insights treat until as inclusive, as Meta does (a one-day request ending at the boundary answers two days)")
+	fs.BoolVar(&o.CommentsPermissionDenied, "no-comments-permission", false, "GET /{media-id}/comments answers (#10) as for a token without instagram_manage_comments")
 	fs.IntVar(&f.RedirectEvery, "redirect-every", 0, "every Nth request answers 307 to -redirect-to plus its path and query")
 	fs.StringVar(&f.RedirectTo, "redirect-to", "", "origin redirects point to, e.g. http://127.0.0.1:9999 (another origin)")
 	fs.IntVar(&f.StallEvery, "stall-every", 0, "every Nth request sends half its body, then nothing until the client gives up")
@@ -217,6 +223,25 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	mux.HandleFunc("GET /__igfake/stats", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(srv.Stats())
+	})
+	// Comments change between two exports: POST /__igfake/comments?media=ID&n=N
+	// posts N comments on a media, POST /__igfake/comments/edit edits likes
+	// and hidden flags (neither is counted as a call).
+	mux.HandleFunc("POST /__igfake/comments", func(w http.ResponseWriter, r *http.Request) {
+		n, err := strconv.Atoi(cmp.Or(r.URL.Query().Get("n"), "1"))
+		if err != nil || n < 1 {
+			http.Error(w, "n must be a positive number", http.StatusBadRequest)
+			return
+		}
+		if err := srv.AddComments(r.URL.Query().Get("media"), n); err != nil {
+			http.Error(w, err.Error(), http.StatusNotFound)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("POST /__igfake/comments/edit", func(w http.ResponseWriter, r *http.Request) {
+		srv.EditComments()
+		w.WriteHeader(http.StatusNoContent)
 	})
 	var h http.Handler = srv
 	if c.logRequests {

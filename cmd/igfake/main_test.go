@@ -68,6 +68,33 @@ func TestRunServesAndShutsDown(t *testing.T) {
 		t.Errorf("stats %+v", st)
 	}
 
+	// Comments posted through the control endpoint raise comments_count.
+	count := func() int64 {
+		t.Helper()
+		res, err := http.Get(url + "/v23.0/" + body.Data[0].ID + "?fields=comments_count&access_token=T")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var m struct {
+			CommentsCount int64 `json:"comments_count"`
+		}
+		json.NewDecoder(res.Body).Decode(&m)
+		return m.CommentsCount
+	}
+	before := count()
+	res, err = http.Post(url+"/__igfake/comments?media="+body.Data[0].ID+"&n=2", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if after := count(); res.StatusCode != http.StatusNoContent || after != before+2 {
+		t.Errorf("POST /__igfake/comments: %d, comments_count %d → %d", res.StatusCode, before, after)
+	}
+	if res, err = http.Post(url+"/__igfake/comments?media=nope", "", nil); err != nil || res.StatusCode != http.StatusNotFound {
+		t.Errorf("POST /__igfake/comments of an unknown media: %v %v", res.StatusCode, err)
+	}
+
 	cancel()
 	select {
 	case err := <-done:
@@ -140,7 +167,7 @@ func TestParseFlags(t *testing.T) {
 		{name: "bad usage header", args: []string{"-usage-header", "x"}, wantErr: "-usage-header"},
 		{name: "bad not-shared error", args: []string{"-not-shared-error", "x"}, wantErr: "-not-shared-error"},
 		{name: "bad shared-to-facebook", args: []string{"-shared-to-facebook", "some"}, wantErr: "-shared-to-facebook"},
-		{name: "bad drop-ids", args: []string{"-drop-ids", "media,comment"}, wantErr: "-drop-ids"},
+		{name: "bad drop-ids", args: []string{"-drop-ids", "media,reel"}, wantErr: "-drop-ids"},
 		{name: "redirect without a target", args: []string{"-redirect-every", "1"}, wantErr: "-redirect-to"},
 		{name: "redirect to a path", args: []string{"-redirect-every", "1", "-redirect-to", "http://h:1/x"}, wantErr: "-redirect-to"},
 		{name: "bad throttle code", args: []string{"-throttle-code", "5"}, wantErr: "-throttle-code"},

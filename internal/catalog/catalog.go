@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/igexport/igexport/internal/graph"
 )
 
 // Kind is the kind of object a metric applies to.
@@ -71,10 +73,10 @@ type Metric struct {
 	Note   string
 }
 
-// Login kinds (hcl's login attribute).
+// Login kinds (hcl's login attribute), declared by graph.
 const (
-	LoginFacebook  = "facebook"
-	LoginInstagram = "instagram"
+	LoginFacebook  = graph.LoginFacebook
+	LoginInstagram = graph.LoginInstagram
 )
 
 // facebookOnly marks a metric only the Instagram API with Facebook Login serves.

@@ -119,7 +119,7 @@ func TestColumnsMatchParquetSchema(t *testing.T) {
 	for _, dialect := range []string{"athena", "bigquery"} {
 		t.Run(dialect, func(t *testing.T) {
 			loc := map[string]string{"athena": "s3://b", "bigquery": "gs://b"}[dialect]
-			out, err := Generate(Options{Dialect: dialect, Location: loc})
+			out, err := Generate(Options{Dialect: dialect, Location: loc, Streams: schema.Names()})
 			if err != nil {
 				t.Fatal(err)
 			}

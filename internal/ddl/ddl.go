@@ -51,7 +51,10 @@ type Options struct {
 	Projection string
 	// Accounts lists the IG user ids for the "enum" projection.
 	Accounts []string
-	// Streams to generate, in canonical order; empty means all seven.
+	// Streams to generate, in canonical order; empty means the default
+	// streams (schema.DefaultNames): an opt-in stream (comments) only when
+	// named, since a lake that does not export it has no files for it and
+	// a DuckDB view over no files does not bind.
 	Streams []string
 	// StartDate is the first day of the dt projection range (YYYY-MM-DD);
 	// default "2020-01-01".
@@ -124,7 +127,7 @@ func statementKind(dialect string) string {
 
 func selectStreams(names []string) ([]schema.StreamInfo, error) {
 	if len(names) == 0 {
-		return schema.Streams, nil
+		names = schema.DefaultNames()
 	}
 	var out []schema.StreamInfo
 	for _, s := range schema.Streams { // canonical order, duplicates collapse

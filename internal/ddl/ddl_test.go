@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/igexport/igexport/internal/schema"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden from the generator's output")
@@ -16,11 +18,11 @@ var goldenCases = []struct {
 	name string
 	opts Options
 }{
-	{"athena_date", Options{Dialect: "athena", Location: "s3://acme-lake?region=eu-west-1", Prefix: "instagram", Database: "social"}},
+	{"athena_date", Options{Dialect: "athena", Location: "s3://acme-lake?region=eu-west-1", Prefix: "instagram", Database: "social", Streams: schema.Names()}},
 	{"athena_enum", Options{Dialect: "athena", Location: "s3://acme-lake", Prefix: "/instagram/", Database: "social",
 		Projection: "enum", Accounts: []string{"17841400000000001", "17841400000000002"}, StartDate: "2024-06-01"}},
-	{"bigquery", Options{Dialect: "bigquery", Location: "gs://acme-lake", Prefix: "instagram", Database: "acme-prod.social"}},
-	{"duckdb", Options{Dialect: "duckdb", Location: "./lake", Prefix: "instagram"}},
+	{"bigquery", Options{Dialect: "bigquery", Location: "gs://acme-lake", Prefix: "instagram", Database: "acme-prod.social", Streams: schema.Names()}},
+	{"duckdb", Options{Dialect: "duckdb", Location: "./lake", Prefix: "instagram", Streams: schema.Names()}},
 }
 
 func TestGolden(t *testing.T) {

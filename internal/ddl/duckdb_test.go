@@ -46,6 +46,10 @@ func writeLake(t *testing.T, prefix string) string {
 				{Metric: "follower_demographics", Timeframe: "this_month", Breakdown: "age,gender", Age: schema.Ptr("25-34"), Gender: schema.Ptr("F"), Value: 10, FetchedAt: at},
 				{Metric: "follower_demographics", Timeframe: "this_month", Breakdown: "age,gender", Age: schema.Ptr("25-34"), Gender: schema.Ptr("M"), Value: 11, FetchedAt: at},
 			})
+			write(t, dir(schema.Comments), []schema.Comment{
+				{ID: "c1", MediaID: "m1", Text: schema.Ptr("nice"), Username: schema.Ptr("fan"), Timestamp: &at, LikeCount: schema.Ptr(int64(2)), Hidden: schema.Ptr(false), FetchedAt: at},
+				{ID: "c2", MediaID: "m1", ParentID: schema.Ptr("c1"), Timestamp: &at, FetchedAt: at},
+			})
 		}
 	}
 	return root
@@ -67,7 +71,7 @@ func write[T any](t *testing.T, dir string, rows []T) {
 func TestDuckDBViews(t *testing.T) {
 	duck := testenv.DuckDB(t)
 	root := writeLake(t, "instagram")
-	sql, err := Generate(Options{Dialect: "duckdb", Location: filepath.ToSlash(root), Prefix: "instagram"})
+	sql, err := Generate(Options{Dialect: "duckdb", Location: filepath.ToSlash(root), Prefix: "instagram", Streams: schema.Names()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -93,8 +93,7 @@ func (c *Client) Batch(ctx context.Context, reqs []Request) ([]Response, error) 
 		return c.singles(ctx, reqs)
 	}
 	if err != nil {
-		c.batchSup.end()
-		return first, err
+		return first, err // undecided: the deferred end lets the next call probe
 	}
 	c.batchSup.set(true)
 	if n == len(reqs) {
@@ -133,21 +132,30 @@ func (c *Client) batch(ctx context.Context, reqs []Request) ([]Response, error) 
 		}
 		chunks = append(chunks, idx)
 	}
+	err := c.fanOut(ctx, len(chunks), func(ctx context.Context, k int) error {
+		return c.runChunk(ctx, ops, endpoints, chunks[k], out)
+	})
+	return withOutcomes(out, err)
+}
+
+// fanOut runs do(ctx, 0) … do(ctx, n-1), each in a goroutine of its own,
+// at most as many at once as the limiter allows (defaultBatchParallel
+// without one). The first error do returns cancels ctx for the others
+// (those not started yet do not start) and is returned.
+func (c *Client) fanOut(ctx context.Context, n int, do func(ctx context.Context, i int) error) error {
 	workers := defaultBatchParallel
 	if c.lim != nil {
 		workers = c.lim.Cap()
 	}
-	workers = max(1, min(workers, len(chunks)))
-
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	var (
 		wg       sync.WaitGroup
 		once     sync.Once
 		firstErr error
-		sem      = make(chan struct{}, workers)
+		sem      = make(chan struct{}, max(1, min(workers, n)))
 	)
-	for _, idx := range chunks {
+	for i := range n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -158,21 +166,30 @@ func (c *Client) batch(ctx context.Context, reqs []Request) ([]Response, error) 
 				return
 			}
 			defer func() { <-sem }()
-			if err := c.runChunk(ctx, ops, endpoints, idx, out); err != nil {
+			if ctx.Err() != nil { // stopped while this one waited
+				once.Do(func() { firstErr = context.Cause(ctx) })
+				return
+			}
+			if err := do(ctx, i); err != nil {
 				once.Do(func() { firstErr = err; cancel(err) })
 			}
 		}()
 	}
 	wg.Wait()
-	if firstErr != nil {
+	return firstErr
+}
+
+// withOutcomes returns out and err; when err stopped the requests, every
+// operation without an outcome carries it too.
+func withOutcomes(out []Response, err error) ([]Response, error) {
+	if err != nil {
 		for i := range out {
 			if out[i].Body == nil && out[i].Err == nil {
-				out[i].Err = firstErr
+				out[i].Err = err
 			}
 		}
-		return out, firstErr
 	}
-	return out, nil
+	return out, err
 }
 
 // errNullOp marks an operation that came back null.

@@ -139,70 +139,41 @@ func batchUnsupported(err error) bool {
 // most as many at once as the limiter allows (4 without one). Each
 // response is what Batch would give for the operation; the error is
 // non-nil only when the requests could not go on (ctx done, a deferral
-// past MaxWait, a transport failure after retries), as for a batch POST.
+// past MaxWait, a transport failure after retries, an invalid token), as
+// for a batch POST: the requests not sent yet are not sent.
 func (c *Client) singles(ctx context.Context, reqs []Request) ([]Response, error) {
 	out := make([]Response, len(reqs))
-	workers := defaultBatchParallel
-	if c.lim != nil {
-		workers = c.lim.Cap()
-	}
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	var (
-		wg       sync.WaitGroup
-		once     sync.Once
-		firstErr error
-		sem      = make(chan struct{}, max(1, workers))
-	)
-	for i, rq := range reqs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				once.Do(func() { firstErr = context.Cause(ctx) })
-				return
-			}
-			defer func() { <-sem }()
-			r, err := c.getRequest(rq.Path, rq.Params)
-			if err != nil {
-				out[i].Err = err
-				return
-			}
-			var body []byte
-			r.decode = func(b []byte) error {
-				switch {
-				case len(bytes.TrimSpace(b)) == 0:
-					return decodeError(r.endpoint, errEmptyBody)
-				case !json.Valid(b):
-					// Cut short or not JSON: retried, as a batch body would be.
-					return decodeError(r.endpoint, &notJSONError{msg: "body is not JSON: " + snippet(b, c.sc)})
-				}
-				body = bytes.Clone(b)
-				return nil
-			}
-			_, err = c.do(ctx, r)
-			var ae *Error
-			switch {
-			case err == nil:
-				out[i].Body = body
-			case errors.As(err, &ae) && !ae.Throttle() && ctx.Err() == nil:
-				out[i].Err = ae // the operation's own error, as in a batch
-			default:
-				out[i].Err = err
-				once.Do(func() { firstErr = err; cancel(err) })
-			}
-		}()
-	}
-	wg.Wait()
-	if firstErr != nil {
-		for i := range out {
-			if out[i].Body == nil && out[i].Err == nil {
-				out[i].Err = firstErr
-			}
+	err := c.fanOut(ctx, len(reqs), func(ctx context.Context, i int) error {
+		rq := reqs[i]
+		r, err := c.getRequest(rq.Path, rq.Params)
+		if err != nil {
+			out[i].Err = err
+			return nil
 		}
-		return out, firstErr
-	}
-	return out, nil
+		var body []byte
+		r.decode = func(b []byte) error {
+			switch {
+			case len(bytes.TrimSpace(b)) == 0:
+				return decodeError(r.endpoint, errEmptyBody)
+			case !json.Valid(b):
+				// Cut short or not JSON: retried, as a batch body would be.
+				return decodeError(r.endpoint, &notJSONError{msg: "body is not JSON: " + snippet(b, c.sc)})
+			}
+			body = bytes.Clone(b)
+			return nil
+		}
+		_, err = c.do(ctx, r)
+		var ae *Error
+		switch {
+		case err == nil:
+			out[i].Body = body
+		case errors.As(err, &ae) && !ae.Throttle() && !ae.TokenInvalid() && ctx.Err() == nil:
+			out[i].Err = ae // the operation's own error, as in a batch
+		default:
+			out[i].Err = err
+			return err
+		}
+		return nil
+	})
+	return withOutcomes(out, err)
 }

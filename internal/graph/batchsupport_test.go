@@ -110,3 +110,30 @@ func TestBatchSupported(t *testing.T) {
 		}
 	}
 }
+
+// TestSinglesStopOnInvalidToken: on a host without batch support, an
+// invalid token stops the single requests as it stops a batch POST: the
+// call fails with the token error and no further GET goes out with it.
+func TestSinglesStopOnInvalidToken(t *testing.T) {
+	srv, rc := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost {
+			writeJSON(w, 400, graphErr(100, 33, "Unsupported post request.", false))
+			return
+		}
+		writeJSON(w, 400, graphErr(190, 460, "Error validating access token: the session has been invalidated", false))
+	})
+	c, _ := newTestClient(t, srv, func(o *Options) { o.Batch = &BatchSupport{}; o.Limiter = NewLimiter(1) })
+	out, err := c.Batch(context.Background(), reqsN(20))
+	var ae *Error
+	if !errors.As(err, &ae) || !ae.TokenInvalid() {
+		t.Fatalf("Batch error %v, want the token error", err)
+	}
+	for i, r := range out {
+		if !errors.As(r.Err, &ae) || !ae.TokenInvalid() {
+			t.Errorf("op %d: %v, want the token error", i, r.Err)
+		}
+	}
+	if n := len(rc.Requests()); n != 2 {
+		t.Errorf("%d requests, want 2 (the refused POST, one GET)", n)
+	}
+}

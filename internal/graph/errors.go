@@ -213,21 +213,18 @@ func (e *Error) Advice() string { return e.AdviceFor(LoginFacebook) }
 func (e *Error) AdviceFor(login string) string {
 	permissions := Permissions(login)
 	switch {
-	case e.TokenInvalid() && login == LoginInstagram:
-		why := tokenSubcodes[e.Subcode]
-		if why == "" {
-			why = "the token is invalid"
-		}
-		return "The access token expired or was invalidated (" + why + "). Get a new Instagram Login token: " +
-			"in the App Dashboard (Instagram → API setup with Instagram business login) generate a token for the account " +
-			"with " + strings.Join(permissions, ", ") + " (a long-lived, 60 day token; a short-lived one is exchanged with " +
-			"GET https://graph.instagram.com/access_token?grant_type=ig_exchange_token&client_secret=APP_SECRET&access_token=SHORT_LIVED_TOKEN); " +
-			"then update the environment variable your igexport.hcl reads the token from and re-run. " +
-			"Keep it alive with igexport token refresh before it expires."
 	case e.TokenInvalid():
 		why := tokenSubcodes[e.Subcode]
 		if why == "" {
 			why = "the token is invalid"
+		}
+		if login == LoginInstagram {
+			return "The access token expired or was invalidated (" + why + "). Get a new Instagram Login token: " +
+				"in the App Dashboard (Instagram → API setup with Instagram business login) generate a token for the account " +
+				"with " + strings.Join(permissions, ", ") + " (a long-lived, 60 day token; a short-lived one is exchanged with " +
+				"GET https://graph.instagram.com/access_token?grant_type=ig_exchange_token&client_secret=APP_SECRET&access_token=SHORT_LIVED_TOKEN); " +
+				"then update the environment variable your igexport.hcl reads the token from and re-run. " +
+				"Keep it alive with igexport token refresh before it expires."
 		}
 		return "The access token expired or was invalidated (" + why + "). Get a new long-lived token: " +
 			"in the Graph API Explorer (https://developers.facebook.com/tools/explorer/) generate a user token for your app " +

@@ -102,11 +102,44 @@ func (c *Client) PageItems(ctx context.Context, path string, params url.Values, 
 	if u, err := url.Parse(r.url); err == nil {
 		seen[pageKey(u)] = true
 	}
+	return c.pages(ctx, r, path, reduced, p.Get("limit"), seen, fn)
+}
+
+// PageNext is PageItems from a paging.next URL a response gave (a list
+// inside a batch operation's body, or inside a field expansion): the pages
+// from that one on, under PageItems' rules (same origin as BaseURL, no
+// loop, bounded). from names the list in errors.
+func (c *Client) PageNext(ctx context.Context, from, next string, fn func(items []*fastjson.Value) error) error {
+	if c.baseErr != nil {
+		return c.baseErr
+	}
+	seen := map[string]bool{}
+	r, err := c.nextRequest(from, next, seen)
+	if err != nil {
+		return err
+	}
+	limit := ""
+	if u, err := url.Parse(next); err == nil {
+		limit = u.Query().Get("limit")
+	}
+	c.mu.Lock()
+	reduced := c.pageLimits[from]
+	c.mu.Unlock()
+	if n := limitOf(r.url); reduced > 0 && n > reduced {
+		r.url = withLimit(r.url, reduced)
+	}
+	return c.pages(ctx, r, from, reduced, limit, seen, fn)
+}
+
+// pages fetches r and the pages after it (see PageItems); path keys the
+// page size the API asked to reduce (reduced, 0: none yet), limit is the
+// page size asked for ("" unknown).
+func (c *Client) pages(ctx context.Context, r request, path string, reduced int, limit string, seen map[string]bool, fn func(items []*fastjson.Value) error) error {
 	first := r.endpoint
 	maxPages := c.maxPages
 	if maxPages <= 0 {
 		maxPages = MinMaxPages
-		if n, err := strconv.Atoi(p.Get("limit")); err == nil && n > 0 {
+		if n, err := strconv.Atoi(limit); err == nil && n > 0 {
 			maxPages = max(MinMaxPages, (MaxPageItems+n-1)/n)
 		}
 	}

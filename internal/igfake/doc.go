@@ -24,6 +24,8 @@
 //	/{media-id}                           media fields (§6.2), carousel children too
 //	/{media-id}/children                  carousel children
 //	/{media-id}/insights                  media and story insights (§7.3)
+//	/{media-id}/comments                  comments, cursor paging, replies{…} expansion (comments.go)
+//	/{comment-id}, /{comment-id}/replies  a comment; a comment's replies, cursor paging
 //	/?ids=a,b                             several nodes, one call each
 //	/debug_token                          token introspection (app token or a developer's token; Options.Tokens)
 //	/oauth/access_token                   fb_exchange_token: a new long-lived user token
@@ -41,6 +43,9 @@
 // answer byte-identical bodies. The exported Dataset value functions
 // (MediaInsight, StoryInsight, UserInsight, OnlineFollowers, Demographics)
 // return exactly what the API answers, for tests that check exported rows.
+// Comments are the exception to immutability: Server.AddComments and
+// Server.EditComments change them between two exports, and Server.Comments
+// returns them as served now.
 //
 // Bodies are encoded like Graph's: "/" is escaped as "\/" and non-ASCII
 // characters as \uXXXX, so clients must decode JSON rather than match bytes.

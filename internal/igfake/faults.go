@@ -94,13 +94,14 @@ type Faults struct {
 	EndlessPages bool
 	// DropIDs lists objects served without their "id": "media" (media of
 	// lists and nodes), "child" (carousel children), "story", "page"
-	// (Facebook Pages, as /me/accounts lists them) and "ig-user" (the IG
-	// user: its node, owner, instagram_business_account).
+	// (Facebook Pages, as /me/accounts lists them), "ig-user" (the IG
+	// user: its node, owner, instagram_business_account) and "comment"
+	// (comments and replies).
 	DropIDs []string
 }
 
 // DropIDKinds are the values DropIDs accepts.
-var DropIDKinds = []string{"media", "child", "story", "page", "ig-user"}
+var DropIDKinds = []string{"media", "child", "story", "page", "ig-user", "comment"}
 
 // dropID removes the "id" member of o when DropIDs names kind.
 func (s *Server) dropID(kind string, o obj) obj {

@@ -238,7 +238,7 @@ func (c *call) mediaFields(m *Media, fs []field, viaEdge bool) (obj, *apiError) 
 			if !feedOrReels {
 				continue
 			}
-			v = m.CommentsCount
+			v = c.s.CommentsCount(m)
 		case "is_comment_enabled":
 			if child {
 				continue

@@ -81,7 +81,9 @@ func (c *call) route() route {
 			rt.handler = func(c *call) (any, *apiError) { return c.mediaInsights(o, c.query) }
 		case "children":
 			rt.handler = func(c *call) (any, *apiError) { return c.childrenList(o) }
-		case "comments", "collaborators":
+		case "comments":
+			rt.handler = func(c *call) (any, *apiError) { return c.commentList(o) }
+		case "collaborators":
 			rt.handler = func(c *call) (any, *apiError) { return obj{{"data", []any{}}}, nil }
 		default:
 			rt.err = errNonexistingField(edge)
@@ -95,6 +97,21 @@ func (c *call) route() route {
 		if edge != "" {
 			rt.endpoint += "/" + edge
 			rt.err = errNonexistingField(edge)
+		}
+		return rt
+	}
+	if acct, ok := c.s.lookupComment(id); ok {
+		rt := route{endpoint: "GET /{comment-id}", account: acct}
+		switch edge {
+		case "":
+			rt.handler = func(c *call) (any, *apiError) { return c.commentNode(id) }
+		case "replies":
+			rt.handler = func(c *call) (any, *apiError) { return c.commentReplies(id) }
+		default:
+			rt.err = errNonexistingField(edge)
+		}
+		if edge != "" {
+			rt.endpoint += "/" + edge
 		}
 		return rt
 	}

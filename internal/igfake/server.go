@@ -87,6 +87,10 @@ type Options struct {
 	// (default): a day is served when its end_time is in (since, until+1 s],
 	// which answers both shapes with one day.
 	UntilInclusive bool
+	// CommentsPermissionDenied makes GET /{media-id}/comments answer
+	// "(#10) Application does not have permission for this action", as for
+	// a token without instagram_manage_comments.
+	CommentsPermissionDenied bool
 	// InstagramHost makes the server graph.instagram.com, the Instagram API
 	// with Instagram Login (see instagramhost.go): Token is an Instagram
 	// Login token, Facebook Login tokens are refused, and the
@@ -169,6 +173,8 @@ type Server struct {
 	traceCount uint64
 	tokens     map[string]*token // accepted tokens (tokens.go)
 	minted     int64             // tokens minted by exchanges and refreshes
+
+	comments commentStore // comments.go
 }
 
 // Stats counts what the server was asked.
@@ -228,6 +234,7 @@ func (s *Server) ResetStats() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.st = Stats{ByEndpoint: map[string]int64{}}
+	s.resetCommentFetches()
 }
 
 // countCall records one call of an endpoint and returns the running total

@@ -1,4 +1,4 @@
-// Package schema is the data contract of igexport: the seven streams, their
+// Package schema is the data contract of igexport: the streams, their
 // kinds and primary keys, and the Go row types whose struct tags define the
 // Parquet schemas of SPEC §3.
 //
@@ -24,7 +24,8 @@ import (
 // Version is written to every file as igexport.schema_version. Schema
 // evolution within a version is additive only. Version 2 added the
 // metrics of Graph API v24.0+ (media_insights, story_insights and
-// user_insights columns named as the metrics).
+// user_insights columns named as the metrics). The opt-in comments stream
+// came within version 2: a new stream is additive, no existing file changes.
 const Version = "2"
 
 // Stream names, fixed by SPEC §1.
@@ -36,6 +37,8 @@ const (
 	StoryInsights        = "story_insights"
 	UserInsights         = "user_insights"
 	UserLifetimeInsights = "user_lifetime_insights"
+	// Comments is opt-in: not in the default streams list.
+	Comments = "comments"
 )
 
 // Kind says how a stream's partitions are filled.
@@ -58,17 +61,22 @@ type StreamInfo struct {
 	PrimaryKey []string // columns, within one account
 	// Row is a zero value of the stream's row type (for schema derivation).
 	Row any
+	// OptIn streams are exported only when the config's streams list names
+	// them (comments: third-party content, and requests per media).
+	OptIn bool
 }
 
-// Streams lists the seven streams in their canonical order.
+// Streams lists the streams in their canonical order: the seven of SPEC §1
+// and the opt-in comments stream.
 var Streams = []StreamInfo{
-	{Users, Snapshot, []string{"id"}, User{}},
-	{Media, Snapshot, []string{"id"}, MediaRow{}},
-	{MediaInsights, Snapshot, []string{"id"}, MediaInsight{}},
-	{Stories, Merge, []string{"id"}, Story{}},
-	{StoryInsights, Merge, []string{"id"}, StoryInsight{}},
-	{UserInsights, Incremental, []string{"date"}, UserInsight{}},
-	{UserLifetimeInsights, Snapshot, []string{"metric", "timeframe", "breakdown", "age", "gender", "country", "city"}, LifetimeInsight{}},
+	{Users, Snapshot, []string{"id"}, User{}, false},
+	{Media, Snapshot, []string{"id"}, MediaRow{}, false},
+	{MediaInsights, Snapshot, []string{"id"}, MediaInsight{}, false},
+	{Stories, Merge, []string{"id"}, Story{}, false},
+	{StoryInsights, Merge, []string{"id"}, StoryInsight{}, false},
+	{UserInsights, Incremental, []string{"date"}, UserInsight{}, false},
+	{UserLifetimeInsights, Snapshot, []string{"metric", "timeframe", "breakdown", "age", "gender", "country", "city"}, LifetimeInsight{}, false},
+	{Comments, Merge, []string{"id"}, Comment{}, true},
 }
 
 // Names returns the stream names in canonical order.
@@ -76,6 +84,18 @@ func Names() []string {
 	out := make([]string, len(Streams))
 	for i, s := range Streams {
 		out[i] = s.Name
+	}
+	return out
+}
+
+// DefaultNames returns the streams exported when a config has no streams
+// list: every stream but the opt-in ones, in canonical order.
+func DefaultNames() []string {
+	var out []string
+	for _, s := range Streams {
+		if !s.OptIn {
+			out = append(out, s.Name)
+		}
 	}
 	return out
 }
@@ -246,6 +266,24 @@ type StoryInsight struct {
 
 // Key implements Row.
 func (r StoryInsight) Key() string { return r.ID }
+
+// Comment is one row of the comments stream: a comment or a reply on one
+// of the account's media. Username is as configured: the commenter's
+// username, its salted SHA-256 (usernames = "hash") or NULL ("drop").
+type Comment struct {
+	ID        string     `parquet:"id"`
+	MediaID   string     `parquet:"media_id,dict"`
+	ParentID  *string    `parquet:"parent_id,optional"`
+	Text      *string    `parquet:"text,optional"`
+	Username  *string    `parquet:"username,optional"`
+	Timestamp *time.Time `parquet:"timestamp,optional,timestamp(microsecond)"`
+	LikeCount *int64     `parquet:"like_count,optional"`
+	Hidden    *bool      `parquet:"hidden,optional"`
+	FetchedAt time.Time  `parquet:"fetched_at,timestamp(microsecond)"`
+}
+
+// Key implements Row.
+func (r Comment) Key() string { return r.ID }
 
 // HourFollowers is one element of user_insights.online_followers.
 type HourFollowers struct {

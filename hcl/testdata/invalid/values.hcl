@@ -30,6 +30,11 @@ stream "user_lifetime_insights" {
   timeframe  = "last_90_days"               # ERROR: Unsupported timeframe: timeframe must be one of this_week, this_month, not "last_90_days".
 }
 
+stream "comments" {                         # WARNING: Stream not enabled: There is a stream "comments" block, but "comments" is opt-in
+  refresh_days = -3                         # ERROR: Invalid refresh_days: refresh_days must be >= 0
+  usernames    = "hashed"                   # ERROR: Unsupported usernames: usernames must be one of keep, hash, drop, not "hashed". Did you mean "hash"?
+}
+
 destination {
   url         = "ftp://example.com/lake"    # ERROR: Unsupported bucket scheme: This igexport has no driver for "ftp://" URLs.
   compression = "lz4"                       # ERROR: Unsupported compression: compression must be one of zstd, snappy, gzip, none, not "lz4".
