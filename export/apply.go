@@ -28,6 +28,7 @@ type runner struct {
 	limiter *graph.Limiter
 	http    *http.Client
 	parsers fastjson.ParserPool // for insights bodies (parseInsightValues)
+	budget  *writeBudget        // partition writers and buffered rows of the run
 
 	tokens map[string]*TokenHealth // by token, once healthyTargets ran (tokens.go)
 	// igBatch is the Instagram host's batch support, found by the run's
@@ -115,8 +116,13 @@ func (j *Job) Apply(ctx context.Context, o Options) (*Summary, error) {
 }
 
 func newRunner(s *session) *runner {
+	budget := s.opts.budget
+	if budget == nil {
+		budget = newWriteBudget()
+	}
 	return &runner{session: s,
 		limiter: graph.NewLimiter(s.job.Concurrency),
+		budget:  budget,
 		// The one transport of the run: redirects stay on the Graph API's
 		// origin, and each client bounds its requests (Job.Timeouts).
 		http:    graph.NewHTTPClient(s.job.Concurrency * 4),

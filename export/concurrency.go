@@ -20,6 +20,10 @@ const (
 	// first user_insights run writes one small file per day: 728 of
 	// them); each holds a partition writer (about 1 MB) and an upload.
 	commitParallel = 8
+	// commitWriters bounds the partition writers that commits create across
+	// the whole run (all accounts and streams; see writeBudget), so that
+	// the memory of a run does not grow with its accounts.
+	commitWriters = 16
 )
 
 // accountsInFlight is how many accounts run at once: as many as requests

@@ -56,6 +56,8 @@ type Options struct {
 	// catalog replaces the metric catalog of the configured version (tests
 	// of a catalog that is out of date with the API).
 	catalog *catalog.Catalog
+	// budget replaces the run's write budget (tests read its peaks).
+	budget *writeBudget
 }
 
 func (o *Options) now() time.Time {

@@ -13,17 +13,20 @@ import (
 )
 
 // partitions routes rows of one stream of one account to one Parquet file
-// per dt.
+// per partition: per dt, or per month for user_insights (the stream's
+// schema.Partition; rows are keyed by the first day of their partition).
 //
-// An open sinks.PartitionWriter costs a few MB (parquet-go column buffers),
-// so a stream with many partitions (user_insights: one per day, up to two
-// years on a first run) must not hold one writer per dt. Rows are therefore
-// kept in memory per dt until spillRows of them are there (or
-// maxBufferedRows across the stream's partitions), and only then written to
-// that dt's writer, which streams them to a local temp file. commit creates,
-// fills and commits the writers one dt at a time. Memory is bounded by
-// maxBufferedRows rows plus the writers of the large partitions (one for
-// the snapshot streams), whatever the size of the account.
+// An open sinks.PartitionWriter costs a few hundred KB (parquet-go column
+// and page buffers), so a stream with many partitions (user_insights had one
+// per day, up to two years on a first run; ~25 months now) must not hold one writer per partition.
+// Rows are therefore kept in memory per dt until spillRows of them are
+// there (or maxBufferedRows across the stream's partitions), and only then
+// written to that dt's writer, which streams them to a local temp file.
+// commit creates, fills and commits the writers one dt at a time under the
+// run's writeBudget, and releases each writer as soon as its file is
+// committed. Memory is bounded by maxBufferedRows rows plus the writers of
+// the large partitions (one for the snapshot streams) plus the run's
+// commitWriters, whatever the size of the account or its history.
 type partitions[T schema.Row] struct {
 	s        *streamRun
 	part     schema.Partition // the stream's partitioning: p is keyed by each partition's first day
@@ -53,6 +56,8 @@ func newPartitions[T schema.Row](s *streamRun) *partitions[T] {
 	return &partitions[T]{s: s, part: s.partition(), p: map[schema.Date]*partition[T]{}}
 }
 
+func (p *partitions[T]) budget() *writeBudget { return p.s.a.r.budget }
+
 // open makes sure a (possibly empty) partition exists for dt: snapshot
 // streams write their run-date file even with no rows, so "none" is
 // recorded. It returns dt's writer, nil while its rows are still buffered.
@@ -74,6 +79,7 @@ func (p *partitions[T]) add(dt schema.Date, rows ...T) error {
 	pt := p.get(dt)
 	pt.rows = append(pt.rows, rows...)
 	p.buffered += len(rows)
+	p.budget().rowsBuffered(len(rows))
 	if len(pt.rows) >= spillRows || pt.w != nil && len(pt.rows) >= writeThroughRows {
 		if err := p.spill(dt, pt); err != nil {
 			return err
@@ -94,18 +100,37 @@ func (p *partitions[T]) add(dt schema.Date, rows ...T) error {
 	return nil
 }
 
+// newWriter starts a partition writer, counted by the run's budget until
+// release.
+func (p *partitions[T]) newWriter() (*sinks.PartitionWriter[T], error) {
+	w, err := sinks.NewPartitionWriter[T](p.s.fileOptions())
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", p.s.name(), err)
+	}
+	p.budget().writerOpened()
+	return w, nil
+}
+
+// release aborts w (a no-op once committed: its temp files are gone) and
+// stops counting it.
+func (p *partitions[T]) release(w *sinks.PartitionWriter[T]) {
+	w.Abort()
+	p.budget().writerReleased()
+}
+
 // spill writes dt's buffered rows to its writer, creating it if needed.
 func (p *partitions[T]) spill(dt schema.Date, pt *partition[T]) error {
 	if pt.w == nil {
-		w, err := sinks.NewPartitionWriter[T](p.s.fileOptions())
+		w, err := p.newWriter()
 		if err != nil {
-			return fmt.Errorf("%s: %w", p.s.name(), err)
+			return err
 		}
 		pt.w = w
 	}
 	n := len(pt.rows)
 	err := pt.w.Write(pt.rows...)
 	p.buffered -= n
+	p.budget().rowsBuffered(-n)
 	pt.rows = nil
 	if err != nil {
 		return fmt.Errorf("%s: writing %s=%s: %w", p.s.name(), p.part.Column(), p.part.Format(dt), err)
@@ -115,8 +140,11 @@ func (p *partitions[T]) spill(dt schema.Date, pt *partition[T]) error {
 
 // commit uploads every partition (merging with what the bucket holds) and
 // returns the files in date order. On any failure the rest are aborted.
-// Each upload creates its writer (when its rows were still buffered), so at
-// most commitParallel writers of the stream exist at once.
+// Each partition is handed to one upload, which holds one of the run's
+// commit slots while it creates its writer (when its rows were still
+// buffered), fills and commits it, then releases the writer: at most
+// commitParallel uploads of the stream, and commitWriters of the run,
+// hold a writer at once, however many partitions there are.
 func (p *partitions[T]) commit(ctx context.Context) ([]sinks.FileInfo, error) {
 	dts := make([]schema.Date, 0, len(p.p))
 	for dt := range p.p {
@@ -124,24 +152,40 @@ func (p *partitions[T]) commit(ctx context.Context) ([]sinks.FileInfo, error) {
 	}
 	slices.Sort(dts)
 	files := make([]sinks.FileInfo, len(dts))
+	b := p.budget()
 	workers := pool.New().WithContext(ctx).WithCancelOnError().WithFirstError().WithMaxGoroutines(commitParallel)
 	for i, dt := range dts {
 		pt := p.p[dt]
-		rows := pt.rows
-		pt.rows = nil
-		workers.Go(func(ctx context.Context) error {
-			if pt.w == nil {
-				w, err := sinks.NewPartitionWriter[T](p.s.fileOptions())
-				if err != nil {
-					return fmt.Errorf("%s: %w", p.s.name(), err)
+		delete(p.p, dt) // the upload owns it now
+		p.buffered -= len(pt.rows)
+		workers.Go(func(ctx context.Context) (err error) {
+			w, rows := pt.w, pt.rows
+			pt.w, pt.rows = nil, nil
+			defer func() {
+				b.rowsBuffered(-len(rows))
+				if w != nil {
+					p.release(w)
 				}
-				pt.w = w
+			}()
+			select {
+			case b.slots <- struct{}{}:
+				defer func() { <-b.slots }()
+			case <-ctx.Done():
+				return ctx.Err()
 			}
-			if err := pt.w.Write(rows...); err != nil {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if w == nil {
+				if w, err = p.newWriter(); err != nil {
+					return err
+				}
+			}
+			if err := w.Write(rows...); err != nil {
 				return fmt.Errorf("%s: writing %s=%s: %w", p.s.name(), p.part.Column(), p.part.Format(dt), err)
 			}
 			key := sinks.PartitionKey(p.s.name(), p.part, dt, p.s.a.t.ID)
-			fi, err := pt.w.CommitGuarded(ctx, p.s.a.r.data, key, p.s.a.checkLease)
+			fi, err := w.CommitGuarded(ctx, p.s.a.r.data, key, p.s.a.checkLease)
 			if err != nil {
 				return fmt.Errorf("%s: uploading %s: %w", p.s.name(), key, err)
 			}
@@ -149,19 +193,19 @@ func (p *partitions[T]) commit(ctx context.Context) ([]sinks.FileInfo, error) {
 			return nil
 		})
 	}
-	err := workers.Wait()
-	p.abort() // temp files of committed writers are gone already; this cleans the rest
-	if err != nil {
+	if err := workers.Wait(); err != nil {
 		return nil, err
 	}
 	return files, nil
 }
 
+// abort discards the partitions not handed to commit.
 func (p *partitions[T]) abort() {
 	for dt, pt := range p.p {
 		if pt.w != nil {
-			pt.w.Abort()
+			p.release(pt.w)
 		}
+		p.budget().rowsBuffered(-len(pt.rows))
 		delete(p.p, dt)
 	}
 	p.buffered = 0

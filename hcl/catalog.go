@@ -37,7 +37,7 @@ func (l *loader) checkCatalog(d *decoder, cfg *Config, versionExpr hcl2.Expressi
 	} else if w != "" {
 		d.add(versionDiag(hcl2.DiagWarning, "Graph API version expires soon", sentence(w), versionExpr, fileStart))
 	}
-	igLogin := instagramLoginBlocks(cfg)
+	igLogin, fbLogin := loginBlocks(cfg)
 	for _, ref := range d.metrics {
 		err := cat.Check(ref.stream, ref.metric.val, now)
 		switch {
@@ -54,10 +54,17 @@ func (l *loader) checkCatalog(d *decoder, cfg *Config, versionExpr hcl2.Expressi
 				if ref.metric.sensitive {
 					detail = "A metric given by a sensitive value is served only by the Instagram API with Facebook Login."
 				}
-				d.errorf(ref.metric.rng, "Metric not served with Instagram Login",
-					"%s Blocks with login = %q: %s. Remove it from the %s metrics list (its column stays NULL for those accounts), or export them with a Facebook Login token.",
-					detail, LoginInstagram, strings.Join(igLogin, ", "), ref.stream)
-				continue
+				if fbLogin == 0 {
+					d.errorf(ref.metric.rng, "Metric not served with Instagram Login",
+						"%s Blocks with login = %q: %s. Remove it from the %s metrics list (its column stays NULL for those accounts), or export them with a Facebook Login token.",
+						detail, LoginInstagram, strings.Join(igLogin, ", "), ref.stream)
+					continue
+				}
+				// The Facebook Login accounts of the same file get the metric;
+				// the Instagram Login ones are not asked for it (NULL column).
+				d.warnf(ref.metric.rng, "Metric not served with Instagram Login",
+					"%s Blocks with login = %q: %s; their %s column stays NULL, the Facebook Login accounts get it.",
+					detail, LoginInstagram, strings.Join(igLogin, ", "), ref.metric.val)
 			}
 		}
 		if w := cat.Warning(ref.metric.val, now); w != "" {
@@ -86,19 +93,23 @@ func sentence(s string) string {
 	return s
 }
 
-// instagramLoginBlocks names the account and discover blocks with login =
-// "instagram" and where they are, for diagnostics.
-func instagramLoginBlocks(cfg *Config) []string {
-	var out []string
+// loginBlocks names the account and discover blocks with login =
+// "instagram" and where they are, for diagnostics, and counts the other
+// (Facebook Login) blocks.
+func loginBlocks(cfg *Config) (instagram []string, facebook int) {
 	for _, a := range cfg.Accounts {
 		if a.Login == LoginInstagram {
-			out = append(out, fmt.Sprintf("account %q (%s)", a.Name, at(a.DeclRange)))
+			instagram = append(instagram, fmt.Sprintf("account %q (%s)", a.Name, at(a.DeclRange)))
+		} else {
+			facebook++
 		}
 	}
 	for _, x := range cfg.Discover {
 		if x.Login == LoginInstagram {
-			out = append(out, fmt.Sprintf("discover %q (%s)", x.Name, at(x.DeclRange)))
+			instagram = append(instagram, fmt.Sprintf("discover %q (%s)", x.Name, at(x.DeclRange)))
+		} else {
+			facebook++
 		}
 	}
-	return out
+	return instagram, facebook
 }

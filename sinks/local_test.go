@@ -76,6 +76,42 @@ func TestStoreSyncCoversUploads(t *testing.T) {
 	}
 }
 
+// Syncs are group commits: a caller whose writes a sync already covered
+// (it started after them) does not sync again, whatever was written since
+// by others; a caller with writes no sync covered does.
+func TestStoreSyncGroupCommit(t *testing.T) {
+	ctx := context.Background()
+	s := openLocal(t, t.TempDir(), "lake")
+	l := s.be.(*localBackend)
+	put := func(name string) {
+		t.Helper()
+		if err := s.PutRun(ctx, name, []byte("{}")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	step := func(what string, sync func() error, wantSyncs int) {
+		t.Helper()
+		if err := sync(); err != nil {
+			t.Fatal(err)
+		}
+		if l.dirty.syncs != wantSyncs {
+			t.Fatalf("after %s: %d syncs, want %d", what, l.dirty.syncs, wantSyncs)
+		}
+	}
+	put("a")
+	waiter := l.dirty.generation() // a caller that wrote a, then waits for the sync lock
+	put("b")
+	step("a sync of a and b", func() error { return s.Sync(ctx) }, 1)
+	step("the waiter, covered by it", func() error { return l.syncUpTo(ctx, waiter) }, 1)
+	put("c")
+	step("the waiter again, c is not its", func() error { return l.syncUpTo(ctx, waiter) }, 1)
+	step("a sync of c", func() error { return s.Sync(ctx) }, 2)
+	step("a sync with nothing written since", func() error { return s.Sync(ctx) }, 2)
+	if n := len(l.dirty.paths); n != 0 {
+		t.Fatalf("%d paths still waiting after Sync", n)
+	}
+}
+
 // A file:// commit renames the temp file into the lake when both are on the
 // same file system, and copies it otherwise (a tmpfs /tmp): either way the
 // partition holds the rows, is readable by others (0644), matches the

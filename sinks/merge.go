@@ -67,6 +67,7 @@ func (w *PartitionWriter[T]) CommitGuarded(ctx context.Context, s *Store, key st
 		for _, f := range files {
 			removeFile(f)
 		}
+		w.spent()
 	}()
 	if err := ctx.Err(); err != nil {
 		_ = w.w.Close()

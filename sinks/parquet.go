@@ -201,6 +201,13 @@ func (w *PartitionWriter[T]) Abort() {
 	w.done = true
 	_ = w.w.Close()
 	removeFile(w.f)
+	w.spent()
+}
+
+// spent drops what a finished writer no longer needs (its parquet-go
+// buffers, the keys), so that one still referenced holds no memory.
+func (w *PartitionWriter[T]) spent() {
+	w.w, w.f, w.last = nil, nil, nil
 }
 
 // newFile starts another temp file with the same settings.

@@ -19,12 +19,20 @@
 //   - cpu: igexport's user+system CPU; fake cpu: the emulator's (igbench's
 //     own CPU during the run), since both share the machine.
 //
+// It also prints files: the data files the run wrote (run summary).
+//
 // Scenarios: the main one (default 50 accounts × 1,000 media, 3 stories,
-// 30 days of account insights, latency 50 ms, concurrency 16), then one
-// account with 100, 1,000 and 10,000 media, to show that memory does not
-// grow with the account. igbench exits 1 when a run fails, and also when the
-// targets are missed with -check (efficiency ≥ 0.7, peak RSS ≤ 200 MB, RSS
-// flat within ±20 % over the single-account runs).
+// 30 days of account insights, latency 50 ms, concurrency 16); one account
+// with 100, 1,000 and 10,000 media and 30 days, to show that memory does
+// not grow with the account; then the product's defaults, no start_date
+// (two years of account insights on a first run): one account × 1,000
+// media, and 100 accounts × 100 media, to show that it grows neither with
+// history nor with accounts. igbench exits 1 when a run fails, and also
+// when the targets are missed with -check: efficiency ≥ 0.7 for the main
+// scenario, peak RSS ≤ 100 MB for every scenario, and flat within ±20 %:
+// over the one-account 30-day scenarios (account size), from the 30-day to
+// the two-year one-account run of 1,000 media (history), and from one
+// account to many with two years (accounts).
 package main
 
 import (
@@ -55,6 +63,9 @@ type config struct {
 	latency     time.Duration
 	concurrency int
 	single      []int
+	defaults    bool
+	manyAccts   int
+	manyMedia   int
 	seed        int64
 	keep        bool
 	check       bool
@@ -70,13 +81,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&c.accounts, "accounts", 50, "accounts of the main scenario")
 	fs.IntVar(&c.media, "media", 1000, "media per account of the main scenario")
 	fs.IntVar(&c.stories, "stories", 3, "live stories per account")
-	fs.IntVar(&c.days, "days", 30, "days of account insights (start_date = today - days)")
+	fs.IntVar(&c.days, "days", 30, "days of account insights of the main and one-account scenarios (start_date = today - days; 0: no start_date, two years)")
 	fs.DurationVar(&c.latency, "latency", 50*time.Millisecond, "emulator latency per HTTP request")
 	fs.IntVar(&c.concurrency, "concurrency", 16, "igexport -concurrency")
 	single := fs.String("single", "100,1000,10000", "media counts of the one-account scenarios (comma list; empty: none)")
+	fs.BoolVar(&c.defaults, "defaults", true, "run the default-history scenarios (no start_date: two years of account insights)")
+	fs.IntVar(&c.manyAccts, "many-accounts", 100, "accounts of the many-accounts default-history scenario")
+	fs.IntVar(&c.manyMedia, "many-media", 100, "media per account of the many-accounts default-history scenario")
 	fs.Int64Var(&c.seed, "seed", 1, "emulator seed")
 	fs.BoolVar(&c.keep, "keep", false, "keep the work directory (lakes, configs, logs)")
-	fs.BoolVar(&c.check, "check", true, "exit 1 when a target is missed (efficiency ≥ 0.7, peak RSS ≤ 200 MB and flat ±20 %)")
+	fs.BoolVar(&c.check, "check", true, "exit 1 when a target is missed (efficiency ≥ 0.7, peak RSS ≤ 100 MB and flat ±20 %)")
 	fs.StringVar(&c.dir, "dir", "", "work `directory` (default: a new temp directory)")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -114,12 +128,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 
-	scenarios := []scenario{{name: fmt.Sprintf("%d accounts × %d media", c.accounts, c.media), accounts: c.accounts, media: c.media}}
+	scenarios := []scenario{{name: fmt.Sprintf("%d accounts × %d media", c.accounts, c.media), accounts: c.accounts, media: c.media, days: c.days}}
 	for _, n := range c.single {
-		scenarios = append(scenarios, scenario{name: fmt.Sprintf("1 account × %d media", n), accounts: 1, media: n, single: true})
+		scenarios = append(scenarios, scenario{name: fmt.Sprintf("1 account × %d media", n), accounts: 1, media: n, days: c.days, flat: "size"})
 	}
-	fmt.Fprintf(stdout, "igbench: %s against %s, emulator latency %s per request, concurrency %d, %d stories, %d days of account insights, %d CPUs\n",
-		c.igexport, c.igfake, c.latency, c.concurrency, c.stories, c.days, runtime.NumCPU())
+	if c.defaults {
+		scenarios = append(scenarios,
+			scenario{name: "1 account × 1000 media", accounts: 1, media: 1000, flat: "history"},
+			scenario{name: fmt.Sprintf("%d accounts × %d media", c.manyAccts, c.manyMedia), accounts: c.manyAccts, media: c.manyMedia, flat: "accounts"})
+	}
+	fmt.Fprintf(stdout, "igbench: %s against %s, emulator latency %s per request, concurrency %d, %d stories, %d CPUs\n",
+		c.igexport, c.igfake, c.latency, c.concurrency, c.stories, runtime.NumCPU())
+	fmt.Fprintf(stdout, "history: days of account insights of a first run (start_date = today - days; 2y: no start_date, the default)\n")
 	fmt.Fprintf(stdout, "bound = max(chain × latency, round trips × latency / concurrency); efficiency = bound / wall\n\n")
 	fmt.Fprintln(stdout, header())
 	var results []result
@@ -143,7 +163,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	problems := verdict(results)
 	fmt.Fprintln(stdout)
 	if len(problems) == 0 {
-		fmt.Fprintln(stdout, "targets met: efficiency ≥ 0.70, peak RSS ≤ 200 MB, flat within ±20 % from the smallest to the largest account")
+		fmt.Fprintln(stdout, "targets met: efficiency ≥ 0.70, peak RSS ≤ 100 MB, flat within ±20 % across accounts, account sizes and history")
 		return 0
 	}
 	for _, p := range problems {
@@ -155,13 +175,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// verdict checks the targets of issue #4.
+// maxRSSMB is the peak RSS every scenario must stay under.
+const maxRSSMB = 100
+
+// verdict checks the targets of issues #4 and #13.
 func verdict(results []result) []string {
 	var problems []string
-	var singles []result
+	var sizes []result
 	for _, r := range results {
-		if r.sc.single {
-			singles = append(singles, r)
+		if r.sc.flat == "size" {
+			sizes = append(sizes, r)
+		}
+		if r.sc.flat != "" {
 			continue
 		}
 		if r.efficiency() < 0.7 {
@@ -169,16 +194,34 @@ func verdict(results []result) []string {
 		}
 	}
 	for _, r := range results {
-		if mb := r.rssMB(); mb > 200 {
-			problems = append(problems, fmt.Sprintf("%s: peak RSS %.0f MB > 200 MB", r.sc.name, mb))
+		if mb := r.rssMB(); mb > maxRSSMB {
+			problems = append(problems, fmt.Sprintf("%s, %s: peak RSS %.0f MB > %d MB", r.sc.name, r.sc.history(), mb, maxRSSMB))
 		}
 	}
-	if len(singles) >= 2 {
-		base := singles[0].rssMB()
-		for _, r := range singles[1:] {
-			if d := r.rssMB()/base - 1; d > 0.2 || d < -0.2 {
-				problems = append(problems, fmt.Sprintf("%s: peak RSS %.1f MB is %+.0f %% of %s's %.1f MB (want within ±20 %%)",
-					r.sc.name, r.rssMB(), 100*d, singles[0].sc.name, base))
+	flat := func(what string, base, r result) {
+		if d := r.rssMB()/base.rssMB() - 1; d > 0.2 || d < -0.2 {
+			problems = append(problems, fmt.Sprintf("%s: %s, %s: peak RSS %.1f MB is %+.0f %% of %s, %s: %.1f MB (want within ±20 %%)",
+				what, r.sc.name, r.sc.history(), r.rssMB(), 100*d, base.sc.name, base.sc.history(), base.rssMB()))
+		}
+	}
+	for _, r := range sizes[min(1, len(sizes)):] {
+		flat("account size", sizes[0], r)
+	}
+	// History: the two-year run against the 30-day run of the same account
+	// (when -single ran it); accounts: many accounts against that one.
+	var twoYears *result
+	for _, r := range results {
+		switch r.sc.flat {
+		case "history":
+			twoYears = &r
+			for _, s := range sizes {
+				if s.sc.media == r.sc.media {
+					flat("history", s, r)
+				}
+			}
+		case "accounts":
+			if twoYears != nil {
+				flat("accounts", *twoYears, r)
 			}
 		}
 	}

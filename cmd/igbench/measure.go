@@ -29,7 +29,21 @@ type scenario struct {
 	name     string
 	accounts int
 	media    int
-	single   bool
+	days     int // days of account insights (start_date); 0: the default, two years
+	// flat says what the scenario's peak RSS must not grow with: "size"
+	// (compared with the first one-account scenario), "history" (with the
+	// 30-day one-account scenario of as many media), "accounts" (with the
+	// "history" one); "" for the main scenario.
+	flat string
+}
+
+// history says how much account insights history the scenario's first run
+// reads.
+func (sc scenario) history() string {
+	if sc.days == 0 {
+		return "2y"
+	}
+	return fmt.Sprintf("%dd", sc.days)
 }
 
 type result struct {
@@ -84,14 +98,14 @@ func (r result) efficiency() float64 { return r.bound().Seconds() / r.wall.Secon
 func (r result) rssMB() float64 { return float64(r.maxRSSKB) / 1024 }
 
 func header() string {
-	return fmt.Sprintf("%-26s %9s %8s %7s %9s %10s %9s %6s %9s %6s %9s %9s",
-		"scenario", "wall", "calls", "RTs", "rows", "rows/s", "peak RSS", "chain", "bound", "eff.", "cpu", "fake cpu")
+	return fmt.Sprintf("%-26s %7s %9s %8s %7s %9s %10s %7s %9s %6s %9s %6s %9s %9s",
+		"scenario", "history", "wall", "calls", "RTs", "rows", "rows/s", "files", "peak RSS", "chain", "bound", "eff.", "cpu", "fake cpu")
 }
 
 func (r result) line() string {
-	return fmt.Sprintf("%-26s %9s %8d %7d %9d %10.0f %6.1f MB %6d %9s %6.2f %9s %9s",
-		r.sc.name, r.wall.Round(time.Millisecond), r.calls, r.roundTrips, r.rows, float64(r.rows)/r.wall.Seconds(),
-		r.rssMB(), r.chain, r.bound().Round(time.Millisecond), r.efficiency(), (r.user + r.sys).Round(10*time.Millisecond),
+	return fmt.Sprintf("%-26s %7s %9s %8d %7d %9d %10.0f %7d %6.1f MB %6d %9s %6.2f %9s %9s",
+		r.sc.name, r.sc.history(), r.wall.Round(time.Millisecond), r.calls, r.roundTrips, r.rows, float64(r.rows)/r.wall.Seconds(),
+		r.files, r.rssMB(), r.chain, r.bound().Round(time.Millisecond), r.efficiency(), (r.user + r.sys).Round(10*time.Millisecond),
 		r.fakeCPU.Round(10*time.Millisecond))
 }
 
@@ -125,7 +139,7 @@ func measure(ctx context.Context, c config, sc scenario, dir string) (result, er
 	args := []string{"-addr", "127.0.0.1:0", "-accounts", strconv.Itoa(sc.accounts), "-media", strconv.Itoa(sc.media),
 		"-stories", strconv.Itoa(c.stories), "-seed", strconv.FormatInt(c.seed, 10), "-token", benchToken,
 		"-latency", c.latency.String()}
-	if sc.single {
+	if sc.accounts == 1 {
 		// The emulator's budget is 4,800 calls per account per day; an
 		// account with 10,000 media needs ~10,300, so its usage headers
 		// would pass max_usage_percent and pace the run (as they should:
@@ -139,7 +153,7 @@ func measure(ctx context.Context, c config, sc scenario, dir string) (result, er
 	defer fake.stop()
 
 	cfgPath := filepath.Join(dir, "bench.hcl")
-	if err := os.WriteFile(cfgPath, []byte(configHCL(c, sc.accounts, fake.url, filepath.Join(dir, "lake"))), 0o644); err != nil {
+	if err := os.WriteFile(cfgPath, []byte(configHCL(c, sc, fake.url, filepath.Join(dir, "lake"))), 0o644); err != nil {
 		return res, err
 	}
 	logPath := filepath.Join(dir, "igexport.log")
@@ -264,14 +278,18 @@ func (f *fakeProc) stop() time.Duration {
 
 // configHCL is the igexport.hcl of a scenario: every account of the
 // emulator (ids "178414" + the account number on 11 digits) listed
-// explicitly, with start_date bounding user_insights to the last c.days days.
-func configHCL(c config, accounts int, url, lake string) string {
+// explicitly, with start_date bounding user_insights to the last sc.days
+// days (none when sc.days is 0: the default, two years).
+func configHCL(c config, sc scenario, url, lake string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "igexport {\n  graph_api_url = %q\n  concurrency   = %d\n}\n\n", url, c.concurrency)
 	b.WriteString("variable \"token\" {\n  sensitive = true\n  default   = env(\"IG_ACCESS_TOKEN\")\n}\n\n")
-	start := time.Now().UTC().AddDate(0, 0, -c.days).Format(time.DateOnly)
-	for i := 1; i <= accounts; i++ {
-		fmt.Fprintf(&b, "account \"igfake_%d\" {\n  ig_user_id   = \"178414%011d\"\n  access_token = var.token\n  start_date   = %q\n}\n\n", i, i, start)
+	start := ""
+	if sc.days > 0 {
+		start = fmt.Sprintf("  start_date   = %q\n", time.Now().UTC().AddDate(0, 0, -sc.days).Format(time.DateOnly))
+	}
+	for i := 1; i <= sc.accounts; i++ {
+		fmt.Fprintf(&b, "account \"igfake_%d\" {\n  ig_user_id   = \"178414%011d\"\n  access_token = var.token\n%s}\n\n", i, i, start)
 	}
 	fmt.Fprintf(&b, "destination {\n  url = %q\n}\n", "file://"+filepath.ToSlash(lake))
 	return b.String()

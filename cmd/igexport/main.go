@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"syscall"
@@ -48,9 +49,31 @@ func failed(e env, cmd string, err error, red *redactor) int {
 var version = "dev"
 
 func main() {
+	setMemoryLimit(os.LookupEnv)
 	ctx, stop := notifyInterrupt(context.Background())
 	defer stop()
 	os.Exit(run(ctx, os.Args[1:], env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, LookupEnv: os.LookupEnv}))
+}
+
+// defaultMemoryLimit is the Go runtime's soft memory limit when GOMEMLIMIT
+// is not set. What a run holds at once is bounded by its concurrency, not by
+// its accounts or history (partition writers under commit slots, rows
+// buffered per stream): a few tens of MB at the default concurrency. Without
+// a limit the garbage collector lets the heap grow to twice what was live
+// at the last collection, and a burst of responses (many accounts starting
+// together) leaves the process at several times its working set. Under the
+// limit it collects earlier instead; past it (a working set over 64 MiB: a
+// high concurrency) it collects more often, spending at most half the CPU
+// on it (the runtime's own cap). GOMEMLIMIT=off or a larger value (see
+// docs/operations.md) trades memory back for CPU.
+const defaultMemoryLimit = 64 << 20
+
+// setMemoryLimit applies defaultMemoryLimit unless GOMEMLIMIT is set (the
+// runtime has read it then).
+func setMemoryLimit(lookupEnv func(string) (string, bool)) {
+	if _, ok := lookupEnv("GOMEMLIMIT"); !ok {
+		debug.SetMemoryLimit(defaultMemoryLimit)
+	}
 }
 
 // notifyInterrupt returns a context cancelled by the first SIGINT or
