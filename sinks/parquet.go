@@ -207,7 +207,7 @@ func (w *PartitionWriter[T]) Abort() {
 // spent drops what a finished writer no longer needs (its parquet-go
 // buffers, the keys), so that one still referenced holds no memory.
 func (w *PartitionWriter[T]) spent() {
-	w.w, w.f, w.last = nil, nil, nil
+	w.w, w.f, w.last, w.sums, w.dig = nil, nil, nil, nil, nil
 }
 
 // newFile starts another temp file with the same settings.
