@@ -29,6 +29,9 @@ type runner struct {
 	http    *http.Client
 	parsers fastjson.ParserPool // for insights bodies (parseInsightValues)
 	budget  *writeBudget        // partition writers and buffered rows of the run
+	// uiCallOps is the operations of one user_insights Batch call (see
+	// insightsPOSTsPerCall), set once the run knows its accounts.
+	uiCallOps int
 
 	tokens map[string]*TokenHealth // by token, once healthyTargets ran (tokens.go)
 	// igBatch is the Instagram host's batch support, found by the run's
@@ -81,6 +84,7 @@ func (j *Job) Apply(ctx context.Context, o Options) (*Summary, error) {
 		c.AccountsSelected(len(targets))
 	}
 	results := make([]AccountResult, len(targets))
+	r.uiCallOps = insightsPOSTsPerCall(len(targets), j.Concurrency) * graph.MaxBatchOps
 	p := pool.New().WithContext(ctx).WithMaxGoroutines(accountsInFlight(len(targets), j.Concurrency))
 	for i, t := range targets {
 		p.Go(func(ctx context.Context) error {

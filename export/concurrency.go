@@ -26,6 +26,17 @@ const (
 	commitWriters = 16
 )
 
+// insightsPOSTsPerCall is how many batch POSTs one user_insights Batch call
+// of an account carries (at most graph.MaxBatchOps operations each): the
+// account's share of the limiter, at least insightsBatchesInFlight. A first
+// run's two years are ~1,500 operations; sent in one call, their requests
+// and response bodies would all be held until the last one came back, for
+// every account in flight (issue #13). One account alone still fills the
+// limiter.
+func insightsPOSTsPerCall(accounts, concurrency int) int {
+	return max(insightsBatchesInFlight, concurrency/accountsInFlight(accounts, concurrency))
+}
+
 // accountsInFlight is how many accounts run at once: as many as requests
 // may be in flight (an account has at least one request to wait on), never
 // more than there are accounts.

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"maps"
+	"math"
 	"net/url"
 	"slices"
 	"strconv"
@@ -148,37 +150,46 @@ func seriesWindows(in uiInput, w insightsWindow, metric, period string, lo schem
 }
 
 // totalOps: per finished day of the window, one operation for the plain
-// total_value metrics and one per breakdown metric; one batch call, sent
-// after the series (whose end_times tell the account's day boundary).
+// total_value metrics and one per breakdown metric; one batch call (sent
+// in parts of whole POSTs: userInsights.run), after the series (whose
+// end_times tell the account's day boundary).
 func totalOps(in uiInput, w insightsWindow) []Op {
-	var plain []string
-	var split []catalog.Metric
-	for _, m := range in.spec.Metrics[catalog.UserTotalValue] {
-		if m.Breakdown != "" {
-			split = append(split, m)
-		} else {
-			plain = append(plain, m.Name)
+	return slices.Collect(totalOpSeq(in, w))
+}
+
+// totalOpSeq yields totalOps one day at a time: apply builds the
+// operations of one Batch call at a time, not the ~1,500 of two years.
+func totalOpSeq(in uiInput, w insightsWindow) iter.Seq[Op] {
+	return func(yield func(Op) bool) {
+		var plain []string
+		var split []catalog.Metric
+		for _, m := range in.spec.Metrics[catalog.UserTotalValue] {
+			if m.Breakdown != "" {
+				split = append(split, m)
+			} else {
+				plain = append(plain, m.Name)
+			}
+		}
+		path := "/" + in.accountID + "/insights"
+		for d := w.From; d <= w.To; d = d.AddDays(1) {
+			end := in.day.endOf(d)
+			if end.After(in.now) {
+				continue // the day is not over yet
+			}
+			dd := d
+			q := url.Values{"period": {"day"}, "metric_type": {"total_value"},
+				"since": {unix(end.Add(-24 * time.Hour))}, "until": {unix(end.Add(-time.Second))}} // until is inclusive: the day's end − 1 s
+			if len(plain) > 0 && !yield(Op{Path: path, Send: sendBatch, Batch: 1, Params: q, Metrics: plain, Day: &dd, Span: [2]schema.Date{d, d}}) {
+				return
+			}
+			for _, m := range split {
+				if !yield(Op{Path: path, Send: sendBatch, Batch: 1, Params: q, Metrics: []string{m.Name}, Breakdown: m.Breakdown,
+					Day: &dd, Span: [2]schema.Date{d, d}}) {
+					return
+				}
+			}
 		}
 	}
-	path := "/" + in.accountID + "/insights"
-	var ops []Op
-	for d := w.From; d <= w.To; d = d.AddDays(1) {
-		end := in.day.endOf(d)
-		if end.After(in.now) {
-			continue // the day is not over yet
-		}
-		dd := d
-		q := url.Values{"period": {"day"}, "metric_type": {"total_value"},
-			"since": {unix(end.Add(-24 * time.Hour))}, "until": {unix(end.Add(-time.Second))}} // until is inclusive: the day's end − 1 s
-		if len(plain) > 0 {
-			ops = append(ops, Op{Path: path, Send: sendBatch, Batch: 1, Params: q, Metrics: plain, Day: &dd, Span: [2]schema.Date{d, d}})
-		}
-		for _, m := range split {
-			ops = append(ops, Op{Path: path, Send: sendBatch, Batch: 1, Params: q, Metrics: []string{m.Name}, Breakdown: m.Breakdown,
-				Day: &dd, Span: [2]schema.Date{d, d}})
-		}
-	}
-	return ops
 }
 
 type dayRow struct {
@@ -248,17 +259,42 @@ func (u *userInsights) fetch(ctx context.Context) error {
 	for _, n := range notes {
 		u.s.note("%s", n)
 	}
-	if err := u.run(ctx, ops); err != nil {
+	if err := u.run(ctx, slices.Values(ops)); err != nil {
 		return err
 	}
 	u.learnEnds()
-	return u.run(ctx, totalOps(u.in, u.w))
+	return u.run(ctx, totalOpSeq(u.in, u.w))
 }
 
-// run executes ops in batches; a metric the API rejects is dropped and the
-// op retried without it; a since the API calls not valid marks the days as
-// failed (retried next run) without failing the stream.
-func (u *userInsights) run(ctx context.Context, ops []Op) error {
+// run executes ops in Batch calls of at most runner.uiCallOps operations
+// (a multiple of graph.MaxBatchOps, so that the POSTs are those of one
+// call), each built, sent and parsed before the next: the operations,
+// requests and bodies held are those of one call.
+func (u *userInsights) run(ctx context.Context, ops iter.Seq[Op]) error {
+	n := u.a.r.uiCallOps
+	if n <= 0 {
+		n = math.MaxInt
+	}
+	var call []Op
+	for op := range ops {
+		call = append(call, op)
+		if len(call) == n {
+			if err := u.runCall(ctx, call); err != nil {
+				return err
+			}
+			call = call[:0]
+		}
+	}
+	if len(call) == 0 {
+		return nil
+	}
+	return u.runCall(ctx, call)
+}
+
+// runCall executes ops in batches; a metric the API rejects is dropped and
+// the op retried without it; a since the API calls not valid marks the days
+// as failed (retried next run) without failing the stream.
+func (u *userInsights) runCall(ctx context.Context, ops []Op) error {
 	path := "/" + u.a.t.ID + "/insights"
 	for len(ops) > 0 {
 		resps, err := u.s.client.Batch(ctx, requests(ops))

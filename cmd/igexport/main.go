@@ -50,9 +50,12 @@ var version = "dev"
 
 func main() {
 	setMemoryLimit(os.LookupEnv)
+	stopProfile := startHeapProfile(os.LookupEnv)
 	ctx, stop := notifyInterrupt(context.Background())
-	defer stop()
-	os.Exit(run(ctx, os.Args[1:], env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, LookupEnv: os.LookupEnv}))
+	code := run(ctx, os.Args[1:], env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, LookupEnv: os.LookupEnv})
+	stop()
+	stopProfile()
+	os.Exit(code)
 }
 
 // defaultMemoryLimit is the Go runtime's soft memory limit when GOMEMLIMIT

@@ -386,11 +386,16 @@ func endpointOf(u *url.URL) string {
 	return p
 }
 
-// roundTrip sends r once. The limiter slot is held from before the request
-// is sent until its body has been read, and at no other time. The attempt
-// is bounded by c.timeouts: Request from the moment the slot is taken,
-// ReadIdle between two reads of the body.
-func (c *Client) roundTrip(ctx context.Context, r request, buf *bytes.Buffer) (body []byte, h http.Header, status int, err error) {
+// roundTrip sends r once and returns its body in a buffer from
+// bodyBuffers, which the caller puts back once it has decoded it (nil when
+// err is set). The limiter slot is held from before the request is sent
+// until its body has been read, and at no other time; the buffer is taken
+// once the slot is, so that the requests waiting for a slot hold none (at a
+// concurrency of 16, an account's batch calls alone can have many more
+// requests waiting than in flight). The attempt is bounded by c.timeouts:
+// Request from the moment the slot is taken, ReadIdle between two reads of
+// the body.
+func (c *Client) roundTrip(ctx context.Context, r request) (body *bytes.Buffer, h http.Header, status int, err error) {
 	if err := c.lim.acquire(ctx, c.ticket); err != nil {
 		return nil, nil, 0, c.ctxError(r, err)
 	}
@@ -429,16 +434,22 @@ func (c *Client) roundTrip(ctx context.Context, r request, buf *bytes.Buffer) (b
 	idle := time.AfterFunc(c.timeouts.ReadIdle, func() {
 		cancel(&timeoutError{msg: fmt.Sprintf("timed out: the response stopped arriving for %s (read idle timeout)", c.timeouts.ReadIdle)})
 	})
-	body, err = readBody(&idleReader{r: resp.Body, t: idle, d: c.timeouts.ReadIdle}, resp.ContentLength, buf)
+	buf, _ := bodyBuffers.Get().(*bytes.Buffer)
+	if buf == nil {
+		buf = new(bytes.Buffer)
+	}
+	n, err := readBody(&idleReader{r: resp.Body, t: idle, d: c.timeouts.ReadIdle}, resp.ContentLength, buf)
 	idle.Stop()
 	resp.Body.Close()
 	if err != nil {
+		bodyBuffers.Put(buf)
 		return nil, resp.Header, resp.StatusCode, c.transportError(ctx, actx, r, err)
 	}
-	if len(body) > MaxResponseBytes {
+	if n > MaxResponseBytes {
+		bodyBuffers.Put(buf)
 		return nil, resp.Header, resp.StatusCode, &safeError{msg: fmt.Sprintf("graph: %s: response larger than %d bytes", Redact(r.endpoint), MaxResponseBytes)}
 	}
-	return body, resp.Header, resp.StatusCode, nil
+	return buf, resp.Header, resp.StatusCode, nil
 }
 
 // ErrTimeout is wrapped by the error of a request that ran out of time
@@ -470,14 +481,14 @@ func (ir *idleReader) Read(p []byte) (int, error) {
 // readBody reads up to MaxResponseBytes+1 bytes of a response body into
 // buf (emptied first), grown from Content-Length n when there is one (media
 // pages are ~100 KB: growing a buffer by doubling copies and clears it
-// several times).
-func readBody(body io.Reader, n int64, buf *bytes.Buffer) ([]byte, error) {
+// several times). It returns the length read.
+func readBody(body io.Reader, n int64, buf *bytes.Buffer) (int, error) {
 	buf.Reset()
 	if n > 0 && n <= MaxResponseBytes {
 		buf.Grow(int(n) + bytes.MinRead)
 	}
 	_, err := buf.ReadFrom(io.LimitReader(body, MaxResponseBytes+1))
-	return buf.Bytes(), err
+	return buf.Len(), err
 }
 
 // transportError wraps a failure to send or read: transient unless the
@@ -517,29 +528,24 @@ func (c *Client) ctxError(r request, err error) error {
 // retried with backoff up to MaxAttempts attempts, throttling is waited out
 // within MaxWait, anything else is returned at once. It returns the headers
 // of the successful response; its body is only seen by r.decode, and the
-// buffer it was read into is reused by the client's next requests.
+// buffer it was read into goes back to bodyBuffers as soon as it is
+// decoded, before any wait (throttle, backoff) for another attempt.
 func (c *Client) do(ctx context.Context, r request) (http.Header, error) {
-	buf, _ := bodyBuffers.Get().(*bytes.Buffer)
-	if buf == nil {
-		buf = new(bytes.Buffer)
-	}
-	defer bodyBuffers.Put(buf)
 	failures := 0
 	for {
 		if err := c.pace(ctx, r); err != nil {
 			return nil, err
 		}
-		body, h, status, err := c.roundTrip(ctx, r, buf)
+		buf, h, status, err := c.roundTrip(ctx, r)
 		reading := c.observe(h)
 		if err == nil {
-			if apiErr := parseError(status, body, r.endpoint, c.sc); apiErr != nil {
-				err = apiErr
-			} else if derr := r.decodeBody(body); derr != nil {
-				if !isSyntaxError(derr) {
-					return nil, derr
-				}
-				err = &safeError{msg: derr.Error(), err: derr, transient: true}
-			} else {
+			var final bool
+			final, err = c.check(r, status, buf.Bytes())
+			bodyBuffers.Put(buf)
+			switch {
+			case final:
+				return nil, err
+			case err == nil:
 				if r.method == http.MethodGet {
 					// A batch POST can succeed with throttled operations in
 					// it: runChunk decides for those.
@@ -577,6 +583,23 @@ func (c *Client) do(ctx context.Context, r request) (http.Header, error) {
 		c.stats.Retries += int64(r.ops)
 		c.mu.Unlock()
 	}
+}
+
+// check reads the body of a response to r: the API error it carries, or
+// the error decoding it; final reports an error no attempt can fix (JSON of
+// the wrong shape), as opposed to an API error and a body that is not JSON
+// (transient).
+func (c *Client) check(r request, status int, body []byte) (final bool, err error) {
+	if apiErr := parseError(status, body, r.endpoint, c.sc); apiErr != nil {
+		return false, apiErr
+	}
+	if derr := r.decodeBody(body); derr != nil {
+		if !isSyntaxError(derr) {
+			return true, derr
+		}
+		return false, &safeError{msg: derr.Error(), err: derr, transient: true}
+	}
+	return false, nil
 }
 
 func (r request) decodeBody(body []byte) error {
