@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/sourcegraph/conc/pool"
@@ -139,14 +138,14 @@ func (c *commentsRun) finish(ctx context.Context) error {
 	defer parts.abort()
 	// Batches of batchSize media, insightsBatchesInFlight at a time, their
 	// rows added in listing order whatever order they finish in (so a
-	// re-run writes the same files).
+	// re-run writes the same files): a finished batch waits for its turn,
+	// so only the batches in flight hold rows (a slow first batch does not
+	// keep every later one's comments in memory).
 	extra := map[string]int64{}
 	gone := map[string]bool{}
-	var mu sync.Mutex
-	ready := map[int][]schema.Comment{}
-	nextSeq := 0
-	workers := pool.New().WithContext(ctx).WithCancelOnError().WithFirstError().WithMaxGoroutines(insightsBatchesInFlight)
 	ops := commentOps(due, nil)
+	order := newTurns((len(ops) + batchSize - 1) / batchSize)
+	workers := pool.New().WithContext(ctx).WithCancelOnError().WithFirstError().WithMaxGoroutines(insightsBatchesInFlight)
 	for seq, start := 0, 0; start < len(ops); seq, start = seq+1, start+batchSize {
 		chunk := ops[start:min(start+batchSize, len(ops))]
 		workers.Go(func(ctx context.Context) error {
@@ -154,24 +153,18 @@ func (c *commentsRun) finish(ctx context.Context) error {
 			if err != nil {
 				return c.permission(err)
 			}
-			mu.Lock()
-			defer mu.Unlock()
+			if err := order.wait(ctx, seq); err != nil {
+				return err
+			}
+			defer order.done(seq)
 			maps.Copy(extra, ex)
 			maps.Copy(gone, gn)
-			ready[seq] = rows
-			for {
-				rows, ok := ready[nextSeq]
-				if !ok {
-					return nil
-				}
-				delete(ready, nextSeq)
-				nextSeq++
-				for _, r := range rows {
-					if err := parts.add(c.dt(r), r); err != nil {
-						return err
-					}
+			for _, r := range rows {
+				if err := parts.add(c.dt(r), r); err != nil {
+					return err
 				}
 			}
+			return nil
 		})
 	}
 	if err := workers.Wait(); err != nil {
@@ -207,6 +200,34 @@ func (c *commentsRun) finish(ctx context.Context) error {
 	})
 	return nil
 }
+
+// turns orders n concurrent tasks: task i's turn comes once task i−1's
+// is done, so the tasks' results are used in sequence while they run in
+// parallel, and a task that finished early waits holding only its own.
+type turns []chan struct{}
+
+func newTurns(n int) turns {
+	t := make(turns, n+1)
+	for i := range t {
+		t[i] = make(chan struct{})
+	}
+	close(t[0])
+	return t
+}
+
+// wait blocks until task i's turn, or until ctx is done (a task before it
+// failed: its turn never comes).
+func (t turns) wait(ctx context.Context, i int) error {
+	select {
+	case <-t[i]:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// done ends task i's turn: task i+1's comes.
+func (t turns) done(i int) { close(t[i+1]) }
 
 func countWithComments(media []commentMedia) int {
 	n := 0
