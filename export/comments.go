@@ -134,6 +134,10 @@ func (c *commentsRun) finish(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	rewritten, err := c.rewriteUsernames(ctx, prev, name)
+	if err != nil {
+		return err
+	}
 	parts := newPartitions[schema.Comment](c.s)
 	defer parts.abort()
 	// Batches of batchSize media, insightsBatchesInFlight at a time, their
@@ -174,12 +178,14 @@ func (c *commentsRun) finish(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	files = mergeFiles(rewritten, files)
 	if len(due) < countWithComments(c.media) {
 		c.s.note("%d of %d media with comments fetched (comments_count changed, or younger than refresh_days = %d)",
 			len(due), countWithComments(c.media), c.spec.RefreshDays)
 	}
 	c.s.done(files, func(st *sinks.StreamState) {
-		next := &sinks.CommentsState{Media: int64(len(c.media)), Counts: map[string]int64{}, Extra: map[string]int64{}, Young: young}
+		next := &sinks.CommentsState{Media: int64(len(c.media)), Counts: map[string]int64{}, Extra: map[string]int64{}, Young: young,
+			Usernames: c.spec.Usernames}
 		fetched := map[string]bool{}
 		for _, m := range due {
 			fetched[m.id] = true
@@ -306,6 +312,111 @@ func (c *commentsRun) usernames(ctx context.Context) (func(*string) *string, err
 		}, nil
 	}
 	return func(u *string) *string { return u }, nil
+}
+
+// rewriteUsernames: when the usernames setting is stricter than the one the
+// account's comments files were written with (keep, then hash or drop;
+// hash, then drop), every one of those files is rewritten with its rows'
+// usernames hashed or dropped, before anything is fetched: the files a run
+// does not fetch for, and the old rows a merge keeps, must not keep
+// usernames in clear either. A username already hashed (64 hex digits: an
+// Instagram username has at most 30 characters) stays as it is, so a run
+// that crashed after rewriting some files is redone without hashing twice.
+// The state records the setting with the files (data first): until then
+// each run rewrites again. It returns the files rewritten.
+func (c *commentsRun) rewriteUsernames(ctx context.Context, prev *sinks.CommentsState, name func(*string) *string) ([]sinks.FileInfo, error) {
+	if prev == nil || !stricterUsernames(prev.Usernames, c.spec.Usernames) {
+		return nil, nil
+	}
+	scrub := func(u *string) *string {
+		if u != nil && isHashedUsername(*u) && c.spec.Usernames == hcl.UsernamesHash {
+			return u
+		}
+		return name(u)
+	}
+	data := c.a.r.data
+	keys, err := data.AccountFiles(ctx, schema.Comments, c.a.t.ID)
+	if err != nil {
+		return nil, err
+	}
+	var out []sinks.FileInfo
+	parts := newPartitions[schema.Comment](c.s)
+	defer func() { parts.abort() }()
+	commit := func() error {
+		files, err := parts.commit(ctx)
+		out = append(out, files...)
+		parts = newPartitions[schema.Comment](c.s)
+		return err
+	}
+	for _, k := range keys {
+		rows, err := sinks.ReadRows[schema.Comment](ctx, data, k.Rel())
+		if err != nil {
+			return nil, fmt.Errorf("%s: rewriting the usernames of %s: %w", schema.Comments, k.Rel(), err)
+		}
+		for i := range rows {
+			rows[i].Username = scrub(rows[i].Username)
+		}
+		if err := parts.add(k.Date, rows...); err != nil {
+			return nil, err
+		}
+		if parts.buffered >= spillRows {
+			if err := commit(); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if err := commit(); err != nil {
+		return nil, err
+	}
+	was := prev.Usernames
+	if was == "" {
+		was = hcl.UsernamesKeep
+	}
+	c.s.note("usernames changed from %q to %q: rewrote the %d comments file(s) written before", was, c.spec.Usernames, len(out))
+	return out, nil
+}
+
+// stricterUsernames reports whether the usernames setting now hides more
+// than was ("" is keep): keep → hash or drop, hash → drop.
+func stricterUsernames(was, now string) bool {
+	rank := func(m string) int {
+		switch m {
+		case hcl.UsernamesHash:
+			return 1
+		case hcl.UsernamesDrop:
+			return 2
+		}
+		return 0
+	}
+	return rank(now) > rank(was)
+}
+
+// isHashedUsername reports whether u is what hashUsername gives: 64
+// lowercase hex digits.
+func isHashedUsername(u string) bool {
+	if len(u) != 2*sha256.Size {
+		return false
+	}
+	for _, r := range u {
+		if !('0' <= r && r <= '9' || 'a' <= r && r <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// mergeFiles returns the files of first and then, in the same order, those
+// of second, one entry per key: second's (a later write) where both have it.
+func mergeFiles(first, second []sinks.FileInfo) []sinks.FileInfo {
+	if len(first) == 0 {
+		return second
+	}
+	later := map[string]bool{}
+	for _, f := range second {
+		later[f.Key] = true
+	}
+	out := slices.DeleteFunc(first, func(f sinks.FileInfo) bool { return later[f.Key] })
+	return append(out, second...)
 }
 
 // hashUsername is usernames = "hash": hex SHA-256 of the salt followed by
