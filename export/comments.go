@@ -164,7 +164,7 @@ func (c *commentsRun) finish(ctx context.Context) error {
 			maps.Copy(extra, ex)
 			maps.Copy(gone, gn)
 			for _, r := range rows {
-				if err := parts.add(c.dt(r), r); err != nil {
+				if err := parts.add(ctx, c.dt(r), r); err != nil {
 					return err
 				}
 			}
@@ -356,7 +356,7 @@ func (c *commentsRun) rewriteUsernames(ctx context.Context, prev *sinks.Comments
 		for i := range rows {
 			rows[i].Username = scrub(rows[i].Username)
 		}
-		if err := parts.add(k.Date, rows...); err != nil {
+		if err := parts.add(ctx, k.Date, rows...); err != nil {
 			return nil, err
 		}
 		if parts.buffered >= spillRows {
