@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/sourcegraph/conc/pool"
@@ -405,8 +406,8 @@ func isHashedUsername(u string) bool {
 	return true
 }
 
-// mergeFiles returns the files of first and then, in the same order, those
-// of second, one entry per key: second's (a later write) where both have it.
+// mergeFiles returns the files of first and second by key, one entry per
+// key: second's (a later write) where both have it.
 func mergeFiles(first, second []sinks.FileInfo) []sinks.FileInfo {
 	if len(first) == 0 {
 		return second
@@ -415,8 +416,9 @@ func mergeFiles(first, second []sinks.FileInfo) []sinks.FileInfo {
 	for _, f := range second {
 		later[f.Key] = true
 	}
-	out := slices.DeleteFunc(first, func(f sinks.FileInfo) bool { return later[f.Key] })
-	return append(out, second...)
+	out := append(slices.DeleteFunc(first, func(f sinks.FileInfo) bool { return later[f.Key] }), second...)
+	slices.SortFunc(out, func(a, b sinks.FileInfo) int { return strings.Compare(a.Key, b.Key) })
+	return out
 }
 
 // hashUsername is usernames = "hash": hex SHA-256 of the salt followed by
