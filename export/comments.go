@@ -10,7 +10,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
-	"sync"
+	"strings"
 	"time"
 
 	"github.com/sourcegraph/conc/pool"
@@ -135,18 +135,22 @@ func (c *commentsRun) finish(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	rewritten, err := c.rewriteUsernames(ctx, prev, name)
+	if err != nil {
+		return err
+	}
 	parts := newPartitions[schema.Comment](c.s)
 	defer parts.abort()
 	// Batches of batchSize media, insightsBatchesInFlight at a time, their
 	// rows added in listing order whatever order they finish in (so a
-	// re-run writes the same files).
+	// re-run writes the same files): a finished batch waits for its turn,
+	// so only the batches in flight hold rows (a slow first batch does not
+	// keep every later one's comments in memory).
 	extra := map[string]int64{}
 	gone := map[string]bool{}
-	var mu sync.Mutex
-	ready := map[int][]schema.Comment{}
-	nextSeq := 0
-	workers := pool.New().WithContext(ctx).WithCancelOnError().WithFirstError().WithMaxGoroutines(insightsBatchesInFlight)
 	ops := commentOps(due, nil)
+	order := newTurns((len(ops) + batchSize - 1) / batchSize)
+	workers := pool.New().WithContext(ctx).WithCancelOnError().WithFirstError().WithMaxGoroutines(insightsBatchesInFlight)
 	for seq, start := 0, 0; start < len(ops); seq, start = seq+1, start+batchSize {
 		chunk := ops[start:min(start+batchSize, len(ops))]
 		workers.Go(func(ctx context.Context) error {
@@ -154,24 +158,18 @@ func (c *commentsRun) finish(ctx context.Context) error {
 			if err != nil {
 				return c.permission(err)
 			}
-			mu.Lock()
-			defer mu.Unlock()
+			if err := order.wait(ctx, seq); err != nil {
+				return err
+			}
+			defer order.done(seq)
 			maps.Copy(extra, ex)
 			maps.Copy(gone, gn)
-			ready[seq] = rows
-			for {
-				rows, ok := ready[nextSeq]
-				if !ok {
-					return nil
-				}
-				delete(ready, nextSeq)
-				nextSeq++
-				for _, r := range rows {
-					if err := parts.add(c.dt(r), r); err != nil {
-						return err
-					}
+			for _, r := range rows {
+				if err := parts.add(ctx, c.dt(r), r); err != nil {
+					return err
 				}
 			}
+			return nil
 		})
 	}
 	if err := workers.Wait(); err != nil {
@@ -181,12 +179,14 @@ func (c *commentsRun) finish(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	files = mergeFiles(rewritten, files)
 	if len(due) < countWithComments(c.media) {
 		c.s.note("%d of %d media with comments fetched (comments_count changed, or younger than refresh_days = %d)",
 			len(due), countWithComments(c.media), c.spec.RefreshDays)
 	}
 	c.s.done(files, func(st *sinks.StreamState) {
-		next := &sinks.CommentsState{Media: int64(len(c.media)), Counts: map[string]int64{}, Extra: map[string]int64{}, Young: young}
+		next := &sinks.CommentsState{Media: int64(len(c.media)), Counts: map[string]int64{}, Extra: map[string]int64{}, Young: young,
+			Usernames: c.spec.Usernames}
 		fetched := map[string]bool{}
 		for _, m := range due {
 			fetched[m.id] = true
@@ -207,6 +207,34 @@ func (c *commentsRun) finish(ctx context.Context) error {
 	})
 	return nil
 }
+
+// turns orders n concurrent tasks: task i's turn comes once task i−1's
+// is done, so the tasks' results are used in sequence while they run in
+// parallel, and a task that finished early waits holding only its own.
+type turns []chan struct{}
+
+func newTurns(n int) turns {
+	t := make(turns, n+1)
+	for i := range t {
+		t[i] = make(chan struct{})
+	}
+	close(t[0])
+	return t
+}
+
+// wait blocks until task i's turn, or until ctx is done (a task before it
+// failed: its turn never comes).
+func (t turns) wait(ctx context.Context, i int) error {
+	select {
+	case <-t[i]:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// done ends task i's turn: task i+1's comes.
+func (t turns) done(i int) { close(t[i+1]) }
 
 func countWithComments(media []commentMedia) int {
 	n := 0
@@ -285,6 +313,112 @@ func (c *commentsRun) usernames(ctx context.Context) (func(*string) *string, err
 		}, nil
 	}
 	return func(u *string) *string { return u }, nil
+}
+
+// rewriteUsernames: when the usernames setting is stricter than the one the
+// account's comments files were written with (keep, then hash or drop;
+// hash, then drop), every one of those files is rewritten with its rows'
+// usernames hashed or dropped, before anything is fetched: the files a run
+// does not fetch for, and the old rows a merge keeps, must not keep
+// usernames in clear either. A username already hashed (64 hex digits: an
+// Instagram username has at most 30 characters) stays as it is, so a run
+// that crashed after rewriting some files is redone without hashing twice.
+// The state records the setting with the files (data first): until then
+// each run rewrites again. It returns the files rewritten.
+func (c *commentsRun) rewriteUsernames(ctx context.Context, prev *sinks.CommentsState, name func(*string) *string) ([]sinks.FileInfo, error) {
+	if prev == nil || !stricterUsernames(prev.Usernames, c.spec.Usernames) {
+		return nil, nil
+	}
+	scrub := func(u *string) *string {
+		if u != nil && isHashedUsername(*u) && c.spec.Usernames == hcl.UsernamesHash {
+			return u
+		}
+		return name(u)
+	}
+	data := c.a.r.data
+	keys, err := data.AccountFiles(ctx, schema.Comments, c.a.t.ID)
+	if err != nil {
+		return nil, err
+	}
+	var out []sinks.FileInfo
+	parts := newPartitions[schema.Comment](c.s)
+	defer func() { parts.abort() }()
+	commit := func() error {
+		files, err := parts.commit(ctx)
+		out = append(out, files...)
+		parts = newPartitions[schema.Comment](c.s)
+		return err
+	}
+	for _, k := range keys {
+		rows, err := sinks.ReadRows[schema.Comment](ctx, data, k.Rel())
+		if err != nil {
+			return nil, fmt.Errorf("%s: rewriting the usernames of %s: %w", schema.Comments, k.Rel(), err)
+		}
+		for i := range rows {
+			rows[i].Username = scrub(rows[i].Username)
+		}
+		if err := parts.add(ctx, k.Date, rows...); err != nil {
+			return nil, err
+		}
+		if parts.buffered >= spillRows {
+			if err := commit(); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if err := commit(); err != nil {
+		return nil, err
+	}
+	was := prev.Usernames
+	if was == "" {
+		was = hcl.UsernamesKeep
+	}
+	c.s.note("usernames changed from %q to %q: rewrote the %d comments file(s) written before", was, c.spec.Usernames, len(out))
+	return out, nil
+}
+
+// stricterUsernames reports whether the usernames setting now hides more
+// than was ("" is keep): keep → hash or drop, hash → drop.
+func stricterUsernames(was, now string) bool {
+	rank := func(m string) int {
+		switch m {
+		case hcl.UsernamesHash:
+			return 1
+		case hcl.UsernamesDrop:
+			return 2
+		}
+		return 0
+	}
+	return rank(now) > rank(was)
+}
+
+// isHashedUsername reports whether u is what hashUsername gives: 64
+// lowercase hex digits.
+func isHashedUsername(u string) bool {
+	if len(u) != 2*sha256.Size {
+		return false
+	}
+	for _, r := range u {
+		if !('0' <= r && r <= '9' || 'a' <= r && r <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// mergeFiles returns the files of first and second by key, one entry per
+// key: second's (a later write) where both have it.
+func mergeFiles(first, second []sinks.FileInfo) []sinks.FileInfo {
+	if len(first) == 0 {
+		return second
+	}
+	later := map[string]bool{}
+	for _, f := range second {
+		later[f.Key] = true
+	}
+	out := append(slices.DeleteFunc(first, func(f sinks.FileInfo) bool { return later[f.Key] }), second...)
+	slices.SortFunc(out, func(a, b sinks.FileInfo) int { return strings.Compare(a.Key, b.Key) })
+	return out
 }
 
 // hashUsername is usernames = "hash": hex SHA-256 of the salt followed by

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -429,5 +430,79 @@ func TestPlanCommentsFirstRunFromMediaFile(t *testing.T) {
 	sr := streamResult(t, sum, a.ID, schema.Comments)
 	if !sp.Estimate.LowerBound || sp.Estimate.Calls != ops || sp.Estimate.RoundTrips != 1 || sr.Counters.Calls < sp.Estimate.Calls {
 		t.Errorf("planned %+v (%s); apply read the comments of %d media in %d calls", sp.Estimate, sp.Basis, ops, sr.Counters.Calls)
+	}
+}
+
+// TestCommentsUsernamesTightened: a lake whose comments were written with
+// usernames = "keep" and then exported with "hash" (or "hash" then
+// "drop") holds no username in clear afterwards: not in the partitions
+// this run fetched, nor in those it did not touch (comments of media
+// whose comments_count did not change), nor in old rows a merge keeps.
+// Every comment is still there once; a crash before the state commit
+// redoes the rewrite without hashing twice.
+func TestCommentsUsernamesTightened(t *testing.T) {
+	for _, c := range []struct{ from, to string }{
+		{hcl.UsernamesKeep, hcl.UsernamesHash},
+		{hcl.UsernamesKeep, hcl.UsernamesDrop},
+		{hcl.UsernamesHash, hcl.UsernamesDrop},
+	} {
+		t.Run(c.from+" to "+c.to, func(t *testing.T) {
+			f := commentsFixture(t, 1, hcl.StreamConfig{RefreshDays: 3, Usernames: c.from})
+			f.cfg.Destination.Compression = "none"
+			if sum := f.apply(Options{}); sum.ExitCode != 0 {
+				t.Fatalf("first run: exit %d: %+v", sum.ExitCode, sum.Accounts)
+			}
+			a := f.fake.Dataset().Accounts[0]
+			want := wantComments(f, a)
+			set := f.cfg.StreamSettings[schema.Comments]
+			set.Usernames = c.to
+			f.cfg.StreamSettings[schema.Comments] = set
+
+			// A run that crashes before its state commit, then the real one.
+			if sum := f.applyWithHook(Options{}, func(string) error { return errors.New("simulated crash") }); sum.ExitCode != 1 {
+				t.Fatalf("crashed run: exit %d", sum.ExitCode)
+			}
+			if sum := f.apply(Options{}); sum.ExitCode != 0 {
+				t.Fatalf("run with usernames = %q: exit %d: %+v", c.to, sum.ExitCode, sum.Accounts)
+			}
+			root := strings.TrimPrefix(f.cfg.Destination.URL, "file://")
+			files, _ := filepath.Glob(filepath.Join(root, schema.Comments, "dt=*", "account_id=*", "*.parquet"))
+			if len(files) == 0 {
+				t.Fatal("no comments files")
+			}
+			for _, path := range files {
+				b, err := os.ReadFile(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, w := range want {
+					if bytes.Contains(b, []byte(*w.Username)) {
+						t.Errorf("%s still holds username %q in clear", path, *w.Username)
+						break
+					}
+				}
+			}
+			var salt struct{ Salt string }
+			if b, err := os.ReadFile(filepath.Join(root, "_igexport", sinks.SaltKey)); err == nil {
+				_ = json.Unmarshal(b, &salt)
+			}
+			lake := lakeComments(t, f)[a.ID]
+			if len(lake) != len(want) {
+				t.Fatalf("%d comments in the lake, want %d", len(lake), len(want))
+			}
+			for id, w := range want {
+				g := lake[id]
+				switch c.to {
+				case hcl.UsernamesHash:
+					if g.Username == nil || *g.Username != hashUsername(salt.Salt, *w.Username) {
+						t.Fatalf("%s: username %v, want sha256(salt + %s) once", id, g.Username, *w.Username)
+					}
+				case hcl.UsernamesDrop:
+					if g.Username != nil {
+						t.Fatalf("%s: username %q, want NULL", id, *g.Username)
+					}
+				}
+			}
+		})
 	}
 }

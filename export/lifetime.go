@@ -64,7 +64,7 @@ func (a *accountRun) runLifetime(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if err := p.add(a.r.snapDT, rows...); err != nil {
+		if err := p.add(ctx, a.r.snapDT, rows...); err != nil {
 			return err
 		}
 		if len(rows) == 0 {

@@ -105,7 +105,7 @@ func (a *accountRun) runMedia(ctx context.Context) error {
 		}
 		for _, row := range page {
 			if mediaParts != nil {
-				if err := mediaParts.add(a.r.snapDT, row); err != nil {
+				if err := mediaParts.add(ctx, a.r.snapDT, row); err != nil {
 					return err
 				}
 			}
@@ -221,12 +221,12 @@ func (m *mediaInsights) fetch(ctx context.Context, seq int, refs []mediaRef) err
 		}
 		m.cols.fill(&rows[i], r.values)
 	}
-	return m.write(seq, rows)
+	return m.write(ctx, seq, rows)
 }
 
 // write adds a batch's rows in listing order, whatever order the batches
 // finish in, so a re-run writes the same rows in the same order.
-func (m *mediaInsights) write(seq int, rows []schema.MediaInsight) error {
+func (m *mediaInsights) write(ctx context.Context, seq int, rows []schema.MediaInsight) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.ready[seq] = rows
@@ -237,7 +237,7 @@ func (m *mediaInsights) write(seq int, rows []schema.MediaInsight) error {
 		}
 		delete(m.ready, m.next)
 		m.next++
-		if err := m.parts.add(m.a.r.snapDT, rows...); err != nil {
+		if err := m.parts.add(ctx, m.a.r.snapDT, rows...); err != nil {
 			return err
 		}
 	}

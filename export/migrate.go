@@ -80,7 +80,7 @@ func foldLegacy[T schema.Row](ctx context.Context, s *streamRun, p *partitions[T
 			day := slices.DeleteFunc(rows[i], func(r T) bool { return have[r.Key()] })
 			// Each old file held the rows of its own day: they go to the
 			// partition holding that day.
-			if err := p.add(k.Date, day...); err != nil {
+			if err := p.add(ctx, k.Date, day...); err != nil {
 				return nil, err
 			}
 			keys = append(keys, k.Rel())

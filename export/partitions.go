@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/sourcegraph/conc/pool"
 
@@ -20,8 +21,12 @@ import (
 // and page buffers), so a stream with many partitions (user_insights had one
 // per day, up to two years on a first run; ~25 months now) must not hold one writer per partition.
 // Rows are therefore kept in memory per dt until spillRows of them are
-// there (or maxBufferedRows across the stream's partitions), and only then
-// written to that dt's writer, which streams them to a local temp file.
+// there, and only then written to that dt's writer, which streams them to
+// a local temp file. When more than maxBufferedRows are buffered across
+// the stream's partitions (comments spread over hundreds of days), the
+// partition with the most is committed early to its final key, like any
+// commit (data before state; a later commit of the same dt merges with
+// it), instead of getting a writer that would live until the end.
 // commit creates, fills and commits the writers one dt at a time under the
 // run's writeBudget, and releases each writer as soon as its file is
 // committed. Memory is bounded by maxBufferedRows rows plus the writers of
@@ -31,7 +36,8 @@ type partitions[T schema.Row] struct {
 	s        *streamRun
 	part     schema.Partition // the stream's partitioning: p is keyed by each partition's first day
 	p        map[schema.Date]*partition[T]
-	buffered int // rows held in memory across p
+	buffered int                            // rows held in memory across p
+	early    map[schema.Date]sinks.FileInfo // partitions committed before commit (the last commit of each)
 }
 
 type partition[T schema.Row] struct {
@@ -75,13 +81,13 @@ func (p *partitions[T]) get(dt schema.Date) *partition[T] {
 	return pt
 }
 
-func (p *partitions[T]) add(dt schema.Date, rows ...T) error {
+func (p *partitions[T]) add(ctx context.Context, dt schema.Date, rows ...T) error {
 	pt := p.get(dt)
 	pt.rows = append(pt.rows, rows...)
 	p.buffered += len(rows)
 	p.budget().rowsBuffered(len(rows))
 	if len(pt.rows) >= spillRows || pt.w != nil && len(pt.rows) >= writeThroughRows {
-		if err := p.spill(dt, pt); err != nil {
+		if err := p.spill(p.part.Start(dt), pt); err != nil {
 			return err
 		}
 	}
@@ -93,9 +99,18 @@ func (p *partitions[T]) add(dt schema.Date, rows ...T) error {
 				big, bigDT = x, d
 			}
 		}
-		if err := p.spill(bigDT, big); err != nil {
+		// Committed now, not given a writer: many small partitions would
+		// each keep one until commit.
+		delete(p.p, bigDT)
+		p.buffered -= len(big.rows)
+		fi, err := p.commitOne(ctx, bigDT, big)
+		if err != nil {
 			return err
 		}
+		if p.early == nil {
+			p.early = map[schema.Date]sinks.FileInfo{}
+		}
+		p.early[bigDT] = fi
 	}
 	return nil
 }
@@ -139,12 +154,11 @@ func (p *partitions[T]) spill(dt schema.Date, pt *partition[T]) error {
 }
 
 // commit uploads every partition (merging with what the bucket holds) and
-// returns the files in date order. On any failure the rest are aborted.
-// Each partition is handed to one upload, which holds one of the run's
-// commit slots while it creates its writer (when its rows were still
-// buffered), fills and commits it, then releases the writer: at most
-// commitParallel uploads of the stream, and commitWriters of the run,
-// hold a writer at once, however many partitions there are.
+// returns the files in date order, those committed early included. On any
+// failure the rest are aborted. Each partition is handed to one upload
+// (commitOne): at most commitParallel uploads of the stream, and
+// commitWriters of the run, hold a writer at once, however many partitions
+// there are.
 func (p *partitions[T]) commit(ctx context.Context) ([]sinks.FileInfo, error) {
 	dts := make([]schema.Date, 0, len(p.p))
 	for dt := range p.p {
@@ -152,51 +166,66 @@ func (p *partitions[T]) commit(ctx context.Context) ([]sinks.FileInfo, error) {
 	}
 	slices.Sort(dts)
 	files := make([]sinks.FileInfo, len(dts))
-	b := p.budget()
 	workers := pool.New().WithContext(ctx).WithCancelOnError().WithFirstError().WithMaxGoroutines(commitParallel)
 	for i, dt := range dts {
 		pt := p.p[dt]
 		delete(p.p, dt) // the upload owns it now
 		p.buffered -= len(pt.rows)
 		workers.Go(func(ctx context.Context) (err error) {
-			w, rows := pt.w, pt.rows
-			pt.w, pt.rows = nil, nil
-			defer func() {
-				b.rowsBuffered(-len(rows))
-				if w != nil {
-					p.release(w)
-				}
-			}()
-			select {
-			case b.slots <- struct{}{}:
-				defer func() { <-b.slots }()
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			if w == nil {
-				if w, err = p.newWriter(); err != nil {
-					return err
-				}
-			}
-			if err := w.Write(rows...); err != nil {
-				return fmt.Errorf("%s: writing %s=%s: %w", p.s.name(), p.part.Column(), p.part.Format(dt), err)
-			}
-			key := sinks.PartitionKey(p.s.name(), p.part, dt, p.s.a.t.ID)
-			fi, err := w.CommitGuarded(ctx, p.s.a.r.data, key, p.s.a.checkLease)
-			if err != nil {
-				return fmt.Errorf("%s: uploading %s: %w", p.s.name(), key, err)
-			}
-			files[i] = fi
-			return nil
+			files[i], err = p.commitOne(ctx, dt, pt)
+			return err
 		})
 	}
 	if err := workers.Wait(); err != nil {
 		return nil, err
 	}
+	for dt, fi := range p.early {
+		if _, again := slices.BinarySearch(dts, dt); !again {
+			files = append(files, fi)
+		}
+	}
+	p.early = nil
+	slices.SortFunc(files, func(a, b sinks.FileInfo) int { return strings.Compare(a.Key, b.Key) })
 	return files, nil
+}
+
+// commitOne uploads the partition of dt, which the caller took out of p.p
+// (its rows still counted by the budget): it holds one of the run's commit
+// slots while it creates its writer (when its rows were still buffered),
+// fills and commits it, then releases the writer.
+func (p *partitions[T]) commitOne(ctx context.Context, dt schema.Date, pt *partition[T]) (fi sinks.FileInfo, err error) {
+	b := p.budget()
+	w, rows := pt.w, pt.rows
+	pt.w, pt.rows = nil, nil
+	defer func() {
+		b.rowsBuffered(-len(rows))
+		if w != nil {
+			p.release(w)
+		}
+	}()
+	select {
+	case b.slots <- struct{}{}:
+		defer func() { <-b.slots }()
+	case <-ctx.Done():
+		return fi, ctx.Err()
+	}
+	if err := ctx.Err(); err != nil {
+		return fi, err
+	}
+	if w == nil {
+		if w, err = p.newWriter(); err != nil {
+			return fi, err
+		}
+	}
+	if err := w.Write(rows...); err != nil {
+		return fi, fmt.Errorf("%s: writing %s=%s: %w", p.s.name(), p.part.Column(), p.part.Format(dt), err)
+	}
+	key := sinks.PartitionKey(p.s.name(), p.part, dt, p.s.a.t.ID)
+	fi, err = w.CommitGuarded(ctx, p.s.a.r.data, key, p.s.a.checkLease)
+	if err != nil {
+		return fi, fmt.Errorf("%s: uploading %s: %w", p.s.name(), key, err)
+	}
+	return fi, nil
 }
 
 // abort discards the partitions not handed to commit.

@@ -43,7 +43,7 @@ func (a *accountRun) runUsers(ctx context.Context) error {
 		row.PageID = schema.Ptr(a.t.PageID)
 	}
 	p := newPartitions[schema.User](s)
-	if err := p.add(a.r.snapDT, row); err != nil {
+	if err := p.add(ctx, a.r.snapDT, row); err != nil {
 		return err
 	}
 	files, err := p.commit(ctx)

@@ -39,7 +39,7 @@ func (a *accountRun) runStories(ctx context.Context) error {
 		p := newPartitions[schema.Story](ss)
 		defer p.abort()
 		for _, st := range stories {
-			if err := p.add(storyDT(st), st); err != nil {
+			if err := p.add(ctx, storyDT(st), st); err != nil {
 				return err
 			}
 		}
@@ -68,7 +68,7 @@ func (a *accountRun) runStories(ctx context.Context) error {
 	for i, st := range stories {
 		row := schema.StoryInsight{ID: st.ID, StoryTimestamp: st.Timestamp, InsightsStatus: results[i].finalStatus(), FetchedAt: fetched}
 		cols.fill(&row, results[i].values)
-		if err := p.add(storyDT(st), row); err != nil {
+		if err := p.add(ctx, storyDT(st), row); err != nil {
 			return err
 		}
 	}

@@ -506,7 +506,7 @@ func (u *userInsights) commit(ctx context.Context, prevCursor *schema.Date) erro
 			e := u.in.day.endOf(d)
 			r.row.EndTime = &e
 		}
-		if err := p.add(d, r.row); err != nil {
+		if err := p.add(ctx, d, r.row); err != nil {
 			return err
 		}
 	}

@@ -20,19 +20,40 @@ func (s *Store) LegacyFiles(ctx context.Context, stream, accountID string) ([]Da
 		if p == own {
 			continue
 		}
-		err := s.list(ctx, stream+"/"+p.Column()+"=", "", func(rel string, isDir bool) {
-			k, err := ParseDataKey(rel)
-			if isDir || err != nil || k.AccountID != accountID || k.Stream != stream || k.Prefix != "" {
-				return
-			}
-			out = append(out, k)
-		})
+		keys, err := s.partitionFiles(ctx, stream, p, accountID)
 		if err != nil {
 			return nil, fmt.Errorf("list %s files of the layout before schema_version %s in %s: %w", stream, schema.Version, s, err)
 		}
+		out = append(out, keys...)
 	}
 	slices.SortFunc(out, func(a, b DataKeyParts) int { return int(a.Date - b.Date) })
 	return out, nil
+}
+
+// AccountFiles returns the data files of one account's stream in the
+// stream's own partitioning, oldest partition first.
+func (s *Store) AccountFiles(ctx context.Context, stream, accountID string) ([]DataKeyParts, error) {
+	out, err := s.partitionFiles(ctx, stream, schema.PartitionOf(stream), accountID)
+	if err != nil {
+		return nil, fmt.Errorf("list the %s files of account %s in %s: %w", stream, accountID, s, err)
+	}
+	slices.SortFunc(out, func(a, b DataKeyParts) int { return int(a.Date - b.Date) })
+	return out, nil
+}
+
+// partitionFiles lists the files of stream partitioned by p that belong to
+// accountID (the layout puts the account under the partition: every
+// account's keys are listed).
+func (s *Store) partitionFiles(ctx context.Context, stream string, p schema.Partition, accountID string) ([]DataKeyParts, error) {
+	var out []DataKeyParts
+	err := s.list(ctx, stream+"/"+p.Column()+"=", "", func(rel string, isDir bool) {
+		k, err := ParseDataKey(rel)
+		if isDir || err != nil || k.AccountID != accountID || k.Stream != stream || k.Prefix != "" || k.Partition != p {
+			return
+		}
+		out = append(out, k)
+	})
+	return out, err
 }
 
 // DeleteData removes data files (keys relative to s). A file that is gone

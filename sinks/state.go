@@ -74,6 +74,10 @@ type CommentsState struct {
 	// Extra is, per media whose comments took more than its batch
 	// operation, how many paging requests they took (next pages, replies).
 	Extra map[string]int64 `json:"extra,omitempty"`
+	// Usernames is the usernames setting every comments file of the
+	// account was written or rewritten with ("" in states written before
+	// it was recorded: keep, as far as anyone knows).
+	Usernames string `json:"usernames,omitempty"`
 }
 
 // Generations returns the state generations stored for an account, oldest

@@ -2,6 +2,7 @@ package sinks_test
 
 import (
 	"context"
+	"reflect"
 	"testing"
 	"time"
 
@@ -110,5 +111,84 @@ func TestKeepUnchanged(t *testing.T) {
 	}
 	if r := read()[schema.Date(20_001)]; !r.FetchedAt.Equal(t2) {
 		t.Errorf("without KeepUnchanged the new row wins: fetched %s", r.FetchedAt)
+	}
+}
+
+// TestKeepUnchangedSeesEveryChange: KeepUnchanged keeps the old row only
+// when the new one says the same; any change of a value (NULL to a value,
+// a value to NULL, one hour of the online_followers list, a list that gets
+// longer or shorter, end_time) rewrites the file with the new row.
+func TestKeepUnchangedSeesEveryChange(t *testing.T) {
+	ctx := context.Background()
+	t1 := time.Date(2026, 1, 1, 10, 0, 0, 0, time.UTC)
+	t2 := t1.Add(24 * time.Hour)
+	end := schema.Date(20_001).Time().Add(8 * time.Hour)
+	base := func() schema.UserInsight {
+		return schema.UserInsight{Date: schema.Date(20_000), EndTime: schema.Ptr(end), Reach: schema.Ptr(int64(5)),
+			OnlineFollowers: []schema.HourFollowers{{Hour: 0, Followers: 10}, {Hour: 1, Followers: 11}}}
+	}
+	for _, c := range []struct {
+		name   string
+		change func(r *schema.UserInsight)
+		kept   bool
+	}{
+		{"same values", func(*schema.UserInsight) {}, true},
+		{"NULL to a value", func(r *schema.UserInsight) { r.Views = schema.Ptr(int64(0)) }, false},
+		{"a value to NULL", func(r *schema.UserInsight) { r.Reach = nil }, false},
+		{"a value changed", func(r *schema.UserInsight) { r.Reach = schema.Ptr(int64(6)) }, false},
+		{"an hour's followers changed", func(r *schema.UserInsight) { r.OnlineFollowers[1].Followers = 12 }, false},
+		{"an hour added", func(r *schema.UserInsight) {
+			r.OnlineFollowers = append(r.OnlineFollowers, schema.HourFollowers{Hour: 2, Followers: 1})
+		}, false},
+		{"an hour dropped", func(r *schema.UserInsight) { r.OnlineFollowers = r.OnlineFollowers[:1] }, false},
+		{"the list to NULL", func(r *schema.UserInsight) { r.OnlineFollowers = nil }, false},
+		{"end_time moved", func(r *schema.UserInsight) { r.EndTime = schema.Ptr(end.Add(time.Hour)) }, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s := openT(t, "mem://", "")
+			key := sinks.DataKey(schema.UserInsights, schema.Date(20_000), "17")
+			commit := func(r schema.UserInsight) sinks.FileInfo {
+				t.Helper()
+				o := sinktest.Options(t, schema.UserInsights, "r")
+				o.KeepUnchanged = true
+				w, err := sinks.NewPartitionWriter[schema.UserInsight](o)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := w.Write(r); err != nil {
+					t.Fatal(err)
+				}
+				fi, err := w.Commit(ctx, s, key)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return fi
+			}
+			old := base()
+			old.FetchedAt = t1
+			commit(old)
+			next := base()
+			c.change(&next)
+			next.FetchedAt = t2
+			if fi := commit(next); fi.Kept != c.kept {
+				t.Errorf("kept %v, want %v", fi.Kept, c.kept)
+			}
+			rows := sinktest.Read[schema.UserInsight](t, s, key)
+			if len(rows) != 1 {
+				t.Fatalf("%d rows, want 1", len(rows))
+			}
+			want := next
+			if c.kept {
+				want = old
+			}
+			got := rows[0]
+			got.EndTime = schema.Ptr(got.EndTime.UTC())
+			if len(got.OnlineFollowers) == 0 && len(want.OnlineFollowers) == 0 {
+				got.OnlineFollowers, want.OnlineFollowers = nil, nil // NULL and [] read back alike
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("row\n%+v\nwant\n%+v", got, want)
+			}
+		})
 	}
 }
