@@ -446,7 +446,8 @@ func (c *Client) roundTrip(ctx context.Context, r request) (body *bytes.Buffer, 
 		return nil, resp.Header, resp.StatusCode, c.transportError(ctx, actx, r, err)
 	}
 	if n > MaxResponseBytes {
-		bodyBuffers.Put(buf)
+		// not pooled: the buffer grew past the bound, every later request
+		// would keep it
 		return nil, resp.Header, resp.StatusCode, &safeError{msg: fmt.Sprintf("graph: %s: response larger than %d bytes", Redact(r.endpoint), MaxResponseBytes)}
 	}
 	return buf, resp.Header, resp.StatusCode, nil
