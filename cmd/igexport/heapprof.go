@@ -15,7 +15,9 @@ import (
 // written): what was live at the peak, for `go tool pprof
 // -sample_index=inuse_space`. Next to it, path.metrics holds the runtime's
 // memory classes when the memory mapped by the runtime was at its highest,
-// and the live heap's peak. A debugging aid for memory work (issue #13);
+// the live heap's peak, and the bytes allocated and GC cycles of the whole
+// run; path.exit is a profile written at exit, for `-sample_index=
+// alloc_space` of the whole run. A debugging aid for memory work (issue #13);
 // nothing is printed.
 const heapProfileEnv = "IGEXPORT_HEAPPROFILE"
 
@@ -49,7 +51,16 @@ func startHeapProfile(lookupEnv func(string) (string, bool)) (stop func()) {
 				if !p.written {
 					writeHeapProfile(path)
 				}
-				_ = os.WriteFile(path+".metrics", fmt.Appendf([]byte(p.top), "peak /gc/heap/live:bytes %d\n", p.live), 0o644)
+				writeHeapProfile(path + ".exit")
+				run := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}, {Name: "/gc/cycles/total:gc-cycles"}}
+				metrics.Read(run)
+				out := fmt.Appendf([]byte(p.top), "peak /gc/heap/live:bytes %d\n", p.live)
+				for _, s := range run {
+					if s.Value.Kind() == metrics.KindUint64 {
+						out = fmt.Appendf(out, "total %s %d\n", s.Name, s.Value.Uint64())
+					}
+				}
+				_ = os.WriteFile(path+".metrics", out, 0o644)
 				return
 			case <-tick.C:
 				p.sample()

@@ -10,7 +10,8 @@ import (
 )
 
 // TestHeapProfile: with IGEXPORT_HEAPPROFILE set, stopping the profiler
-// leaves a heap profile (gzipped pprof) and its .metrics file; unset, it
+// leaves a heap profile (gzipped pprof), its .metrics file (with the run's
+// totals) and the exit profile; unset, it
 // writes nothing.
 func TestHeapProfile(t *testing.T) {
 	dir := t.TempDir()
@@ -30,7 +31,12 @@ func TestHeapProfile(t *testing.T) {
 		t.Fatalf("profile: %v, %d bytes, want gzipped pprof", err, len(prof))
 	}
 	m, err := os.ReadFile(path + ".metrics")
-	if err != nil || !strings.Contains(string(m), "/memory/classes/total:bytes ") || !strings.Contains(string(m), "peak /gc/heap/live:bytes ") {
-		t.Fatalf("metrics: %v\n%s", err, m)
+	for _, want := range []string{"/memory/classes/total:bytes ", "peak /gc/heap/live:bytes ", "total /gc/heap/allocs:bytes ", "total /gc/cycles/total:gc-cycles "} {
+		if err != nil || !strings.Contains(string(m), want) {
+			t.Fatalf("metrics: %v: want %q in\n%s", err, want, m)
+		}
+	}
+	if exit, err := os.ReadFile(path + ".exit"); err != nil || !bytes.HasPrefix(exit, []byte{0x1f, 0x8b}) {
+		t.Fatalf("exit profile: %v, %d bytes, want gzipped pprof", err, len(exit))
 	}
 }
