@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strings"
 	"sync"
 
 	"github.com/valyala/fastjson"
@@ -115,12 +114,8 @@ func (c *Client) batch(ctx context.Context, reqs []Request) ([]Response, error) 
 	ops := make([]batchOp, len(reqs))
 	endpoints := make([]string, len(reqs))
 	for i, rq := range reqs {
-		p, q := splitPath(rq.Path, rq.Params)
-		q.Del("appsecret_proof") // sent once, as a form field of the POST
-		rel := strings.TrimPrefix(p, "/")
-		if len(q) > 0 {
-			rel += "?" + q.Encode()
-		}
+		// appsecret_proof is sent once, as a form field of the POST
+		p, rel := relativeURL(rq)
 		ops[i] = batchOp{Method: http.MethodGet, RelativeURL: rel}
 		endpoints[i] = p
 	}
@@ -389,28 +384,16 @@ func (c *Client) postBatch(ctx context.Context, ops []batchOp, pending []int) ([
 	for k, i := range pending {
 		sel[k] = ops[i]
 	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(sel); err != nil {
-		return nil, Usage{}, fmt.Errorf("graph: encoding batch: %w", err)
-	}
-	form := url.Values{}
-	form.Set("batch", strings.TrimSpace(buf.String()))
-	form.Set("include_headers", "false")
 	// Meta's batch doc: "You must include an access token as a top level
 	// parameter, even when all individual requests contain their own
 	// tokens." It goes in the POST body, never the URL; the Authorization
 	// header stays. The body is never logged (roundTrip logs the URL only).
-	form.Set("access_token", c.token)
-	if c.proof != "" {
-		form.Set("appsecret_proof", c.proof)
-	}
+	body := batchBody(sel, c.token, c.proof)
 	r := request{
 		method:   http.MethodPost,
 		url:      c.baseURL + "/" + c.version + "/",
 		endpoint: batchEndpoint,
-		form:     form,
+		form:     body,
 		ops:      len(sel),
 	}
 	var elems []batchElem

@@ -317,10 +317,10 @@ var (
 // request is one logical HTTP request, re-sent as is on retry.
 type request struct {
 	method   string
-	url      string     // absolute, never carrying the token
-	endpoint string     // version-less path: errors and logs
-	form     url.Values // POST body; nil for GET
-	ops      int        // operations it carries (Stats.Calls)
+	url      string // absolute, never carrying the token
+	endpoint string // version-less path: errors and logs
+	form     []byte // url-encoded POST body; nil for GET
+	ops      int    // operations it carries (Stats.Calls)
 	// decode, when set, decodes a successful body inside the retry loop: a
 	// body that is not JSON (truncated, an HTML page from a proxy) is
 	// retried like a transient failure; JSON of the wrong shape or types
@@ -408,7 +408,7 @@ func (c *Client) roundTrip(ctx context.Context, r request) (body *bytes.Buffer, 
 	defer total.Stop()
 	var rd io.Reader
 	if r.form != nil {
-		rd = strings.NewReader(r.form.Encode())
+		rd = bytes.NewReader(r.form)
 	}
 	req, err := http.NewRequestWithContext(actx, r.method, r.url, rd)
 	if err != nil {

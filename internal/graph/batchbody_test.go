@@ -1,0 +1,98 @@
+package graph
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// referenceBatchBody is the body as url.Values and encoding/json build it:
+// what the hand-built body must equal byte for byte.
+func referenceBatchBody(t *testing.T, reqs []Request, token, proof string) string {
+	t.Helper()
+	var ops []batchOp
+	for _, rq := range reqs {
+		p, q := splitPath(rq.Path, rq.Params)
+		q.Del("appsecret_proof")
+		rel := strings.TrimPrefix(p, "/")
+		if len(q) > 0 {
+			rel += "?" + q.Encode()
+		}
+		ops = append(ops, batchOp{Method: "GET", RelativeURL: rel})
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(ops); err != nil {
+		t.Fatal(err)
+	}
+	form := url.Values{}
+	form.Set("batch", strings.TrimSpace(buf.String()))
+	form.Set("include_headers", "false")
+	form.Set("access_token", token)
+	if proof != "" {
+		form.Set("appsecret_proof", proof)
+	}
+	return form.Encode()
+}
+
+// TestBatchBody: the batch POST body and each operation's relative_url
+// are the bytes url.Values and encoding/json make of the same requests:
+// sorted keys, several values of a key, escaping (spaces, "&", "=",
+// non-ASCII, quotes, control characters, "<>" left as is in the JSON), a
+// version segment, a path without "/", a "?query" merged under the
+// params, and the token and proof dropped from the operations.
+func TestBatchBody(t *testing.T) {
+	tests := []struct {
+		name         string
+		reqs         []Request
+		token, proof string
+	}{
+		{name: "insights", token: "EAAB tok/en+=", reqs: []Request{
+			{Path: "/17890000000000001/insights", Params: url.Values{"metric": {"reach,views"}, "period": {"day"}, "since": {"1700000000"}, "until": {"1700086400"}}},
+			{Path: "17890000000000002/insights", Params: url.Values{"metric": {"total_interactions"}, "metric_type": {"total_value"}, "breakdown": {"media_product_type"}}},
+		}},
+		{name: "no params and a version", token: "t", proof: "abc123", reqs: []Request{
+			{Path: "/v23.0/1789"},
+			{Path: "/v23.0"},
+			{Path: "/1789", Params: url.Values{}},
+		}},
+		{name: "token and proof in params are dropped", token: "t", proof: "p", reqs: []Request{
+			{Path: "/1789/insights", Params: url.Values{"access_token": {"secret"}, "appsecret_proof": {"x"}, "metric": {"reach"}}},
+			{Path: "/1789", Params: url.Values{"access_token": {"secret"}}},
+		}},
+		{name: "escaping", token: "ü t", reqs: []Request{
+			{Path: "/1789/insights", Params: url.Values{"fields": {`a "b" <c>&d=e é ~_.-`, "second value"}, "z": {""}, "a b": {"\x01\n\t"}}},
+			{Path: "/17 89/é\"\\", Params: url.Values{"x": {"\u2028"}}},
+		}},
+		{name: "query in the path", token: "t", reqs: []Request{
+			{Path: "/1789/insights?metric=reach&period=day", Params: url.Values{"metric": {"views"}}},
+			{Path: "/v23.0/1789?fields=id&access_token=x"},
+		}},
+		{name: "empty value list", token: "t", reqs: []Request{
+			{Path: "/1789", Params: url.Values{"fields": nil}},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var ops []batchOp
+			for _, rq := range tt.reqs {
+				p, rel := relativeURL(rq)
+				wantP, _ := splitPath(rq.Path, rq.Params)
+				if p != wantP {
+					t.Errorf("endpoint of %q = %q, want %q", rq.Path, p, wantP)
+				}
+				ops = append(ops, batchOp{Method: "GET", RelativeURL: rel})
+			}
+			got := string(batchBody(ops, tt.token, tt.proof))
+			if want := referenceBatchBody(t, tt.reqs, tt.token, tt.proof); got != want {
+				t.Errorf("body\n got %s\nwant %s", got, want)
+			}
+			if _, err := url.ParseQuery(got); err != nil {
+				t.Errorf("body does not parse as a form: %v", err)
+			}
+		})
+	}
+}
