@@ -103,12 +103,12 @@ func (w *PartitionWriter[T]) CommitGuarded(ctx context.Context, s *Store, key st
 		}
 	}
 
-	out, ow := w.f, w.w
+	out, oh, ow := w.f, w.fh, w.w
 	if w.n > int64(len(w.last)) || len(same) > 0 {
 		// The same key was written more than once, or some new rows are
 		// the old ones: keep each key's last row, and the old row where it
 		// says the same (its fetched_at stays).
-		if out, ow, err = w.dedupe(same); err != nil {
+		if out, oh, ow, err = w.dedupe(same); err != nil {
 			return FileInfo{}, err
 		}
 		files = append(files, out)
@@ -126,10 +126,7 @@ func (w *PartitionWriter[T]) CommitGuarded(ctx context.Context, s *Store, key st
 	if err := ow.Close(); err != nil {
 		return FileInfo{}, err
 	}
-	size, sum, err := hashFile(out)
-	if err != nil {
-		return FileInfo{}, err
-	}
+	size, sum := oh.sum()
 	if guard != nil {
 		if err := guard(ctx); err != nil {
 			return FileInfo{}, err
@@ -153,13 +150,13 @@ func (w *PartitionWriter[T]) CommitGuarded(ctx context.Context, s *Store, key st
 // dedupe closes the temp file of new rows and copies it to a new one,
 // keeping only the last row written for each key, and none for the keys
 // in same.
-func (w *PartitionWriter[T]) dedupe(same map[string]bool) (*os.File, *parquet.GenericWriter[T], error) {
+func (w *PartitionWriter[T]) dedupe(same map[string]bool) (*os.File, *hashWriter, *parquet.GenericWriter[T], error) {
 	if err := w.w.Close(); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	f, pw, err := w.newFile()
+	f, fh, pw, err := w.newFile()
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	var i int64
 	err = eachRow[T](w.f, func(batch []T) error {
@@ -176,9 +173,9 @@ func (w *PartitionWriter[T]) dedupe(same map[string]bool) (*os.File, *parquet.Ge
 	if err != nil {
 		_ = pw.Close()
 		removeFile(f)
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return f, pw, nil
+	return f, fh, pw, nil
 }
 
 // appendOldRows copies the rows of the old file whose key is not in

@@ -1,8 +1,12 @@
 package sinks
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
+	"io"
 	"os"
 	"reflect"
 	"runtime/debug"
@@ -116,6 +120,7 @@ type PartitionWriter[T schema.Row] struct {
 	opts  FileOptions
 	codec compress.Codec
 	f     *os.File
+	fh    *hashWriter // what w wrote to f: its size and SHA-256
 	w     *parquet.GenericWriter[T]
 	last  map[string]int64    // key → index of its last occurrence among written rows
 	sums  map[string][32]byte // KeepUnchanged: key → digest of its last row written
@@ -146,11 +151,13 @@ func NewPartitionWriter[T schema.Row](o FileOptions) (*PartitionWriter[T], error
 	if err != nil {
 		return nil, fmt.Errorf("partition writer: %w", err)
 	}
+	fh := newHashWriter(f)
 	w := &PartitionWriter[T]{
 		opts:  o,
 		codec: codec,
 		f:     f,
-		w:     parquet.NewGenericWriter[T](f, o.writerOptions(codec)...),
+		fh:    fh,
+		w:     parquet.NewGenericWriter[T](fh, o.writerOptions(codec)...),
 		last:  make(map[string]int64),
 	}
 	if o.KeepUnchanged {
@@ -207,16 +214,42 @@ func (w *PartitionWriter[T]) Abort() {
 // spent drops what a finished writer no longer needs (its parquet-go
 // buffers, the keys), so that one still referenced holds no memory.
 func (w *PartitionWriter[T]) spent() {
-	w.w, w.f, w.last, w.sums, w.dig = nil, nil, nil, nil, nil
+	w.w, w.f, w.fh, w.last, w.sums, w.dig = nil, nil, nil, nil, nil, nil
 }
 
 // newFile starts another temp file with the same settings.
-func (w *PartitionWriter[T]) newFile() (*os.File, *parquet.GenericWriter[T], error) {
+func (w *PartitionWriter[T]) newFile() (*os.File, *hashWriter, *parquet.GenericWriter[T], error) {
 	f, err := os.CreateTemp(w.opts.tempDir(), "igexport-"+w.opts.Stream+"-*.parquet")
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return f, parquet.NewGenericWriter[T](f, w.opts.writerOptions(w.codec)...), nil
+	fh := newHashWriter(f)
+	return f, fh, parquet.NewGenericWriter[T](fh, w.opts.writerOptions(w.codec)...), nil
+}
+
+// hashWriter writes to a new temp file and hashes what it writes: a
+// parquet-go writer writes its file once, front to back, so the size and
+// SHA-256 of the file are known when it is closed, without reading the
+// file again (a run commits thousands of files).
+type hashWriter struct {
+	w io.Writer
+	h hash.Hash
+	n int64
+}
+
+func newHashWriter(w io.Writer) *hashWriter { return &hashWriter{w: w, h: sha256.New()} }
+
+func (hw *hashWriter) Write(p []byte) (int, error) {
+	n, err := hw.w.Write(p)
+	hw.h.Write(p[:n])
+	hw.n += int64(n)
+	return n, err
+}
+
+// sum returns the size and hex SHA-256 of what was written.
+func (hw *hashWriter) sum() (int64, string) {
+	var b [sha256.Size]byte
+	return hw.n, hex.EncodeToString(hw.h.Sum(b[:0]))
 }
 
 func removeFile(f *os.File) {
