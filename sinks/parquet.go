@@ -29,6 +29,11 @@ const (
 	ContentTypeParquet = "application/vnd.apache.parquet"
 
 	pageBufferSize = 16 << 10
+	// writeBufferSize is parquet-go's output buffer per file (32 KB by
+	// default), allocated for every file: most files of a run are a few
+	// KB (a month of one account's insights), and the buffer is in front
+	// of a local temp file.
+	writeBufferSize = 8 << 10
 	readBatch      = 1024
 )
 
@@ -98,6 +103,7 @@ func (o FileOptions) writerOptions(codec compress.Codec) []parquet.WriterOption 
 		parquet.Compression(codec),
 		parquet.MaxRowsPerRowGroup(int64(rg)),
 		parquet.PageBufferSize(pageBufferSize),
+		parquet.WriteBufferSize(writeBufferSize),
 		parquet.CreatedBy("igexport", version, buildID()),
 		parquet.KeyValueMetadata(MetaStream, o.Stream),
 		parquet.KeyValueMetadata(MetaSchemaVersion, schema.Version),

@@ -55,45 +55,44 @@ func relativeURL(rq Request) (endpoint, rel string) {
 			n += 2 + queryEscapedLen(k) + queryEscapedLen(v)
 		}
 	}
-	b := make([]byte, 0, n)
-	b = append(b, p[1:]...)
-	b = append(b, '?')
+	var b strings.Builder // one allocation: the string returned
+	b.Grow(n)
+	b.WriteString(p[1:])
+	b.WriteByte('?')
+	var scratch [64]byte
 	first := true
 	for _, k := range keys {
 		for _, v := range rq.Params[k] {
 			if !first {
-				b = append(b, '&')
+				b.WriteByte('&')
 			}
 			first = false
-			b = appendQueryEscaped(b, k)
-			b = append(b, '=')
-			b = appendQueryEscaped(b, v)
+			b.Write(appendQueryEscaped(scratch[:0], k))
+			b.WriteByte('=')
+			b.Write(appendQueryEscaped(scratch[:0], v))
 		}
 	}
-	return p, string(b)
+	return p, b.String()
 }
 
 // batchBody returns the form body of a batch POST of ops: access_token,
 // appsecret_proof (when proof is set), batch and include_headers=false,
-// in url.Values.Encode's order and escaping.
+// in url.Values.Encode's order and escaping. The batch JSON is escaped as
+// it is written, into a body allocated once at its final size.
 func batchBody(ops []batchOp, token, proof string) []byte {
-	// The batch JSON first, then its query escaping into the body.
-	js := make([]byte, 0, 64*len(ops)+2)
-	js = append(js, '[')
-	for i, op := range ops {
-		if i > 0 {
-			js = append(js, ',')
-		}
-		js = append(js, `{"method":`...)
-		js = appendJSONString(js, op.Method)
-		js = append(js, `,"relative_url":`...)
-		js = appendJSONString(js, op.RelativeURL)
-		js = append(js, '}')
-	}
-	js = append(js, ']')
-	n := len("access_token=") + queryEscapedLen(token) + len("&batch=") + queryEscapedLen(js) + len("&include_headers=false")
+	const (
+		head = `{"method":`
+		mid  = `,"relative_url":`
+	)
+	n := len("access_token=") + queryEscapedLen(token) + len("&batch=") + len("%5B%5D") + len("&include_headers=false")
 	if proof != "" {
 		n += len("&appsecret_proof=") + queryEscapedLen(proof)
+	}
+	for i, op := range ops {
+		if i > 0 {
+			n += len("%2C")
+		}
+		n += queryEscapedLen(head) + escapedJSONStringLen(op.Method) + queryEscapedLen(mid) + escapedJSONStringLen(op.RelativeURL) + len("%7D")
 	}
 	b := make([]byte, 0, n)
 	b = append(b, "access_token="...)
@@ -102,28 +101,58 @@ func batchBody(ops []batchOp, token, proof string) []byte {
 		b = append(b, "&appsecret_proof="...)
 		b = appendQueryEscaped(b, proof)
 	}
-	b = append(b, "&batch="...)
-	b = appendQueryEscaped(b, js)
-	b = append(b, "&include_headers=false"...)
+	b = append(b, "&batch=%5B"...)
+	for i, op := range ops {
+		if i > 0 {
+			b = append(b, "%2C"...)
+		}
+		b = appendQueryEscaped(b, head)
+		b = appendEscapedJSONString(b, op.Method)
+		b = appendQueryEscaped(b, mid)
+		b = appendEscapedJSONString(b, op.RelativeURL)
+		b = append(b, "%7D"...)
+	}
+	b = append(b, "%5D&include_headers=false"...)
 	return b
 }
 
-// appendJSONString appends s as a JSON string, as encoding/json writes it
-// with SetEscapeHTML(false).
-func appendJSONString(b []byte, s string) []byte {
+// plainJSON reports a string that JSON writes as it is, between quotes.
+func plainJSON(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
-			// control characters or non-ASCII: encoding/json's rules
-			var buf bytes.Buffer
-			enc := json.NewEncoder(&buf)
-			enc.SetEscapeHTML(false)
-			_ = enc.Encode(s) // a string always encodes
-			return append(b, bytes.TrimSuffix(buf.Bytes(), []byte("\n"))...)
+			return false
 		}
 	}
-	b = append(b, '"')
-	b = append(b, s...)
-	return append(b, '"')
+	return true
+}
+
+// jsonString is s as encoding/json writes it with SetEscapeHTML(false)
+// (control characters, non-ASCII): the rare operation whose path is not
+// plain ASCII.
+func jsonString(s string) string {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(s) // a string always encodes
+	return strings.TrimSuffix(buf.String(), "\n")
+}
+
+// escapedJSONStringLen is the length of appendEscapedJSONString(nil, s).
+func escapedJSONStringLen(s string) int {
+	if plainJSON(s) {
+		return len("%22%22") + queryEscapedLen(s)
+	}
+	return queryEscapedLen(jsonString(s))
+}
+
+// appendEscapedJSONString appends s as a JSON string, query-escaped.
+func appendEscapedJSONString(b []byte, s string) []byte {
+	if !plainJSON(s) {
+		return appendQueryEscaped(b, jsonString(s))
+	}
+	b = append(b, "%22"...)
+	b = appendQueryEscaped(b, s)
+	return append(b, "%22"...)
 }
 
 // shouldQueryEscape reports whether url.QueryEscape escapes c: all but

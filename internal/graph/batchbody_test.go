@@ -86,7 +86,11 @@ func TestBatchBody(t *testing.T) {
 				}
 				ops = append(ops, batchOp{Method: "GET", RelativeURL: rel})
 			}
-			got := string(batchBody(ops, tt.token, tt.proof))
+			body := batchBody(ops, tt.token, tt.proof)
+			if len(body) != cap(body) {
+				t.Errorf("body of %d bytes allocated for %d", len(body), cap(body))
+			}
+			got := string(body)
 			if want := referenceBatchBody(t, tt.reqs, tt.token, tt.proof); got != want {
 				t.Errorf("body\n got %s\nwant %s", got, want)
 			}
@@ -94,5 +98,24 @@ func TestBatchBody(t *testing.T) {
 				t.Errorf("body does not parse as a form: %v", err)
 			}
 		})
+	}
+}
+
+// TestBatchBodyAllocs: an operation's relative_url is one allocation (the
+// string), a POST body one plus the operations' (none when every path is
+// plain ASCII).
+func TestBatchBodyAllocs(t *testing.T) {
+	rq := Request{Path: "/17890000000000001/insights", Params: url.Values{"metric": {"reach,views,total_interactions"}, "period": {"day"},
+		"metric_type": {"total_value"}, "since": {"1700000000"}, "until": {"1700086399"}, "breakdown": {"media_product_type"}}}
+	if n := testing.AllocsPerRun(100, func() { relativeURL(rq) }); n > 1 {
+		t.Errorf("relativeURL: %v allocations, want 1", n)
+	}
+	_, rel := relativeURL(rq)
+	ops := make([]batchOp, MaxBatchOps)
+	for i := range ops {
+		ops[i] = batchOp{Method: "GET", RelativeURL: rel}
+	}
+	if n := testing.AllocsPerRun(100, func() { batchBody(ops, "token", "proof") }); n > 1 {
+		t.Errorf("batchBody: %v allocations, want 1", n)
 	}
 }
