@@ -128,8 +128,12 @@ func shareOnlyNote(names []string) string {
 // error or an error that is not about one object fails the whole call.
 func (s *streamRun) fetchInsights(ctx context.Context, n int, ops []Op) ([]insightResult, error) {
 	res := make([]insightResult, n)
+	asked := make([]int, n) // metrics asked per item: the size of its map, breakdown buckets aside
+	for _, op := range ops {
+		asked[op.Item] += len(op.Metrics)
+	}
 	for i := range res {
-		res[i].values = map[string]num{}
+		res[i].values = make(map[string]num, asked[i])
 	}
 	pending := ops
 	for len(pending) > 0 {

@@ -76,6 +76,17 @@ func validUTF8(b []byte) string {
 	return strings.ToValidUTF8(string(b), "\uFFFD")
 }
 
+// internName is validUTF8(b), or the string of known equal to b (no
+// allocation).
+func internName(b []byte, known []string) string {
+	for _, k := range known {
+		if string(b) == k {
+			return k
+		}
+	}
+	return validUTF8(b)
+}
+
 // id reads a string member that is always there (empty when it is not).
 func (f *fields) id(key string) string {
 	if s := f.str(key); s != nil {
@@ -323,7 +334,11 @@ func decodePages(items []*fastjson.Value) ([]fbPage, error) {
 // account or demographics: one shape) and calls fn with each item's metric
 // name, which must be there (ErrMissingKey); the values are valid until fn
 // returns. p is a parser from the runner's pool.
-func eachInsight(p *fastjson.Parser, body []byte, path string, fn func(name string, d *fastjson.Value) error) error {
+//
+// known are the metric names the operation asked (Op.Metrics): a name
+// among them is passed as that string, not as a new copy (one body per
+// media per day names the same few metrics).
+func eachInsight(p *fastjson.Parser, body []byte, path string, known []string, fn func(name string, d *fastjson.Value) error) error {
 	v, err := p.ParseBytes(body)
 	if err != nil {
 		return fmt.Errorf("malformed response from %s: %w", path, err)
@@ -349,7 +364,7 @@ func eachInsight(p *fastjson.Parser, body []byte, path string, fn func(name stri
 			if err != nil {
 				return fmt.Errorf("malformed response from %s: metric name is a JSON %s, not a string", path, nv.Type())
 			}
-			name = validUTF8(nb)
+			name = internName(nb, known)
 		}
 		if name == "" {
 			// The value would be no metric's: lost without a word.
@@ -368,7 +383,7 @@ func eachInsight(p *fastjson.Parser, body []byte, path string, fn func(name stri
 // this being the hottest decode of a run (one body per media per day);
 // p is a parser from the runner's pool.
 func parseInsightValues(p *fastjson.Parser, body []byte, op Op, values map[string]num) error {
-	return eachInsight(p, body, op.Path, func(name string, d *fastjson.Value) error {
+	return eachInsight(p, body, op.Path, op.Metrics, func(name string, d *fastjson.Value) error {
 		if tv := d.Get("total_value"); tv != nil && tv.Type() == fastjson.TypeObject {
 			if v := tv.Get("value"); v != nil && v.Type() != fastjson.TypeNull {
 				n, ok := jsonNum(v)

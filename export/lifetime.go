@@ -86,7 +86,7 @@ func (a *accountRun) runLifetime(ctx context.Context) error {
 func lifetimeRows(p *fastjson.Parser, body []byte, path, metric, breakdown, timeframe string, fetched time.Time) ([]schema.LifetimeInsight, error) {
 	var rows []schema.LifetimeInsight
 	seen := map[string]bool{}
-	err := eachInsight(p, body, path, func(_ string, d *fastjson.Value) error {
+	err := eachInsight(p, body, path, nil, func(_ string, d *fastjson.Value) error {
 		tv := d.Get("total_value")
 		if tv == nil || tv.Type() != fastjson.TypeObject {
 			return nil

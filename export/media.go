@@ -42,16 +42,33 @@ func newMediaRef(row schema.MediaRow) mediaRef {
 // action_type only with profile_activity_breakdown, see ResolveJob); a
 // batch call per batchSize media (apply sends each batch as its media are
 // listed).
+//
+// The ops of media of one kind share their Metrics slices (built once per
+// kind): whoever changes an op's metrics clones them first.
 func mediaInsightOps(refs []mediaRef, metrics map[catalog.Kind][]catalog.Metric) []Op {
+	type kindOps struct {
+		plain []string
+		split []catalog.Metric
+		names [][]string // the Metrics of each split op
+	}
+	kinds := map[catalog.Kind]*kindOps{}
 	var ops []Op
 	for i, ref := range refs {
-		plain, split := splitBreakdowns(metrics[ref.kind])
-		path := "/" + ref.id + "/insights"
-		if len(plain) > 0 {
-			ops = append(ops, Op{Path: path, Send: sendBatch, Batch: i / batchSize, Item: i, Metrics: plain})
+		k := kinds[ref.kind]
+		if k == nil {
+			k = &kindOps{}
+			k.plain, k.split = splitBreakdowns(metrics[ref.kind])
+			for _, m := range k.split {
+				k.names = append(k.names, []string{m.Name})
+			}
+			kinds[ref.kind] = k
 		}
-		for _, m := range split {
-			ops = append(ops, Op{Path: path, Send: sendBatch, Batch: i / batchSize, Item: i, Metrics: []string{m.Name}, Breakdown: m.Breakdown})
+		path := "/" + ref.id + "/insights"
+		if len(k.plain) > 0 {
+			ops = append(ops, Op{Path: path, Send: sendBatch, Batch: i / batchSize, Item: i, Metrics: k.plain})
+		}
+		for j, m := range k.split {
+			ops = append(ops, Op{Path: path, Send: sendBatch, Batch: i / batchSize, Item: i, Metrics: k.names[j], Breakdown: m.Breakdown})
 		}
 	}
 	return ops

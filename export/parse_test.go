@@ -4,9 +4,11 @@ import (
 	"encoding/json"
 	"maps"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/valyala/fastjson"
 
@@ -213,5 +215,31 @@ func TestAccountInsightsShapes(t *testing.T) {
 	}
 	if row.Age == nil || *row.Age != "18-24" || row.Gender == nil || *row.Gender != "F" || row.Country != nil || row.Value != 7 {
 		t.Errorf("row %+v", row)
+	}
+}
+
+// TestInternName: a metric name the operation asked is passed as the
+// asked string itself (no copy per body); any other name is read as
+// valid UTF-8.
+func TestInternName(t *testing.T) {
+	known := []string{"reach", "views"}
+	tests := []struct {
+		in, want string
+		interned bool
+	}{
+		{in: "views", want: "views", interned: true},
+		{in: "reach", want: "reach", interned: true},
+		{in: "saved", want: "saved"},
+		{in: "bad\xffname", want: "bad\uFFFDname"},
+	}
+	for _, tt := range tests {
+		got := internName([]byte(tt.in), known)
+		if got != tt.want {
+			t.Errorf("internName(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+		same := slices.ContainsFunc(known, func(k string) bool { return unsafe.StringData(k) == unsafe.StringData(got) })
+		if same != tt.interned {
+			t.Errorf("internName(%q): interned %v, want %v", tt.in, same, tt.interned)
+		}
 	}
 }

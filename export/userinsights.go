@@ -350,7 +350,7 @@ func (u *userInsights) parse(body []byte, op Op) error {
 	endpoint := "/" + u.a.t.ID + "/insights"
 	p := u.a.r.parsers.Get()
 	defer u.a.r.parsers.Put(p)
-	return eachInsight(p, body, endpoint, func(name string, d *fastjson.Value) error {
+	return eachInsight(p, body, endpoint, op.Metrics, func(name string, d *fastjson.Value) error {
 		if tv := d.Get("total_value"); tv != nil && tv.Type() == fastjson.TypeObject && op.Day != nil {
 			r := u.day(*op.Day)
 			if name == "follows_and_unfollows" {
