@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"sync"
 
 	"github.com/valyala/fastjson"
@@ -27,6 +28,14 @@ const defaultBatchParallel = 4
 type Request struct {
 	Path   string     // version-less, e.g. "/17890000000000001/insights"
 	Params url.Values // query parameters; access_token is ignored
+	// Decode, when set, reads the operation's successful body (a JSON
+	// object without an "error" member) while it is still in the batch
+	// response, so that the body is never copied: what it returns is the
+	// Response's Value and Err, and Body stays nil. It runs on the
+	// goroutine of the POST, concurrently with the Decode of other
+	// operations, and must not keep body. A body that is not a plain
+	// object is copied into Body as without Decode.
+	Decode func(body []byte) (any, error)
 }
 
 // Response is the outcome of one batch operation: Body is the operation's
@@ -35,14 +44,18 @@ type Request struct {
 // TypeBatchTimeout for one that kept coming back null, or another error
 // (malformed response, or the error that stopped the whole batch).
 type Response struct {
-	Body json.RawMessage
-	Err  error
+	Body  json.RawMessage
+	Value any // what Request.Decode made of the body, when it did
+	Err   error
+
+	decoded bool // Request.Decode ran: Body is nil, Value and Err are its
 }
 
 // batchOp is the JSON of one operation.
 type batchOp struct {
-	Method      string `json:"method"`
-	RelativeURL string `json:"relative_url"`
+	Method      string                         `json:"method"`
+	RelativeURL string                         `json:"relative_url"`
+	decode      func(body []byte) (any, error) // Request.Decode
 }
 
 // Batch runs reqs as Graph batch requests: POST BaseURL/Version/ with
@@ -116,7 +129,7 @@ func (c *Client) batch(ctx context.Context, reqs []Request) ([]Response, error) 
 	for i, rq := range reqs {
 		// appsecret_proof is sent once, as a form field of the POST
 		p, rel := relativeURL(rq)
-		ops[i] = batchOp{Method: http.MethodGet, RelativeURL: rel}
+		ops[i] = batchOp{Method: http.MethodGet, RelativeURL: rel, decode: rq.Decode}
 		endpoints[i] = p
 	}
 	var chunks [][]int
@@ -179,7 +192,7 @@ func (c *Client) fanOut(ctx context.Context, n int, do func(ctx context.Context,
 func withOutcomes(out []Response, err error) ([]Response, error) {
 	if err != nil {
 		for i := range out {
-			if out[i].Body == nil && out[i].Err == nil {
+			if out[i].Body == nil && out[i].Err == nil && !out[i].decoded {
 				out[i].Err = err
 			}
 		}
@@ -214,6 +227,8 @@ func (c *Client) runChunk(ctx context.Context, ops []batchOp, endpoints []string
 			body, err := c.parseOp(el, endpoints[i])
 			var ae *Error
 			switch {
+			case err == nil && el.op.decoded:
+				out[i] = Response{Value: el.op.value, Err: el.op.valueErr, decoded: true}
 			case err == nil:
 				out[i] = Response{Body: body}
 			case errors.Is(err, errNullOp):
@@ -282,6 +297,11 @@ type batchOpResult struct {
 	Code        int
 	Body        []byte
 	plainObject bool
+	// decoded: the operation's Decode read the body (Body is nil) and
+	// returned value and valueErr.
+	decoded  bool
+	value    any
+	valueErr error
 }
 
 // batchElem is one decoded element of a batch response: op is nil for a
@@ -307,7 +327,9 @@ func (e *notJSONError) Is(target error) bool { return target == errNotJSON }
 // a body string once more to unescape it). An element of the wrong shape
 // gets its own error, so that the error stays with that operation. outer
 // and inner are two parsers: one for the array, one for the bodies.
-func decodeBatch(outer, inner *fastjson.Parser, body []byte) ([]batchElem, error) {
+// decode(k), when not nil, is the Request.Decode of element k: a
+// successful plain body is handed to it where it lies, not copied.
+func decodeBatch(outer, inner *fastjson.Parser, body []byte, decode func(k int) func([]byte) (any, error)) ([]batchElem, error) {
 	v, err := outer.ParseBytes(body)
 	if err != nil {
 		err = &notJSONError{msg: err.Error()}
@@ -341,9 +363,18 @@ func decodeBatch(outer, inner *fastjson.Parser, body []byte) ([]batchElem, error
 				elems[k].err = fmt.Errorf("batch element %d: body is a JSON %s, not a string", k, b.Type())
 				continue
 			}
-			r.Body = bytes.Clone(sb)
-			if bv, err := inner.ParseBytes(r.Body); err == nil && bv.Type() == fastjson.TypeObject && bv.Get("error") == nil {
+			if bv, err := inner.ParseBytes(sb); err == nil && bv.Type() == fastjson.TypeObject && bv.Get("error") == nil {
 				r.plainObject = true
+			}
+			var dec func([]byte) (any, error)
+			if decode != nil {
+				dec = decode(k)
+			}
+			if ok := r.Code == 0 || r.Code >= 200 && r.Code <= 299; dec != nil && ok && r.plainObject {
+				r.value, r.valueErr = dec(sb)
+				r.decoded = true
+			} else {
+				r.Body = bytes.Clone(sb)
 			}
 		}
 		elems[k].op = r
@@ -397,11 +428,21 @@ func (c *Client) postBatch(ctx context.Context, ops []batchOp, pending []int) ([
 		ops:      len(sel),
 	}
 	var elems []batchElem
+	anyDecode := slices.ContainsFunc(sel, func(op batchOp) bool { return op.decode != nil })
 	r.decode = func(body []byte) (err error) {
 		outer, inner := batchParsers.Get(), opParsers.Get()
 		defer batchParsers.Put(outer)
 		defer opParsers.Put(inner)
-		elems, err = decodeBatch(outer, inner, body)
+		var decode func(k int) func([]byte) (any, error)
+		if anyDecode {
+			decode = func(k int) func([]byte) (any, error) {
+				if k < len(sel) {
+					return sel[k].decode
+				}
+				return nil
+			}
+		}
+		elems, err = decodeBatch(outer, inner, body, decode)
 		return err
 	}
 	h, err := c.do(ctx, r)
@@ -461,3 +502,8 @@ func (c *Client) parseOp(el batchElem, endpoint string) (json.RawMessage, error)
 	}
 	return json.RawMessage(body), nil
 }
+
+// Decoded reports that Request.Decode read the operation's body: Value and
+// Err are what it returned, and Body is nil. Otherwise a successful
+// operation's body is in Body.
+func (r Response) Decoded() bool { return r.decoded }

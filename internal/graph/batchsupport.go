@@ -1,6 +1,8 @@
 package graph
 
 import (
+	"github.com/valyala/fastjson"
+
 	"bytes"
 	"context"
 	"encoding/json"
@@ -165,6 +167,9 @@ func (c *Client) singles(ctx context.Context, reqs []Request) ([]Response, error
 		_, err = c.do(ctx, r)
 		var ae *Error
 		switch {
+		case err == nil && rq.Decode != nil && plainObject(body):
+			out[i].Value, out[i].Err = rq.Decode(body)
+			out[i].decoded = true
 		case err == nil:
 			out[i].Body = body
 		case errors.As(err, &ae) && !ae.Throttle() && !ae.TokenInvalid() && ctx.Err() == nil:
@@ -176,4 +181,13 @@ func (c *Client) singles(ctx context.Context, reqs []Request) ([]Response, error
 		return nil
 	})
 	return withOutcomes(out, err)
+}
+
+// plainObject reports a JSON object without a top-level "error" member:
+// the bodies Request.Decode is given.
+func plainObject(b []byte) bool {
+	p := opParsers.Get()
+	defer opParsers.Put(p)
+	v, err := p.ParseBytes(b)
+	return err == nil && v.Type() == fastjson.TypeObject && v.Get("error") == nil
 }
