@@ -137,7 +137,18 @@ func (s *streamRun) fetchInsights(ctx context.Context, n int, ops []Op) ([]insig
 	}
 	pending := ops
 	for len(pending) > 0 {
-		resps, err := s.client.Batch(ctx, requests(pending))
+		reqs := requests(pending)
+		for i := range reqs {
+			// Read where the body lies in the batch response (no copy);
+			// stored in request order below.
+			op := &pending[i]
+			reqs[i].Decode = func(body []byte) (any, error) {
+				p := s.a.r.parsers.Get()
+				defer s.a.r.parsers.Put(p)
+				return parseInsightPairs(p, body, *op, nil)
+			}
+		}
+		resps, err := s.client.Batch(ctx, reqs)
 		if err != nil {
 			return nil, err
 		}
@@ -146,6 +157,10 @@ func (s *streamRun) fetchInsights(ctx context.Context, n int, ops []Op) ([]insig
 			r := &res[op.Item]
 			rs := resps[i]
 			if rs.Err == nil {
+				if pairs, ok := rs.Value.([]namedNum); ok && rs.Decoded() {
+					storeInsightPairs(r.values, pairs)
+					continue
+				}
 				p := s.a.r.parsers.Get()
 				err := parseInsightValues(p, rs.Body, op, r.values)
 				s.a.r.parsers.Put(p)

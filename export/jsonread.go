@@ -383,14 +383,43 @@ func eachInsight(p *fastjson.Parser, body []byte, path string, known []string, f
 // this being the hottest decode of a run (one body per media per day);
 // p is a parser from the runner's pool.
 func parseInsightValues(p *fastjson.Parser, body []byte, op Op, values map[string]num) error {
-	return eachInsight(p, body, op.Path, op.Metrics, func(name string, d *fastjson.Value) error {
+	pairs, err := parseInsightPairs(p, body, op, nil)
+	storeInsightPairs(values, pairs)
+	return err
+}
+
+// storeInsightPairs stores pairs into values, in order.
+func storeInsightPairs(values map[string]num, pairs []namedNum) {
+	for _, v := range pairs {
+		if v.ifAbsent {
+			if _, ok := values[v.name]; ok {
+				continue
+			}
+		}
+		values[v.name] = v.n
+	}
+}
+
+// namedNum is one value of an insights body: parseInsightValues stores
+// values[name] = n in this order.
+type namedNum struct {
+	name     string
+	n        num
+	ifAbsent bool // a breakdown's sum: stored unless name has a value
+}
+
+// parseInsightPairs is parseInsightValues appending to dst what it would
+// store, in order: what a graph.Request.Decode can return while the body
+// is borrowed, to be stored in request order afterwards.
+func parseInsightPairs(p *fastjson.Parser, body []byte, op Op, dst []namedNum) ([]namedNum, error) {
+	err := eachInsight(p, body, op.Path, op.Metrics, func(name string, d *fastjson.Value) error {
 		if tv := d.Get("total_value"); tv != nil && tv.Type() == fastjson.TypeObject {
 			if v := tv.Get("value"); v != nil && v.Type() != fastjson.TypeNull {
 				n, ok := jsonNum(v)
 				if !ok {
 					return fmt.Errorf("malformed response from %s: metric %s: total value %s is not a number", op.Path, name, v)
 				}
-				values[name] = n
+				dst = append(dst, namedNum{name: name, n: n})
 			}
 			var sum num
 			var any bool
@@ -412,14 +441,14 @@ func parseInsightValues(p *fastjson.Parser, body []byte, op Op, values map[strin
 					if !ok {
 						return fmt.Errorf("malformed response from %s: metric %s: value %s of %s is not a number", op.Path, name, v, dim)
 					}
-					values[strings.ToLower(validUTF8(dim))] = n
+					dst = append(dst, namedNum{name: strings.ToLower(validUTF8(dim)), n: n})
 					sum.i += n.i
 					sum.f += n.f
 					any = true
 				}
 			}
-			if _, ok := values[name]; !ok && any {
-				values[name] = sum
+			if any {
+				dst = append(dst, namedNum{name: name, n: sum, ifAbsent: true})
 			}
 			return nil
 		}
@@ -432,10 +461,11 @@ func parseInsightValues(p *fastjson.Parser, body []byte, op Op, values map[strin
 			if !ok {
 				return fmt.Errorf("malformed response from %s: metric %s: value %s is not a number", op.Path, name, val)
 			}
-			values[name] = n
+			dst = append(dst, namedNum{name: name, n: n})
 		}
 		return nil
 	})
+	return dst, err
 }
 
 // jsonNum reads a JSON number (or a string holding one, as encoding/json's
