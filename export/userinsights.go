@@ -297,7 +297,14 @@ func (u *userInsights) run(ctx context.Context, ops iter.Seq[Op]) error {
 func (u *userInsights) runCall(ctx context.Context, ops []Op) error {
 	path := "/" + u.a.t.ID + "/insights"
 	for len(ops) > 0 {
-		resps, err := u.s.client.Batch(ctx, requests(ops))
+		reqs := requests(ops)
+		for i := range reqs {
+			// Read where the body lies in the batch response (no copy);
+			// applied in request order below.
+			op := &ops[i]
+			reqs[i].Decode = func(body []byte) (any, error) { return u.read(body, *op, nil) }
+		}
+		resps, err := u.s.client.Batch(ctx, reqs)
 		if err != nil {
 			return err
 		}
@@ -305,6 +312,10 @@ func (u *userInsights) runCall(ctx context.Context, ops []Op) error {
 		for i, op := range ops {
 			rs := resps[i]
 			if rs.Err == nil {
+				if vals, ok := rs.Value.([]uiValue); ok && rs.Decoded() {
+					u.apply(vals)
+					continue
+				}
 				if err := u.parse(rs.Body, op); err != nil {
 					return err
 				}
@@ -347,13 +358,79 @@ func (u *userInsights) fail(op Op, why string) {
 // parse reads an account insights body: the days of time-series values
 // (by end_time), online_followers by hour, the one day of a total_value op.
 func (u *userInsights) parse(body []byte, op Op) error {
+	vals, err := u.read(body, op, nil)
+	u.apply(vals)
+	return err
+}
+
+// uiKind is what a uiValue sets.
+type uiKind uint8
+
+const (
+	uiDay     uiKind = iota // the day has a row (a total_value item without a value)
+	uiMetric                // column name of the day = v (a series value: EndTime = et unless set)
+	uiFollows               // follows and unfollows of the day (0 when the API left a bucket out)
+	uiOnline                // online_followers of the day
+)
+
+// uiValue is one thing an account insights body says about a day: read
+// (while the body is borrowed from its batch response, see
+// graph.Request.Decode) and applied to the rows in request order.
+type uiValue struct {
+	kind               uiKind
+	day                schema.Date
+	name               string
+	v                  num
+	et                 *time.Time
+	follows, unfollows *int64
+	hours              []schema.HourFollowers
+}
+
+// apply sets what vals say on the day rows, in order.
+func (u *userInsights) apply(vals []uiValue) {
+	for _, x := range vals {
+		r := u.day(x.day)
+		switch x.kind {
+		case uiDay:
+			continue
+		case uiFollows:
+			if x.follows != nil {
+				r.row.Follows = x.follows
+			}
+			if x.unfollows != nil {
+				r.row.Unfollows = x.unfollows
+			}
+			// Buckets with zero are omitted by the API: the day was
+			// answered, so a missing bucket is a real 0.
+			if r.row.Follows == nil {
+				r.row.Follows = schema.Ptr(int64(0))
+			}
+			if r.row.Unfollows == nil {
+				r.row.Unfollows = schema.Ptr(int64(0))
+			}
+		case uiOnline:
+			r.row.OnlineFollowers = x.hours
+		case uiMetric:
+			u.cols.set(&r.row, x.name, x.v)
+			if x.et != nil && r.row.EndTime == nil {
+				r.row.EndTime = x.et
+			}
+		}
+		r.ok = true
+	}
+}
+
+// read appends to dst what body says about the days (see apply); it only
+// reads u's settings, so that it can run on the goroutine of a batch POST.
+func (u *userInsights) read(body []byte, op Op, dst []uiValue) ([]uiValue, error) {
 	endpoint := "/" + u.a.t.ID + "/insights"
 	p := u.a.r.parsers.Get()
 	defer u.a.r.parsers.Put(p)
-	return eachInsight(p, body, endpoint, op.Metrics, func(name string, d *fastjson.Value) error {
+	err := eachInsight(p, body, endpoint, op.Metrics, func(name string, d *fastjson.Value) error {
 		if tv := d.Get("total_value"); tv != nil && tv.Type() == fastjson.TypeObject && op.Day != nil {
-			r := u.day(*op.Day)
+			day := *op.Day
 			if name == "follows_and_unfollows" {
+				x := uiValue{kind: uiFollows, day: day}
 				for _, b := range tv.GetArray("breakdowns") {
 					for _, res := range b.GetArray("results") {
 						v, ok := jsonNum(res.Get("value"))
@@ -366,21 +443,13 @@ func (u *userInsights) parse(body []byte, op Op) error {
 						}
 						switch strings.ToUpper(dims[0]) {
 						case "FOLLOWER":
-							r.row.Follows = &v.i
+							x.follows = &v.i
 						case "NON_FOLLOWER":
-							r.row.Unfollows = &v.i
+							x.unfollows = &v.i
 						}
 					}
 				}
-				// Buckets with zero are omitted by the API: the day was
-				// answered, so a missing bucket is a real 0.
-				if r.row.Follows == nil {
-					r.row.Follows = schema.Ptr(int64(0))
-				}
-				if r.row.Unfollows == nil {
-					r.row.Unfollows = schema.Ptr(int64(0))
-				}
-				r.ok = true
+				dst = append(dst, x)
 				return nil
 			}
 			if tval := tv.Get("value"); tval != nil && tval.Type() != fastjson.TypeNull {
@@ -388,9 +457,10 @@ func (u *userInsights) parse(body []byte, op Op) error {
 				if !ok {
 					return fmt.Errorf("malformed response from %s: %s: total value %s is not a number", endpoint, name, tval)
 				}
-				u.cols.set(&r.row, name, v)
-				r.ok = true
+				dst = append(dst, uiValue{kind: uiMetric, day: day, name: name, v: v})
+				return nil
 			}
+			dst = append(dst, uiValue{kind: uiDay, day: day})
 			return nil
 		}
 		for j, v := range d.GetArray("values") {
@@ -425,24 +495,18 @@ func (u *userInsights) parse(body []byte, op Op) error {
 				if err != nil {
 					return fmt.Errorf("malformed response from %s: online_followers value: %w", endpoint, err)
 				}
-				r := u.day(day)
-				r.row.OnlineFollowers = hours
-				r.ok = true
+				dst = append(dst, uiValue{kind: uiOnline, day: day, hours: hours})
 				continue
 			}
 			x, ok := jsonNum(val)
 			if !ok {
 				return fmt.Errorf("malformed response from %s: %s value %s is not a number", endpoint, name, val)
 			}
-			r := u.day(day)
-			u.cols.set(&r.row, name, x)
-			if r.row.EndTime == nil {
-				r.row.EndTime = et
-			}
-			r.ok = true
+			dst = append(dst, uiValue{kind: uiMetric, day: day, name: name, v: x, et: et})
 		}
 		return nil
 	})
+	return dst, err
 }
 
 // onlineFollowers reads the hour → followers object of online_followers.
