@@ -34,7 +34,7 @@ const (
 	// KB (a month of one account's insights), and the buffer is in front
 	// of a local temp file.
 	writeBufferSize = 8 << 10
-	readBatch      = 1024
+	readBatch       = 1024
 )
 
 // Key/value metadata written to every file.
