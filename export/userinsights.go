@@ -377,10 +377,16 @@ const (
 // (while the body is borrowed from its batch response, see
 // graph.Request.Decode) and applied to the rows in request order.
 type uiValue struct {
-	kind               uiKind
-	day                schema.Date
-	name               string
-	v                  num
+	name string
+	v    num
+	more *uiMore // uiFollows, uiOnline, and uiMetric from a series
+	day  schema.Date
+	kind uiKind
+}
+
+// uiMore is what the rarer uiValues carry (a total_value op, one per day
+// and metric, is most of a first run's values: those stay small).
+type uiMore struct {
 	et                 *time.Time
 	follows, unfollows *int64
 	hours              []schema.HourFollowers
@@ -388,17 +394,22 @@ type uiValue struct {
 
 // apply sets what vals say on the day rows, in order.
 func (u *userInsights) apply(vals []uiValue) {
+	var none uiMore
 	for _, x := range vals {
 		r := u.day(x.day)
+		m := x.more
+		if m == nil {
+			m = &none
+		}
 		switch x.kind {
 		case uiDay:
 			continue
 		case uiFollows:
-			if x.follows != nil {
-				r.row.Follows = x.follows
+			if m.follows != nil {
+				r.row.Follows = m.follows
 			}
-			if x.unfollows != nil {
-				r.row.Unfollows = x.unfollows
+			if m.unfollows != nil {
+				r.row.Unfollows = m.unfollows
 			}
 			// Buckets with zero are omitted by the API: the day was
 			// answered, so a missing bucket is a real 0.
@@ -409,11 +420,11 @@ func (u *userInsights) apply(vals []uiValue) {
 				r.row.Unfollows = schema.Ptr(int64(0))
 			}
 		case uiOnline:
-			r.row.OnlineFollowers = x.hours
+			r.row.OnlineFollowers = m.hours
 		case uiMetric:
 			u.cols.set(&r.row, x.name, x.v)
-			if x.et != nil && r.row.EndTime == nil {
-				r.row.EndTime = x.et
+			if m.et != nil && r.row.EndTime == nil {
+				r.row.EndTime = m.et
 			}
 		}
 		r.ok = true
@@ -426,11 +437,14 @@ func (u *userInsights) read(body []byte, op Op, dst []uiValue) ([]uiValue, error
 	endpoint := "/" + u.a.t.ID + "/insights"
 	p := u.a.r.parsers.Get()
 	defer u.a.r.parsers.Put(p)
+	if dst == nil {
+		dst = make([]uiValue, 0, max(1, len(op.Metrics))) // a total_value op: a value per metric
+	}
 	err := eachInsight(p, body, endpoint, op.Metrics, func(name string, d *fastjson.Value) error {
 		if tv := d.Get("total_value"); tv != nil && tv.Type() == fastjson.TypeObject && op.Day != nil {
 			day := *op.Day
 			if name == "follows_and_unfollows" {
-				x := uiValue{kind: uiFollows, day: day}
+				x := uiValue{kind: uiFollows, day: day, more: &uiMore{}}
 				for _, b := range tv.GetArray("breakdowns") {
 					for _, res := range b.GetArray("results") {
 						v, ok := jsonNum(res.Get("value"))
@@ -443,9 +457,9 @@ func (u *userInsights) read(body []byte, op Op, dst []uiValue) ([]uiValue, error
 						}
 						switch strings.ToUpper(dims[0]) {
 						case "FOLLOWER":
-							x.follows = &v.i
+							x.more.follows = &v.i
 						case "NON_FOLLOWER":
-							x.unfollows = &v.i
+							x.more.unfollows = &v.i
 						}
 					}
 				}
@@ -495,14 +509,14 @@ func (u *userInsights) read(body []byte, op Op, dst []uiValue) ([]uiValue, error
 				if err != nil {
 					return fmt.Errorf("malformed response from %s: online_followers value: %w", endpoint, err)
 				}
-				dst = append(dst, uiValue{kind: uiOnline, day: day, hours: hours})
+				dst = append(dst, uiValue{kind: uiOnline, day: day, more: &uiMore{hours: hours}})
 				continue
 			}
 			x, ok := jsonNum(val)
 			if !ok {
 				return fmt.Errorf("malformed response from %s: %s value %s is not a number", endpoint, name, val)
 			}
-			dst = append(dst, uiValue{kind: uiMetric, day: day, name: name, v: x, et: et})
+			dst = append(dst, uiValue{kind: uiMetric, day: day, name: name, v: x, more: &uiMore{et: et}})
 		}
 		return nil
 	})
