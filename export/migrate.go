@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/sourcegraph/conc/pool"
 
@@ -87,9 +88,11 @@ func (s *streamRun) migrationNeeded() bool {
 // foldLegacy adds the rows of the account's old-layout files of the
 // stream to p, oldest first and before anything fetched (rows added later
 // win), and returns the files' keys. A day whose row is in the month file
-// already keeps that row: the month file was written later (a migration
-// whose old files could not be removed, then newer fetches).
-func foldLegacy[T schema.Row](ctx context.Context, s *streamRun, p *partitions[T]) ([]string, error) {
+// already keeps the row fetched last (fetchedAt), the month file's on a
+// tie: a migration whose old files could not be removed leaves older day
+// rows; an older igexport run after the migration (a downgrade) leaves
+// newer ones.
+func foldLegacy[T schema.Row](ctx context.Context, s *streamRun, p *partitions[T], fetchedAt func(T) time.Time) ([]string, error) {
 	data := s.a.r.data
 	old, err := s.a.r.legacy.take(ctx, data, s.name(), s.a.t.ID)
 	if err != nil || len(old) == 0 {
@@ -102,13 +105,13 @@ func foldLegacy[T schema.Row](ctx context.Context, s *streamRun, p *partitions[T
 	}
 	var keys []string
 	for _, start := range slices.Sorted(maps.Keys(byPart)) {
-		have := map[string]bool{}
+		have := map[string]time.Time{} // the month file's rows: key → fetched_at
 		current, err := sinks.ReadRows[T](ctx, data, sinks.PartitionKey(s.name(), p.part, start, s.a.t.ID))
 		if err != nil && !sinks.IsNotFound(err) {
 			return nil, fmt.Errorf("%s: folding the files of the old layout: %w", s.name(), err)
 		}
 		for _, r := range current {
-			have[r.Key()] = true
+			have[r.Key()] = fetchedAt(r)
 		}
 		// The month's day files are read in parallel (small objects: the
 		// round trips are the cost), then added in day order.
@@ -141,7 +144,10 @@ func foldLegacy[T schema.Row](ctx context.Context, s *streamRun, p *partitions[T
 			if gone[i] {
 				continue
 			}
-			day := slices.DeleteFunc(rows[i], func(r T) bool { return have[r.Key()] })
+			day := slices.DeleteFunc(rows[i], func(r T) bool {
+				kept, ok := have[r.Key()]
+				return ok && !fetchedAt(r).After(kept)
+			})
 			// Each old file held the rows of its own day: they go to the
 			// partition holding that day.
 			if err := p.add(ctx, k.Date, day...); err != nil {

@@ -1,6 +1,7 @@
 package export
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -129,4 +130,103 @@ func TestMigrationListsOnce(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestMigrationNewestFetchedAtWins: after a migration, an older igexport
+// (a downgrade) writes day files again; the next apply folds them by
+// fetched_at: a day row fetched after the month file's row of the same
+// date replaces it, an older one or one fetched at the same instant does
+// not (the month file wins a tie). No row is lost or duplicated, and the
+// day files are removed.
+func TestMigrationNewestFetchedAtWins(t *testing.T) {
+	day1 := time.Date(2026, 11, 20, 10, 30, 0, 0, time.UTC)
+	f, setNow := clockFixture(t, day1)
+	f.cfg.Streams = []string{schema.UserInsights}
+	start := schema.DateOf(day1).AddDays(-30)
+	f.cfg.Accounts[0].StartDate = &start
+	acct := f.fake.Dataset().Accounts[0]
+	s := f.store()
+	ctx := context.Background()
+
+	// The month layout, then a run of the day layout (the downgrade: it
+	// drops the partitioning from the state and writes day files of its
+	// re-read window).
+	for _, r := range []struct {
+		at        time.Time
+		dayLayout bool
+	}{{day1, false}, {day1.Add(24 * time.Hour), true}} {
+		setNow(r.at)
+		if sum := f.apply(Options{dayLayout: r.dayLayout}); sum.ExitCode != 0 {
+			t.Fatalf("run at %s (day layout %v): exit %d", r.at, r.dayLayout, sum.ExitCode)
+		}
+	}
+	before := byDate(t, monthFiles(t, s))
+
+	// Day files of days far outside the next run's re-read window, as the
+	// older binary would have written them: fetched after, before and at
+	// the same instant as the month file's row.
+	cases := []struct {
+		name  string
+		day   schema.Date
+		shift time.Duration // of fetched_at from the month row's
+		win   bool          // the day file's row is the one kept
+	}{
+		{"newer day file", start.AddDays(2), time.Hour, true},
+		{"older day file", start.AddDays(3), -time.Hour, false},
+		{"same fetched_at", start.AddDays(4), 0, false},
+	}
+	want := map[schema.Date]schema.UserInsight{}
+	for i, c := range cases {
+		m, ok := before[c.day]
+		if !ok || m.Reach == nil {
+			t.Fatalf("%s: the month file has no reach of %s", c.name, c.day)
+		}
+		d := m
+		d.FetchedAt = m.FetchedAt.Add(c.shift)
+		d.Reach = schema.Ptr(*m.Reach + int64(1000*(i+1)))
+		sinktest.Commit(t, s, schema.UserInsights, "older-binary", sinks.PartitionKey(schema.UserInsights, schema.Day, c.day, acct.ID), d)
+		want[c.day] = m
+		if c.win {
+			want[c.day] = d
+		}
+	}
+
+	sum := f.apply(Options{})
+	if sum.ExitCode != 0 {
+		t.Fatalf("migrating run: exit %d", sum.ExitCode)
+	}
+	files := userInsightsLake(t, s)
+	for _, lf := range files {
+		if k, _ := sinks.ParseDataKey(lf.key); k.Partition != schema.Month {
+			t.Errorf("%s is left", lf.key)
+		}
+	}
+	after := byDate(t, files) // fails on a duplicate
+	for d := range before {
+		if _, ok := after[d]; !ok {
+			t.Errorf("the row of %s is lost", d)
+		}
+	}
+	for _, c := range cases {
+		got, w := after[c.day], want[c.day]
+		if *got.Reach != *w.Reach || !got.FetchedAt.Equal(w.FetchedAt) {
+			t.Errorf("%s: %s has reach %d fetched at %s, want %d fetched at %s", c.name, c.day,
+				*got.Reach, got.FetchedAt, *w.Reach, w.FetchedAt)
+		}
+	}
+	if st, err := f.stateStore().LoadState(ctx, acct.ID); err != nil || st.Streams[schema.UserInsights].Partition != "" {
+		t.Errorf("state after the fold: %+v %v (the partitioning is recorded by the run after)", st, err)
+	}
+}
+
+// monthFiles is the lake's user_insights month files.
+func monthFiles(t *testing.T, s *sinks.Store) []lakeFile {
+	t.Helper()
+	var out []lakeFile
+	for _, lf := range userInsightsLake(t, s) {
+		if k, err := sinks.ParseDataKey(lf.key); err == nil && k.Partition == schema.Month {
+			out = append(out, lf)
+		}
+	}
+	return out
 }
