@@ -26,7 +26,10 @@ import (
 // The old layout puts the account under the date (dt=…/account_id=…/):
 // no listing reaches one account's files alone. The run lists the old
 // files once, when the first account needs them, for all its accounts
-// (legacyIndex), and each account takes its own.
+// (legacyIndex), and each account takes its own. The listing may predate
+// an account's lease: a file listed then removed since (by a run of the
+// account that committed its rows first) is skipped; a day file an older
+// igexport wrote for the account in between is not seen by this run.
 
 // legacyIndex is the run's one listing of the old-layout files, by stream
 // and account, made when an account first asks (take) and kept for the
