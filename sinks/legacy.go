@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/igexport/igexport/internal/schema"
 )
@@ -77,21 +78,40 @@ func (s *Store) partitionFiles(ctx context.Context, stream string, p schema.Part
 	})
 }
 
-// DeleteData removes data files (keys relative to s). A file that is gone
-// already is no error; the first other error is returned after every key
-// was tried.
+// DeleteData removes data files (keys relative to s), deleteParallel at a
+// time (a migrated account has hundreds of day files, each a round trip or
+// two on an object store). A file that is gone already is no error; the
+// error of the first key that failed is returned after every key was tried.
 func (s *Store) DeleteData(ctx context.Context, keys ...string) error {
-	var first error
 	for _, k := range keys {
 		if err := checkRel(k); err != nil {
 			return err
 		}
-		if err := s.be.delete(ctx, s.FullKey(k)); err != nil && first == nil {
-			first = fmt.Errorf("delete %s from %s: %w", s.FullKey(k), s, err)
+	}
+	errs := make([]error, len(keys))
+	var wg sync.WaitGroup
+	slots := make(chan struct{}, deleteParallel)
+	for i, k := range keys {
+		slots <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-slots; wg.Done() }()
+			if err := s.be.delete(ctx, s.FullKey(k)); err != nil {
+				errs[i] = fmt.Errorf("delete %s from %s: %w", s.FullKey(k), s, err)
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
 		}
 	}
-	return first
+	return nil
 }
+
+// deleteParallel bounds DeleteData's concurrent deletes.
+const deleteParallel = 8
 
 // IsNotFound reports whether err (from ReadRows, for one) says the object
 // is not there.
