@@ -308,7 +308,9 @@ func (l *localBackend) syncUpTo(ctx context.Context, want uint64) error {
 	l.dirty.syncs++
 	if err := l.syncFS(ctx, l.root, paths); err != nil {
 		l.dirty.add(paths...) // still not known to be durable
-		l.dirty.failed = fmt.Errorf("an earlier sync of the lake failed, data written before it may not be on disk: %w", err)
+		if ctx.Err() == nil { // a sync cut short is no writeback error
+			l.dirty.failed = fmt.Errorf("an earlier sync of the lake failed, data written before it may not be on disk: %w", err)
+		}
 		return err
 	}
 	l.dirty.synced(gen)

@@ -150,6 +150,26 @@ func TestStoreSyncErrorIsSticky(t *testing.T) {
 	if err := s.Sync(ctx); !errors.Is(err, ioErr) {
 		t.Fatalf("a sync after the failure: %v, want the I/O error", err)
 	}
+
+	// A sync cut short by its context (non-Linux: one fsync per path) is
+	// no writeback error: the next sync runs.
+	s2 := openLocal(t, t.TempDir(), "lake")
+	l2 := s2.be.(*localBackend)
+	cctx, cancel := context.WithCancel(ctx)
+	l2.syncFS = func(ctx context.Context, _ string, _ []string) error {
+		cancel()
+		return ctx.Err()
+	}
+	if err := s2.PutRun(ctx, "c", []byte("{}")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s2.Sync(cctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled sync: %v", err)
+	}
+	l2.syncFS = func(context.Context, string, []string) error { return nil }
+	if err := s2.Sync(ctx); err != nil {
+		t.Fatalf("a sync after a cancelled one: %v", err)
+	}
 }
 
 // A file:// commit renames the temp file into the lake when both are on the
