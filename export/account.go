@@ -174,7 +174,6 @@ func (r *runner) runAccount(ctx context.Context, t target) AccountResult {
 	if len(a.updates) > 0 {
 		cctx, cancelCommit := context.WithTimeout(context.WithoutCancel(ctx), commitTimeout)
 		gen, err := a.commitState(cctx)
-		cancelCommit()
 		switch {
 		case errors.Is(err, sinks.ErrLeaseLost):
 			a.leaseLost(err)
@@ -184,8 +183,9 @@ func (r *runner) runAccount(ctx context.Context, t target) AccountResult {
 			log.Error("state commit failed", "err", err)
 		default:
 			res.Generation = gen
-			a.removeReplaced(cctx, log)
+			a.removeReplaced(cctx, log) // on the commit's context: still live
 		}
+		cancelCommit()
 	}
 	if err := a.lostLease(); err != nil {
 		res.Status = StatusFailed

@@ -500,3 +500,45 @@ func TestMigrationOverAnEmptyMonthFile(t *testing.T) {
 		t.Errorf("%d rows, want the %d old days and the new one", len(rows), len(oldRows))
 	}
 }
+
+// TestMigrationRemovesDayFilesOnS3: the day files are removed right after
+// the state commit on an object store too. The removal ran on the commit's
+// context after it was cancelled, which a file:// lake does not check but
+// an S3 client does: the files stayed, and every later run folded and
+// tried to remove them again.
+func TestMigrationRemovesDayFilesOnS3(t *testing.T) {
+	url, root := testenv.StartVersityGW(t)
+	lake := filepath.Join(root, testenv.Bucket)
+	if err := os.CopyFS(lake, os.DirFS("testdata/daylayout")); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 12, 3, 10, 30, 0, 0, time.UTC)
+	f, _ := clockFixture(t, at)
+	f.cfg.Streams = []string{schema.UserInsights}
+	f.cfg.Destination.URL = url
+	f.cfg.State.URL = url
+	start, _ := schema.ParseDate("2026-11-12")
+	f.cfg.Accounts[0].StartDate = &start
+	oldRows := byDate(t, userInsightsLake(t, f.store()))
+	if len(oldRows) != 20 {
+		t.Fatalf("fixture: %d days, want 20", len(oldRows))
+	}
+
+	sum := f.apply(Options{})
+	if sum.ExitCode != 0 {
+		t.Fatalf("exit %d: %+v", sum.ExitCode, sum.Accounts)
+	}
+	var left []string
+	for _, lf := range userInsightsLake(t, f.store()) {
+		if k, err := sinks.ParseDataKey(lf.key); err != nil || k.Partition != schema.Month {
+			left = append(left, lf.key)
+		}
+	}
+	if len(left) > 0 {
+		t.Errorf("after the migrating run's state commit, %d day file(s) are still there: %q", len(left), left)
+	}
+	rows := byDate(t, userInsightsLake(t, f.store())) // fails on a duplicate
+	if len(rows) != len(oldRows)+1 {
+		t.Errorf("%d rows, want the %d old days and the new one", len(rows), len(oldRows))
+	}
+}
