@@ -2,6 +2,7 @@ package export
 
 import (
 	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -66,11 +67,33 @@ func (o Op) request() graph.Request {
 	return graph.Request{Path: o.Path, Params: q}
 }
 
-// requests returns the graph requests of ops.
+// requests returns the graph requests of ops. Ops that share their
+// Params map and Metrics slice (a kind's metrics asked of each media, a
+// day's parameters of its total_value ops) and ask the same breakdown
+// share their query map too: the graph client only reads it.
 func requests(ops []Op) []graph.Request {
+	type shared struct {
+		params    uintptr // the Params map
+		metrics   *string // the Metrics slice
+		n         int
+		breakdown string
+	}
+	var seen map[shared]url.Values
 	out := make([]graph.Request, len(ops))
 	for i, o := range ops {
+		k := shared{params: reflect.ValueOf(o.Params).Pointer(), n: len(o.Metrics), breakdown: o.Breakdown}
+		if len(o.Metrics) > 0 {
+			k.metrics = &o.Metrics[0]
+		}
+		if q, ok := seen[k]; ok {
+			out[i] = graph.Request{Path: o.Path, Params: q}
+			continue
+		}
 		out[i] = o.request()
+		if seen == nil {
+			seen = map[shared]url.Values{}
+		}
+		seen[k] = out[i].Params
 	}
 	return out
 }

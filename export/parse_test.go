@@ -3,6 +3,7 @@ package export
 import (
 	"encoding/json"
 	"maps"
+	"net/url"
 	"reflect"
 	"slices"
 	"strings"
@@ -240,6 +241,47 @@ func TestInternName(t *testing.T) {
 		same := slices.ContainsFunc(known, func(k string) bool { return unsafe.StringData(k) == unsafe.StringData(got) })
 		if same != tt.interned {
 			t.Errorf("internName(%q): interned %v, want %v", tt.in, same, tt.interned)
+		}
+	}
+}
+
+// TestRequestsShareQueries: requests gives each op the query its own
+// request() gives (metric, breakdown and params), whether or not ops share
+// their Params map and Metrics slice; ops that share them (and the
+// breakdown) share one query map.
+func TestRequestsShareQueries(t *testing.T) {
+	plain := []string{"reach", "views"}
+	day := url.Values{"period": {"day"}, "since": {"1"}}
+	other := url.Values{"period": {"day"}, "since": {"2"}}
+	ops := []Op{
+		{Path: "/1/insights", Metrics: plain},
+		{Path: "/2/insights", Metrics: plain},
+		{Path: "/2/insights", Metrics: plain[:1]},
+		{Path: "/2/insights", Metrics: []string{"reach", "views"}},
+		{Path: "/3/insights", Metrics: []string{"profile_activity"}, Breakdown: "action_type"},
+		{Path: "/3/insights", Metrics: []string{"profile_activity"}},
+		{Path: "/u/insights", Params: day, Metrics: plain},
+		{Path: "/u/insights", Params: day, Metrics: plain, Breakdown: "media_product_type"},
+		{Path: "/u/insights", Params: other, Metrics: plain},
+		{Path: "/u/insights", Params: day, Metrics: plain},
+		{Path: "/me"},
+	}
+	reqs := requests(ops)
+	for i, op := range ops {
+		want := op.request()
+		if reqs[i].Path != want.Path || !reflect.DeepEqual(reqs[i].Params, want.Params) {
+			t.Errorf("op %d: %s %v, want %s %v", i, reqs[i].Path, reqs[i].Params, want.Path, want.Params)
+		}
+	}
+	same := func(a, b int) bool {
+		return reflect.ValueOf(reqs[a].Params).Pointer() == reflect.ValueOf(reqs[b].Params).Pointer()
+	}
+	for _, p := range []struct {
+		a, b  int
+		share bool
+	}{{0, 1, true}, {1, 2, false}, {1, 3, false}, {4, 5, false}, {6, 9, true}, {6, 7, false}, {6, 8, false}} {
+		if got := same(p.a, p.b); got != p.share {
+			t.Errorf("ops %d and %d share a query: %v, want %v", p.a, p.b, got, p.share)
 		}
 	}
 }
