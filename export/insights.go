@@ -145,7 +145,7 @@ func (s *streamRun) fetchInsights(ctx context.Context, n int, ops []Op) ([]insig
 			reqs[i].Decode = func(body []byte) (any, error) {
 				p := s.a.r.parsers.Get()
 				defer s.a.r.parsers.Put(p)
-				return parseInsightPairs(p, body, *op, nil)
+				return parseInsightPairs(p, body, *op, make([]namedNum, 0, len(op.Metrics)))
 			}
 		}
 		resps, err := s.client.Batch(ctx, reqs)
