@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"path/filepath"
 	"regexp"
@@ -324,8 +325,11 @@ func checkRel(rel string) error {
 	return nil
 }
 
-// isNotFound reports whether err is a blob "not found".
-func isNotFound(err error) bool { return gcerrors.Code(err) == gcerrors.NotFound }
+// isNotFound reports whether err is a blob "not found" (or, from the
+// file:// backend's own reads, a missing file).
+func isNotFound(err error) bool {
+	return gcerrors.Code(err) == gcerrors.NotFound || errors.Is(err, fs.ErrNotExist)
+}
 
 // isExists reports whether err means a conditional create found the object
 // already there (or, on S3, lost a concurrent conditional write: 409

@@ -41,6 +41,7 @@ type localBackend struct {
 	blobBackend
 	root  string    // absolute directory of the bucket
 	dirty *unsynced // written since the last sync
+	dirs  *dirCache // directories known to exist
 	made  []string  // directories opening the bucket created, deepest first
 }
 
@@ -76,15 +77,45 @@ func missingDirs(dir string) []string {
 const lakeFileMode = 0o644
 
 func newLocalBackend(b blobBackend, root string) *localBackend {
-	return &localBackend{blobBackend: b, root: root, dirty: &unsynced{}}
+	return &localBackend{blobBackend: b, root: root, dirty: &unsynced{}, dirs: &dirCache{}}
 }
 
 // path is the file of a key.
 func (l *localBackend) path(key string) string { return filepath.Join(l.root, filepath.FromSlash(key)) }
 
+// read reads the file of key with one open (readSmall), not through
+// fileblob (a stat, an open of its .attrs sidecar, the poller checks): a
+// run reads its lease before every data file it writes (Lease.Check).
+func (l *localBackend) read(_ context.Context, key string) ([]byte, error) {
+	return readSmall(l.path(key))
+}
+
+// open returns the file of key itself, opened for reading, where a rename
+// over it leaves the open file intact (Unix); download then merges from it
+// without copying it to a temp file. Elsewhere it reads through fileblob.
+func (l *localBackend) open(ctx context.Context, key string) (io.ReadCloser, int64, error) {
+	if !renameOverOpen {
+		return l.blobBackend.open(ctx, key)
+	}
+	f, err := openRead(l.path(key))
+	if err != nil {
+		return nil, 0, err
+	}
+	st, err := f.Stat()
+	switch {
+	case err != nil:
+		_ = f.Close()
+		return nil, 0, err
+	case st.IsDir():
+		_ = f.Close()
+		return nil, 0, &fs.PathError{Op: "open", Path: f.Name(), Err: fs.ErrNotExist}
+	}
+	return f, st.Size(), nil
+}
+
 func (l *localBackend) put(ctx context.Context, key string, body *io.SectionReader, _ attrs) error {
 	path := l.path(key)
-	if err := renameFromTemp(ctx, path, body); err != nil {
+	if err := l.renameFromTemp(ctx, path, body); err != nil {
 		return err
 	}
 	l.dirty.add(path, filepath.Dir(path))
@@ -96,19 +127,20 @@ func (l *localBackend) put(ctx context.Context, key string, body *io.SectionRead
 func (l *localBackend) putFile(ctx context.Context, key string, f *os.File, size int64, a attrs) (bool, error) {
 	path := l.path(key)
 	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o777); err != nil {
+	if err := l.ensureDir(dir); err != nil {
 		return false, err
 	}
 	if f.Chmod(lakeFileMode) == nil {
-		if err := syncBeforeRename(f, path); err != nil {
-			return false, err
-		}
 		if err := ctx.Err(); err != nil {
 			return false, err
 		}
-		if os.Rename(f.Name(), path) == nil {
+		err := l.place(f, path)
+		if err == nil {
 			l.dirty.add(path, dir)
 			return true, nil
+		}
+		if _, rename := errors.AsType[*os.LinkError](err); !rename {
+			return false, err
 		}
 		// Another file system (EXDEV), or Windows with f open: copy.
 	}
@@ -117,17 +149,14 @@ func (l *localBackend) putFile(ctx context.Context, key string, f *os.File, size
 
 // renameFromTemp puts body at path with a rename from a dot-named temp
 // file in the same directory.
-func renameFromTemp(ctx context.Context, path string, body *io.SectionReader) (err error) {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o777); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+func (l *localBackend) renameFromTemp(ctx context.Context, path string, body *io.SectionReader) (err error) {
+	tmp, err := l.createTempIn(filepath.Dir(path), "."+filepath.Base(path)+".", ".tmp")
 	if err != nil {
 		return err
 	}
 	defer func() {
 		if err != nil {
+			_ = tmp.Close()
 			_ = os.Remove(tmp.Name())
 		}
 	}()
@@ -138,18 +167,81 @@ func renameFromTemp(ctx context.Context, path string, body *io.SectionReader) (e
 		err = tmp.Chmod(lakeFileMode)
 	}
 	if err == nil {
-		err = syncBeforeRename(tmp, path)
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
+		err = ctx.Err()
 	}
 	if err != nil {
 		return err
 	}
-	if err = ctx.Err(); err != nil {
+	if !renameOverOpen {
+		// Windows renames no open file: sync if needed, close, rename.
+		if err = syncBeforeRename(tmp, path); err == nil {
+			err = tmp.Close()
+		}
+		if err == nil {
+			err = os.Rename(tmp.Name(), path)
+		}
 		return err
 	}
-	return os.Rename(tmp.Name(), path)
+	if err = l.place(tmp, path); err != nil {
+		return err
+	}
+	return tmp.Close()
+}
+
+// createTempIn is createTemp in a directory of the lake, which it creates
+// first when needed.
+func (l *localBackend) createTempIn(dir, prefix, suffix string) (*os.File, error) {
+	if err := l.ensureDir(dir); err != nil {
+		return nil, err
+	}
+	f, err := createTemp(dir, prefix, suffix)
+	if errors.Is(err, fs.ErrNotExist) {
+		// Removed behind the cache's back: create it again.
+		l.dirs.forget(dir)
+		if err := l.ensureDir(dir); err != nil {
+			return nil, err
+		}
+		f, err = createTemp(dir, prefix, suffix)
+	}
+	return f, err
+}
+
+// place renames the temp file f to path (f stays open). A file already
+// at path may be one a committed state names, so f is synced before it
+// replaces it; a new name is left to sync (see localBackend). On Linux one
+// renameat2(RENAME_NOREPLACE) both checks and renames; a directory
+// removed behind the cache's back since ensureDir is created again.
+func (l *localBackend) place(f *os.File, path string) error {
+	err := placeAt(f, path)
+	if errors.Is(err, fs.ErrNotExist) {
+		dir := filepath.Dir(path)
+		l.dirs.forget(dir)
+		if err := l.ensureDir(dir); err != nil {
+			return err
+		}
+		err = placeAt(f, path)
+	}
+	return err
+}
+
+// placeAt is place without the directory check.
+func placeAt(f *os.File, path string) error {
+	err := renameNoReplace(f.Name(), path)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, fs.ErrExist):
+		if err := f.Sync(); err != nil {
+			return err
+		}
+	case errors.Is(err, errors.ErrUnsupported):
+		if err := syncBeforeRename(f, path); err != nil {
+			return err
+		}
+	default:
+		return err
+	}
+	return os.Rename(f.Name(), path)
 }
 
 // syncBeforeRename syncs f's content when it is about to replace the file
@@ -162,17 +254,82 @@ func syncBeforeRename(f *os.File, path string) error {
 	return f.Sync()
 }
 
+// ensureDir creates dir and its missing ancestors, unless the cache knows
+// it exists: one mkdir per directory a run creates, none per file written
+// into a known one (os.MkdirAll stats every time). A new directory's
+// entry in its parent is recorded for the next sync.
+func (l *localBackend) ensureDir(dir string) error {
+	if l.dirs.has(dir) {
+		return nil
+	}
+	err := os.Mkdir(dir, 0o777)
+	if errors.Is(err, fs.ErrNotExist) {
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return err
+		}
+		if err := l.ensureDir(parent); err != nil {
+			return err
+		}
+		err = os.Mkdir(dir, 0o777)
+	}
+	switch {
+	case err == nil:
+		l.dirty.add(filepath.Dir(dir))
+	case !errors.Is(err, fs.ErrExist):
+		return err
+	}
+	l.dirs.add(dir)
+	return nil
+}
+
+// dirCache is the set of directories a localBackend created or found
+// existing. It lives as long as the backend (one Open: one run), so it
+// cannot carry a directory over from another run; a directory removed
+// during the run (another process pruning an empty partition directory)
+// makes the next create or rename in it fail with ENOENT, which forgets
+// it (forget) and creates it again.
+type dirCache struct {
+	mu    sync.Mutex
+	known map[string]struct{}
+}
+
+func (c *dirCache) has(dir string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, ok := c.known[dir]
+	return ok
+}
+
+func (c *dirCache) add(dir string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.known == nil {
+		c.known = map[string]struct{}{}
+	}
+	c.known[dir] = struct{}{}
+}
+
+// forget drops dir and every directory under it.
+func (c *dirCache) forget(dir string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	under := dir + string(filepath.Separator)
+	for d := range c.known {
+		if d == dir || strings.HasPrefix(d, under) {
+			delete(c.known, d)
+		}
+	}
+}
+
 // create writes a synced temp file and links it to the key's path.
 func (l *localBackend) create(ctx context.Context, key string, body []byte, _ string) (err error) {
 	path := l.path(key)
 	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o777); err != nil {
-		return err
-	}
 	if _, err := os.Lstat(path); err == nil {
 		return fmt.Errorf("%w: %s", errExists, path)
 	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+	tmp, err := l.createTempIn(dir, "."+filepath.Base(path)+".", ".tmp")
 	if err != nil {
 		return err
 	}
@@ -201,7 +358,7 @@ func (l *localBackend) create(ctx context.Context, key string, body []byte, _ st
 }
 
 func createExcl(path string, body []byte) error {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o666)
+	f, err := createExclusive(path, 0o666)
 	if errors.Is(err, fs.ErrExist) {
 		return fmt.Errorf("%w: %s", errExists, path)
 	}
@@ -229,7 +386,7 @@ func writeSynced(f *os.File, body []byte) error {
 
 // syncDir makes a new directory entry durable (best effort).
 func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
+	if d, err := openRead(dir); err == nil {
 		_ = d.Sync()
 		_ = d.Close()
 	}
@@ -248,7 +405,7 @@ func (l *localBackend) deleteIf(_ context.Context, key string, want []byte) (boo
 		return false, err
 	}
 	defer os.Remove(aside)
-	if got, err := os.ReadFile(aside); err == nil && bytes.Equal(got, want) {
+	if got, err := readSmall(aside); err == nil && bytes.Equal(got, want) {
 		return true, nil
 	}
 	// Another run's: put it back (unless an even newer one is there).
@@ -376,6 +533,7 @@ func (l *localBackend) delete(ctx context.Context, key string) error {
 		if os.Remove(dir) != nil {
 			break
 		}
+		l.dirs.forget(dir)
 	}
 	return nil
 }

@@ -62,7 +62,7 @@ func (w *PartitionWriter[T]) CommitGuarded(ctx context.Context, s *Store, key st
 		return FileInfo{}, err
 	}
 	w.done = true
-	files := []*os.File{w.f}
+	files := []*os.File{w.f.f} // temp files, removed at return
 	defer func() {
 		for _, f := range files {
 			removeFile(f)
@@ -74,14 +74,18 @@ func (w *PartitionWriter[T]) CommitGuarded(ctx context.Context, s *Store, key st
 		return FileInfo{}, err
 	}
 
-	old, err := s.download(ctx, full, w.opts.tempDir())
+	old, oldTemp, err := s.download(ctx, full, w.opts.tempDir())
 	if err != nil {
 		_ = w.w.Close()
 		return FileInfo{}, err
 	}
 	var same map[string]bool // KeepUnchanged: keys whose old row says what the new one says
 	if old != nil {
-		files = append(files, old)
+		if oldTemp {
+			files = append(files, old)
+		} else {
+			defer old.Close() // the object itself: read, never removed
+		}
 		if w.sums != nil {
 			if same, err = w.sameRows(old); err != nil {
 				_ = w.w.Close()
@@ -111,7 +115,7 @@ func (w *PartitionWriter[T]) CommitGuarded(ctx context.Context, s *Store, key st
 		if out, ow, err = w.dedupe(same); err != nil {
 			return FileInfo{}, err
 		}
-		files = append(files, out)
+		files = append(files, out.f)
 	}
 
 	rows := int64(len(w.last) - len(same))
@@ -126,16 +130,13 @@ func (w *PartitionWriter[T]) CommitGuarded(ctx context.Context, s *Store, key st
 	if err := ow.Close(); err != nil {
 		return FileInfo{}, err
 	}
-	size, sum, err := hashFile(out)
-	if err != nil {
-		return FileInfo{}, err
-	}
+	size, sum := out.n, out.sum()
 	if guard != nil {
 		if err := guard(ctx); err != nil {
 			return FileInfo{}, err
 		}
 	}
-	moved, err := s.be.putFile(ctx, full, out, size, attrs{
+	moved, err := s.be.putFile(ctx, full, out.f, size, attrs{
 		contentType: ContentTypeParquet,
 		metadata:    map[string]string{"sha256": sum, "igexport-run-id": w.opts.RunID},
 	})
@@ -144,8 +145,8 @@ func (w *PartitionWriter[T]) CommitGuarded(ctx context.Context, s *Store, key st
 	}
 	if moved {
 		// Its temp name is the object's now: do not remove it.
-		files = slices.DeleteFunc(files, func(f *os.File) bool { return f == out })
-		_ = out.Close()
+		files = slices.DeleteFunc(files, func(f *os.File) bool { return f == out.f })
+		_ = out.f.Close()
 	}
 	return FileInfo{Key: full, Rows: rows, Bytes: size, SHA256: sum}, nil
 }
@@ -153,7 +154,7 @@ func (w *PartitionWriter[T]) CommitGuarded(ctx context.Context, s *Store, key st
 // dedupe closes the temp file of new rows and copies it to a new one,
 // keeping only the last row written for each key, and none for the keys
 // in same.
-func (w *PartitionWriter[T]) dedupe(same map[string]bool) (*os.File, *parquet.GenericWriter[T], error) {
+func (w *PartitionWriter[T]) dedupe(same map[string]bool) (*tempOut, *parquet.GenericWriter[T], error) {
 	if err := w.w.Close(); err != nil {
 		return nil, nil, err
 	}
@@ -162,7 +163,7 @@ func (w *PartitionWriter[T]) dedupe(same map[string]bool) (*os.File, *parquet.Ge
 		return nil, nil, err
 	}
 	var i int64
-	err = eachRow[T](w.f, func(batch []T) error {
+	err = eachRow[T](w.f.f, func(batch []T) error {
 		keep := batch[:0]
 		for _, r := range batch {
 			if k := r.Key(); w.last[k] == i && !same[k] {
@@ -175,7 +176,7 @@ func (w *PartitionWriter[T]) dedupe(same map[string]bool) (*os.File, *parquet.Ge
 	})
 	if err != nil {
 		_ = pw.Close()
-		removeFile(f)
+		removeFile(f.f)
 		return nil, nil, err
 	}
 	return f, pw, nil
@@ -305,32 +306,39 @@ func ReadRows[T schema.Row](ctx context.Context, s *Store, key string) ([]T, err
 	return out, nil
 }
 
-// download copies the object at full key to a temp file, or returns nil, nil
-// when there is none.
-func (s *Store) download(ctx context.Context, full, dir string) (*os.File, error) {
+// download returns the object at full key as a local file, or nil when
+// there is none. On file:// (Unix) that is the object itself, opened for
+// reading (temp is false: close it, never remove it; a rename over it
+// leaves the open file as it was); elsewhere a temp file in dir holding a
+// copy (temp is true).
+func (s *Store) download(ctx context.Context, full, dir string) (f *os.File, temp bool, err error) {
 	r, size, err := s.be.open(ctx, full)
 	if isNotFound(err) {
-		return nil, nil
+		return nil, false, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read existing object: %w", err)
+		return nil, false, fmt.Errorf("read existing object: %w", err)
 	}
-	defer func() { _ = r.Close() }()
 	if size == 0 {
 		// Never a file igexport committed (each has at least a Parquet
 		// footer): what a power loss can leave of a new file written just
 		// before it, not yet synced nor named by any state. Nothing to keep.
-		return nil, nil
+		_ = r.Close()
+		return nil, false, nil
 	}
-	f, err := os.CreateTemp(dir, "igexport-old-*.parquet")
+	if f, ok := r.(*os.File); ok {
+		return f, false, nil
+	}
+	defer func() { _ = r.Close() }()
+	f, err = createTemp(dir, "igexport-old-", ".parquet")
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if _, err := io.Copy(f, r); err != nil {
 		removeFile(f)
-		return nil, fmt.Errorf("read existing object: %w", err)
+		return nil, false, fmt.Errorf("read existing object: %w", err)
 	}
-	return f, nil
+	return f, true, nil
 }
 
 // hashFile returns the size and hex SHA-256 of f.

@@ -1,8 +1,11 @@
 package sinks
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"os"
 	"reflect"
 	"runtime/debug"
@@ -115,7 +118,7 @@ func (o FileOptions) tempDir() string {
 type PartitionWriter[T schema.Row] struct {
 	opts  FileOptions
 	codec compress.Codec
-	f     *os.File
+	f     *tempOut // the temp file of the rows written
 	w     *parquet.GenericWriter[T]
 	last  map[string]int64    // key → index of its last occurrence among written rows
 	sums  map[string][32]byte // KeepUnchanged: key → digest of its last row written
@@ -142,7 +145,7 @@ func NewPartitionWriter[T schema.Row](o FileOptions) (*PartitionWriter[T], error
 	if err != nil {
 		return nil, fmt.Errorf("partition writer: %w", err)
 	}
-	f, err := os.CreateTemp(o.tempDir(), "igexport-"+o.Stream+"-*.parquet")
+	f, err := newTempOut(o)
 	if err != nil {
 		return nil, fmt.Errorf("partition writer: %w", err)
 	}
@@ -200,7 +203,7 @@ func (w *PartitionWriter[T]) Abort() {
 	}
 	w.done = true
 	_ = w.w.Close()
-	removeFile(w.f)
+	removeFile(w.f.f)
 	w.spent()
 }
 
@@ -211,13 +214,41 @@ func (w *PartitionWriter[T]) spent() {
 }
 
 // newFile starts another temp file with the same settings.
-func (w *PartitionWriter[T]) newFile() (*os.File, *parquet.GenericWriter[T], error) {
-	f, err := os.CreateTemp(w.opts.tempDir(), "igexport-"+w.opts.Stream+"-*.parquet")
+func (w *PartitionWriter[T]) newFile() (*tempOut, *parquet.GenericWriter[T], error) {
+	f, err := newTempOut(w.opts)
 	if err != nil {
 		return nil, nil, err
 	}
 	return f, parquet.NewGenericWriter[T](f, w.opts.writerOptions(w.codec)...), nil
 }
+
+// tempOut is a temp file as the output of a Parquet writer: it counts and
+// hashes the bytes written (parquet-go writes its output in order, once),
+// so Commit knows the file's size and SHA-256 without reading it again.
+type tempOut struct {
+	f *os.File
+	h hash.Hash
+	n int64
+}
+
+// newTempOut creates a temp file for a partition of stream o.Stream.
+func newTempOut(o FileOptions) (*tempOut, error) {
+	f, err := createTemp(o.tempDir(), "igexport-"+o.Stream+"-", ".parquet")
+	if err != nil {
+		return nil, err
+	}
+	return &tempOut{f: f, h: sha256.New()}, nil
+}
+
+func (t *tempOut) Write(p []byte) (int, error) {
+	n, err := t.f.Write(p)
+	t.h.Write(p[:n])
+	t.n += int64(n)
+	return n, err
+}
+
+// sum returns the hex SHA-256 of the bytes written.
+func (t *tempOut) sum() string { return hex.EncodeToString(t.h.Sum(nil)) }
 
 func removeFile(f *os.File) {
 	if f != nil {
