@@ -268,6 +268,7 @@ func (l *localBackend) ensureDir(dir string) error {
 		if parent == dir {
 			return err
 		}
+		l.dirs.forget(parent) // gone, whatever the cache says
 		if err := l.ensureDir(parent); err != nil {
 			return err
 		}
@@ -536,4 +537,39 @@ func (l *localBackend) delete(ctx context.Context, key string) error {
 		l.dirs.forget(dir)
 	}
 	return nil
+}
+
+// stamper is a backend that can tell cheaply whether a file is still the
+// one it read (file:// on Linux): Lease.Check stats lock.json instead of
+// reading it.
+type stamper interface {
+	// readPinned reads the file of key and returns it, still open, with
+	// its stamp.
+	readPinned(key string) ([]byte, *pinned, error)
+	// stamp returns the stamp of the file of key.
+	stamp(key string) (fileStamp, error)
+}
+
+// pinned is a file kept open, and its stamp when it was read. While it is
+// open its inode cannot be reused: a stamp with its device and inode is
+// this file.
+type pinned struct {
+	f     *os.File
+	stamp fileStamp
+}
+
+// close closes the file; nil is allowed.
+func (p *pinned) close() {
+	if p != nil {
+		_ = p.f.Close()
+	}
+}
+
+// fileStamp identifies one version of a file: the device and inode (the
+// file), its size and modification and change times (nanoseconds; a write
+// changes them).
+type fileStamp struct {
+	dev, ino     uint64
+	size         int64
+	mtime, ctime int64
 }

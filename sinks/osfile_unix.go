@@ -51,6 +51,11 @@ func readSmall(name string) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
+	return readAll(f)
+}
+
+// readAll is io.ReadAll with a first buffer of 4 KiB and no fstat.
+func readAll(f *os.File) ([]byte, error) {
 	buf := make([]byte, 0, 4096)
 	for {
 		if len(buf) == cap(buf) {
@@ -62,7 +67,7 @@ func readSmall(name string) ([]byte, error) {
 		case errors.Is(err, io.EOF):
 			return buf, nil
 		case errors.Is(err, syscall.EISDIR):
-			return nil, &fs.PathError{Op: "read", Path: name, Err: fs.ErrNotExist}
+			return nil, &fs.PathError{Op: "read", Path: f.Name(), Err: fs.ErrNotExist}
 		case err != nil:
 			return nil, err
 		}
