@@ -91,6 +91,7 @@ func openBackend(ctx context.Context, rawURL string) (backend, error) {
 	if root != "" {
 		l := newLocalBackend(blobBackend{b}, root)
 		l.made = made
+		l.dirs.add(root, len(made) > 0) // opening it created it: empty
 		return l, nil
 	}
 	return withRetry(blobBackend{b}), nil

@@ -127,14 +127,11 @@ func (l *localBackend) put(ctx context.Context, key string, body *io.SectionRead
 func (l *localBackend) putFile(ctx context.Context, key string, f *os.File, size int64, a attrs) (bool, error) {
 	path := l.path(key)
 	dir := filepath.Dir(path)
-	if err := l.ensureDir(dir); err != nil {
-		return false, err
-	}
 	if f.Chmod(lakeFileMode) == nil {
 		if err := ctx.Err(); err != nil {
 			return false, err
 		}
-		err := l.place(f, path)
+		err := l.inDir(dir, func() error { return placeAt(f, path) })
 		if err == nil {
 			l.dirty.add(path, dir)
 			return true, nil
@@ -182,49 +179,56 @@ func (l *localBackend) renameFromTemp(ctx context.Context, path string, body *io
 		}
 		return err
 	}
-	if err = l.place(tmp, path); err != nil {
+	// The directory holds tmp: no one removes it as empty meanwhile.
+	if err = placeAt(tmp, path); err != nil {
 		return err
 	}
 	return tmp.Close()
 }
 
-// createTempIn is createTemp in a directory of the lake, which it creates
-// first when needed.
-func (l *localBackend) createTempIn(dir, prefix, suffix string) (*os.File, error) {
-	if err := l.ensureDir(dir); err != nil {
-		return nil, err
-	}
-	f, err := createTemp(dir, prefix, suffix)
-	if errors.Is(err, fs.ErrNotExist) {
-		// Removed behind the cache's back: create it again.
-		l.dirs.forget(dir)
-		if err := l.ensureDir(dir); err != nil {
-			return nil, err
-		}
+// createTempIn is createTemp in a directory of the lake, created when
+// missing (inDir).
+func (l *localBackend) createTempIn(dir, prefix, suffix string) (f *os.File, err error) {
+	err = l.inDir(dir, func() (err error) {
 		f, err = createTemp(dir, prefix, suffix)
-	}
+		return err
+	})
 	return f, err
 }
 
-// place renames the temp file f to path (f stays open). A file already
-// at path may be one a committed state names, so f is synced before it
-// replaces it; a new name is left to sync (see localBackend). On Linux one
-// renameat2(RENAME_NOREPLACE) both checks and renames; a directory
-// removed behind the cache's back since ensureDir is created again.
-func (l *localBackend) place(f *os.File, path string) error {
-	err := placeAt(f, path)
+// inDir runs write, which creates a file in dir, creating dir as needed
+// with as few calls as it can: no stat, and no mkdir for a directory the
+// cache knows or one that turns out to exist (write is tried first; only
+// when it fails with ENOENT are the missing directories created, deepest
+// first, and write tried again); mkdir at once, top down, for directories
+// under one this backend created (they cannot exist yet). A first run
+// thus pays about one mkdir per new directory, a re-run none.
+func (l *localBackend) inDir(dir string, write func() error) error {
+	if missing := l.dirs.under(dir); missing != nil {
+		for i := len(missing) - 1; i >= 0; i-- {
+			if err := l.mkdir(missing[i]); err != nil {
+				break // the cache was wrong: write and the ENOENT path decide
+			}
+		}
+	}
+	err := write()
 	if errors.Is(err, fs.ErrNotExist) {
-		dir := filepath.Dir(path)
 		l.dirs.forget(dir)
 		if err := l.ensureDir(dir); err != nil {
 			return err
 		}
-		err = placeAt(f, path)
+		err = write()
+	}
+	if err == nil {
+		l.dirs.add(dir, false)
 	}
 	return err
 }
 
-// placeAt is place without the directory check.
+// placeAt renames the temp file f to path (f stays open). A file already
+// at path may be one a committed state names, so f is synced before it
+// replaces it; a new name is left to sync (see localBackend). On Linux one
+// renameat2(RENAME_NOREPLACE) both checks and renames.
 func placeAt(f *os.File, path string) error {
 	err := renameNoReplace(f.Name(), path)
 	switch {
@@ -254,15 +258,11 @@ func syncBeforeRename(f *os.File, path string) error {
 	return f.Sync()
 }
 
-// ensureDir creates dir and its missing ancestors, unless the cache knows
-// it exists: one mkdir per directory a run creates, none per file written
-// into a known one (os.MkdirAll stats every time). A new directory's
-// entry in its parent is recorded for the next sync.
+// ensureDir creates dir and its missing ancestors, deepest first: mkdir
+// dir, and on ENOENT its parent first (the cache is not trusted here: it
+// runs when a write found dir missing).
 func (l *localBackend) ensureDir(dir string) error {
-	if l.dirs.has(dir) {
-		return nil
-	}
-	err := os.Mkdir(dir, 0o777)
+	err := l.mkdir(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		parent := filepath.Dir(dir)
 		if parent == dir {
@@ -272,27 +272,36 @@ func (l *localBackend) ensureDir(dir string) error {
 		if err := l.ensureDir(parent); err != nil {
 			return err
 		}
-		err = os.Mkdir(dir, 0o777)
+		err = l.mkdir(dir)
 	}
+	return err
+}
+
+// mkdir creates dir (an existing one is fine) and records it in the
+// cache, and a new directory's entry in its parent for the next sync.
+func (l *localBackend) mkdir(dir string) error {
+	err := os.Mkdir(dir, 0o777)
 	switch {
 	case err == nil:
 		l.dirty.add(filepath.Dir(dir))
-	case !errors.Is(err, fs.ErrExist):
+		l.dirs.add(dir, true)
+	case errors.Is(err, fs.ErrExist):
+		l.dirs.add(dir, false)
+	default:
 		return err
 	}
-	l.dirs.add(dir)
 	return nil
 }
 
 // dirCache is the set of directories a localBackend created or found
-// existing. It lives as long as the backend (one Open: one run), so it
-// cannot carry a directory over from another run; a directory removed
-// during the run (another process pruning an empty partition directory)
-// makes the next create or rename in it fail with ENOENT, which forgets
-// it (forget) and creates it again.
+// existing, each marked whether it created it. It lives as long as the
+// backend (one Open: one run), so it cannot carry a directory over from
+// another run; a directory removed during the run (another process
+// pruning an empty partition directory) makes the next write into it fail
+// with ENOENT, which forgets it and creates it again (inDir).
 type dirCache struct {
 	mu    sync.Mutex
-	known map[string]struct{}
+	known map[string]bool // directory → created by this backend
 }
 
 func (c *dirCache) has(dir string) bool {
@@ -302,13 +311,36 @@ func (c *dirCache) has(dir string) bool {
 	return ok
 }
 
-func (c *dirCache) add(dir string) {
+func (c *dirCache) add(dir string, made bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.known == nil {
-		c.known = map[string]struct{}{}
+		c.known = map[string]bool{}
 	}
-	c.known[dir] = struct{}{}
+	c.known[dir] = c.known[dir] || made
+}
+
+// under returns dir and its ancestors below the nearest directory the
+// cache knows, deepest first, when that directory is one the backend
+// created (so none of them can exist yet); nil otherwise.
+func (c *dirCache) under(dir string) []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var missing []string
+	for d := dir; ; {
+		if made, ok := c.known[d]; ok {
+			if !made || len(missing) == 0 {
+				return nil
+			}
+			return missing
+		}
+		missing = append(missing, d)
+		p := filepath.Dir(d)
+		if p == d {
+			return nil
+		}
+		d = p
+	}
 }
 
 // forget drops dir and every directory under it.
@@ -330,6 +362,7 @@ func (l *localBackend) create(ctx context.Context, key string, body []byte, _ st
 	if _, err := os.Lstat(path); err == nil {
 		return fmt.Errorf("%w: %s", errExists, path)
 	}
+	// The directory holds tmp until the link: no one removes it as empty.
 	tmp, err := l.createTempIn(dir, "."+filepath.Base(path)+".", ".tmp")
 	if err != nil {
 		return err

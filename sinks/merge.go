@@ -74,17 +74,24 @@ func (w *PartitionWriter[T]) CommitGuarded(ctx context.Context, s *Store, key st
 		return FileInfo{}, err
 	}
 
-	old, oldTemp, err := s.download(ctx, full, w.opts.tempDir())
+	oldFile, oldTemp, oldSize, err := s.download(ctx, full, w.opts.tempDir())
 	if err != nil {
 		_ = w.w.Close()
 		return FileInfo{}, err
 	}
-	var same map[string]bool // KeepUnchanged: keys whose old row says what the new one says
-	if old != nil {
+	var (
+		old  oldObject       // what is read of the object at key, if any
+		same map[string]bool // KeepUnchanged: keys whose old row says what the new one says
+	)
+	if oldFile != nil {
 		if oldTemp {
-			files = append(files, old)
+			files = append(files, oldFile)
 		} else {
-			defer old.Close() // the object itself: read, never removed
+			defer oldFile.Close() // the object itself: read, never removed
+		}
+		if old, err = readOld(oldFile, oldSize); err != nil {
+			_ = w.w.Close()
+			return FileInfo{}, fmt.Errorf("read existing object: %w", err)
 		}
 		if w.sums != nil {
 			if same, err = w.sameRows(old); err != nil {
@@ -184,7 +191,7 @@ func (w *PartitionWriter[T]) dedupe(same map[string]bool) (*tempOut, *parquet.Ge
 
 // appendOldRows copies the rows of the old file whose key is not in
 // newKeys, or is in same.
-func appendOldRows[T schema.Row](old *os.File, w *parquet.GenericWriter[T], newKeys map[string]int64, same map[string]bool) (int64, error) {
+func appendOldRows[T schema.Row](old io.ReaderAt, w *parquet.GenericWriter[T], newKeys map[string]int64, same map[string]bool) (int64, error) {
 	var n int64
 	err := eachRow[T](old, func(batch []T) error {
 		keep := batch[:0]
@@ -202,7 +209,7 @@ func appendOldRows[T schema.Row](old *os.File, w *parquet.GenericWriter[T], newK
 
 // sameRows returns the keys of the old file whose row has the digest of
 // the last new row written with that key (FileOptions.KeepUnchanged).
-func (w *PartitionWriter[T]) sameRows(old *os.File) (map[string]bool, error) {
+func (w *PartitionWriter[T]) sameRows(old io.ReaderAt) (map[string]bool, error) {
 	same := map[string]bool{}
 	err := eachRow[T](old, func(batch []T) error {
 		for i := range batch {
@@ -217,7 +224,7 @@ func (w *PartitionWriter[T]) sameRows(old *os.File) (map[string]bool, error) {
 }
 
 // countRows returns the number of rows of a Parquet file.
-func countRows(f *os.File) (int64, error) {
+func countRows(f io.ReaderAt) (int64, error) {
 	size, err := sizeOfReaderAt(f)
 	if err != nil {
 		return 0, err
@@ -311,38 +318,65 @@ func ReadRows[T schema.Row](ctx context.Context, s *Store, key string) ([]T, err
 // reading (temp is false: close it, never remove it; a rename over it
 // leaves the open file as it was); elsewhere a temp file in dir holding a
 // copy (temp is true).
-func (s *Store) download(ctx context.Context, full, dir string) (f *os.File, temp bool, err error) {
+func (s *Store) download(ctx context.Context, full, dir string) (f *os.File, temp bool, size int64, err error) {
 	r, size, err := s.be.open(ctx, full)
 	if isNotFound(err) {
-		return nil, false, nil
+		return nil, false, 0, nil
 	}
 	if err != nil {
-		return nil, false, fmt.Errorf("read existing object: %w", err)
+		return nil, false, 0, fmt.Errorf("read existing object: %w", err)
 	}
 	if size == 0 {
 		// Never a file igexport committed (each has at least a Parquet
 		// footer): what a power loss can leave of a new file written just
 		// before it, not yet synced nor named by any state. Nothing to keep.
 		_ = r.Close()
-		return nil, false, nil
+		return nil, false, 0, nil
 	}
 	if f, ok := r.(*os.File); ok {
-		return f, false, nil
+		return f, false, size, nil
 	}
 	defer func() { _ = r.Close() }()
 	f, err = createTemp(dir, "igexport-old-", ".parquet")
 	if err != nil {
-		return nil, false, err
+		return nil, false, 0, err
 	}
-	if _, err := io.Copy(f, r); err != nil {
+	n, err := io.Copy(f, r)
+	if err != nil {
 		removeFile(f)
-		return nil, false, fmt.Errorf("read existing object: %w", err)
+		return nil, false, 0, fmt.Errorf("read existing object: %w", err)
 	}
-	return f, true, nil
+	return f, true, n, nil
+}
+
+// mergeInMemory is the size up to which the object a commit merges with
+// is read into memory with one read: Parquet readers read a file in many
+// small pieces (footer, then each column chunk: ~20 reads for a small
+// partition, twice with KeepUnchanged). Commits run under a bounded number
+// of slots, so this bounds the memory it takes too.
+const mergeInMemory = 256 << 10
+
+// oldObject is the object a commit merges with: its file, or its bytes
+// when it is small. Nil when there is none.
+type oldObject interface {
+	io.ReaderAt
+	Size() int64
+}
+
+// readOld returns f of size bytes as an oldObject.
+func readOld(f *os.File, size int64) (oldObject, error) {
+	if size > mergeInMemory {
+		return io.NewSectionReader(f, 0, size), nil
+	}
+	b := make([]byte, size)
+	if _, err := f.ReadAt(b, 0); err != nil {
+		return nil, err
+	}
+	return bytes.NewReader(b), nil
 }
 
 // hashFile returns the size and hex SHA-256 of f.
-func hashFile(f *os.File) (int64, string, error) {
+func hashFile(f io.ReaderAt) (int64, string, error) {
 	h := sha256.New()
 	n, err := io.Copy(h, io.NewSectionReader(f, 0, 1<<62))
 	if err != nil {
