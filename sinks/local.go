@@ -131,7 +131,7 @@ func (l *localBackend) putFile(ctx context.Context, key string, f *os.File, size
 		if err := ctx.Err(); err != nil {
 			return false, err
 		}
-		err := l.inDir(dir, func() error { return placeAt(f, path) })
+		err := l.inDir(dir, func() error { return placeAt(f, path, a.replaces) })
 		if err == nil {
 			l.dirty.add(path, dir)
 			return true, nil
@@ -180,7 +180,7 @@ func (l *localBackend) renameFromTemp(ctx context.Context, path string, body *io
 		return err
 	}
 	// The directory holds tmp: no one removes it as empty meanwhile.
-	if err = placeAt(tmp, path); err != nil {
+	if err = placeAt(tmp, path, false); err != nil {
 		return err
 	}
 	return tmp.Close()
@@ -228,8 +228,15 @@ func (l *localBackend) inDir(dir string, write func() error) error {
 // placeAt renames the temp file f to path (f stays open). A file already
 // at path may be one a committed state names, so f is synced before it
 // replaces it; a new name is left to sync (see localBackend). On Linux one
-// renameat2(RENAME_NOREPLACE) both checks and renames.
-func placeAt(f *os.File, path string) error {
+// renameat2(RENAME_NOREPLACE) both checks and renames, unless replacing
+// says a file is most likely there: then f is synced and renamed.
+func placeAt(f *os.File, path string, replacing bool) error {
+	if replacing {
+		if err := f.Sync(); err != nil {
+			return err
+		}
+		return rename(f.Name(), path)
+	}
 	err := renameNoReplace(f.Name(), path)
 	switch {
 	case err == nil:
@@ -245,7 +252,7 @@ func placeAt(f *os.File, path string) error {
 	default:
 		return err
 	}
-	return os.Rename(f.Name(), path)
+	return rename(f.Name(), path)
 }
 
 // syncBeforeRename syncs f's content when it is about to replace the file

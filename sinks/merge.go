@@ -146,6 +146,7 @@ func (w *PartitionWriter[T]) CommitGuarded(ctx context.Context, s *Store, key st
 	moved, err := s.be.putFile(ctx, full, out.f, size, attrs{
 		contentType: ContentTypeParquet,
 		metadata:    map[string]string{"sha256": sum, "igexport-run-id": w.opts.RunID},
+		replaces:    oldFile != nil,
 	})
 	if err != nil {
 		return FileInfo{}, err

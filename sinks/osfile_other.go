@@ -32,3 +32,6 @@ func readSmall(name string) ([]byte, error) {
 // renameOverOpen: a file can be renamed, or replaced by a rename, while
 // it is open (not on Windows).
 const renameOverOpen = false
+
+// rename is os.Rename.
+func rename(oldpath, newpath string) error { return os.Rename(oldpath, newpath) }

@@ -77,3 +77,18 @@ func readAll(f *os.File) ([]byte, error) {
 // renameOverOpen: a file can be renamed, or replaced by a rename, while
 // it is open.
 const renameOverOpen = true
+
+// rename is os.Rename without its Lstat of newpath (it refuses to replace
+// a directory; rename(2) does too, with EISDIR).
+func rename(oldpath, newpath string) error {
+	for {
+		err := syscall.Rename(oldpath, newpath)
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			return &os.LinkError{Op: "rename", Old: oldpath, New: newpath, Err: err}
+		}
+		return nil
+	}
+}
