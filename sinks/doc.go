@@ -23,7 +23,7 @@
 // (backend.go), chosen by Open from the URL scheme: file:// gets the local
 // backend (local.go: exclusive creates with os.Link, renames from
 // dot-named temp files, lake files 0644, durability batched into
-// Store.Sync), every other scheme the blob backend on gocloud.dev/blob,
+// Store.Sync, a few system calls per file), every other scheme the blob backend on gocloud.dev/blob,
 // whose replacing writes a retrying wrapper tries up to three times.
 // file:// buckets are opened with create_dir=1, metadata=skip (no .attrs
 // sidecars in the lake) and no_tmp_dir=1 unless the URL sets those
