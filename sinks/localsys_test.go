@@ -2,10 +2,13 @@ package sinks
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -134,6 +137,71 @@ func TestLeaseCheckSeesChangedLock(t *testing.T) {
 					t.Fatalf("Check = %v, want nil", err)
 				case tc.lost != "" && (!errors.Is(err, ErrLeaseLost) || !strings.Contains(err.Error(), tc.lost)):
 					t.Fatalf("Check = %v, want ErrLeaseLost saying %q", err, tc.lost)
+				}
+			}
+		})
+	}
+}
+
+// A commit merges with the object at its key read into memory when it is
+// small and straight from the file when it is not (mergeInMemory): both
+// keep every old row a new one does not replace, and on file:// neither
+// leaves a temp file behind nor removes the object it read.
+func TestMergeSmallAndLargeObjects(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name string
+		rows int // old rows; unique 64-hex captions make ~40 bytes a row
+	}{
+		{"small object, read at once", 10},
+		{"large object, read from the file", 20_000},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			root, tmp := t.TempDir(), t.TempDir()
+			s := openLocal(t, root, "")
+			key := DataKey(schema.Media, testDay, "1")
+			commit := func(rows ...schema.MediaRow) FileInfo {
+				t.Helper()
+				w, err := NewPartitionWriter[schema.MediaRow](FileOptions{Stream: schema.Media, RunID: "run1", TempDir: tmp})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := w.Write(rows...); err != nil {
+					t.Fatal(err)
+				}
+				fi, err := w.Commit(ctx, s, key)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return fi
+			}
+			old := make([]schema.MediaRow, tc.rows)
+			for i := range old {
+				sum := sha256.Sum256([]byte(strconv.Itoa(i)))
+				old[i] = schema.MediaRow{ID: strconv.Itoa(i), Caption: schema.Ptr(hex.EncodeToString(sum[:]))}
+			}
+			first := commit(old...)
+			if large := first.Bytes > mergeInMemory; large != (tc.rows > 10) {
+				t.Fatalf("object of %d bytes: large %v, want %v (mergeInMemory %d)", first.Bytes, large, tc.rows > 10, mergeInMemory)
+			}
+			fi := commit(schema.MediaRow{ID: "0", Caption: schema.Ptr("new")}, schema.MediaRow{ID: "new"})
+			if fi.Rows != int64(tc.rows)+1 {
+				t.Fatalf("merged file has %d rows, want %d", fi.Rows, tc.rows+1)
+			}
+			got, err := ReadRows[schema.MediaRow](ctx, s, key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != tc.rows+1 || got[0].ID != "0" || *got[0].Caption != "new" || got[1].ID != "new" ||
+				got[len(got)-1].ID != old[len(old)-1].ID || *got[len(got)-1].Caption != *old[len(old)-1].Caption {
+				t.Fatalf("merged rows: %d, first %+v, last %+v", len(got), got[0], got[len(got)-1])
+			}
+			for _, d := range []string{tmp, filepath.Dir(filepath.Join(root, filepath.FromSlash(key)))} {
+				ents, _ := os.ReadDir(d)
+				for _, e := range ents {
+					if e.Name() != "part-00000.parquet" {
+						t.Errorf("left behind in %s: %s", d, e.Name())
+					}
 				}
 			}
 		})
