@@ -79,7 +79,7 @@ func (w *PartitionWriter[T]) CommitGuarded(ctx context.Context, s *Store, key st
 		_ = w.w.Close()
 		return FileInfo{}, err
 	}
-	var same map[string]bool // KeepUnchanged: keys whose old row says what the new one says
+	var same map[rowKey]bool // KeepUnchanged: keys whose old row says what the new one says
 	if old != nil {
 		files = append(files, old)
 		if w.sums != nil {
@@ -116,7 +116,7 @@ func (w *PartitionWriter[T]) CommitGuarded(ctx context.Context, s *Store, key st
 
 	rows := int64(len(w.last) - len(same))
 	if old != nil {
-		n, err := appendOldRows(old, ow, w.last, same)
+		n, err := appendOldRows(old, ow, w.keys, w.last, same)
 		if err != nil {
 			_ = ow.Close()
 			return FileInfo{}, fmt.Errorf("merge with the existing object (delete it to rewrite the partition from scratch): %w", err)
@@ -153,7 +153,7 @@ func (w *PartitionWriter[T]) CommitGuarded(ctx context.Context, s *Store, key st
 // dedupe closes the temp file of new rows and copies it to a new one,
 // keeping only the last row written for each key, and none for the keys
 // in same.
-func (w *PartitionWriter[T]) dedupe(same map[string]bool) (*os.File, *parquet.GenericWriter[T], error) {
+func (w *PartitionWriter[T]) dedupe(same map[rowKey]bool) (*os.File, *parquet.GenericWriter[T], error) {
 	if err := w.w.Close(); err != nil {
 		return nil, nil, err
 	}
@@ -165,7 +165,7 @@ func (w *PartitionWriter[T]) dedupe(same map[string]bool) (*os.File, *parquet.Ge
 	err = eachRow[T](w.f, func(batch []T) error {
 		keep := batch[:0]
 		for _, r := range batch {
-			if k := r.Key(); w.last[k] == i && !same[k] {
+			if k := w.keys.of(r.Key()); w.last[k] == i && !same[k] {
 				keep = append(keep, r)
 			}
 			i++
@@ -181,14 +181,15 @@ func (w *PartitionWriter[T]) dedupe(same map[string]bool) (*os.File, *parquet.Ge
 	return f, pw, nil
 }
 
-// appendOldRows copies the rows of the old file whose key is not in
-// newKeys, or is in same.
-func appendOldRows[T schema.Row](old *os.File, w *parquet.GenericWriter[T], newKeys map[string]int64, same map[string]bool) (int64, error) {
+// appendOldRows copies the rows of the old file whose key (by h) is not
+// in newKeys, or is in same.
+func appendOldRows[T schema.Row](old *os.File, w *parquet.GenericWriter[T], h keyHasher, newKeys map[rowKey]int64, same map[rowKey]bool) (int64, error) {
 	var n int64
 	err := eachRow[T](old, func(batch []T) error {
 		keep := batch[:0]
 		for _, r := range batch {
-			if _, ok := newKeys[r.Key()]; !ok || same[r.Key()] {
+			k := h.of(r.Key())
+			if _, ok := newKeys[k]; !ok || same[k] {
 				keep = append(keep, r)
 			}
 		}
@@ -201,11 +202,11 @@ func appendOldRows[T schema.Row](old *os.File, w *parquet.GenericWriter[T], newK
 
 // sameRows returns the keys of the old file whose row has the digest of
 // the last new row written with that key (FileOptions.KeepUnchanged).
-func (w *PartitionWriter[T]) sameRows(old *os.File) (map[string]bool, error) {
-	same := map[string]bool{}
+func (w *PartitionWriter[T]) sameRows(old *os.File) (map[rowKey]bool, error) {
+	same := map[rowKey]bool{}
 	err := eachRow[T](old, func(batch []T) error {
 		for i := range batch {
-			k := batch[i].Key()
+			k := w.keys.of(batch[i].Key())
 			if sum, ok := w.sums[k]; ok && sum == w.dig.sum(&batch[i]) {
 				same[k] = true
 			}

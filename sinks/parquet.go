@@ -25,7 +25,13 @@ const (
 	ContentTypeParquet = "application/vnd.apache.parquet"
 
 	pageBufferSize = 16 << 10
-	readBatch      = 1024
+	// pageChunkSize is the allocation unit of the buffers that hold a
+	// column's compressed pages until its row group is written out.
+	// parquet-go's is 32 KB: every column of an open writer held at least
+	// 32 KB, most of it empty (a row group's media_type or like_count
+	// pages are a few hundred bytes), some 0.7 MB for a media writer.
+	pageChunkSize = 4 << 10
+	readBatch     = 1024
 )
 
 // Key/value metadata written to every file.
@@ -77,6 +83,11 @@ type FileOptions struct {
 	KeepUnchanged bool
 }
 
+// pageBuffers holds the compressed pages of the row groups being written,
+// for every writer of the process (parquet-go's default pool, with
+// pageChunkSize chunks).
+var pageBuffers = parquet.NewChunkBufferPool(pageChunkSize)
+
 // writerOptions returns the parquet-go options every igexport file is
 // written with.
 func (o FileOptions) writerOptions(codec compress.Codec) []parquet.WriterOption {
@@ -94,6 +105,7 @@ func (o FileOptions) writerOptions(codec compress.Codec) []parquet.WriterOption 
 		parquet.Compression(codec),
 		parquet.MaxRowsPerRowGroup(int64(rg)),
 		parquet.PageBufferSize(pageBufferSize),
+		parquet.ColumnPageBuffers(pageBuffers),
 		parquet.CreatedBy("igexport", version, buildID()),
 		parquet.KeyValueMetadata(MetaStream, o.Stream),
 		parquet.KeyValueMetadata(MetaSchemaVersion, schema.Version),
@@ -109,16 +121,18 @@ func (o FileOptions) tempDir() string {
 }
 
 // PartitionWriter collects the new rows of one partition file in a local
-// temp file, as they come: memory holds only the set of their keys. Commit
-// merges them with the file already at the key and uploads the result. A
-// PartitionWriter is not safe for concurrent use.
+// temp file, as they come: memory holds only a digest of each key (rowKey)
+// and the open row group. Commit merges them with the file already at the
+// key and uploads the result. A PartitionWriter is not safe for concurrent
+// use.
 type PartitionWriter[T schema.Row] struct {
 	opts  FileOptions
 	codec compress.Codec
 	f     *os.File
 	w     *parquet.GenericWriter[T]
-	last  map[string]int64    // key → index of its last occurrence among written rows
-	sums  map[string][32]byte // KeepUnchanged: key → digest of its last row written
+	keys  keyHasher
+	last  map[rowKey]int64    // key → index of its last occurrence among written rows
+	sums  map[rowKey][32]byte // KeepUnchanged: key → digest of its last row written
 	dig   *digester[T]
 	n     int64 // rows written, duplicates included
 	err   error // sticky write error
@@ -151,10 +165,11 @@ func NewPartitionWriter[T schema.Row](o FileOptions) (*PartitionWriter[T], error
 		codec: codec,
 		f:     f,
 		w:     parquet.NewGenericWriter[T](f, o.writerOptions(codec)...),
-		last:  make(map[string]int64),
+		keys:  newKeyHasher(),
+		last:  make(map[rowKey]int64),
 	}
 	if o.KeepUnchanged {
-		w.sums, w.dig = make(map[string][32]byte), newDigester[T]()
+		w.sums, w.dig = make(map[rowKey][32]byte), newDigester[T]()
 	}
 	return w, nil
 }
@@ -172,7 +187,7 @@ func (w *PartitionWriter[T]) Write(rows ...T) error {
 		return w.err
 	}
 	for i, r := range rows {
-		k := r.Key()
+		k := w.keys.of(r.Key())
 		if w.sums != nil {
 			// KeepUnchanged: a row that says what the one it replaces
 			// says does not replace it (the first fetched_at stays).
