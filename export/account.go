@@ -184,7 +184,11 @@ func (r *runner) runAccount(ctx context.Context, t target) AccountResult {
 			log.Error("state commit failed", "err", err)
 		default:
 			res.Generation = gen
-			a.removeReplaced(cctx, log)
+			// Its own deadline: cctx is cancelled by now (on object
+			// stores every delete failed with "context canceled").
+			rctx, cancelRemove := context.WithTimeout(context.WithoutCancel(ctx), commitTimeout)
+			a.removeReplaced(rctx, log)
+			cancelRemove()
 		}
 	}
 	if err := a.lostLease(); err != nil {

@@ -39,6 +39,11 @@ type runner struct {
 	// have none: graph.facebook.com documents batch requests.
 	igBatch *graph.BatchSupport
 
+	// legacy is the run's listing of old-layout files, made when an
+	// account first needs it (migrate.go); set once the run knows its
+	// accounts.
+	legacy *legacyIndex
+
 	mu      sync.Mutex
 	retired map[string][]string // node type → fields the API does not know, dropped (listing.go)
 }
@@ -84,6 +89,7 @@ func (j *Job) Apply(ctx context.Context, o Options) (*Summary, error) {
 		c.AccountsSelected(len(targets))
 	}
 	results := make([]AccountResult, len(targets))
+	r.legacy = newLegacyIndex(targets)
 	r.uiCallOps = insightsPOSTsPerCall(len(targets), j.Concurrency) * graph.MaxBatchOps
 	p := pool.New().WithContext(ctx).WithMaxGoroutines(accountsInFlight(len(targets), j.Concurrency))
 	for i, t := range targets {

@@ -43,3 +43,24 @@ func insightsPOSTsPerCall(accounts, concurrency int) int {
 func accountsInFlight(accounts, concurrency int) int {
 	return max(1, min(accounts, concurrency))
 }
+
+// Memory limit sizes: the Go runtime's soft memory limit igexport runs
+// under (unless GOMEMLIMIT is set) is memoryLimitBase plus
+// memoryLimitPerRequest per request in flight. What a run holds grows with
+// its concurrency (accountsInFlight accounts, each with its responses and
+// rows waiting), never with its accounts or history, so the limit follows
+// the concurrency: 40 MiB at the default 16. Under it the garbage collector
+// keeps the heap near the working set instead of letting it grow to twice
+// what was live at the last collection (a burst of responses from many
+// accounts starting together would leave the process at several times its
+// working set).
+const (
+	memoryLimitBase       = 24 << 20
+	memoryLimitPerRequest = 1 << 20
+)
+
+// MemoryLimit is the soft memory limit (bytes) for a run of the given
+// concurrency (requests in flight; below 1 counts as 1).
+func MemoryLimit(concurrency int) int64 {
+	return memoryLimitBase + memoryLimitPerRequest*int64(max(1, concurrency))
+}

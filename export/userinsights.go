@@ -487,7 +487,7 @@ func (u *userInsights) commit(ctx context.Context, prevCursor *schema.Date) erro
 	var replaced []string
 	if migrate {
 		var err error
-		if replaced, err = foldLegacy(ctx, u.s, p); err != nil {
+		if replaced, err = foldLegacy(ctx, u.s, p, func(r schema.UserInsight) time.Time { return r.FetchedAt }); err != nil {
 			return err
 		}
 	}

@@ -63,3 +63,39 @@ func TestLegacyFiles(t *testing.T) {
 		}
 	}
 }
+
+// TestReadRowsSmallFileAllocs: reading a one-row file (a day file of the
+// old layout; the migration reads hundreds per account) costs a few
+// hundred allocations, and a file of readBatch+1 rows gives every row
+// back. A read buffer longer than the rows left made parquet-go decode a
+// page header per column and empty slot: ~20,000 allocations (7 MB) for
+// one row.
+func TestReadRowsSmallFileAllocs(t *testing.T) {
+	ctx := context.Background()
+	s := openT(t, "file://"+filepath.ToSlash(t.TempDir()), "")
+	d := schema.Date(20_000)
+	one := sinks.PartitionKey(schema.UserInsights, schema.Day, d, "17")
+	sinktest.Commit(t, s, schema.UserInsights, "r", one, schema.UserInsight{Date: d, Reach: schema.Ptr(int64(5)),
+		OnlineFollowers: []schema.HourFollowers{{Hour: 1, Followers: 2}}})
+	allocs := testing.AllocsPerRun(20, func() {
+		rows, err := sinks.ReadRows[schema.UserInsight](ctx, s, one)
+		if err != nil || len(rows) != 1 || *rows[0].Reach != 5 || len(rows[0].OnlineFollowers) != 1 {
+			t.Fatalf("%+v %v", rows, err)
+		}
+	})
+	if allocs > 2000 {
+		t.Errorf("reading a one-row file: %.0f allocations, want < 2000", allocs)
+	}
+
+	const n = 1025 // sinks' read batch is 1024
+	var many []schema.UserInsight
+	for i := range n {
+		many = append(many, schema.UserInsight{Date: d.AddDays(i), Reach: schema.Ptr(int64(i))})
+	}
+	key := sinks.DataKey(schema.UserInsights, d, "18")
+	sinktest.Commit(t, s, schema.UserInsights, "r", key, many...)
+	rows, err := sinks.ReadRows[schema.UserInsight](ctx, s, key)
+	if err != nil || len(rows) != n || rows[n-1].Date != many[n-1].Date || *rows[n-1].Reach != n-1 {
+		t.Errorf("%d rows (%v), want %d", len(rows), err, n)
+	}
+}

@@ -23,16 +23,20 @@
 //
 // Scenarios: the main one (default 50 accounts × 1,000 media, 3 stories,
 // 30 days of account insights, latency 50 ms, concurrency 16); one account
-// with 100, 1,000 and 10,000 media and 30 days, to show that memory does
-// not grow with the account; then the product's defaults, no start_date
-// (two years of account insights on a first run): one account × 1,000
-// media, and 100 accounts × 100 media, to show that it grows neither with
-// history nor with accounts. igbench exits 1 when a run fails, and also
-// when the targets are missed with -check: efficiency ≥ 0.7 for the main
-// scenario, peak RSS ≤ 100 MB for every scenario, and flat within ±20 %:
-// over the one-account 30-day scenarios (account size), from the 30-day to
-// the two-year one-account run of 1,000 media (history), and from one
-// account to many with two years (accounts).
+// with 100, 1,000 and 10,000 media and 30 days at the same concurrency, to
+// show that memory does not grow with the account; then the product's
+// defaults: a config with no concurrency (hcl.DefaultConcurrency) and no
+// start_date (two years of account insights on a first run), for one
+// account × 1,000 media (and its 30-day run, to compare), and 100 accounts
+// × 100 media, to show that memory grows neither with history nor with
+// accounts; then the same three at -concurrency. Each scenario runs -runs
+// times (3); a line shows the medians, and the range of peak RSS. igbench
+// exits 1 when a run fails, and also when the targets are missed with
+// -check: efficiency ≥ 0.7 for the main scenario, peak RSS ≤ 100 MB for
+// every scenario, and flat within ±20 % (medians): over the one-account
+// 30-day scenarios (account size), from the 30-day to the two-year
+// one-account run of 1,000 media (history), and from that one account to
+// many with two years (accounts), at each concurrency.
 package main
 
 import (
@@ -67,6 +71,7 @@ type config struct {
 	manyAccts   int
 	manyMedia   int
 	seed        int64
+	runs        int
 	keep        bool
 	check       bool
 	dir         string
@@ -83,12 +88,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&c.stories, "stories", 3, "live stories per account")
 	fs.IntVar(&c.days, "days", 30, "days of account insights of the main and one-account scenarios (start_date = today - days; 0: no start_date, two years)")
 	fs.DurationVar(&c.latency, "latency", 50*time.Millisecond, "emulator latency per HTTP request")
-	fs.IntVar(&c.concurrency, "concurrency", 16, "igexport -concurrency")
+	fs.IntVar(&c.concurrency, "concurrency", 16, "concurrency of the main and account-size scenarios (the default-history ones run at the product's default, and at this)")
 	single := fs.String("single", "100,1000,10000", "media counts of the one-account scenarios (comma list; empty: none)")
 	fs.BoolVar(&c.defaults, "defaults", true, "run the default-history scenarios (no start_date: two years of account insights)")
 	fs.IntVar(&c.manyAccts, "many-accounts", 100, "accounts of the many-accounts default-history scenario")
 	fs.IntVar(&c.manyMedia, "many-media", 100, "media per account of the many-accounts default-history scenario")
 	fs.Int64Var(&c.seed, "seed", 1, "emulator seed")
+	fs.IntVar(&c.runs, "runs", 3, "runs of each scenario: the figures printed are their medians, and peak RSS's range")
 	fs.BoolVar(&c.keep, "keep", false, "keep the work directory (lakes, configs, logs)")
 	fs.BoolVar(&c.check, "check", true, "exit 1 when a target is missed (efficiency ≥ 0.7, peak RSS ≤ 100 MB and flat ±20 %)")
 	fs.StringVar(&c.dir, "dir", "", "work `directory` (default: a new temp directory)")
@@ -128,29 +134,47 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 
-	scenarios := []scenario{{name: fmt.Sprintf("%d accounts × %d media", c.accounts, c.media), accounts: c.accounts, media: c.media, days: c.days}}
+	if c.runs < 1 {
+		fmt.Fprintf(stderr, "igbench: -runs %d: want at least 1\n", c.runs)
+		return 2
+	}
+	scenarios := []scenario{{name: fmt.Sprintf("%d accounts × %d media", c.accounts, c.media), accounts: c.accounts, media: c.media, days: c.days, concurrency: c.concurrency}}
 	for _, n := range c.single {
-		scenarios = append(scenarios, scenario{name: fmt.Sprintf("1 account × %d media", n), accounts: 1, media: n, days: c.days, flat: "size"})
+		scenarios = append(scenarios, scenario{name: fmt.Sprintf("1 account × %d media", n), accounts: 1, media: n, days: c.days, concurrency: c.concurrency, flat: "size"})
 	}
 	if c.defaults {
-		scenarios = append(scenarios,
-			scenario{name: "1 account × 1000 media", accounts: 1, media: 1000, flat: "history"},
-			scenario{name: fmt.Sprintf("%d accounts × %d media", c.manyAccts, c.manyMedia), accounts: c.manyAccts, media: c.manyMedia, flat: "accounts"})
+		// The product's defaults (no concurrency in the config, no
+		// start_date), then the same at -concurrency: history and accounts
+		// are compared within each.
+		for _, conc := range []int{0, c.concurrency} {
+			scenarios = append(scenarios,
+				scenario{name: "1 account × 1000 media", accounts: 1, media: 1000, days: 30, concurrency: conc, flat: "history-base"},
+				scenario{name: "1 account × 1000 media", accounts: 1, media: 1000, concurrency: conc, flat: "history"},
+				scenario{name: fmt.Sprintf("%d accounts × %d media", c.manyAccts, c.manyMedia), accounts: c.manyAccts, media: c.manyMedia, concurrency: conc, flat: "accounts"})
+		}
 	}
-	fmt.Fprintf(stdout, "igbench: %s against %s, emulator latency %s per request, concurrency %d, %d stories, %d CPUs\n",
-		c.igexport, c.igfake, c.latency, c.concurrency, c.stories, runtime.NumCPU())
+	fmt.Fprintf(stdout, "igbench: %s against %s, emulator latency %s per request, %d stories, %d CPUs, %d runs per scenario (medians)\n",
+		c.igexport, c.igfake, c.latency, c.stories, runtime.NumCPU(), c.runs)
 	fmt.Fprintf(stdout, "history: days of account insights of a first run (start_date = today - days; 2y: no start_date, the default)\n")
 	fmt.Fprintf(stdout, "bound = max(chain × latency, round trips × latency / concurrency); efficiency = bound / wall\n\n")
 	fmt.Fprintln(stdout, header())
 	var results []result
 	failed := false
 	for i, sc := range scenarios {
-		res, err := measure(ctx, c, sc, fmt.Sprintf("%s/%d", dir, i))
-		if err != nil {
-			fmt.Fprintf(stderr, "igbench: %s: %v\n", sc.name, err)
-			failed = true
+		var runs []result
+		for k := range c.runs {
+			res, err := measure(ctx, c, sc, fmt.Sprintf("%s/%d-%d", dir, i, k))
+			if err != nil {
+				fmt.Fprintf(stderr, "igbench: %s: %v\n", sc.name, err)
+				failed = true
+				break
+			}
+			runs = append(runs, res)
+		}
+		if len(runs) < c.runs {
 			continue
 		}
+		res := median(runs)
 		results = append(results, res)
 		fmt.Fprintln(stdout, res.line())
 	}
@@ -207,21 +231,19 @@ func verdict(results []result) []string {
 	for _, r := range sizes[min(1, len(sizes)):] {
 		flat("account size", sizes[0], r)
 	}
-	// History: the two-year run against the 30-day run of the same account
-	// (when -single ran it); accounts: many accounts against that one.
-	var twoYears *result
+	// History: the two-year run of an account against its 30-day run;
+	// accounts: many accounts against that one account's two years; each
+	// at the same concurrency.
 	for _, r := range results {
-		switch r.sc.flat {
-		case "history":
-			twoYears = &r
-			for _, s := range sizes {
-				if s.sc.media == r.sc.media {
-					flat("history", s, r)
-				}
+		for _, base := range results {
+			if base.sc.requests() != r.sc.requests() {
+				continue
 			}
-		case "accounts":
-			if twoYears != nil {
-				flat("accounts", *twoYears, r)
+			switch {
+			case r.sc.flat == "history" && base.sc.flat == "history-base" && base.sc.media == r.sc.media:
+				flat("history", base, r)
+			case r.sc.flat == "accounts" && base.sc.flat == "history":
+				flat("accounts", base, r)
 			}
 		}
 	}

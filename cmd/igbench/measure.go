@@ -12,10 +12,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/igexport/igexport/hcl"
 )
 
 // benchToken is the emulator's token; it reaches igexport through the
@@ -30,11 +33,23 @@ type scenario struct {
 	accounts int
 	media    int
 	days     int // days of account insights (start_date); 0: the default, two years
+	// concurrency is the config's concurrency; 0: none written, the
+	// product's default (hcl.DefaultConcurrency).
+	concurrency int
 	// flat says what the scenario's peak RSS must not grow with: "size"
 	// (compared with the first one-account scenario), "history" (with the
 	// 30-day one-account scenario of as many media), "accounts" (with the
 	// "history" one); "" for the main scenario.
 	flat string
+}
+
+// requests is the run's concurrency: what its config says, or the
+// product's default.
+func (sc scenario) requests() int {
+	if sc.concurrency == 0 {
+		return hcl.DefaultConcurrency
+	}
+	return sc.concurrency
 }
 
 // history says how much account insights history the scenario's first run
@@ -47,19 +62,22 @@ func (sc scenario) history() string {
 }
 
 type result struct {
-	sc          scenario
-	c           config
-	wall        time.Duration
-	calls       int64 // counted by the emulator
-	roundTrips  int64 // HTTP requests the emulator served
-	rows        int64 // rows written (run summary)
-	files       int64
-	retries     int64
-	maxRSSKB    int64 // child's peak RSS
-	user, sys   time.Duration
-	fakeCPU     time.Duration // the emulator's CPU
-	chain       int           // longest chain of dependent requests
-	summaryCall int64
+	sc         scenario
+	c          config
+	wall       time.Duration
+	calls      int64 // counted by the emulator
+	roundTrips int64 // HTTP requests the emulator served
+	rows       int64 // rows written (run summary)
+	files      int64
+	retries    int64
+	maxRSSKB   int64 // child's peak RSS (of several runs: the median)
+	// minRSSKB and maxRSSKBAll are the lowest and highest peak RSS of the
+	// scenario's runs.
+	minRSSKB, maxRSSKBAll int64
+	user, sys             time.Duration
+	fakeCPU               time.Duration // the emulator's CPU
+	chain                 int           // longest chain of dependent requests
+	summaryCall           int64
 }
 
 // chainOf is the longest chain of requests that depend on each other in one
@@ -89,7 +107,7 @@ func chainOf(media, stories int) int {
 
 func (r result) bound() time.Duration {
 	byChain := time.Duration(r.chain) * r.c.latency
-	byRT := time.Duration(float64(r.roundTrips) * float64(r.c.latency) / float64(r.c.concurrency))
+	byRT := time.Duration(float64(r.roundTrips) * float64(r.c.latency) / float64(r.sc.requests()))
 	return max(byChain, byRT)
 }
 
@@ -98,15 +116,42 @@ func (r result) efficiency() float64 { return r.bound().Seconds() / r.wall.Secon
 func (r result) rssMB() float64 { return float64(r.maxRSSKB) / 1024 }
 
 func header() string {
-	return fmt.Sprintf("%-26s %7s %9s %8s %7s %9s %10s %7s %9s %6s %9s %6s %9s %9s",
-		"scenario", "history", "wall", "calls", "RTs", "rows", "rows/s", "files", "peak RSS", "chain", "bound", "eff.", "cpu", "fake cpu")
+	return fmt.Sprintf("%-26s %7s %5s %9s %8s %7s %9s %10s %7s %9s %15s %6s %9s %6s %9s %9s",
+		"scenario", "history", "conc", "wall", "calls", "RTs", "rows", "rows/s", "files", "peak RSS", "RSS range", "chain", "bound", "eff.", "cpu", "fake cpu")
 }
 
 func (r result) line() string {
-	return fmt.Sprintf("%-26s %7s %9s %8d %7d %9d %10.0f %7d %6.1f MB %6d %9s %6.2f %9s %9s",
-		r.sc.name, r.sc.history(), r.wall.Round(time.Millisecond), r.calls, r.roundTrips, r.rows, float64(r.rows)/r.wall.Seconds(),
-		r.files, r.rssMB(), r.chain, r.bound().Round(time.Millisecond), r.efficiency(), (r.user + r.sys).Round(10*time.Millisecond),
-		r.fakeCPU.Round(10*time.Millisecond))
+	return fmt.Sprintf("%-26s %7s %5d %9s %8d %7d %9d %10.0f %7d %6.1f MB %15s %6d %9s %6.2f %9s %9s",
+		r.sc.name, r.sc.history(), r.sc.requests(), r.wall.Round(time.Millisecond), r.calls, r.roundTrips, r.rows, float64(r.rows)/r.wall.Seconds(),
+		r.files, r.rssMB(), fmt.Sprintf("%.1f–%.1f", float64(r.minRSSKB)/1024, float64(r.maxRSSKBAll)/1024), r.chain, r.bound().Round(time.Millisecond),
+		r.efficiency(), (r.user + r.sys).Round(10*time.Millisecond), r.fakeCPU.Round(10*time.Millisecond))
+}
+
+// median combines the runs of one scenario: the counts of the first run
+// (the emulator is deterministic: they are the same in every run), the
+// median of each measured figure (wall, peak RSS, CPU), and the range of
+// peak RSS over the runs.
+func median(runs []result) result {
+	r := runs[0]
+	mid := func(get func(result) int64) int64 {
+		v := make([]int64, len(runs))
+		for i, x := range runs {
+			v[i] = get(x)
+		}
+		slices.Sort(v)
+		return v[len(v)/2]
+	}
+	r.wall = time.Duration(mid(func(x result) int64 { return int64(x.wall) }))
+	r.maxRSSKB = mid(func(x result) int64 { return x.maxRSSKB })
+	r.user = time.Duration(mid(func(x result) int64 { return int64(x.user + x.sys) }))
+	r.sys = 0
+	r.fakeCPU = time.Duration(mid(func(x result) int64 { return int64(x.fakeCPU) }))
+	r.minRSSKB, r.maxRSSKBAll = r.maxRSSKB, r.maxRSSKB
+	for _, x := range runs {
+		r.minRSSKB = min(r.minRSSKB, x.maxRSSKB)
+		r.maxRSSKBAll = max(r.maxRSSKBAll, x.maxRSSKB)
+	}
+	return r
 }
 
 // summary is the part of igexport's -json run summary igbench reads.
@@ -279,10 +324,15 @@ func (f *fakeProc) stop() time.Duration {
 // configHCL is the igexport.hcl of a scenario: every account of the
 // emulator (ids "178414" + the account number on 11 digits) listed
 // explicitly, with start_date bounding user_insights to the last sc.days
-// days (none when sc.days is 0: the default, two years).
+// days (none when sc.days is 0: the default, two years), and the
+// scenario's concurrency (none when 0: the default).
 func configHCL(c config, sc scenario, url, lake string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "igexport {\n  graph_api_url = %q\n  concurrency   = %d\n}\n\n", url, c.concurrency)
+	if sc.concurrency == 0 {
+		fmt.Fprintf(&b, "igexport {\n  graph_api_url = %q\n}\n\n", url)
+	} else {
+		fmt.Fprintf(&b, "igexport {\n  graph_api_url = %q\n  concurrency   = %d\n}\n\n", url, sc.concurrency)
+	}
 	b.WriteString("variable \"token\" {\n  sensitive = true\n  default   = env(\"IG_ACCESS_TOKEN\")\n}\n\n")
 	start := ""
 	if sc.days > 0 {

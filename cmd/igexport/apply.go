@@ -122,6 +122,9 @@ func cmdApply(ctx context.Context, args []string, e env) int {
 		return exitUsage
 	}
 
+	if e.SetConcurrency != nil {
+		e.SetConcurrency(export.ResolveJob(cfg, o).Concurrency)
+	}
 	live := isTerminal(e)
 	ui := newProgress(e, live, countStreams(cfg, o.Streams))
 	defaultLevel := slog.LevelInfo

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/igexport/igexport/export"
+	"github.com/igexport/igexport/hcl"
 	"github.com/igexport/igexport/sinks"
 )
 
@@ -49,33 +50,27 @@ func failed(e env, cmd string, err error, red *redactor) int {
 var version = "dev"
 
 func main() {
-	setMemoryLimit(os.LookupEnv)
+	setMemoryLimit(os.LookupEnv, hcl.DefaultConcurrency)
 	stopProfile := startHeapProfile(os.LookupEnv)
 	ctx, stop := notifyInterrupt(context.Background())
-	code := run(ctx, os.Args[1:], env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, LookupEnv: os.LookupEnv})
+	code := run(ctx, os.Args[1:], env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, LookupEnv: os.LookupEnv,
+		SetConcurrency: func(n int) { setMemoryLimit(os.LookupEnv, n) }})
 	stop()
 	stopProfile()
 	os.Exit(code)
 }
 
-// defaultMemoryLimit is the Go runtime's soft memory limit when GOMEMLIMIT
-// is not set. What a run holds at once is bounded by its concurrency, not by
-// its accounts or history (partition writers under commit slots, rows
-// buffered per stream): a few tens of MB at the default concurrency. Without
-// a limit the garbage collector lets the heap grow to twice what was live
-// at the last collection, and a burst of responses (many accounts starting
-// together) leaves the process at several times its working set. Under the
-// limit it collects earlier instead; past it (a working set over 64 MiB: a
-// high concurrency) it collects more often, spending at most half the CPU
-// on it (the runtime's own cap). GOMEMLIMIT=off or a larger value (see
-// docs/operations.md) trades memory back for CPU.
-const defaultMemoryLimit = 64 << 20
-
-// setMemoryLimit applies defaultMemoryLimit unless GOMEMLIMIT is set (the
-// runtime has read it then).
-func setMemoryLimit(lookupEnv func(string) (string, bool)) {
+// setMemoryLimit sets the Go runtime's soft memory limit to
+// export.MemoryLimit(concurrency) unless GOMEMLIMIT is set (the runtime has
+// read it then, and it wins): main calls it at start with the default
+// concurrency, and apply again with the run's. Past the limit (a working set
+// larger than the concurrency's share) the collector runs more often,
+// spending at most half the CPU on it (the runtime's own cap).
+// GOMEMLIMIT=off or a larger value (see docs/operations.md) trades memory
+// back for CPU.
+func setMemoryLimit(lookupEnv func(string) (string, bool), concurrency int) {
 	if _, ok := lookupEnv("GOMEMLIMIT"); !ok {
-		debug.SetMemoryLimit(defaultMemoryLimit)
+		debug.SetMemoryLimit(export.MemoryLimit(concurrency))
 	}
 }
 
@@ -127,6 +122,10 @@ type env struct {
 	// Heartbeat is the interval of the progress line printed when Stderr
 	// is not a terminal (0: 30 s).
 	Heartbeat time.Duration
+	// SetConcurrency is told the concurrency of a run before it starts, to
+	// size the process's memory limit (nil: nothing; the runtime's limit
+	// is process-wide, so only main sets it, not the in-process tests).
+	SetConcurrency func(int)
 }
 
 func (e env) lookupEnv(name string) (string, bool) {

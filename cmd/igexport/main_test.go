@@ -36,6 +36,8 @@ type harness struct {
 	config string
 	env    map[string]string
 	now    time.Time // igexport's clock (the emulator's stays testNow)
+	// concurrency is what apply told env.SetConcurrency, in order.
+	concurrency []int
 }
 
 // fakeOptions are the emulator's defaults in these tests: small accounts.
@@ -127,9 +129,10 @@ func (h *harness) runEnv(extra map[string]string, args ...string) result {
 	}
 	e := env{
 		Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb,
-		LookupEnv: func(k string) (string, bool) { v, ok := vars[k]; return v, ok },
-		Now:       func() time.Time { return now },
-		Heartbeat: time.Hour,
+		LookupEnv:      func(k string) (string, bool) { v, ok := vars[k]; return v, ok },
+		Now:            func() time.Time { return now },
+		Heartbeat:      time.Hour,
+		SetConcurrency: func(n int) { h.concurrency = append(h.concurrency, n) },
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
