@@ -87,7 +87,7 @@ func (w *PartitionWriter[T]) CommitGuarded(ctx context.Context, s *Store, key st
 				_ = w.w.Close()
 				return FileInfo{}, fmt.Errorf("merge with the existing object (delete it to rewrite the partition from scratch): %w", err)
 			}
-			if len(same) == len(w.last) {
+			if len(same) == w.keys.keys() {
 				// Every new row is there as it is: keep the object.
 				_ = w.w.Close()
 				size, sum, err := hashFile(old)
@@ -104,7 +104,7 @@ func (w *PartitionWriter[T]) CommitGuarded(ctx context.Context, s *Store, key st
 	}
 
 	out, ow := w.f, w.w
-	if w.n > int64(len(w.last)) || len(same) > 0 {
+	if w.n > int64(w.keys.keys()) || len(same) > 0 {
 		// The same key was written more than once, or some new rows are
 		// the old ones: keep each key's last row, and the old row where it
 		// says the same (its fetched_at stays).
@@ -114,9 +114,9 @@ func (w *PartitionWriter[T]) CommitGuarded(ctx context.Context, s *Store, key st
 		files = append(files, out)
 	}
 
-	rows := int64(len(w.last) - len(same))
+	rows := int64(w.keys.keys() - len(same))
 	if old != nil {
-		n, err := appendOldRows(old, ow, w.keys, w.last, same)
+		n, err := appendOldRows(old, ow, w.keys, same)
 		if err != nil {
 			_ = ow.Close()
 			return FileInfo{}, fmt.Errorf("merge with the existing object (delete it to rewrite the partition from scratch): %w", err)
@@ -165,7 +165,7 @@ func (w *PartitionWriter[T]) dedupe(same map[rowKey]bool) (*os.File, *parquet.Ge
 	err = eachRow[T](w.f, func(batch []T) error {
 		keep := batch[:0]
 		for _, r := range batch {
-			if k := w.keys.of(r.Key()); w.last[k] == i && !same[k] {
+			if w.keys.isLast(i) && !same[w.keys.rows[i]] {
 				keep = append(keep, r)
 			}
 			i++
@@ -181,15 +181,15 @@ func (w *PartitionWriter[T]) dedupe(same map[rowKey]bool) (*os.File, *parquet.Ge
 	return f, pw, nil
 }
 
-// appendOldRows copies the rows of the old file whose key (by h) is not
-// in newKeys, or is in same.
-func appendOldRows[T schema.Row](old *os.File, w *parquet.GenericWriter[T], h keyHasher, newKeys map[rowKey]int64, same map[rowKey]bool) (int64, error) {
+// appendOldRows copies the rows of the old file whose key is not in
+// newKeys, or is in same.
+func appendOldRows[T schema.Row](old *os.File, w *parquet.GenericWriter[T], newKeys *keyLog, same map[rowKey]bool) (int64, error) {
 	var n int64
 	err := eachRow[T](old, func(batch []T) error {
 		keep := batch[:0]
 		for _, r := range batch {
-			k := h.of(r.Key())
-			if _, ok := newKeys[k]; !ok || same[k] {
+			k := newKeys.h.of(r.Key())
+			if !newKeys.has(k) || same[k] {
 				keep = append(keep, r)
 			}
 		}
@@ -206,7 +206,7 @@ func (w *PartitionWriter[T]) sameRows(old *os.File) (map[rowKey]bool, error) {
 	same := map[rowKey]bool{}
 	err := eachRow[T](old, func(batch []T) error {
 		for i := range batch {
-			k := w.keys.of(batch[i].Key())
+			k := w.keys.h.of(batch[i].Key())
 			if sum, ok := w.sums[k]; ok && sum == w.dig.sum(&batch[i]) {
 				same[k] = true
 			}

@@ -3,6 +3,7 @@ package sinks
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"reflect"
 	"runtime/debug"
@@ -130,8 +131,7 @@ type PartitionWriter[T schema.Row] struct {
 	codec compress.Codec
 	f     *os.File
 	w     *parquet.GenericWriter[T]
-	keys  keyHasher
-	last  map[rowKey]int64    // key → index of its last occurrence among written rows
+	keys  *keyLog             // the key of each row written
 	sums  map[rowKey][32]byte // KeepUnchanged: key → digest of its last row written
 	dig   *digester[T]
 	n     int64 // rows written, duplicates included
@@ -165,8 +165,7 @@ func NewPartitionWriter[T schema.Row](o FileOptions) (*PartitionWriter[T], error
 		codec: codec,
 		f:     f,
 		w:     parquet.NewGenericWriter[T](f, o.writerOptions(codec)...),
-		keys:  newKeyHasher(),
-		last:  make(map[rowKey]int64),
+		keys:  newKeyLog(),
 	}
 	if o.KeepUnchanged {
 		w.sums, w.dig = make(map[rowKey][32]byte), newDigester[T]()
@@ -182,30 +181,33 @@ func (w *PartitionWriter[T]) Write(rows ...T) error {
 	case w.err != nil:
 		return w.err
 	}
+	if w.n+int64(len(rows)) > math.MaxInt32 {
+		w.err = fmt.Errorf("partition writer: more than %d rows in one partition", math.MaxInt32)
+		return w.err
+	}
 	if _, err := w.w.Write(rows); err != nil {
 		w.err = fmt.Errorf("partition writer: %w", err)
 		return w.err
 	}
 	for i, r := range rows {
-		k := w.keys.of(r.Key())
+		k := w.keys.add(r.Key())
+		w.n++
 		if w.sums != nil {
 			// KeepUnchanged: a row that says what the one it replaces
 			// says does not replace it (the first fetched_at stays).
 			sum := w.dig.sum(&rows[i])
 			if prev, ok := w.sums[k]; ok && prev == sum {
-				w.n++
+				w.keys.ignore()
 				continue
 			}
 			w.sums[k] = sum
 		}
-		w.last[k] = w.n
-		w.n++
 	}
 	return nil
 }
 
 // Len returns the number of distinct keys written so far.
-func (w *PartitionWriter[T]) Len() int { return len(w.last) }
+func (w *PartitionWriter[T]) Len() int { return w.keys.keys() }
 
 // Abort discards the rows and removes the temp file. It is a no-op after
 // Commit or a previous Abort.
@@ -222,7 +224,7 @@ func (w *PartitionWriter[T]) Abort() {
 // spent drops what a finished writer no longer needs (its parquet-go
 // buffers, the keys), so that one still referenced holds no memory.
 func (w *PartitionWriter[T]) spent() {
-	w.w, w.f, w.last, w.sums, w.dig = nil, nil, nil, nil, nil
+	w.w, w.f, w.keys, w.sums, w.dig = nil, nil, nil, nil, nil
 }
 
 // newFile starts another temp file with the same settings.

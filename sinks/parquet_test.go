@@ -404,9 +404,9 @@ func openT(t *testing.T, url, prefix string) *sinks.Store {
 // TestPartitionWriterKeepsNoKeys: what a partition writer remembers of the
 // rows written (to keep each key's last row and merge with the object at
 // the key) does not keep their keys alive. An account's media partition
-// has a row per media; a set of the key strings kept every id of the
-// account in memory until the commit (about 65 bytes a row, twice the
-// 128-bit digest kept now). The rows still merge by key.
+// has a row per media; a map of the key strings kept every id of the
+// account in memory until the commit (about 65 bytes a row, four times
+// the 128-bit digest logged now). The rows still merge by key.
 func TestPartitionWriterKeepsNoKeys(t *testing.T) {
 	s := openT(t, "mem://", "")
 	const n = 2000
