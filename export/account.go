@@ -174,7 +174,6 @@ func (r *runner) runAccount(ctx context.Context, t target) AccountResult {
 	if len(a.updates) > 0 {
 		cctx, cancelCommit := context.WithTimeout(context.WithoutCancel(ctx), commitTimeout)
 		gen, err := a.commitState(cctx)
-		cancelCommit()
 		switch {
 		case errors.Is(err, sinks.ErrLeaseLost):
 			a.leaseLost(err)
@@ -184,12 +183,13 @@ func (r *runner) runAccount(ctx context.Context, t target) AccountResult {
 			log.Error("state commit failed", "err", err)
 		default:
 			res.Generation = gen
-			// Its own deadline: cctx is cancelled by now (on object
-			// stores every delete failed with "context canceled").
+			// Its own deadline, apart from the state commit's (on object
+			// stores, deletes under a cancelled context all failed).
 			rctx, cancelRemove := context.WithTimeout(context.WithoutCancel(ctx), commitTimeout)
 			a.removeReplaced(rctx, log)
 			cancelRemove()
 		}
+		cancelCommit()
 	}
 	if err := a.lostLease(); err != nil {
 		res.Status = StatusFailed

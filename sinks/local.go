@@ -42,6 +42,8 @@ type localBackend struct {
 	root  string    // absolute directory of the bucket
 	dirty *unsynced // written since the last sync
 	made  []string  // directories opening the bucket created, deepest first
+	// syncFS makes paths durable: syncPaths, or a test's stand-in.
+	syncFS func(ctx context.Context, root string, paths []string) error
 }
 
 // close closes the bucket and removes the directories opening it created
@@ -76,7 +78,7 @@ func missingDirs(dir string) []string {
 const lakeFileMode = 0o644
 
 func newLocalBackend(b blobBackend, root string) *localBackend {
-	return &localBackend{blobBackend: b, root: root, dirty: &unsynced{}}
+	return &localBackend{blobBackend: b, root: root, dirty: &unsynced{}, syncFS: syncPaths}
 }
 
 // path is the file of a key.
@@ -291,6 +293,11 @@ func (l *localBackend) sync(ctx context.Context) error {
 func (l *localBackend) syncUpTo(ctx context.Context, want uint64) error {
 	l.dirty.syncing.Lock()
 	defer l.dirty.syncing.Unlock()
+	if l.dirty.failed != nil {
+		// A writeback error is reported once; the pages it lost are clean
+		// in memory since, so no later sync can vouch for them.
+		return l.dirty.failed
+	}
 	if l.dirty.covered(want) {
 		return nil // a sync that started after our writes made them durable
 	}
@@ -299,8 +306,11 @@ func (l *localBackend) syncUpTo(ctx context.Context, want uint64) error {
 		return nil
 	}
 	l.dirty.syncs++
-	if err := syncPaths(ctx, l.root, paths); err != nil {
+	if err := l.syncFS(ctx, l.root, paths); err != nil {
 		l.dirty.add(paths...) // still not known to be durable
+		if ctx.Err() == nil { // a sync cut short is no writeback error
+			l.dirty.failed = fmt.Errorf("an earlier sync of the lake failed, data written before it may not be on disk: %w", err)
+		}
 		return err
 	}
 	l.dirty.synced(gen)
@@ -313,6 +323,7 @@ func (l *localBackend) syncUpTo(ctx context.Context, want uint64) error {
 type unsynced struct {
 	syncing sync.Mutex // held through a whole sync
 	syncs   int        // syncs run (guarded by syncing)
+	failed  error      // the first sync error: every later sync returns it (guarded by syncing)
 	mu      sync.Mutex // guards the fields below
 	paths   map[string]struct{}
 	gen     uint64 // adds so far

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -109,6 +110,65 @@ func TestStoreSyncGroupCommit(t *testing.T) {
 	step("a sync with nothing written since", func() error { return s.Sync(ctx) }, 2)
 	if n := len(l.dirty.paths); n != 0 {
 		t.Fatalf("%d paths still waiting after Sync", n)
+	}
+}
+
+// A failed sync is never followed by a "durable" answer: syncfs (and
+// fsync) report a writeback error once, and the pages that failed are
+// then clean in memory, not on disk; a later sync that succeeds says
+// nothing about them. Every caller after the failure, whether its writes
+// were in the failed sync or not, gets the error, so no state is committed
+// over data that may be lost.
+func TestStoreSyncErrorIsSticky(t *testing.T) {
+	ctx := context.Background()
+	s := openLocal(t, t.TempDir(), "lake")
+	l := s.be.(*localBackend)
+	var calls int
+	ioErr := errors.New("syncfs: input/output error")
+	l.syncFS = func(context.Context, string, []string) error {
+		calls++
+		if calls == 1 {
+			return ioErr // reported once, as the kernel does
+		}
+		return nil
+	}
+	put := func(name string) {
+		t.Helper()
+		if err := s.PutRun(ctx, name, []byte("{}")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("a")
+	waiter := l.dirty.generation() // another account's writes, in the failed sync
+	if err := s.Sync(ctx); !errors.Is(err, ioErr) {
+		t.Fatalf("first sync: %v, want the I/O error", err)
+	}
+	if err := l.syncUpTo(ctx, waiter); !errors.Is(err, ioErr) {
+		t.Fatalf("a waiter whose writes were in the failed sync: %v, want the I/O error", err)
+	}
+	put("b")
+	if err := s.Sync(ctx); !errors.Is(err, ioErr) {
+		t.Fatalf("a sync after the failure: %v, want the I/O error", err)
+	}
+
+	// A sync cut short by its context (non-Linux: one fsync per path) is
+	// no writeback error: the next sync runs.
+	s2 := openLocal(t, t.TempDir(), "lake")
+	l2 := s2.be.(*localBackend)
+	cctx, cancel := context.WithCancel(ctx)
+	l2.syncFS = func(ctx context.Context, _ string, _ []string) error {
+		cancel()
+		return ctx.Err()
+	}
+	if err := s2.PutRun(ctx, "c", []byte("{}")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s2.Sync(cctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled sync: %v", err)
+	}
+	l2.syncFS = func(context.Context, string, []string) error { return nil }
+	if err := s2.Sync(ctx); err != nil {
+		t.Fatalf("a sync after a cancelled one: %v", err)
 	}
 }
 

@@ -297,11 +297,16 @@ func sizeOfReaderAt(r io.ReaderAt) (int64, error) {
 
 // ReadRows reads every row of the Parquet file at key (relative to s) into
 // memory. For tests, `state show` and small files; Commit streams instead.
+// An empty object has no rows: what a power loss can leave of a new file
+// no committed state names (see Store.download).
 func ReadRows[T schema.Row](ctx context.Context, s *Store, key string) ([]T, error) {
 	full := s.FullKey(key)
 	b, err := s.be.read(ctx, full)
 	if err != nil {
 		return nil, fmt.Errorf("read %s from %s: %w", full, s, err)
+	}
+	if len(b) == 0 {
+		return nil, nil
 	}
 	var out []T
 	err = eachRow[T](bytes.NewReader(b), func(batch []T) error {
