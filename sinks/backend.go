@@ -62,6 +62,10 @@ type backend interface {
 type attrs struct {
 	contentType string
 	metadata    map[string]string
+	// replaces: the writer read an object at the key (a merge), so the
+	// write most likely replaces it (file:// then syncs the file before
+	// its rename without first trying a rename that refuses to replace).
+	replaces bool
 }
 
 // bytesBody is body as put takes it.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"path/filepath"
 	"regexp"
@@ -90,6 +91,7 @@ func openBackend(ctx context.Context, rawURL string) (backend, error) {
 	if root != "" {
 		l := newLocalBackend(blobBackend{b}, root)
 		l.made = made
+		l.dirs.add(root, len(made) > 0) // opening it created it: empty
 		return l, nil
 	}
 	return withRetry(blobBackend{b}), nil
@@ -324,8 +326,11 @@ func checkRel(rel string) error {
 	return nil
 }
 
-// isNotFound reports whether err is a blob "not found".
-func isNotFound(err error) bool { return gcerrors.Code(err) == gcerrors.NotFound }
+// isNotFound reports whether err is a blob "not found" (or, from the
+// file:// backend's own reads, a missing file).
+func isNotFound(err error) bool {
+	return gcerrors.Code(err) == gcerrors.NotFound || errors.Is(err, fs.ErrNotExist)
+}
 
 // isExists reports whether err means a conditional create found the object
 // already there (or, on S3, lost a concurrent conditional write: 409

@@ -4,6 +4,7 @@ package sinks
 
 import (
 	"context"
+	"errors"
 	"os"
 )
 
@@ -31,3 +32,6 @@ func syncPaths(ctx context.Context, _ string, paths []string) error {
 	}
 	return nil
 }
+
+// renameNoReplace is not available here: the caller checks and renames.
+func renameNoReplace(_, _ string) error { return errors.ErrUnsupported }

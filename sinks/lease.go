@@ -85,6 +85,7 @@ type Lease struct {
 
 	mu       sync.Mutex
 	info     LeaseInfo
+	pin      *pinned    // lock.json as last read and found ours (file://, Linux), or nil
 	previous *LeaseInfo // the expired or orphaned lease taken over, if any
 	released bool
 	kaStop   chan struct{} // non-nil once KeepAlive started
@@ -170,21 +171,39 @@ func (s *Store) AcquireLease(ctx context.Context, accountID, runID string, ttl t
 // readLease returns the parsed lock.json, its bytes, or nil, nil, nil when
 // there is none.
 func (s *Store) readLease(ctx context.Context, accountID string) (*LeaseInfo, []byte, error) {
+	li, b, pin, err := s.readLeasePinned(ctx, accountID)
+	pin.close()
+	return li, b, err
+}
+
+// readLeasePinned is readLease that also returns the file it read, still
+// open, where the backend has stamps (nil otherwise): the caller closes it.
+func (s *Store) readLeasePinned(ctx context.Context, accountID string) (*LeaseInfo, []byte, *pinned, error) {
 	full := s.FullKey(LockKey(accountID))
-	b, err := s.be.read(ctx, full)
+	var (
+		b   []byte
+		pin *pinned
+		err error
+	)
+	if st, ok := s.be.(stamper); ok {
+		b, pin, err = st.readPinned(full)
+	} else {
+		b, err = s.be.read(ctx, full)
+	}
 	if isNotFound(err) {
-		return nil, nil, nil
+		return nil, nil, nil, nil
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("read lease %s in %s: %w", full, s, err)
+		return nil, nil, nil, fmt.Errorf("read lease %s in %s: %w", full, s, err)
 	}
 	var li LeaseInfo
 	if err := json.Unmarshal(b, &li); err != nil || li.RunID == "" {
-		return nil, b, fmt.Errorf("account %s: %w (%s in %s), so no run can tell whether another one holds the account; "+
+		pin.close()
+		return nil, b, nil, fmt.Errorf("account %s: %w (%s in %s), so no run can tell whether another one holds the account; "+
 			"make sure no igexport run is working on it, then remove the file with `igexport state unlock %s`",
 			accountID, ErrLeaseCorrupt, full, s, accountID)
 	}
-	return &li, b, nil
+	return &li, b, pin, nil
 }
 
 // ReadLease returns the account's current lease (expired or not), or nil,
@@ -244,6 +263,7 @@ func (l *Lease) Renew(ctx context.Context) error {
 		return err
 	}
 	full := l.s.FullKey(LockKey(l.accountID))
+	l.unpin() // a new file: the next Check reads it
 	err = l.s.be.put(ctx, full, bytesBody(body), attrs{contentType: ContentTypeJSON})
 	if err != nil {
 		return fmt.Errorf("renew lease %s in %s: %w", full, l.s, err)
@@ -274,8 +294,24 @@ func (l *Lease) Check(ctx context.Context) error {
 
 // checkOurs reads lock.json and returns an ErrLeaseLost error (and marks the
 // lease lost) unless it is ours. Called with l.mu held.
+//
+// On file:// (Linux) the lock.json found ours stays open (pinned) and is
+// not read again while the name still leads to that file unchanged: one
+// stat instead of an open and reads per data file a run writes. The open
+// file keeps its inode from being reused, so another file at the name has
+// another inode; every way another run or `igexport state unlock` changes
+// a lease (a takeover's rename aside and link, a renewal's rename, a
+// deletion) gives the name another file or none, and a write in place
+// changes the size or the modification time. Then the file is read and
+// compared as before.
 func (l *Lease) checkOurs(ctx context.Context) error {
-	cur, _, err := l.s.readLease(ctx, l.accountID)
+	if st, ok := l.s.be.(stamper); ok && l.pin != nil {
+		if cur, err := st.stamp(l.s.FullKey(LockKey(l.accountID))); err == nil && cur == l.pin.stamp {
+			return nil
+		}
+	}
+	l.unpin()
+	cur, _, pin, err := l.s.readLeasePinned(ctx, l.accountID)
 	switch {
 	case errors.Is(err, ErrLeaseCorrupt):
 		return l.markLost(fmt.Errorf("%w: %w", ErrLeaseLost, err))
@@ -284,9 +320,17 @@ func (l *Lease) checkOurs(ctx context.Context) error {
 	case cur == nil:
 		return l.markLost(fmt.Errorf("%w: lease of account %s was deleted (igexport state unlock?)", ErrLeaseLost, l.accountID))
 	case !cur.same(&l.info):
+		pin.close()
 		return l.markLost(fmt.Errorf("%w: account %s is now held by run %s on host %s", ErrLeaseLost, l.accountID, cur.RunID, cur.Host))
 	}
+	l.pin = pin
 	return nil
+}
+
+// unpin closes the pinned lock.json. Called with l.mu held.
+func (l *Lease) unpin() {
+	l.pin.close()
+	l.pin = nil
 }
 
 // Release stops KeepAlive and deletes lock.json if it is still ours. A
@@ -305,6 +349,7 @@ func (l *Lease) Release(ctx context.Context) error {
 
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.unpin()
 	if l.released {
 		return nil
 	}

@@ -14,11 +14,14 @@ import (
 	"sync"
 )
 
-// localBackend is the backend of file:// stores. It reads, lists and
-// deletes through fileblob (the embedded blobBackend, opened on root with
-// metadata=skip and no_tmp_dir), and writes on the local file system
-// itself:
+// localBackend is the backend of file:// stores. It lists and deletes
+// through fileblob (the embedded blobBackend, opened on root with
+// metadata=skip and no_tmp_dir), and reads and writes on the local file
+// system itself:
 //
+//   - reads open the file with one open (readSmall; open returns the file
+//     itself for a merge, on Unix), not fileblob's stat, .attrs probe and
+//     poller checks;
 //   - create is exclusive: fileblob's IfNotExist is a stat-then-rename race
 //     (reference/libraries.md §1.4), so the body goes to a synced temp file
 //     next to the target and os.Link gives it its final name, which fails
@@ -36,11 +39,19 @@ import (
 //     written. An fsync of every file and its directory cost ~0.8 ms of CPU
 //     per file, and a run writes thousands of small partitions. If power is
 //     lost before that sync, the empty file it can leave is taken as absent
-//     by the next run's merge (Store.download).
+//     by the next run's merge (Store.download);
+//   - system calls per file are few (a first run: ~10 per data file, of
+//     which one open, write, fchmod, close of the temp file, one open of
+//     the object to merge with (ENOENT), one mkdir of its new directory,
+//     one renameat2, one stat of the lease): directories are created once
+//     per run (dirCache, inDir), files opened without the os package's
+//     poller checks (osfile_unix.go), renames are not preceded by a stat
+//     (placeAt).
 type localBackend struct {
 	blobBackend
 	root  string    // absolute directory of the bucket
 	dirty *unsynced // written since the last sync
+	dirs  *dirCache // directories known to exist
 	made  []string  // directories opening the bucket created, deepest first
 	// syncFS makes paths durable: syncPaths, or a test's stand-in.
 	syncFS func(ctx context.Context, root string, paths []string) error
@@ -78,15 +89,45 @@ func missingDirs(dir string) []string {
 const lakeFileMode = 0o644
 
 func newLocalBackend(b blobBackend, root string) *localBackend {
-	return &localBackend{blobBackend: b, root: root, dirty: &unsynced{}, syncFS: syncPaths}
+	return &localBackend{blobBackend: b, root: root, dirty: &unsynced{}, dirs: &dirCache{}, syncFS: syncPaths}
 }
 
 // path is the file of a key.
 func (l *localBackend) path(key string) string { return filepath.Join(l.root, filepath.FromSlash(key)) }
 
+// read reads the file of key with one open (readSmall), not through
+// fileblob (a stat, an open of its .attrs sidecar, the poller checks): a
+// run reads its lease before every data file it writes (Lease.Check).
+func (l *localBackend) read(_ context.Context, key string) ([]byte, error) {
+	return readSmall(l.path(key))
+}
+
+// open returns the file of key itself, opened for reading, where a rename
+// over it leaves the open file intact (Unix); download then merges from it
+// without copying it to a temp file. Elsewhere it reads through fileblob.
+func (l *localBackend) open(ctx context.Context, key string) (io.ReadCloser, int64, error) {
+	if !renameOverOpen {
+		return l.blobBackend.open(ctx, key)
+	}
+	f, err := openRead(l.path(key))
+	if err != nil {
+		return nil, 0, err
+	}
+	st, err := f.Stat()
+	switch {
+	case err != nil:
+		_ = f.Close()
+		return nil, 0, err
+	case st.IsDir():
+		_ = f.Close()
+		return nil, 0, &fs.PathError{Op: "open", Path: f.Name(), Err: fs.ErrNotExist}
+	}
+	return f, st.Size(), nil
+}
+
 func (l *localBackend) put(ctx context.Context, key string, body *io.SectionReader, _ attrs) error {
 	path := l.path(key)
-	if err := renameFromTemp(ctx, path, body); err != nil {
+	if err := l.renameFromTemp(ctx, path, body); err != nil {
 		return err
 	}
 	l.dirty.add(path, filepath.Dir(path))
@@ -98,19 +139,17 @@ func (l *localBackend) put(ctx context.Context, key string, body *io.SectionRead
 func (l *localBackend) putFile(ctx context.Context, key string, f *os.File, size int64, a attrs) (bool, error) {
 	path := l.path(key)
 	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o777); err != nil {
-		return false, err
-	}
 	if f.Chmod(lakeFileMode) == nil {
-		if err := syncBeforeRename(f, path); err != nil {
-			return false, err
-		}
 		if err := ctx.Err(); err != nil {
 			return false, err
 		}
-		if os.Rename(f.Name(), path) == nil {
+		err := l.inDir(dir, func() error { return placeAt(f, path, a.replaces) })
+		if err == nil {
 			l.dirty.add(path, dir)
 			return true, nil
+		}
+		if _, rename := errors.AsType[*os.LinkError](err); !rename {
+			return false, err
 		}
 		// Another file system (EXDEV), or Windows with f open: copy.
 	}
@@ -119,17 +158,14 @@ func (l *localBackend) putFile(ctx context.Context, key string, f *os.File, size
 
 // renameFromTemp puts body at path with a rename from a dot-named temp
 // file in the same directory.
-func renameFromTemp(ctx context.Context, path string, body *io.SectionReader) (err error) {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o777); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+func (l *localBackend) renameFromTemp(ctx context.Context, path string, body *io.SectionReader) (err error) {
+	tmp, err := l.createTempIn(filepath.Dir(path), "."+filepath.Base(path)+".", ".tmp")
 	if err != nil {
 		return err
 	}
 	defer func() {
 		if err != nil {
+			_ = tmp.Close()
 			_ = os.Remove(tmp.Name())
 		}
 	}()
@@ -140,18 +176,95 @@ func renameFromTemp(ctx context.Context, path string, body *io.SectionReader) (e
 		err = tmp.Chmod(lakeFileMode)
 	}
 	if err == nil {
-		err = syncBeforeRename(tmp, path)
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
+		err = ctx.Err()
 	}
 	if err != nil {
 		return err
 	}
-	if err = ctx.Err(); err != nil {
+	if !renameOverOpen {
+		// Windows renames no open file: sync if needed, close, rename.
+		if err = syncBeforeRename(tmp, path); err == nil {
+			err = tmp.Close()
+		}
+		if err == nil {
+			err = os.Rename(tmp.Name(), path)
+		}
 		return err
 	}
-	return os.Rename(tmp.Name(), path)
+	// The directory holds tmp: no one removes it as empty meanwhile.
+	if err = placeAt(tmp, path, false); err != nil {
+		return err
+	}
+	return tmp.Close()
+}
+
+// createTempIn is createTemp in a directory of the lake, created when
+// missing (inDir).
+func (l *localBackend) createTempIn(dir, prefix, suffix string) (f *os.File, err error) {
+	err = l.inDir(dir, func() (err error) {
+		f, err = createTemp(dir, prefix, suffix)
+		return err
+	})
+	return f, err
+}
+
+// inDir runs write, which creates a file in dir, creating dir as needed
+// with as few calls as it can: no stat, and no mkdir for a directory the
+// cache knows or one that turns out to exist (write is tried first; only
+// when it fails with ENOENT are the missing directories created, deepest
+// first, and write tried again); mkdir at once, top down, for directories
+// under one this backend created (they cannot exist yet). A first run
+// thus pays about one mkdir per new directory, a re-run none.
+func (l *localBackend) inDir(dir string, write func() error) error {
+	if missing := l.dirs.under(dir); missing != nil {
+		for i := len(missing) - 1; i >= 0; i-- {
+			if err := l.mkdir(missing[i]); err != nil {
+				break // the cache was wrong: write and the ENOENT path decide
+			}
+		}
+	}
+	err := write()
+	if errors.Is(err, fs.ErrNotExist) {
+		l.dirs.forget(dir)
+		if err := l.ensureDir(dir); err != nil {
+			return err
+		}
+		err = write()
+	}
+	if err == nil {
+		l.dirs.add(dir, false)
+	}
+	return err
+}
+
+// placeAt renames the temp file f to path (f stays open). A file already
+// at path may be one a committed state names, so f is synced before it
+// replaces it; a new name is left to sync (see localBackend). On Linux one
+// renameat2(RENAME_NOREPLACE) both checks and renames, unless replacing
+// says a file is most likely there: then f is synced and renamed.
+func placeAt(f *os.File, path string, replacing bool) error {
+	if replacing {
+		if err := f.Sync(); err != nil {
+			return err
+		}
+		return rename(f.Name(), path)
+	}
+	err := renameNoReplace(f.Name(), path)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, fs.ErrExist):
+		if err := f.Sync(); err != nil {
+			return err
+		}
+	case errors.Is(err, errors.ErrUnsupported):
+		if err := syncBeforeRename(f, path); err != nil {
+			return err
+		}
+	default:
+		return err
+	}
+	return rename(f.Name(), path)
 }
 
 // syncBeforeRename syncs f's content when it is about to replace the file
@@ -164,17 +277,112 @@ func syncBeforeRename(f *os.File, path string) error {
 	return f.Sync()
 }
 
+// ensureDir creates dir and its missing ancestors, deepest first: mkdir
+// dir, and on ENOENT its parent first (the cache is not trusted here: it
+// runs when a write found dir missing).
+func (l *localBackend) ensureDir(dir string) error {
+	err := l.mkdir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return err
+		}
+		l.dirs.forget(parent) // gone, whatever the cache says
+		if err := l.ensureDir(parent); err != nil {
+			return err
+		}
+		err = l.mkdir(dir)
+	}
+	return err
+}
+
+// mkdir creates dir (an existing one is fine) and records it in the
+// cache, and a new directory's entry in its parent for the next sync.
+func (l *localBackend) mkdir(dir string) error {
+	err := os.Mkdir(dir, 0o777)
+	switch {
+	case err == nil:
+		l.dirty.add(filepath.Dir(dir))
+		l.dirs.add(dir, true)
+	case errors.Is(err, fs.ErrExist):
+		l.dirs.add(dir, false)
+	default:
+		return err
+	}
+	return nil
+}
+
+// dirCache is the set of directories a localBackend created or found
+// existing, each marked whether it created it. It lives as long as the
+// backend (one Open: one run), so it cannot carry a directory over from
+// another run; a directory removed during the run (another process
+// pruning an empty partition directory) makes the next write into it fail
+// with ENOENT, which forgets it and creates it again (inDir).
+type dirCache struct {
+	mu    sync.Mutex
+	known map[string]bool // directory → created by this backend
+}
+
+func (c *dirCache) has(dir string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, ok := c.known[dir]
+	return ok
+}
+
+func (c *dirCache) add(dir string, made bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.known == nil {
+		c.known = map[string]bool{}
+	}
+	c.known[dir] = c.known[dir] || made
+}
+
+// under returns dir and its ancestors below the nearest directory the
+// cache knows, deepest first, when that directory is one the backend
+// created (so none of them can exist yet); nil otherwise.
+func (c *dirCache) under(dir string) []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var missing []string
+	for d := dir; ; {
+		if made, ok := c.known[d]; ok {
+			if !made || len(missing) == 0 {
+				return nil
+			}
+			return missing
+		}
+		missing = append(missing, d)
+		p := filepath.Dir(d)
+		if p == d {
+			return nil
+		}
+		d = p
+	}
+}
+
+// forget drops dir and every directory under it.
+func (c *dirCache) forget(dir string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	under := dir + string(filepath.Separator)
+	for d := range c.known {
+		if d == dir || strings.HasPrefix(d, under) {
+			delete(c.known, d)
+		}
+	}
+}
+
 // create writes a synced temp file and links it to the key's path.
 func (l *localBackend) create(ctx context.Context, key string, body []byte, _ string) (err error) {
 	path := l.path(key)
 	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o777); err != nil {
-		return err
-	}
 	if _, err := os.Lstat(path); err == nil {
 		return fmt.Errorf("%w: %s", errExists, path)
 	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+	// The directory holds tmp until the link: no one removes it as empty.
+	tmp, err := l.createTempIn(dir, "."+filepath.Base(path)+".", ".tmp")
 	if err != nil {
 		return err
 	}
@@ -203,7 +411,7 @@ func (l *localBackend) create(ctx context.Context, key string, body []byte, _ st
 }
 
 func createExcl(path string, body []byte) error {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o666)
+	f, err := createExclusive(path, 0o666)
 	if errors.Is(err, fs.ErrExist) {
 		return fmt.Errorf("%w: %s", errExists, path)
 	}
@@ -231,7 +439,7 @@ func writeSynced(f *os.File, body []byte) error {
 
 // syncDir makes a new directory entry durable (best effort).
 func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
+	if d, err := openRead(dir); err == nil {
 		_ = d.Sync()
 		_ = d.Close()
 	}
@@ -250,7 +458,7 @@ func (l *localBackend) deleteIf(_ context.Context, key string, want []byte) (boo
 		return false, err
 	}
 	defer os.Remove(aside)
-	if got, err := os.ReadFile(aside); err == nil && bytes.Equal(got, want) {
+	if got, err := readSmall(aside); err == nil && bytes.Equal(got, want) {
 		return true, nil
 	}
 	// Another run's: put it back (unless an even newer one is there).
@@ -387,6 +595,42 @@ func (l *localBackend) delete(ctx context.Context, key string) error {
 		if os.Remove(dir) != nil {
 			break
 		}
+		l.dirs.forget(dir)
 	}
 	return nil
+}
+
+// stamper is a backend that can tell cheaply whether a file is still the
+// one it read (file:// on Linux): Lease.Check stats lock.json instead of
+// reading it.
+type stamper interface {
+	// readPinned reads the file of key and returns it, still open, with
+	// its stamp.
+	readPinned(key string) ([]byte, *pinned, error)
+	// stamp returns the stamp of the file of key.
+	stamp(key string) (fileStamp, error)
+}
+
+// pinned is a file kept open, and its stamp when it was read. While it is
+// open its inode cannot be reused: a stamp with its device and inode is
+// this file.
+type pinned struct {
+	f     *os.File
+	stamp fileStamp
+}
+
+// close closes the file; nil is allowed.
+func (p *pinned) close() {
+	if p != nil {
+		_ = p.f.Close()
+	}
+}
+
+// fileStamp identifies one version of a file: the device and inode (the
+// file), its size and modification and change times (nanoseconds; a write
+// changes them).
+type fileStamp struct {
+	dev, ino     uint64
+	size         int64
+	mtime, ctime int64
 }

@@ -62,7 +62,7 @@ func (w *PartitionWriter[T]) CommitGuarded(ctx context.Context, s *Store, key st
 		return FileInfo{}, err
 	}
 	w.done = true
-	files := []*os.File{w.f}
+	files := []*os.File{w.f.f} // temp files, removed at return
 	defer func() {
 		for _, f := range files {
 			removeFile(f)
@@ -74,20 +74,31 @@ func (w *PartitionWriter[T]) CommitGuarded(ctx context.Context, s *Store, key st
 		return FileInfo{}, err
 	}
 
-	old, err := s.download(ctx, full, w.opts.tempDir())
+	oldFile, oldTemp, oldSize, err := s.download(ctx, full, w.opts.tempDir())
 	if err != nil {
 		_ = w.w.Close()
 		return FileInfo{}, err
 	}
-	var same map[string]bool // KeepUnchanged: keys whose old row says what the new one says
-	if old != nil {
-		files = append(files, old)
+	var (
+		old  oldObject       // what is read of the object at key, if any
+		same map[rowKey]bool // KeepUnchanged: keys whose old row says what the new one says
+	)
+	if oldFile != nil {
+		if oldTemp {
+			files = append(files, oldFile)
+		} else {
+			defer oldFile.Close() // the object itself: read, never removed
+		}
+		if old, err = readOld(oldFile, oldSize); err != nil {
+			_ = w.w.Close()
+			return FileInfo{}, fmt.Errorf("read existing object: %w", err)
+		}
 		if w.sums != nil {
 			if same, err = w.sameRows(old); err != nil {
 				_ = w.w.Close()
 				return FileInfo{}, fmt.Errorf("merge with the existing object (delete it to rewrite the partition from scratch): %w", err)
 			}
-			if len(same) == len(w.last) {
+			if len(same) == w.keys.keys() {
 				// Every new row is there as it is: keep the object.
 				_ = w.w.Close()
 				size, sum, err := hashFile(old)
@@ -103,20 +114,20 @@ func (w *PartitionWriter[T]) CommitGuarded(ctx context.Context, s *Store, key st
 		}
 	}
 
-	out, oh, ow := w.f, w.fh, w.w
-	if w.n > int64(len(w.last)) || len(same) > 0 {
+	out, ow := w.f, w.w
+	if w.n > int64(w.keys.keys()) || len(same) > 0 {
 		// The same key was written more than once, or some new rows are
 		// the old ones: keep each key's last row, and the old row where it
 		// says the same (its fetched_at stays).
-		if out, oh, ow, err = w.dedupe(same); err != nil {
+		if out, ow, err = w.dedupe(same); err != nil {
 			return FileInfo{}, err
 		}
-		files = append(files, out)
+		files = append(files, out.f)
 	}
 
-	rows := int64(len(w.last) - len(same))
+	rows := int64(w.keys.keys() - len(same))
 	if old != nil {
-		n, err := appendOldRows(old, ow, w.last, same)
+		n, err := appendOldRows(old, ow, w.keys, same)
 		if err != nil {
 			_ = ow.Close()
 			return FileInfo{}, fmt.Errorf("merge with the existing object (delete it to rewrite the partition from scratch): %w", err)
@@ -126,23 +137,24 @@ func (w *PartitionWriter[T]) CommitGuarded(ctx context.Context, s *Store, key st
 	if err := ow.Close(); err != nil {
 		return FileInfo{}, err
 	}
-	size, sum := oh.sum()
+	size, sum := out.n, out.sum()
 	if guard != nil {
 		if err := guard(ctx); err != nil {
 			return FileInfo{}, err
 		}
 	}
-	moved, err := s.be.putFile(ctx, full, out, size, attrs{
+	moved, err := s.be.putFile(ctx, full, out.f, size, attrs{
 		contentType: ContentTypeParquet,
 		metadata:    map[string]string{"sha256": sum, "igexport-run-id": w.opts.RunID},
+		replaces:    oldFile != nil,
 	})
 	if err != nil {
 		return FileInfo{}, err
 	}
 	if moved {
 		// Its temp name is the object's now: do not remove it.
-		files = slices.DeleteFunc(files, func(f *os.File) bool { return f == out })
-		_ = out.Close()
+		files = slices.DeleteFunc(files, func(f *os.File) bool { return f == out.f })
+		_ = out.f.Close()
 	}
 	return FileInfo{Key: full, Rows: rows, Bytes: size, SHA256: sum}, nil
 }
@@ -150,19 +162,19 @@ func (w *PartitionWriter[T]) CommitGuarded(ctx context.Context, s *Store, key st
 // dedupe closes the temp file of new rows and copies it to a new one,
 // keeping only the last row written for each key, and none for the keys
 // in same.
-func (w *PartitionWriter[T]) dedupe(same map[string]bool) (*os.File, *hashWriter, *parquet.GenericWriter[T], error) {
+func (w *PartitionWriter[T]) dedupe(same map[rowKey]bool) (*tempOut, *parquet.GenericWriter[T], error) {
 	if err := w.w.Close(); err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
-	f, fh, pw, err := w.newFile()
+	f, pw, err := w.newFile()
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	var i int64
-	err = eachRow[T](w.f, func(batch []T) error {
+	err = eachRow[T](w.f.f, func(batch []T) error {
 		keep := batch[:0]
 		for _, r := range batch {
-			if k := r.Key(); w.last[k] == i && !same[k] {
+			if w.keys.isLast(i) && !same[w.keys.rows[i]] {
 				keep = append(keep, r)
 			}
 			i++
@@ -172,20 +184,21 @@ func (w *PartitionWriter[T]) dedupe(same map[string]bool) (*os.File, *hashWriter
 	})
 	if err != nil {
 		_ = pw.Close()
-		removeFile(f)
-		return nil, nil, nil, err
+		removeFile(f.f)
+		return nil, nil, err
 	}
-	return f, fh, pw, nil
+	return f, pw, nil
 }
 
 // appendOldRows copies the rows of the old file whose key is not in
 // newKeys, or is in same.
-func appendOldRows[T schema.Row](old *os.File, w *parquet.GenericWriter[T], newKeys map[string]int64, same map[string]bool) (int64, error) {
+func appendOldRows[T schema.Row](old io.ReaderAt, w *parquet.GenericWriter[T], newKeys *keyLog, same map[rowKey]bool) (int64, error) {
 	var n int64
 	err := eachRow[T](old, func(batch []T) error {
 		keep := batch[:0]
 		for _, r := range batch {
-			if _, ok := newKeys[r.Key()]; !ok || same[r.Key()] {
+			k := newKeys.h.of(r.Key())
+			if !newKeys.has(k) || same[k] {
 				keep = append(keep, r)
 			}
 		}
@@ -198,11 +211,11 @@ func appendOldRows[T schema.Row](old *os.File, w *parquet.GenericWriter[T], newK
 
 // sameRows returns the keys of the old file whose row has the digest of
 // the last new row written with that key (FileOptions.KeepUnchanged).
-func (w *PartitionWriter[T]) sameRows(old *os.File) (map[string]bool, error) {
-	same := map[string]bool{}
+func (w *PartitionWriter[T]) sameRows(old io.ReaderAt) (map[rowKey]bool, error) {
+	same := map[rowKey]bool{}
 	err := eachRow[T](old, func(batch []T) error {
 		for i := range batch {
-			k := batch[i].Key()
+			k := w.keys.h.of(batch[i].Key())
 			if sum, ok := w.sums[k]; ok && sum == w.dig.sum(&batch[i]) {
 				same[k] = true
 			}
@@ -213,7 +226,7 @@ func (w *PartitionWriter[T]) sameRows(old *os.File) (map[string]bool, error) {
 }
 
 // countRows returns the number of rows of a Parquet file.
-func countRows(f *os.File) (int64, error) {
+func countRows(f io.ReaderAt) (int64, error) {
 	size, err := sizeOfReaderAt(f)
 	if err != nil {
 		return 0, err
@@ -315,36 +328,70 @@ func ReadRows[T schema.Row](ctx context.Context, s *Store, key string) ([]T, err
 	return out, nil
 }
 
-// download copies the object at full key to a temp file, or returns nil, nil
-// when there is none.
-func (s *Store) download(ctx context.Context, full, dir string) (*os.File, error) {
+// download returns the object at full key as a local file, or nil when
+// there is none. On file:// (Unix) that is the object itself, opened for
+// reading (temp is false: close it, never remove it; a rename over it
+// leaves the open file as it was); elsewhere a temp file in dir holding a
+// copy (temp is true).
+func (s *Store) download(ctx context.Context, full, dir string) (f *os.File, temp bool, size int64, err error) {
 	r, size, err := s.be.open(ctx, full)
 	if isNotFound(err) {
-		return nil, nil
+		return nil, false, 0, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read existing object: %w", err)
+		return nil, false, 0, fmt.Errorf("read existing object: %w", err)
 	}
-	defer func() { _ = r.Close() }()
 	if size == 0 {
 		// Never a file igexport committed (each has at least a Parquet
 		// footer): what a power loss can leave of a new file written just
 		// before it, not yet synced nor named by any state. Nothing to keep.
-		return nil, nil
+		_ = r.Close()
+		return nil, false, 0, nil
 	}
-	f, err := os.CreateTemp(dir, "igexport-old-*.parquet")
+	if f, ok := r.(*os.File); ok {
+		return f, false, size, nil
+	}
+	defer func() { _ = r.Close() }()
+	f, err = createTemp(dir, "igexport-old-", ".parquet")
 	if err != nil {
+		return nil, false, 0, err
+	}
+	n, err := io.Copy(f, r)
+	if err != nil {
+		removeFile(f)
+		return nil, false, 0, fmt.Errorf("read existing object: %w", err)
+	}
+	return f, true, n, nil
+}
+
+// mergeInMemory is the size up to which the object a commit merges with
+// is read into memory with one read: Parquet readers read a file in many
+// small pieces (footer, then each column chunk: ~20 reads for a small
+// partition, twice with KeepUnchanged). Commits run under a bounded number
+// of slots, so this bounds the memory it takes too.
+const mergeInMemory = 256 << 10
+
+// oldObject is the object a commit merges with: its file, or its bytes
+// when it is small. Nil when there is none.
+type oldObject interface {
+	io.ReaderAt
+	Size() int64
+}
+
+// readOld returns f of size bytes as an oldObject.
+func readOld(f *os.File, size int64) (oldObject, error) {
+	if size > mergeInMemory {
+		return io.NewSectionReader(f, 0, size), nil
+	}
+	b := make([]byte, size)
+	if _, err := f.ReadAt(b, 0); err != nil {
 		return nil, err
 	}
-	if _, err := io.Copy(f, r); err != nil {
-		removeFile(f)
-		return nil, fmt.Errorf("read existing object: %w", err)
-	}
-	return f, nil
+	return bytes.NewReader(b), nil
 }
 
 // hashFile returns the size and hex SHA-256 of f.
-func hashFile(f *os.File) (int64, string, error) {
+func hashFile(f io.ReaderAt) (int64, string, error) {
 	h := sha256.New()
 	n, err := io.Copy(h, io.NewSectionReader(f, 0, 1<<62))
 	if err != nil {

@@ -6,7 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"hash"
-	"io"
+	"math"
 	"os"
 	"reflect"
 	"runtime/debug"
@@ -29,6 +29,12 @@ const (
 	ContentTypeParquet = "application/vnd.apache.parquet"
 
 	pageBufferSize = 16 << 10
+	// pageChunkSize is the allocation unit of the buffers that hold a
+	// column's compressed pages until its row group is written out.
+	// parquet-go's is 32 KB: every column of an open writer held at least
+	// 32 KB, most of it empty (a row group's media_type or like_count
+	// pages are a few hundred bytes), some 0.7 MB for a media writer.
+	pageChunkSize = 4 << 10
 	// writeBufferSize is parquet-go's output buffer per file (32 KB by
 	// default), allocated for every file: most files of a run are a few
 	// KB (a month of one account's insights), and the buffer is in front
@@ -86,6 +92,11 @@ type FileOptions struct {
 	KeepUnchanged bool
 }
 
+// pageBuffers holds the compressed pages of the row groups being written,
+// for every writer of the process (parquet-go's default pool, with
+// pageChunkSize chunks).
+var pageBuffers = parquet.NewChunkBufferPool(pageChunkSize)
+
 // writerOptions returns the parquet-go options every igexport file is
 // written with.
 func (o FileOptions) writerOptions(codec compress.Codec) []parquet.WriterOption {
@@ -103,6 +114,7 @@ func (o FileOptions) writerOptions(codec compress.Codec) []parquet.WriterOption 
 		parquet.Compression(codec),
 		parquet.MaxRowsPerRowGroup(int64(rg)),
 		parquet.PageBufferSize(pageBufferSize),
+		parquet.ColumnPageBuffers(pageBuffers),
 		parquet.WriteBufferSize(writeBufferSize),
 		parquet.CreatedBy("igexport", version, buildID()),
 		parquet.KeyValueMetadata(MetaStream, o.Stream),
@@ -119,17 +131,17 @@ func (o FileOptions) tempDir() string {
 }
 
 // PartitionWriter collects the new rows of one partition file in a local
-// temp file, as they come: memory holds only the set of their keys. Commit
-// merges them with the file already at the key and uploads the result. A
-// PartitionWriter is not safe for concurrent use.
+// temp file, as they come: memory holds only a digest of each key (rowKey)
+// and the open row group. Commit merges them with the file already at the
+// key and uploads the result. A PartitionWriter is not safe for concurrent
+// use.
 type PartitionWriter[T schema.Row] struct {
 	opts  FileOptions
 	codec compress.Codec
-	f     *os.File
-	fh    *hashWriter // what w wrote to f: its size and SHA-256
+	f     *tempOut // the temp file of the rows written
 	w     *parquet.GenericWriter[T]
-	last  map[string]int64    // key → index of its last occurrence among written rows
-	sums  map[string][32]byte // KeepUnchanged: key → digest of its last row written
+	keys  *keyLog             // the key of each row written
+	sums  map[rowKey][32]byte // KeepUnchanged: key → digest of its last row written
 	dig   *digester[T]
 	n     int64 // rows written, duplicates included
 	err   error // sticky write error
@@ -153,21 +165,19 @@ func NewPartitionWriter[T schema.Row](o FileOptions) (*PartitionWriter[T], error
 	if err != nil {
 		return nil, fmt.Errorf("partition writer: %w", err)
 	}
-	f, err := os.CreateTemp(o.tempDir(), "igexport-"+o.Stream+"-*.parquet")
+	f, err := newTempOut(o)
 	if err != nil {
 		return nil, fmt.Errorf("partition writer: %w", err)
 	}
-	fh := newHashWriter(f)
 	w := &PartitionWriter[T]{
 		opts:  o,
 		codec: codec,
 		f:     f,
-		fh:    fh,
-		w:     parquet.NewGenericWriter[T](fh, o.writerOptions(codec)...),
-		last:  make(map[string]int64),
+		w:     parquet.NewGenericWriter[T](f, o.writerOptions(codec)...),
+		keys:  newKeyLog(),
 	}
 	if o.KeepUnchanged {
-		w.sums, w.dig = make(map[string][32]byte), newDigester[T]()
+		w.sums, w.dig = make(map[rowKey][32]byte), newDigester[T]()
 	}
 	return w, nil
 }
@@ -180,30 +190,33 @@ func (w *PartitionWriter[T]) Write(rows ...T) error {
 	case w.err != nil:
 		return w.err
 	}
+	if w.n+int64(len(rows)) > math.MaxInt32 {
+		w.err = fmt.Errorf("partition writer: more than %d rows in one partition", math.MaxInt32)
+		return w.err
+	}
 	if _, err := w.w.Write(rows); err != nil {
 		w.err = fmt.Errorf("partition writer: %w", err)
 		return w.err
 	}
 	for i, r := range rows {
-		k := r.Key()
+		k := w.keys.add(r.Key())
+		w.n++
 		if w.sums != nil {
 			// KeepUnchanged: a row that says what the one it replaces
 			// says does not replace it (the first fetched_at stays).
 			sum := w.dig.sum(&rows[i])
 			if prev, ok := w.sums[k]; ok && prev == sum {
-				w.n++
+				w.keys.ignore()
 				continue
 			}
 			w.sums[k] = sum
 		}
-		w.last[k] = w.n
-		w.n++
 	}
 	return nil
 }
 
 // Len returns the number of distinct keys written so far.
-func (w *PartitionWriter[T]) Len() int { return len(w.last) }
+func (w *PartitionWriter[T]) Len() int { return w.keys.keys() }
 
 // Abort discards the rows and removes the temp file. It is a no-op after
 // Commit or a previous Abort.
@@ -213,50 +226,52 @@ func (w *PartitionWriter[T]) Abort() {
 	}
 	w.done = true
 	_ = w.w.Close()
-	removeFile(w.f)
+	removeFile(w.f.f)
 	w.spent()
 }
 
 // spent drops what a finished writer no longer needs (its parquet-go
 // buffers, the keys), so that one still referenced holds no memory.
 func (w *PartitionWriter[T]) spent() {
-	w.w, w.f, w.fh, w.last, w.sums, w.dig = nil, nil, nil, nil, nil, nil
+	w.w, w.f, w.keys, w.sums, w.dig = nil, nil, nil, nil, nil
 }
 
 // newFile starts another temp file with the same settings.
-func (w *PartitionWriter[T]) newFile() (*os.File, *hashWriter, *parquet.GenericWriter[T], error) {
-	f, err := os.CreateTemp(w.opts.tempDir(), "igexport-"+w.opts.Stream+"-*.parquet")
+func (w *PartitionWriter[T]) newFile() (*tempOut, *parquet.GenericWriter[T], error) {
+	f, err := newTempOut(w.opts)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
-	fh := newHashWriter(f)
-	return f, fh, parquet.NewGenericWriter[T](fh, w.opts.writerOptions(w.codec)...), nil
+	return f, parquet.NewGenericWriter[T](f, w.opts.writerOptions(w.codec)...), nil
 }
 
-// hashWriter writes to a new temp file and hashes what it writes: a
-// parquet-go writer writes its file once, front to back, so the size and
-// SHA-256 of the file are known when it is closed, without reading the
-// file again (a run commits thousands of files).
-type hashWriter struct {
-	w io.Writer
+// tempOut is a temp file as the output of a Parquet writer: it counts and
+// hashes the bytes written (parquet-go writes its output in order, once),
+// so Commit knows the file's size and SHA-256 without reading it again.
+type tempOut struct {
+	f *os.File
 	h hash.Hash
 	n int64
 }
 
-func newHashWriter(w io.Writer) *hashWriter { return &hashWriter{w: w, h: sha256.New()} }
+// newTempOut creates a temp file for a partition of stream o.Stream.
+func newTempOut(o FileOptions) (*tempOut, error) {
+	f, err := createTemp(o.tempDir(), "igexport-"+o.Stream+"-", ".parquet")
+	if err != nil {
+		return nil, err
+	}
+	return &tempOut{f: f, h: sha256.New()}, nil
+}
 
-func (hw *hashWriter) Write(p []byte) (int, error) {
-	n, err := hw.w.Write(p)
-	hw.h.Write(p[:n])
-	hw.n += int64(n)
+func (t *tempOut) Write(p []byte) (int, error) {
+	n, err := t.f.Write(p)
+	t.h.Write(p[:n])
+	t.n += int64(n)
 	return n, err
 }
 
-// sum returns the size and hex SHA-256 of what was written.
-func (hw *hashWriter) sum() (int64, string) {
-	var b [sha256.Size]byte
-	return hw.n, hex.EncodeToString(hw.h.Sum(b[:0]))
-}
+// sum returns the hex SHA-256 of the bytes written.
+func (t *tempOut) sum() string { return hex.EncodeToString(t.h.Sum(nil)) }
 
 func removeFile(f *os.File) {
 	if f != nil {
