@@ -53,14 +53,21 @@ type localBackend struct {
 	dirty *unsynced // written since the last sync
 	dirs  *dirCache // directories known to exist
 	made  []string  // directories opening the bucket created, deepest first
+	// rootDir is the root, opened with the backend (Linux; nil elsewhere):
+	// syncfs reports the writeback errors since its descriptor was opened,
+	// so a descriptor opened at each sync missed an error that happened
+	// before, once anyone had seen it (another run's syncfs on the file
+	// system), and the state was committed over the lost pages.
+	rootDir *os.File
 	// syncFS makes paths durable: syncPaths, or a test's stand-in.
-	syncFS func(ctx context.Context, root string, paths []string) error
+	syncFS func(ctx context.Context, root *os.File, paths []string) error
 }
 
 // close closes the bucket and removes the directories opening it created
 // when they are still empty (plan only reads: it leaves no lake behind).
 func (l *localBackend) close() error {
 	err := l.blobBackend.close()
+	l.closeRoot()
 	for _, d := range l.made {
 		if os.Remove(d) != nil {
 			break
@@ -88,8 +95,20 @@ func missingDirs(dir string) []string {
 // created 0600; a lake is read by other users and services too).
 const lakeFileMode = 0o644
 
-func newLocalBackend(b blobBackend, root string) *localBackend {
-	return &localBackend{blobBackend: b, root: root, dirty: &unsynced{}, dirs: &dirCache{}, syncFS: syncPaths}
+func newLocalBackend(b blobBackend, root string) (*localBackend, error) {
+	d, err := openSyncRoot(root)
+	if err != nil {
+		return nil, err
+	}
+	return &localBackend{blobBackend: b, root: root, dirty: &unsynced{}, dirs: &dirCache{}, rootDir: d, syncFS: syncPaths}, nil
+}
+
+// closeRoot closes rootDir.
+func (l *localBackend) closeRoot() {
+	if l.rootDir != nil {
+		_ = l.rootDir.Close()
+		l.rootDir = nil
+	}
 }
 
 // path is the file of a key.
@@ -514,7 +533,7 @@ func (l *localBackend) syncUpTo(ctx context.Context, want uint64) error {
 		return nil
 	}
 	l.dirty.syncs++
-	if err := l.syncFS(ctx, l.root, paths); err != nil {
+	if err := l.syncFS(ctx, l.rootDir, paths); err != nil {
 		l.dirty.add(paths...) // still not known to be durable
 		if ctx.Err() == nil { // a sync cut short is no writeback error
 			l.dirty.failed = fmt.Errorf("an earlier sync of the lake failed, data written before it may not be on disk: %w", err)

@@ -23,7 +23,10 @@ func TestUploadLocalLeavesNoVisibleTemp(t *testing.T) {
 	body := io.NewSectionReader(strings.NewReader("PAR1 body PAR1"), 0, 14)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	l := newLocalBackend(blobBackend{}, dir)
+	l, err := newLocalBackend(blobBackend{}, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := l.renameFromTemp(ctx, path, body); err == nil {
 		t.Fatal("a cancelled upload succeeded")
 	}
@@ -128,7 +131,7 @@ func TestStoreSyncErrorIsSticky(t *testing.T) {
 	l := s.be.(*localBackend)
 	var calls int
 	ioErr := errors.New("syncfs: input/output error")
-	l.syncFS = func(context.Context, string, []string) error {
+	l.syncFS = func(context.Context, *os.File, []string) error {
 		calls++
 		if calls == 1 {
 			return ioErr // reported once, as the kernel does
@@ -159,7 +162,7 @@ func TestStoreSyncErrorIsSticky(t *testing.T) {
 	s2 := openLocal(t, t.TempDir(), "lake")
 	l2 := s2.be.(*localBackend)
 	cctx, cancel := context.WithCancel(ctx)
-	l2.syncFS = func(ctx context.Context, _ string, _ []string) error {
+	l2.syncFS = func(ctx context.Context, _ *os.File, _ []string) error {
 		cancel()
 		return ctx.Err()
 	}
@@ -169,7 +172,7 @@ func TestStoreSyncErrorIsSticky(t *testing.T) {
 	if err := s2.Sync(cctx); !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled sync: %v", err)
 	}
-	l2.syncFS = func(context.Context, string, []string) error { return nil }
+	l2.syncFS = func(context.Context, *os.File, []string) error { return nil }
 	if err := s2.Sync(ctx); err != nil {
 		t.Fatalf("a sync after a cancelled one: %v", err)
 	}
