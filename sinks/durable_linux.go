@@ -18,6 +18,19 @@ func syncPaths(_ context.Context, root *os.File, _ []string) error {
 	return unix.Syncfs(int(root.Fd()))
 }
 
+// syncDir makes the entries of dir durable: an fsync of the directory.
+func syncDir(dir string) error {
+	d, err := openRead(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
 // renameNoReplace renames oldpath to newpath unless newpath exists
 // (an error matching fs.ErrExist), in one renameat2(RENAME_NOREPLACE). A
 // file system without the flag gives errors.ErrUnsupported.

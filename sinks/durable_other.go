@@ -33,6 +33,16 @@ func syncPaths(ctx context.Context, _ *os.File, paths []string) error {
 	return nil
 }
 
+// syncDir makes the entries of dir durable, best effort: a directory may
+// not open for syncing here (Windows).
+func syncDir(dir string) error {
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		_ = d.Close()
+	}
+	return nil
+}
+
 // openSyncRoot opens nothing: syncPaths syncs each path.
 func openSyncRoot(string) (*os.File, error) { return nil, nil }
 

@@ -61,6 +61,9 @@ type localBackend struct {
 	rootDir *os.File
 	// syncFS makes paths durable: syncPaths, or a test's stand-in.
 	syncFS func(ctx context.Context, root *os.File, paths []string) error
+	// syncDir makes the entries of a directory durable: syncDir, or a
+	// test's stand-in.
+	syncDir func(dir string) error
 }
 
 // close closes the bucket and removes the directories opening it created
@@ -100,7 +103,7 @@ func newLocalBackend(b blobBackend, root string) (*localBackend, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &localBackend{blobBackend: b, root: root, dirty: &unsynced{}, dirs: &dirCache{}, rootDir: d, syncFS: syncPaths}, nil
+	return &localBackend{blobBackend: b, root: root, dirty: &unsynced{}, dirs: &dirCache{}, rootDir: d, syncFS: syncPaths, syncDir: syncDir}, nil
 }
 
 // closeRoot closes rootDir.
@@ -425,7 +428,11 @@ func (l *localBackend) create(ctx context.Context, key string, body []byte, _ st
 			return err
 		}
 	}
-	syncDir(dir)
+	// The state names data a run deletes the old copies of once it is
+	// committed: an entry that may not be on disk is no commit.
+	if err := l.syncDir(dir); err != nil {
+		return fmt.Errorf("sync directory %s after creating %s: %w", dir, filepath.Base(path), err)
+	}
 	return nil
 }
 
@@ -454,14 +461,6 @@ func writeSynced(f *os.File, body []byte) error {
 		err = cerr
 	}
 	return err
-}
-
-// syncDir makes a new directory entry durable (best effort).
-func syncDir(dir string) {
-	if d, err := openRead(dir); err == nil {
-		_ = d.Sync()
-		_ = d.Close()
-	}
 }
 
 // deleteIf moves the file aside (atomic), compares it, and puts it back

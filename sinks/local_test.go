@@ -288,3 +288,23 @@ func openLocal(t *testing.T, root, prefix string) *Store {
 	t.Cleanup(func() { s.Close() })
 	return s
 }
+
+// A state is committed on file:// only once its directory entry is on
+// disk: the run deletes the old copies of the data it names after the
+// commit, so a commit a power loss could undo must fail instead (the fsync
+// of the directory was best effort, its error ignored).
+func TestCommitStateFailsWhenItsDirectoryIsNotSynced(t *testing.T) {
+	ctx := context.Background()
+	s := openLocal(t, t.TempDir(), "")
+	l := s.be.(*localBackend)
+	ioErr := errors.New("fsync: input/output error")
+	l.syncDir = func(string) error { return ioErr }
+	err := s.CommitState(ctx, &State{AccountID: "17841400000000001", Generation: 1, RunID: "r1"})
+	if !errors.Is(err, ioErr) {
+		t.Fatalf("commit with a failed directory sync: %v, want the I/O error", err)
+	}
+	l.syncDir = syncDir
+	if err := s.CommitState(ctx, &State{AccountID: "17841400000000001", Generation: 2, RunID: "r1"}); err != nil {
+		t.Fatal(err)
+	}
+}
