@@ -98,6 +98,9 @@ func openBackend(ctx context.Context, rawURL string) (backend, error) {
 			return nil, fmt.Errorf("open bucket %s: %w", shown, err)
 		}
 		l.made = made
+		for _, d := range made {
+			l.dirty.add(filepath.Dir(d)) // its entry, for the next sync
+		}
 		l.dirs.add(root, len(made) > 0) // opening it created it: empty
 		return l, nil
 	}

@@ -308,3 +308,22 @@ func TestCommitStateFailsWhenItsDirectoryIsNotSynced(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// The directories opening a file:// store creates for its root are made
+// durable by the first sync like any other new directory (where sync fsyncs
+// each path: their entries were never synced, so a power loss could take
+// the lake with the files a state in another store names).
+func TestStoreSyncCoversCreatedRoot(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s := openLocal(t, filepath.Join(dir, "new", "lake"), "")
+	if err := s.PutRun(ctx, "r1", []byte("{}")); err != nil {
+		t.Fatal(err)
+	}
+	dirty := s.be.(*localBackend).dirty
+	for _, d := range []string{dir, filepath.Join(dir, "new"), filepath.Join(dir, "new", "lake")} {
+		if _, ok := dirty.paths[d]; !ok {
+			t.Errorf("%s is not waiting for the sync: %v", d, dirty.paths)
+		}
+	}
+}
