@@ -38,8 +38,8 @@ import (
 //     together by sync (Store.Sync), before the state that names them is
 //     written. An fsync of every file and its directory cost ~0.8 ms of CPU
 //     per file, and a run writes thousands of small partitions. If power is
-//     lost before that sync, the empty file it can leave is taken as absent
-//     by the next run's merge (Store.download);
+//     lost before that sync, the empty file or Parquet prefix it can leave
+//     is taken as absent by the next run's merge (Store.download, cutShort);
 //   - system calls per file are few (a first run: ~10 per data file, of
 //     which one open, write, fchmod, close of the temp file, one open of
 //     the object to merge with (ENOENT), one mkdir of its new directory,
@@ -502,8 +502,9 @@ func (l *localBackend) deleteIf(_ context.Context, key string, want []byte) (boo
 // Durability: every data file is written to a temp file and renamed into
 // place; the state that names it is written (create: synced file, synced
 // directory) only after the sync covering that rename returned. A crash
-// before it leaves at worst an empty or missing new file that no committed
-// state names (Store.download treats an empty file as absent); a file that
+// before it leaves at worst a missing, empty or cut short new file that no
+// committed state names (the merge takes an empty file or a prefix of a
+// Parquet file as absent: Store.download, cutShort); a file that
 // replaces one a committed state names is synced before its rename
 // (syncBeforeRename), so that name never points at data not on disk.
 // syncfs flushes the file system's dirty data of other processes too, so
