@@ -36,12 +36,12 @@
 //
 // # Data files
 //
-// NewPartitionWriter streams rows to a local temp file (memory holds the set
-// of keys written; pages of the open row group spill to disk). Commit merges
-// with the object already at the key — new rows first, then the old rows
-// whose key was not written (new rows win), so re-running a day gives the
-// same rows — and puts the finished file whole at the key (one upload, or
-// on file:// one rename). Files are written with data page V1, PLAIN strings
+// NewPartitionWriter streams rows to a local temp file (memory holds a
+// 128-bit digest of each key written and the compressed pages of the open
+// row group). Commit merges with the object already at the key — new rows
+// first, then the old rows whose key was not written (new rows win), so
+// re-running a day gives the same rows — and puts the finished file whole
+// at the key (one upload, or on file:// one rename). Files are written with data page V1, PLAIN strings
 // (dictionary only where the row type says dict), zstd/snappy/gzip/none,
 // bounded row groups, created_by "igexport version <v>", and the key/value
 // metadata igexport.stream, igexport.schema_version and igexport.run_id.

@@ -81,7 +81,7 @@ func (w *PartitionWriter[T]) CommitGuarded(ctx context.Context, s *Store, key st
 	}
 	var (
 		old  oldObject       // what is read of the object at key, if any
-		same map[string]bool // KeepUnchanged: keys whose old row says what the new one says
+		same map[rowKey]bool // KeepUnchanged: keys whose old row says what the new one says
 	)
 	if oldFile != nil {
 		if oldTemp {
@@ -103,7 +103,7 @@ func (w *PartitionWriter[T]) CommitGuarded(ctx context.Context, s *Store, key st
 				_ = w.w.Close()
 				return FileInfo{}, fmt.Errorf("merge with the existing object (delete it to rewrite the partition from scratch): %w", err)
 			}
-			if len(same) == len(w.last) {
+			if len(same) == w.keys.keys() {
 				// Every new row is there as it is: keep the object.
 				_ = w.w.Close()
 				size, sum, err := hashFile(old)
@@ -120,7 +120,7 @@ func (w *PartitionWriter[T]) CommitGuarded(ctx context.Context, s *Store, key st
 	}
 
 	out, ow := w.f, w.w
-	if w.n > int64(len(w.last)) || len(same) > 0 {
+	if w.n > int64(w.keys.keys()) || len(same) > 0 {
 		// The same key was written more than once, or some new rows are
 		// the old ones: keep each key's last row, and the old row where it
 		// says the same (its fetched_at stays).
@@ -130,9 +130,9 @@ func (w *PartitionWriter[T]) CommitGuarded(ctx context.Context, s *Store, key st
 		files = append(files, out.f)
 	}
 
-	rows := int64(len(w.last) - len(same))
+	rows := int64(w.keys.keys() - len(same))
 	if old != nil {
-		n, err := appendOldRows(old, ow, w.last, same)
+		n, err := appendOldRows(old, ow, w.keys, same)
 		if err != nil {
 			_ = ow.Close()
 			return FileInfo{}, fmt.Errorf("merge with the existing object (delete it to rewrite the partition from scratch): %w", err)
@@ -167,7 +167,7 @@ func (w *PartitionWriter[T]) CommitGuarded(ctx context.Context, s *Store, key st
 // dedupe closes the temp file of new rows and copies it to a new one,
 // keeping only the last row written for each key, and none for the keys
 // in same.
-func (w *PartitionWriter[T]) dedupe(same map[string]bool) (*tempOut, *parquet.GenericWriter[T], error) {
+func (w *PartitionWriter[T]) dedupe(same map[rowKey]bool) (*tempOut, *parquet.GenericWriter[T], error) {
 	if err := w.w.Close(); err != nil {
 		return nil, nil, err
 	}
@@ -179,7 +179,7 @@ func (w *PartitionWriter[T]) dedupe(same map[string]bool) (*tempOut, *parquet.Ge
 	err = eachRow[T](w.f.f, func(batch []T) error {
 		keep := batch[:0]
 		for _, r := range batch {
-			if k := r.Key(); w.last[k] == i && !same[k] {
+			if w.keys.isLast(i) && !same[w.keys.rows[i]] {
 				keep = append(keep, r)
 			}
 			i++
@@ -197,12 +197,13 @@ func (w *PartitionWriter[T]) dedupe(same map[string]bool) (*tempOut, *parquet.Ge
 
 // appendOldRows copies the rows of the old file whose key is not in
 // newKeys, or is in same.
-func appendOldRows[T schema.Row](old io.ReaderAt, w *parquet.GenericWriter[T], newKeys map[string]int64, same map[string]bool) (int64, error) {
+func appendOldRows[T schema.Row](old io.ReaderAt, w *parquet.GenericWriter[T], newKeys *keyLog, same map[rowKey]bool) (int64, error) {
 	var n int64
 	err := eachRow[T](old, func(batch []T) error {
 		keep := batch[:0]
 		for _, r := range batch {
-			if _, ok := newKeys[r.Key()]; !ok || same[r.Key()] {
+			k := newKeys.h.of(r.Key())
+			if !newKeys.has(k) || same[k] {
 				keep = append(keep, r)
 			}
 		}
@@ -215,11 +216,11 @@ func appendOldRows[T schema.Row](old io.ReaderAt, w *parquet.GenericWriter[T], n
 
 // sameRows returns the keys of the old file whose row has the digest of
 // the last new row written with that key (FileOptions.KeepUnchanged).
-func (w *PartitionWriter[T]) sameRows(old io.ReaderAt) (map[string]bool, error) {
-	same := map[string]bool{}
+func (w *PartitionWriter[T]) sameRows(old io.ReaderAt) (map[rowKey]bool, error) {
+	same := map[rowKey]bool{}
 	err := eachRow[T](old, func(batch []T) error {
 		for i := range batch {
-			k := batch[i].Key()
+			k := w.keys.h.of(batch[i].Key())
 			if sum, ok := w.sums[k]; ok && sum == w.dig.sum(&batch[i]) {
 				same[k] = true
 			}

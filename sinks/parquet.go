@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"math"
 	"os"
 	"reflect"
 	"runtime/debug"
@@ -28,7 +29,13 @@ const (
 	ContentTypeParquet = "application/vnd.apache.parquet"
 
 	pageBufferSize = 16 << 10
-	readBatch      = 1024
+	// pageChunkSize is the allocation unit of the buffers that hold a
+	// column's compressed pages until its row group is written out.
+	// parquet-go's is 32 KB: every column of an open writer held at least
+	// 32 KB, most of it empty (a row group's media_type or like_count
+	// pages are a few hundred bytes), some 0.7 MB for a media writer.
+	pageChunkSize = 4 << 10
+	readBatch     = 1024
 )
 
 // Key/value metadata written to every file.
@@ -80,6 +87,11 @@ type FileOptions struct {
 	KeepUnchanged bool
 }
 
+// pageBuffers holds the compressed pages of the row groups being written,
+// for every writer of the process (parquet-go's default pool, with
+// pageChunkSize chunks).
+var pageBuffers = parquet.NewChunkBufferPool(pageChunkSize)
+
 // writerOptions returns the parquet-go options every igexport file is
 // written with.
 func (o FileOptions) writerOptions(codec compress.Codec) []parquet.WriterOption {
@@ -97,6 +109,7 @@ func (o FileOptions) writerOptions(codec compress.Codec) []parquet.WriterOption 
 		parquet.Compression(codec),
 		parquet.MaxRowsPerRowGroup(int64(rg)),
 		parquet.PageBufferSize(pageBufferSize),
+		parquet.ColumnPageBuffers(pageBuffers),
 		parquet.CreatedBy("igexport", version, buildID()),
 		parquet.KeyValueMetadata(MetaStream, o.Stream),
 		parquet.KeyValueMetadata(MetaSchemaVersion, schema.Version),
@@ -112,16 +125,17 @@ func (o FileOptions) tempDir() string {
 }
 
 // PartitionWriter collects the new rows of one partition file in a local
-// temp file, as they come: memory holds only the set of their keys. Commit
-// merges them with the file already at the key and uploads the result. A
-// PartitionWriter is not safe for concurrent use.
+// temp file, as they come: memory holds only a digest of each key (rowKey)
+// and the open row group. Commit merges them with the file already at the
+// key and uploads the result. A PartitionWriter is not safe for concurrent
+// use.
 type PartitionWriter[T schema.Row] struct {
 	opts  FileOptions
 	codec compress.Codec
 	f     *tempOut // the temp file of the rows written
 	w     *parquet.GenericWriter[T]
-	last  map[string]int64    // key → index of its last occurrence among written rows
-	sums  map[string][32]byte // KeepUnchanged: key → digest of its last row written
+	keys  *keyLog             // the key of each row written
+	sums  map[rowKey][32]byte // KeepUnchanged: key → digest of its last row written
 	dig   *digester[T]
 	n     int64 // rows written, duplicates included
 	err   error // sticky write error
@@ -154,10 +168,10 @@ func NewPartitionWriter[T schema.Row](o FileOptions) (*PartitionWriter[T], error
 		codec: codec,
 		f:     f,
 		w:     parquet.NewGenericWriter[T](f, o.writerOptions(codec)...),
-		last:  make(map[string]int64),
+		keys:  newKeyLog(),
 	}
 	if o.KeepUnchanged {
-		w.sums, w.dig = make(map[string][32]byte), newDigester[T]()
+		w.sums, w.dig = make(map[rowKey][32]byte), newDigester[T]()
 	}
 	return w, nil
 }
@@ -170,30 +184,33 @@ func (w *PartitionWriter[T]) Write(rows ...T) error {
 	case w.err != nil:
 		return w.err
 	}
+	if w.n+int64(len(rows)) > math.MaxInt32 {
+		w.err = fmt.Errorf("partition writer: more than %d rows in one partition", math.MaxInt32)
+		return w.err
+	}
 	if _, err := w.w.Write(rows); err != nil {
 		w.err = fmt.Errorf("partition writer: %w", err)
 		return w.err
 	}
 	for i, r := range rows {
-		k := r.Key()
+		k := w.keys.add(r.Key())
+		w.n++
 		if w.sums != nil {
 			// KeepUnchanged: a row that says what the one it replaces
 			// says does not replace it (the first fetched_at stays).
 			sum := w.dig.sum(&rows[i])
 			if prev, ok := w.sums[k]; ok && prev == sum {
-				w.n++
+				w.keys.ignore()
 				continue
 			}
 			w.sums[k] = sum
 		}
-		w.last[k] = w.n
-		w.n++
 	}
 	return nil
 }
 
 // Len returns the number of distinct keys written so far.
-func (w *PartitionWriter[T]) Len() int { return len(w.last) }
+func (w *PartitionWriter[T]) Len() int { return w.keys.keys() }
 
 // Abort discards the rows and removes the temp file. It is a no-op after
 // Commit or a previous Abort.
@@ -210,7 +227,7 @@ func (w *PartitionWriter[T]) Abort() {
 // spent drops what a finished writer no longer needs (its parquet-go
 // buffers, the keys), so that one still referenced holds no memory.
 func (w *PartitionWriter[T]) spent() {
-	w.w, w.f, w.last, w.sums, w.dig = nil, nil, nil, nil, nil
+	w.w, w.f, w.keys, w.sums, w.dig = nil, nil, nil, nil, nil
 }
 
 // newFile starts another temp file with the same settings.

@@ -11,7 +11,9 @@ import (
 
 // The data-file codec must round-trip through parquet-go's ZSTD decoder
 // (which every reader of the lake uses in some form), from many goroutines
-// at once, whatever the input size.
+// at once, whatever the input size, with one encoder (1.3 MB) for all of
+// them: writers compressing at once (an account's media and media_insights
+// files, a run's commits) used to hold one each.
 func TestZstdCodecRoundTrip(t *testing.T) {
 	if zstdFiles.CompressionCodec() != format.Zstd || zstdFiles.String() != "ZSTD" {
 		t.Fatalf("codec %s / %v", zstdFiles, zstdFiles.CompressionCodec())
@@ -46,5 +48,10 @@ func TestZstdCodecRoundTrip(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Error(err)
+	}
+	zstdFiles.mu.Lock()
+	defer zstdFiles.mu.Unlock()
+	if zstdFiles.made != 1 {
+		t.Errorf("%d encoders made, want 1", zstdFiles.made)
 	}
 }
