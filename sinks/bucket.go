@@ -38,6 +38,9 @@ func OpenBucket(ctx context.Context, rawURL string) (*blob.Bucket, error) {
 	if err != nil {
 		return nil, err
 	}
+	if l, ok := be.(*localBackend); ok {
+		l.closeRoot() // only the bucket is kept
+	}
 	return be.bucket(), nil
 }
 
@@ -89,8 +92,15 @@ func openBackend(ctx context.Context, rawURL string) (backend, error) {
 		return nil, &redactedError{msg: msg, err: err}
 	}
 	if root != "" {
-		l := newLocalBackend(blobBackend{b}, root)
+		l, err := newLocalBackend(blobBackend{b}, root)
+		if err != nil {
+			_ = b.Close()
+			return nil, fmt.Errorf("open bucket %s: %w", shown, err)
+		}
 		l.made = made
+		for _, d := range made {
+			l.dirty.add(filepath.Dir(d)) // its entry, for the next sync
+		}
 		l.dirs.add(root, len(made) > 0) // opening it created it: empty
 		return l, nil
 	}

@@ -8,15 +8,27 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// openSyncRoot opens root for syncPaths, once per backend: syncfs reports
+// the file system's writeback errors since the descriptor was opened.
+func openSyncRoot(root string) (*os.File, error) { return openRead(root) }
+
 // syncPaths flushes the whole file system that holds root: one call, for
 // any number of paths (all of them are under root).
-func syncPaths(_ context.Context, root string, _ []string) error {
-	d, err := os.Open(root)
+func syncPaths(_ context.Context, root *os.File, _ []string) error {
+	return unix.Syncfs(int(root.Fd()))
+}
+
+// syncDir makes the entries of dir durable: an fsync of the directory.
+func syncDir(dir string) error {
+	d, err := openRead(dir)
 	if err != nil {
 		return err
 	}
-	defer d.Close()
-	return unix.Syncfs(int(d.Fd()))
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // renameNoReplace renames oldpath to newpath unless newpath exists

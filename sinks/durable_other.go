@@ -11,7 +11,7 @@ import (
 // syncPaths fsyncs each path (files and the directories they were renamed
 // into). A directory that cannot be opened for syncing (Windows) is
 // skipped, as syncDir does.
-func syncPaths(ctx context.Context, _ string, paths []string) error {
+func syncPaths(ctx context.Context, _ *os.File, paths []string) error {
 	for _, p := range paths {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -32,6 +32,19 @@ func syncPaths(ctx context.Context, _ string, paths []string) error {
 	}
 	return nil
 }
+
+// syncDir makes the entries of dir durable, best effort: a directory may
+// not open for syncing here (Windows).
+func syncDir(dir string) error {
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		_ = d.Close()
+	}
+	return nil
+}
+
+// openSyncRoot opens nothing: syncPaths syncs each path.
+func openSyncRoot(string) (*os.File, error) { return nil, nil }
 
 // renameNoReplace is not available here: the caller checks and renames.
 func renameNoReplace(_, _ string) error { return errors.ErrUnsupported }

@@ -38,8 +38,8 @@ import (
 //     together by sync (Store.Sync), before the state that names them is
 //     written. An fsync of every file and its directory cost ~0.8 ms of CPU
 //     per file, and a run writes thousands of small partitions. If power is
-//     lost before that sync, the empty file it can leave is taken as absent
-//     by the next run's merge (Store.download);
+//     lost before that sync, the empty file or Parquet prefix it can leave
+//     is taken as absent by the next run's merge (Store.download, cutShort);
 //   - system calls per file are few (a first run: ~10 per data file, of
 //     which one open, write, fchmod, close of the temp file, one open of
 //     the object to merge with (ENOENT), one mkdir of its new directory,
@@ -53,14 +53,24 @@ type localBackend struct {
 	dirty *unsynced // written since the last sync
 	dirs  *dirCache // directories known to exist
 	made  []string  // directories opening the bucket created, deepest first
+	// rootDir is the root, opened with the backend (Linux; nil elsewhere):
+	// syncfs reports the writeback errors since its descriptor was opened,
+	// so a descriptor opened at each sync missed an error that happened
+	// before, once anyone had seen it (another run's syncfs on the file
+	// system), and the state was committed over the lost pages.
+	rootDir *os.File
 	// syncFS makes paths durable: syncPaths, or a test's stand-in.
-	syncFS func(ctx context.Context, root string, paths []string) error
+	syncFS func(ctx context.Context, root *os.File, paths []string) error
+	// syncDir makes the entries of a directory durable: syncDir, or a
+	// test's stand-in.
+	syncDir func(dir string) error
 }
 
 // close closes the bucket and removes the directories opening it created
 // when they are still empty (plan only reads: it leaves no lake behind).
 func (l *localBackend) close() error {
 	err := l.blobBackend.close()
+	l.closeRoot()
 	for _, d := range l.made {
 		if os.Remove(d) != nil {
 			break
@@ -88,8 +98,20 @@ func missingDirs(dir string) []string {
 // created 0600; a lake is read by other users and services too).
 const lakeFileMode = 0o644
 
-func newLocalBackend(b blobBackend, root string) *localBackend {
-	return &localBackend{blobBackend: b, root: root, dirty: &unsynced{}, dirs: &dirCache{}, syncFS: syncPaths}
+func newLocalBackend(b blobBackend, root string) (*localBackend, error) {
+	d, err := openSyncRoot(root)
+	if err != nil {
+		return nil, err
+	}
+	return &localBackend{blobBackend: b, root: root, dirty: &unsynced{}, dirs: &dirCache{}, rootDir: d, syncFS: syncPaths, syncDir: syncDir}, nil
+}
+
+// closeRoot closes rootDir.
+func (l *localBackend) closeRoot() {
+	if l.rootDir != nil {
+		_ = l.rootDir.Close()
+		l.rootDir = nil
+	}
 }
 
 // path is the file of a key.
@@ -406,7 +428,11 @@ func (l *localBackend) create(ctx context.Context, key string, body []byte, _ st
 			return err
 		}
 	}
-	syncDir(dir)
+	// The state names data a run deletes the old copies of once it is
+	// committed: an entry that may not be on disk is no commit.
+	if err := l.syncDir(dir); err != nil {
+		return fmt.Errorf("sync directory %s after creating %s: %w", dir, filepath.Base(path), err)
+	}
 	return nil
 }
 
@@ -435,14 +461,6 @@ func writeSynced(f *os.File, body []byte) error {
 		err = cerr
 	}
 	return err
-}
-
-// syncDir makes a new directory entry durable (best effort).
-func syncDir(dir string) {
-	if d, err := openRead(dir); err == nil {
-		_ = d.Sync()
-		_ = d.Close()
-	}
 }
 
 // deleteIf moves the file aside (atomic), compares it, and puts it back
@@ -484,8 +502,9 @@ func (l *localBackend) deleteIf(_ context.Context, key string, want []byte) (boo
 // Durability: every data file is written to a temp file and renamed into
 // place; the state that names it is written (create: synced file, synced
 // directory) only after the sync covering that rename returned. A crash
-// before it leaves at worst an empty or missing new file that no committed
-// state names (Store.download treats an empty file as absent); a file that
+// before it leaves at worst a missing, empty or cut short new file that no
+// committed state names (the merge takes an empty file or a prefix of a
+// Parquet file as absent: Store.download, cutShort); a file that
 // replaces one a committed state names is synced before its rename
 // (syncBeforeRename), so that name never points at data not on disk.
 // syncfs flushes the file system's dirty data of other processes too, so
@@ -514,7 +533,7 @@ func (l *localBackend) syncUpTo(ctx context.Context, want uint64) error {
 		return nil
 	}
 	l.dirty.syncs++
-	if err := l.syncFS(ctx, l.root, paths); err != nil {
+	if err := l.syncFS(ctx, l.rootDir, paths); err != nil {
 		l.dirty.add(paths...) // still not known to be durable
 		if ctx.Err() == nil { // a sync cut short is no writeback error
 			l.dirty.failed = fmt.Errorf("an earlier sync of the lake failed, data written before it may not be on disk: %w", err)

@@ -23,7 +23,10 @@ func TestUploadLocalLeavesNoVisibleTemp(t *testing.T) {
 	body := io.NewSectionReader(strings.NewReader("PAR1 body PAR1"), 0, 14)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	l := newLocalBackend(blobBackend{}, dir)
+	l, err := newLocalBackend(blobBackend{}, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := l.renameFromTemp(ctx, path, body); err == nil {
 		t.Fatal("a cancelled upload succeeded")
 	}
@@ -128,7 +131,7 @@ func TestStoreSyncErrorIsSticky(t *testing.T) {
 	l := s.be.(*localBackend)
 	var calls int
 	ioErr := errors.New("syncfs: input/output error")
-	l.syncFS = func(context.Context, string, []string) error {
+	l.syncFS = func(context.Context, *os.File, []string) error {
 		calls++
 		if calls == 1 {
 			return ioErr // reported once, as the kernel does
@@ -159,7 +162,7 @@ func TestStoreSyncErrorIsSticky(t *testing.T) {
 	s2 := openLocal(t, t.TempDir(), "lake")
 	l2 := s2.be.(*localBackend)
 	cctx, cancel := context.WithCancel(ctx)
-	l2.syncFS = func(ctx context.Context, _ string, _ []string) error {
+	l2.syncFS = func(ctx context.Context, _ *os.File, _ []string) error {
 		cancel()
 		return ctx.Err()
 	}
@@ -169,7 +172,7 @@ func TestStoreSyncErrorIsSticky(t *testing.T) {
 	if err := s2.Sync(cctx); !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled sync: %v", err)
 	}
-	l2.syncFS = func(context.Context, string, []string) error { return nil }
+	l2.syncFS = func(context.Context, *os.File, []string) error { return nil }
 	if err := s2.Sync(ctx); err != nil {
 		t.Fatalf("a sync after a cancelled one: %v", err)
 	}
@@ -284,4 +287,43 @@ func openLocal(t *testing.T, root, prefix string) *Store {
 	}
 	t.Cleanup(func() { s.Close() })
 	return s
+}
+
+// A state is committed on file:// only once its directory entry is on
+// disk: the run deletes the old copies of the data it names after the
+// commit, so a commit a power loss could undo must fail instead (the fsync
+// of the directory was best effort, its error ignored).
+func TestCommitStateFailsWhenItsDirectoryIsNotSynced(t *testing.T) {
+	ctx := context.Background()
+	s := openLocal(t, t.TempDir(), "")
+	l := s.be.(*localBackend)
+	ioErr := errors.New("fsync: input/output error")
+	l.syncDir = func(string) error { return ioErr }
+	err := s.CommitState(ctx, &State{AccountID: "17841400000000001", Generation: 1, RunID: "r1"})
+	if !errors.Is(err, ioErr) {
+		t.Fatalf("commit with a failed directory sync: %v, want the I/O error", err)
+	}
+	l.syncDir = syncDir
+	if err := s.CommitState(ctx, &State{AccountID: "17841400000000001", Generation: 2, RunID: "r1"}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The directories opening a file:// store creates for its root are made
+// durable by the first sync like any other new directory (where sync fsyncs
+// each path: their entries were never synced, so a power loss could take
+// the lake with the files a state in another store names).
+func TestStoreSyncCoversCreatedRoot(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s := openLocal(t, filepath.Join(dir, "new", "lake"), "")
+	if err := s.PutRun(ctx, "r1", []byte("{}")); err != nil {
+		t.Fatal(err)
+	}
+	dirty := s.be.(*localBackend).dirty
+	for _, d := range []string{dir, filepath.Join(dir, "new"), filepath.Join(dir, "new", "lake")} {
+		if _, ok := dirty.paths[d]; !ok {
+			t.Errorf("%s is not waiting for the sync: %v", d, dirty.paths)
+		}
+	}
 }

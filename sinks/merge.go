@@ -93,7 +93,12 @@ func (w *PartitionWriter[T]) CommitGuarded(ctx context.Context, s *Store, key st
 			_ = w.w.Close()
 			return FileInfo{}, fmt.Errorf("read existing object: %w", err)
 		}
-		if w.sums != nil {
+		if !oldTemp && cutShort(old) {
+			// The lake file (file://) is what a power loss left of a new
+			// file not yet synced (see Store.download): no state names it.
+			old = nil
+		}
+		if w.sums != nil && old != nil {
 			if same, err = w.sameRows(old); err != nil {
 				_ = w.w.Close()
 				return FileInfo{}, fmt.Errorf("merge with the existing object (delete it to rewrite the partition from scratch): %w", err)
@@ -345,6 +350,7 @@ func (s *Store) download(ctx context.Context, full, dir string) (f *os.File, tem
 		// Never a file igexport committed (each has at least a Parquet
 		// footer): what a power loss can leave of a new file written just
 		// before it, not yet synced nor named by any state. Nothing to keep.
+		// (So is a prefix of a Parquet file on file://: Commit, cutShort.)
 		_ = r.Close()
 		return nil, false, 0, nil
 	}
@@ -388,6 +394,24 @@ func readOld(f *os.File, size int64) (oldObject, error) {
 		return nil, err
 	}
 	return bytes.NewReader(b), nil
+}
+
+// cutShort reports whether o begins as a Parquet file does but does not
+// end as one: a prefix of a Parquet file. A new file:// partition is renamed
+// into place before the sync that precedes the state naming it, so a power
+// loss can leave such a prefix (writeback had flushed part of it) as well
+// as an empty file; anything else unreadable is not igexport's to replace.
+func cutShort(o oldObject) bool {
+	const magic = "PAR1"
+	var head, tail [len(magic)]byte
+	if o.Size() < 2*int64(len(magic)) {
+		return false
+	}
+	if _, err := o.ReadAt(head[:], 0); err != nil || string(head[:]) != magic {
+		return false
+	}
+	_, err := o.ReadAt(tail[:], o.Size()-int64(len(magic)))
+	return err == nil && string(tail[:]) != magic
 }
 
 // hashFile returns the size and hex SHA-256 of f.
