@@ -90,7 +90,7 @@ func TestUserInsightsValuesNeedTheirDate(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			u := &userInsights{a: &accountRun{r: &runner{}, t: target{Target: Target{ID: "1784"}}}, w: insightsWindow{From: day, To: day},
-				days: map[schema.Date]*dayRow{}, failed: map[schema.Date]bool{}, cols: metricColumns[schema.UserInsight]()}
+				days: newUIDays(metricColumns[schema.UserInsight](), day, day), failed: map[schema.Date]bool{}, cols: metricColumns[schema.UserInsight]()}
 			err := u.parse([]byte(tc.body), Op{Metrics: []string{"reach"}})
 			if errorCase(t, err, tc.err) {
 				if !errors.Is(err, ErrMissingKey) && strings.Contains(tc.err, "missing") {
@@ -98,8 +98,8 @@ func TestUserInsightsValuesNeedTheirDate(t *testing.T) {
 				}
 				return
 			}
-			if r := u.days[day]; r == nil || r.row.Reach == nil || *r.row.Reach != 5 {
-				t.Fatalf("days %+v", u.days)
+			if r := u.days.row(0); !u.days.ok(0) || r.Reach == nil || *r.Reach != 5 {
+				t.Fatalf("day %+v", r)
 			}
 		})
 	}

@@ -192,11 +192,6 @@ func totalOpSeq(in uiInput, w insightsWindow) iter.Seq[Op] {
 	}
 }
 
-type dayRow struct {
-	row schema.UserInsight
-	ok  bool // at least one value arrived
-}
-
 // uiInput is the user_insights input of this account's run.
 func (a *accountRun) uiInput(ctx context.Context) uiInput {
 	spec := a.spec(schema.UserInsights)
@@ -220,8 +215,8 @@ func (a *accountRun) runUserInsights(ctx context.Context) error {
 	if w.TooOld != nil {
 		s.note("%s..%s is older than the 2 years the API serves: not recoverable, not requested", w.TooOld[0], w.TooOld[1])
 	}
-	ui := &userInsights{a: a, s: s, in: in, w: w, days: map[schema.Date]*dayRow{}, failed: map[schema.Date]bool{},
-		cols: metricColumns[schema.UserInsight](slices.Collect(maps.Values(in.spec.Metrics))...)}
+	cols := metricColumns[schema.UserInsight](slices.Collect(maps.Values(in.spec.Metrics))...)
+	ui := &userInsights{a: a, s: s, in: in, w: w, days: newUIDays(cols, w.From, w.To), failed: map[schema.Date]bool{}, cols: cols}
 	if !any {
 		s.note("nothing to fetch: up to date")
 	} else if err := ui.fetch(ctx); err != nil {
@@ -237,17 +232,8 @@ type userInsights struct {
 	w    insightsWindow
 	cols columns[schema.UserInsight]
 
-	days   map[schema.Date]*dayRow
+	days   *uiDays              // the values of the window's days
 	failed map[schema.Date]bool // days an operation could not fetch (retried next run)
-}
-
-func (u *userInsights) day(d schema.Date) *dayRow {
-	r, ok := u.days[d]
-	if !ok {
-		r = &dayRow{row: schema.UserInsight{Date: d}}
-		u.days[d] = r
-	}
-	return r
 }
 
 func unix(t time.Time) string { return strconv.FormatInt(t.Unix(), 10) }
@@ -392,42 +378,48 @@ type uiMore struct {
 	hours              []schema.HourFollowers
 }
 
-// apply sets what vals say on the day rows, in order.
+// apply sets what vals say on the days, in order.
 func (u *userInsights) apply(vals []uiValue) {
 	var none uiMore
+	d := u.days
 	for _, x := range vals {
-		r := u.day(x.day)
+		i, in := d.index(x.day)
+		if x.kind == uiDay || !in {
+			continue
+		}
 		m := x.more
 		if m == nil {
 			m = &none
 		}
 		switch x.kind {
-		case uiDay:
-			continue
 		case uiFollows:
-			if m.follows != nil {
-				r.row.Follows = m.follows
-			}
-			if m.unfollows != nil {
-				r.row.Unfollows = m.unfollows
-			}
-			// Buckets with zero are omitted by the API: the day was
-			// answered, so a missing bucket is a real 0.
-			if r.row.Follows == nil {
-				r.row.Follows = schema.Ptr(int64(0))
-			}
-			if r.row.Unfollows == nil {
-				r.row.Unfollows = schema.Ptr(int64(0))
+			for _, b := range [2]struct {
+				slot int
+				v    *int64
+			}{{d.follows, m.follows}, {d.unfollows, m.unfollows}} {
+				if b.slot < 0 {
+					continue
+				}
+				// Buckets with zero are omitted by the API: the day was
+				// answered, so a missing bucket is a real 0.
+				if b.v != nil {
+					d.setSlot(i, b.slot, *b.v)
+				} else if !d.has(i, b.slot) {
+					d.setSlot(i, b.slot, 0)
+				}
 			}
 		case uiOnline:
-			r.row.OnlineFollowers = m.hours
+			if d.online == nil {
+				d.online = map[schema.Date][]schema.HourFollowers{}
+			}
+			d.online[x.day] = m.hours
 		case uiMetric:
-			u.cols.set(&r.row, x.name, x.v)
-			if m.et != nil && r.row.EndTime == nil {
-				r.row.EndTime = m.et
+			d.setMetric(i, x.name, x.v)
+			if m.et != nil {
+				d.setEnd(i, *m.et)
 			}
 		}
-		r.ok = true
+		d.mask[i] |= uiOK
 	}
 }
 
@@ -548,9 +540,9 @@ func onlineFollowers(v *fastjson.Value) ([]schema.HourFollowers, error) {
 // boundary, which moves with daylight saving time) over what was known.
 func (u *userInsights) learnEnds() {
 	learned := dayBoundary{}
-	for d, r := range u.days {
-		if r.row.EndTime != nil {
-			learned[d] = *r.row.EndTime
+	for i := range u.days.mask {
+		if t, ok := u.days.endTime(i); ok {
+			learned[u.days.day(i)] = t
 		}
 	}
 	if len(learned) > 0 {
@@ -571,20 +563,19 @@ func (u *userInsights) commit(ctx context.Context, prevCursor *schema.Date) erro
 	}
 	fetched := u.a.r.fetchedAt()
 	var dates []schema.Date
-	for d, r := range u.days {
-		if r.ok && !u.failed[d] && !u.in.day.endOf(d).After(u.in.now) {
-			dates = append(dates, d)
+	for i := range u.days.mask {
+		d := u.days.day(i)
+		if !u.days.ok(i) || u.failed[d] || u.in.day.endOf(d).After(u.in.now) {
+			continue
 		}
-	}
-	slices.Sort(dates)
-	for _, d := range dates {
-		r := u.days[d]
-		r.row.FetchedAt = fetched
-		if r.row.EndTime == nil {
+		dates = append(dates, d)
+		r := u.days.row(i)
+		r.FetchedAt = fetched
+		if r.EndTime == nil {
 			e := u.in.day.endOf(d)
-			r.row.EndTime = &e
+			r.EndTime = &e
 		}
-		if err := p.add(ctx, d, r.row); err != nil {
+		if err := p.add(ctx, d, r); err != nil {
 			return err
 		}
 	}
