@@ -14,7 +14,25 @@ import (
 // dayBoundary is an account's day as the API draws it: the end_time
 // (local midnight after the day) of the days it is known for. Instagram
 // does not say an account's time zone; the end_times of its values do.
-type dayBoundary map[schema.Date]time.Time
+// The days are kept in date order, the end_times as unix microseconds
+// (UTC): two years of an account's days in one small slice.
+type dayBoundary struct {
+	ends []dayEnd
+}
+
+// dayEnd is the end_time of one day.
+type dayEnd struct {
+	day schema.Date
+	end int64 // unix µs
+}
+
+// add records the end_time of day d, after every day recorded so far.
+func (b *dayBoundary) add(d schema.Date, end time.Time) {
+	if n := len(b.ends); n > 0 && b.ends[n-1].day >= d {
+		panic("export: dayBoundary.add out of order")
+	}
+	b.ends = append(b.ends, dayEnd{d, end.UnixMicro()})
+}
 
 // pacific is the boundary of an account nothing is known about yet: the
 // API's default day is US Pacific.
@@ -29,21 +47,21 @@ var pacific = sync.OnceValue(func() *time.Location {
 // endOf returns the end_time of day d: known, else the nearest known day's
 // boundary, else midnight US Pacific.
 func (b dayBoundary) endOf(d schema.Date) time.Time {
-	if t, ok := b[d]; ok {
-		return t
+	i, found := slices.BinarySearchFunc(b.ends, d, func(e dayEnd, d schema.Date) int { return int(e.day - d) })
+	if found {
+		return time.UnixMicro(b.ends[i].end).UTC()
 	}
-	best, bestDist := time.Time{}, -1
-	for k, t := range b {
-		dist := int(k - d)
-		if dist < 0 {
-			dist = -dist
-		}
-		if bestDist < 0 || dist < bestDist || dist == bestDist && k < d {
-			best, bestDist = t, dist
-		}
+	// The nearest known day, the earlier of two as near.
+	var best *dayEnd
+	if i > 0 {
+		best = &b.ends[i-1]
 	}
-	if bestDist >= 0 {
-		return best.AddDate(0, 0, int(d-coveredDay(best)))
+	if i < len(b.ends) && (best == nil || b.ends[i].day-d < d-best.day) {
+		best = &b.ends[i]
+	}
+	if best != nil {
+		t := time.UnixMicro(best.end).UTC()
+		return t.AddDate(0, 0, int(d-coveredDay(t)))
 	}
 	t := d.AddDays(1).Time()
 	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, pacific()).UTC()
@@ -82,7 +100,7 @@ func knownDayBoundary(ctx context.Context, data *sinks.Store, accountID string, 
 	slices.SortFunc(rows, func(x, y schema.UserInsight) int { return int(y.Date - x.Date) })
 	for _, r := range rows {
 		if r.EndTime != nil {
-			b[r.Date] = *r.EndTime
+			b.add(r.Date, *r.EndTime)
 			break
 		}
 	}

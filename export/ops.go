@@ -67,6 +67,18 @@ func (o Op) request() graph.Request {
 	return graph.Request{Path: o.Path, Params: q}
 }
 
+// compactRequest is request with the query in the path: one string
+// instead of a map per operation while a batch call is in flight (the
+// graph client encodes a path's query as it encodes Params, in
+// url.Values.Encode's order and escaping: the same relative_url).
+func (o Op) compactRequest() graph.Request {
+	rq := o.request()
+	if len(rq.Params) == 0 || strings.Contains(rq.Path, "?") {
+		return rq
+	}
+	return graph.Request{Path: rq.Path + "?" + rq.Params.Encode()}
+}
+
 // requests returns the graph requests of ops. Ops that share their
 // Params map and Metrics slice (a kind's metrics asked of each media, a
 // day's parameters of its total_value ops) and ask the same breakdown

@@ -105,15 +105,15 @@ func (d *uiDays) setMetric(i int, metric string, v num) bool {
 // has reports whether slot s of day i is set.
 func (d *uiDays) has(i, s int) bool { return s >= 0 && d.mask[i]&(1<<s) != 0 }
 
-// setEnd sets the end_time of day i unless it is known.
-func (d *uiDays) setEnd(i int, t time.Time) {
+// setEnd sets the end_time of day i (unix µs) unless it is known.
+func (d *uiDays) setEnd(i int, us int64) {
 	if d.mask[i]&uiEnd != 0 {
 		return
 	}
 	if d.end == nil {
 		d.end = make([]int64, len(d.mask))
 	}
-	d.end[i] = t.UnixMicro()
+	d.end[i] = us
 	d.mask[i] |= uiEnd
 }
 

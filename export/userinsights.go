@@ -283,8 +283,9 @@ func (u *userInsights) run(ctx context.Context, ops iter.Seq[Op]) error {
 func (u *userInsights) runCall(ctx context.Context, ops []Op) error {
 	path := "/" + u.a.t.ID + "/insights"
 	for len(ops) > 0 {
-		reqs := requests(ops)
+		reqs := make([]graph.Request, len(ops))
 		for i := range reqs {
+			reqs[i] = ops[i].compactRequest()
 			// Read where the body lies in the batch response (no copy);
 			// applied in request order below.
 			op := &ops[i]
@@ -365,15 +366,17 @@ const (
 type uiValue struct {
 	name string
 	v    num
-	more *uiMore // uiFollows, uiOnline, and uiMetric from a series
+	more *uiMore // uiFollows, uiOnline
 	day  schema.Date
+	et   int64 // uiMetric from a series: its end_time (unix µs) when hasEt
 	kind uiKind
+	// hasEt: et is set.
+	hasEt bool
 }
 
 // uiMore is what the rarer uiValues carry (a total_value op, one per day
 // and metric, is most of a first run's values: those stay small).
 type uiMore struct {
-	et                 *time.Time
 	follows, unfollows *int64
 	hours              []schema.HourFollowers
 }
@@ -415,8 +418,8 @@ func (u *userInsights) apply(vals []uiValue) {
 			d.online[x.day] = m.hours
 		case uiMetric:
 			d.setMetric(i, x.name, x.v)
-			if m.et != nil {
-				d.setEnd(i, *m.et)
+			if x.hasEt {
+				d.setEnd(i, x.et)
 			}
 		}
 		d.mask[i] |= uiOK
@@ -508,7 +511,7 @@ func (u *userInsights) read(body []byte, op Op, dst []uiValue) ([]uiValue, error
 			if !ok {
 				return fmt.Errorf("malformed response from %s: %s value %s is not a number", endpoint, name, val)
 			}
-			dst = append(dst, uiValue{kind: uiMetric, day: day, name: name, v: x, more: &uiMore{et: et}})
+			dst = append(dst, uiValue{kind: uiMetric, day: day, name: name, v: x, et: et.UnixMicro(), hasEt: true})
 		}
 		return nil
 	})
@@ -539,13 +542,13 @@ func onlineFollowers(v *fastjson.Value) ([]schema.HourFollowers, error) {
 // learnEnds records each day's end_time from the series (the account's day
 // boundary, which moves with daylight saving time) over what was known.
 func (u *userInsights) learnEnds() {
-	learned := dayBoundary{}
+	var learned dayBoundary
 	for i := range u.days.mask {
 		if t, ok := u.days.endTime(i); ok {
-			learned[u.days.day(i)] = t
+			learned.add(u.days.day(i), t)
 		}
 	}
-	if len(learned) > 0 {
+	if len(learned.ends) > 0 {
 		u.in.day = learned
 	}
 }
