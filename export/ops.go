@@ -67,16 +67,30 @@ func (o Op) request() graph.Request {
 	return graph.Request{Path: o.Path, Params: q}
 }
 
-// compactRequest is request with the query in the path: one string
-// instead of a map per operation while a batch call is in flight (the
-// graph client encodes a path's query as it encodes Params, in
-// url.Values.Encode's order and escaping: the same relative_url).
+// compactRequest is request with the whole query in the path: one string
+// instead of a map per operation while a batch call is in flight. The
+// query is that of the graph client's splitPath (Params over the path's
+// query) in url.Values.Encode's order and escaping, as the client encodes
+// a relative_url: the same request.
 func (o Op) compactRequest() graph.Request {
 	rq := o.request()
-	if len(rq.Params) == 0 || strings.Contains(rq.Path, "?") {
+	base, raw, hasQuery := strings.Cut(rq.Path, "?")
+	if len(rq.Params) == 0 {
 		return rq
 	}
-	return graph.Request{Path: rq.Path + "?" + rq.Params.Encode()}
+	q := rq.Params // request's own map
+	if hasQuery {
+		extra, err := url.ParseQuery(raw)
+		if err != nil {
+			return rq
+		}
+		for k, v := range extra {
+			if _, set := q[k]; !set {
+				q[k] = v
+			}
+		}
+	}
+	return graph.Request{Path: base + "?" + q.Encode()}
 }
 
 // requests returns the graph requests of ops. Ops that share their

@@ -177,13 +177,16 @@ func totalOpSeq(in uiInput, w insightsWindow) iter.Seq[Op] {
 				continue // the day is not over yet
 			}
 			dd := d
-			q := url.Values{"period": {"day"}, "metric_type": {"total_value"},
-				"since": {unix(end.Add(-24 * time.Hour))}, "until": {unix(end.Add(-time.Second))}} // until is inclusive: the day's end − 1 s
-			if len(plain) > 0 && !yield(Op{Path: path, Send: sendBatch, Batch: 1, Params: q, Metrics: plain, Day: &dd, Span: [2]schema.Date{d, d}}) {
+			// The day's query (period=day, metric_type=total_value, since,
+			// until) rides in the path, one string shared by the day's ops,
+			// in url.Values.Encode's order: until is inclusive, the day's
+			// end − 1 s.
+			dayPath := path + "?metric_type=total_value&period=day&since=" + unix(end.Add(-24*time.Hour)) + "&until=" + unix(end.Add(-time.Second))
+			if len(plain) > 0 && !yield(Op{Path: dayPath, Send: sendBatch, Batch: 1, Metrics: plain, Day: &dd, Span: [2]schema.Date{d, d}}) {
 				return
 			}
 			for _, m := range split {
-				if !yield(Op{Path: path, Send: sendBatch, Batch: 1, Params: q, Metrics: []string{m.Name}, Breakdown: m.Breakdown,
+				if !yield(Op{Path: dayPath, Send: sendBatch, Batch: 1, Metrics: []string{m.Name}, Breakdown: m.Breakdown,
 					Day: &dd, Span: [2]schema.Date{d, d}}) {
 					return
 				}

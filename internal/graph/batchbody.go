@@ -27,6 +27,11 @@ func relativeURL(rq Request) (endpoint, rel string) {
 		if len(q) > 0 {
 			rel += "?" + q.Encode()
 		}
+		if same := strings.TrimPrefix(rq.Path, "/"); rel == same {
+			// a path already in this form (export's batch operations):
+			// hold the caller's string, not a copy, while the call runs
+			rel = same
+		}
 		return p, rel
 	}
 	p := rq.Path
