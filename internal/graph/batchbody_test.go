@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"unsafe"
 )
 
 // referenceBatchBody is the body as url.Values and encoding/json build it:
@@ -117,5 +118,24 @@ func TestBatchBodyAllocs(t *testing.T) {
 	}
 	if n := testing.AllocsPerRun(100, func() { batchBody(ops, "token", "proof") }); n > 1 {
 		t.Errorf("batchBody: %v allocations, want 1", n)
+	}
+}
+
+// TestRelativeURLKeepsEncodedPath: a path whose query is already in
+// url.Values.Encode's form is the relative_url as it is (the caller's
+// string, not a copy); one that is not is encoded.
+func TestRelativeURLKeepsEncodedPath(t *testing.T) {
+	q := url.Values{"metric": {"reach,views"}, "period": {"day"}, "since": {"1700000000"}}
+	path := "/1789/insights?" + q.Encode()
+	_, rel := relativeURL(Request{Path: path})
+	_, want := relativeURL(Request{Path: "/1789/insights", Params: q})
+	if rel != want {
+		t.Fatalf("relative_url %q, want %q", rel, want)
+	}
+	if unsafe.StringData(rel) != unsafe.StringData(path[1:]) {
+		t.Errorf("relative_url is a copy of the path")
+	}
+	if _, rel := relativeURL(Request{Path: "/1789/insights?period=day&metric=reach"}); rel != "1789/insights?metric=reach&period=day" {
+		t.Errorf("unsorted query: relative_url %q", rel)
 	}
 }
