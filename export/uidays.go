@@ -82,24 +82,26 @@ func (d *uiDays) setSlot(i, s int, v int64) {
 	d.mask[i] |= 1 << s
 }
 
-// setMetric stores v in the column of metric (as columns.set), false when
-// there is no such column.
-func (d *uiDays) setMetric(i int, metric string, v num) bool {
+// slotOf is the slot of the column of metric (a metric name or a column
+// name, as columns.set takes it), −1 when there is no such column.
+func (d *uiDays) slotOf(metric string) int {
 	col := metric
 	if a, ok := d.cols.alias[metric]; ok {
 		col = a
 	}
 	f, ok := d.cols.field[col]
 	if !ok {
-		return false
+		return -1
 	}
-	s := int(d.slot[f])
+	return int(d.slot[f])
+}
+
+// bits is v as slot s stores it: the integer, or a float column's float64 bits.
+func (d *uiDays) bits(s int, v num) int64 {
 	if d.float[s] {
-		d.setSlot(i, s, int64(math.Float64bits(v.f)))
-	} else {
-		d.setSlot(i, s, v.i)
+		return int64(math.Float64bits(v.f))
 	}
-	return true
+	return v.i
 }
 
 // has reports whether slot s of day i is set.

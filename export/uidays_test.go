@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/igexport/igexport/internal/catalog"
 	"github.com/igexport/igexport/internal/schema"
@@ -26,20 +27,21 @@ func TestUIDaysApply(t *testing.T) {
 		return d.AddDays(1).Time().Add(time.Duration(h) * time.Hour).UnixMicro()
 	}
 	i64 := func(v int64) *int64 { return &v }
+	withEt := func(x uiValue, et int64) uiValue { x.et, x.hasEt = et, true; return x }
 	hours := []schema.HourFollowers{{Hour: 3, Followers: 7}}
 	u.apply([]uiValue{
 		{kind: uiDay, day: from},                                 // day 0: no value
 		{kind: uiFollows, day: from.AddDays(1), more: &uiMore{}}, // day 1: both buckets left out
 		{kind: uiFollows, day: from.AddDays(2), more: &uiMore{follows: i64(4)}},
-		{kind: uiMetric, day: from.AddDays(2), name: "unfollows", v: intNum(9)},
+		u.metricValue(from.AddDays(2), "unfollows", intNum(9)),
 		{kind: uiFollows, day: from.AddDays(2), more: &uiMore{}}, // keeps 4 and 9
-		{kind: uiMetric, day: from.AddDays(3), name: "reach", v: intNum(5), et: et(from.AddDays(3), 7), hasEt: true},
-		{kind: uiMetric, day: from.AddDays(3), name: "reach", v: intNum(6), et: et(from.AddDays(3), 8), hasEt: true},
-		{kind: uiMetric, day: from.AddDays(3), name: "views", v: intNum(0)},
+		withEt(u.metricValue(from.AddDays(3), "reach", intNum(5)), et(from.AddDays(3), 7)),
+		withEt(u.metricValue(from.AddDays(3), "reach", intNum(6)), et(from.AddDays(3), 8)),
+		u.metricValue(from.AddDays(3), "views", intNum(0)),
 		{kind: uiOnline, day: from.AddDays(4), more: &uiMore{hours: hours}},
-		{kind: uiMetric, day: from.AddDays(5), name: "no_such_metric", v: intNum(1)},
-		{kind: uiMetric, day: from.AddDays(6), name: "reach", v: intNum(1)},
-		{kind: uiMetric, day: from.AddDays(-1), name: "reach", v: intNum(1)},
+		u.metricValue(from.AddDays(5), "no_such_metric", intNum(1)),
+		u.metricValue(from.AddDays(6), "reach", intNum(1)),
+		u.metricValue(from.AddDays(-1), "reach", intNum(1)),
 	})
 	end := time.UnixMicro(et(from.AddDays(3), 7)).UTC()
 	want := []*schema.UserInsight{
@@ -133,5 +135,13 @@ func TestTotalOpRequests(t *testing.T) {
 		if got := op.compactRequest(); got.Path != want || len(got.Params) != 0 {
 			t.Errorf("request %+v, want path %s", got, want)
 		}
+	}
+}
+
+// TestUIValueSize: a uiValue stays 32 bytes (a call in flight holds one
+// per metric and day).
+func TestUIValueSize(t *testing.T) {
+	if n := unsafe.Sizeof(uiValue{}); n > 32 {
+		t.Errorf("uiValue is %d bytes", n)
 	}
 }

@@ -366,15 +366,27 @@ const (
 // uiValue is one thing an account insights body says about a day: read
 // (while the body is borrowed from its batch response, see
 // graph.Request.Decode) and applied to the rows in request order.
+// 32 bytes: a first run holds a value per metric and day of the
+// operations of a call in flight.
 type uiValue struct {
-	name string
-	v    num
+	v    int64   // uiMetric: the value, the bits of a float64 in a float column
+	et   int64   // uiMetric from a series: its end_time (unix µs) when hasEt
 	more *uiMore // uiFollows, uiOnline
 	day  schema.Date
-	et   int64 // uiMetric from a series: its end_time (unix µs) when hasEt
+	slot int8 // uiMetric: the column's slot in uiDays, −1 when the metric has none
 	kind uiKind
 	// hasEt: et is set.
 	hasEt bool
+}
+
+// metricValue is the uiMetric value v of metric on day.
+func (u *userInsights) metricValue(day schema.Date, metric string, v num) uiValue {
+	s := u.days.slotOf(metric)
+	x := uiValue{kind: uiMetric, day: day, slot: int8(s)}
+	if s >= 0 {
+		x.v = u.days.bits(s, v)
+	}
+	return x
 }
 
 // uiMore is what the rarer uiValues carry (a total_value op, one per day
@@ -420,7 +432,9 @@ func (u *userInsights) apply(vals []uiValue) {
 			}
 			d.online[x.day] = m.hours
 		case uiMetric:
-			d.setMetric(i, x.name, x.v)
+			if x.slot >= 0 {
+				d.setSlot(i, int(x.slot), x.v)
+			}
 			if x.hasEt {
 				d.setEnd(i, x.et)
 			}
@@ -469,7 +483,7 @@ func (u *userInsights) read(body []byte, op Op, dst []uiValue) ([]uiValue, error
 				if !ok {
 					return fmt.Errorf("malformed response from %s: %s: total value %s is not a number", endpoint, name, tval)
 				}
-				dst = append(dst, uiValue{kind: uiMetric, day: day, name: name, v: v})
+				dst = append(dst, u.metricValue(day, name, v))
 				return nil
 			}
 			dst = append(dst, uiValue{kind: uiDay, day: day})
@@ -514,7 +528,9 @@ func (u *userInsights) read(body []byte, op Op, dst []uiValue) ([]uiValue, error
 			if !ok {
 				return fmt.Errorf("malformed response from %s: %s value %s is not a number", endpoint, name, val)
 			}
-			dst = append(dst, uiValue{kind: uiMetric, day: day, name: name, v: x, et: et.UnixMicro(), hasEt: true})
+			mv := u.metricValue(day, name, x)
+			mv.et, mv.hasEt = et.UnixMicro(), true
+			dst = append(dst, mv)
 		}
 		return nil
 	})
