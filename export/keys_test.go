@@ -90,7 +90,7 @@ func TestUserInsightsValuesNeedTheirDate(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			u := &userInsights{a: &accountRun{r: &runner{}, t: target{Target: Target{ID: "1784"}}}, w: insightsWindow{From: day, To: day},
-				days: newUIDays(metricColumns[schema.UserInsight](), day, day), failed: map[schema.Date]bool{}, cols: metricColumns[schema.UserInsight]()}
+				days: newUIDays(metricColumns[schema.UserInsight](), day, day), failed: map[schema.Date]bool{}}
 			err := u.parse([]byte(tc.body), Op{Metrics: []string{"reach"}})
 			if errorCase(t, err, tc.err) {
 				if !errors.Is(err, ErrMissingKey) && strings.Contains(tc.err, "missing") {

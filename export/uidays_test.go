@@ -22,7 +22,7 @@ import (
 func TestUIDaysApply(t *testing.T) {
 	from := schema.Date(20000)
 	cols := metricColumns[schema.UserInsight]([]catalog.Metric{{Name: "follows_and_unfollows", Column: "follows"}})
-	u := &userInsights{days: newUIDays(cols, from, from.AddDays(5)), cols: cols}
+	u := &userInsights{days: newUIDays(cols, from, from.AddDays(5))}
 	et := func(d schema.Date, h int) int64 {
 		return d.AddDays(1).Time().Add(time.Duration(h) * time.Hour).UnixMicro()
 	}

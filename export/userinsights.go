@@ -219,7 +219,7 @@ func (a *accountRun) runUserInsights(ctx context.Context) error {
 		s.note("%s..%s is older than the 2 years the API serves: not recoverable, not requested", w.TooOld[0], w.TooOld[1])
 	}
 	cols := metricColumns[schema.UserInsight](slices.Collect(maps.Values(in.spec.Metrics))...)
-	ui := &userInsights{a: a, s: s, in: in, w: w, days: newUIDays(cols, w.From, w.To), failed: map[schema.Date]bool{}, cols: cols}
+	ui := &userInsights{a: a, s: s, in: in, w: w, days: newUIDays(cols, w.From, w.To), failed: map[schema.Date]bool{}}
 	if !any {
 		s.note("nothing to fetch: up to date")
 	} else if err := ui.fetch(ctx); err != nil {
@@ -229,11 +229,10 @@ func (a *accountRun) runUserInsights(ctx context.Context) error {
 }
 
 type userInsights struct {
-	a    *accountRun
-	s    *streamRun
-	in   uiInput
-	w    insightsWindow
-	cols columns[schema.UserInsight]
+	a  *accountRun
+	s  *streamRun
+	in uiInput
+	w  insightsWindow
 
 	days   *uiDays              // the values of the window's days
 	failed map[schema.Date]bool // days an operation could not fetch (retried next run)
