@@ -19,6 +19,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/valyala/fastjson"
@@ -308,11 +309,38 @@ func (c *Client) Get(ctx context.Context, path string, params url.Values, out an
 // they parse: a page parser is ~0.4 MB, a batch body parser a few KB. One
 // pool for all clients keeps as many parsers as are in use at once.
 var (
-	bodyBuffers  sync.Pool           // *bytes.Buffer
-	pageParsers  fastjson.ParserPool // pages of 100 media (PageItems)
-	batchParsers fastjson.ParserPool // batch responses: an array of 50 strings
-	opParsers    fastjson.ParserPool // one operation's body (a few KB)
+	bodyBuffers  sync.Pool  // *bytes.Buffer
+	pageParsers  parserPool // pages of 100 media (PageItems)
+	batchParsers parserPool // batch responses: an array of 50 strings
+	opParsers    parserPool // one operation's body (a few KB)
 )
+
+// parserPool is a fastjson.ParserPool behind one slot that every goroutine
+// sees. A sync.Pool keeps what is put back in the putting P's private slot,
+// which a Get on another P does not look at: a listing whose pages are
+// decoded on one P and then another kept a page parser per P (each the
+// size of the biggest page it parsed, ~0.5 MB), although it never uses
+// more than one at a time. The slot serves one user at a time; the pool
+// behind it holds what more users at once need, and drops it once unused.
+type parserPool struct {
+	one  atomic.Pointer[fastjson.Parser]
+	more fastjson.ParserPool
+}
+
+// Get returns a parser from the pool, or a new one.
+func (pp *parserPool) Get() *fastjson.Parser {
+	if p := pp.one.Swap(nil); p != nil {
+		return p
+	}
+	return pp.more.Get()
+}
+
+// Put gives p back to the pool; p must not be used afterwards.
+func (pp *parserPool) Put(p *fastjson.Parser) {
+	if !pp.one.CompareAndSwap(nil, p) {
+		pp.more.Put(p)
+	}
+}
 
 // request is one logical HTTP request, re-sent as is on retry.
 type request struct {
