@@ -306,37 +306,42 @@ func (c *Client) Get(ctx context.Context, path string, params url.Values, out an
 // decoded with pooled fastjson parsers. A parser keeps its memory between
 // uses (a copy of the last document and a value cache as large as the
 // largest document it parsed), so parsers are pooled by the size of what
-// they parse: a page parser is ~0.4 MB, a batch body parser a few KB. One
-// pool for all clients keeps as many parsers as are in use at once.
+// they parse: a page parser is 0.3–0.5 MB (see pageParser), a batch
+// element or body parser a few KB. One pool for all clients keeps as many
+// parsers as are in use at once.
 var (
-	bodyBuffers  sync.Pool  // *bytes.Buffer
-	pageParsers  parserPool // pages of 100 media (PageItems)
-	batchParsers parserPool // batch responses: an array of 50 strings
-	opParsers    parserPool // one operation's body (a few KB)
+	bodyBuffers  sync.Pool                   // *bytes.Buffer
+	pageParsers  parserPool[pageParser]      // pages of 100 media (PageItems)
+	batchParsers parserPool[fastjson.Parser] // the elements of batch responses
+	opParsers    parserPool[fastjson.Parser] // one operation's body (a few KB)
 )
 
-// parserPool is a fastjson.ParserPool behind one slot that every goroutine
-// sees. A sync.Pool keeps what is put back in the putting P's private slot,
-// which a Get on another P does not look at: a listing whose pages are
-// decoded on one P and then another kept a page parser per P (each the
-// size of the biggest page it parsed, ~0.5 MB), although it never uses
-// more than one at a time. The slot serves one user at a time; the pool
-// behind it holds what more users at once need, and drops it once unused.
-type parserPool struct {
-	one  atomic.Pointer[fastjson.Parser]
-	more fastjson.ParserPool
+// parserPool is a pool of parsers (a fastjson.ParserPool) behind one slot
+// that every goroutine sees. A sync.Pool keeps what is put back in the
+// putting P's private slot, which a Get on another P does not look at: a
+// listing whose pages are decoded on one P and then another kept a page
+// parser per P (each the size of the biggest page it parsed, ~0.5 MB),
+// although it never uses more than one at a time. The slot serves one user
+// at a time; the sync.Pool behind it holds what more users at once need,
+// and drops it once unused.
+type parserPool[T any] struct {
+	one  atomic.Pointer[T]
+	more sync.Pool // *T
 }
 
 // Get returns a parser from the pool, or a new one.
-func (pp *parserPool) Get() *fastjson.Parser {
+func (pp *parserPool[T]) Get() *T {
 	if p := pp.one.Swap(nil); p != nil {
 		return p
 	}
-	return pp.more.Get()
+	if p, _ := pp.more.Get().(*T); p != nil {
+		return p
+	}
+	return new(T)
 }
 
 // Put gives p back to the pool; p must not be used afterwards.
-func (pp *parserPool) Put(p *fastjson.Parser) {
+func (pp *parserPool[T]) Put(p *T) {
 	if !pp.one.CompareAndSwap(nil, p) {
 		pp.more.Put(p)
 	}
