@@ -497,9 +497,13 @@ func (c *Client) postBatch(ctx context.Context, ops []batchOp, pending []int) ([
 	var elems []batchElem
 	anyDecode := slices.ContainsFunc(sel, func(op batchOp) bool { return op.decode != nil })
 	r.decode = func(body []byte) (err error) {
-		outer, inner := batchParsers.Get(), opParsers.Get()
-		defer batchParsers.Put(outer)
-		defer opParsers.Put(inner)
+		var outers, inners parsers = &batchParsers, &opParsers
+		if len(body) > len(sel)*bigOpBody {
+			outers, inners = &bigBatchParsers, &bigOpParsers
+		}
+		outer, inner := outers.Get(), inners.Get()
+		defer outers.Put(outer)
+		defer inners.Put(inner)
 		var decode func(k int) func([]byte) (any, error)
 		if anyDecode {
 			decode = func(k int) func([]byte) (any, error) {

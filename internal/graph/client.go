@@ -308,13 +308,29 @@ func (c *Client) Get(ctx context.Context, path string, params url.Values, out an
 // largest document it parsed), so parsers are pooled by the size of what
 // they parse: a page parser is 0.3–0.5 MB (see pageParser), a batch
 // element or body parser a few KB. One pool for all clients keeps as many
-// parsers as are in use at once.
+// parsers as are in use at once. Batches of big bodies (user insights: a
+// month of values of several metrics, tens of KB each) have parsers of
+// their own, without the slot: those go once such batches stop coming,
+// instead of staying on for the small bodies of the rest of the run (media
+// insights: ~3 KB each).
 var (
-	bodyBuffers  sync.Pool                   // *bytes.Buffer
-	pageParsers  parserPool[pageParser]      // pages of 100 media (PageItems)
-	batchParsers parserPool[fastjson.Parser] // the elements of batch responses
-	opParsers    parserPool[fastjson.Parser] // one operation's body (a few KB)
+	bodyBuffers     sync.Pool                   // *bytes.Buffer
+	pageParsers     parserPool[pageParser]      // pages of 100 media (PageItems)
+	batchParsers    parserPool[fastjson.Parser] // the elements of batch responses
+	opParsers       parserPool[fastjson.Parser] // one operation's body (a few KB)
+	bigBatchParsers fastjson.ParserPool         // batchParsers for big bodies
+	bigOpParsers    fastjson.ParserPool         // opParsers for big bodies
 )
+
+// bigOpBody is the mean size of an operation's body over which a batch
+// response is decoded with bigBatchParsers and bigOpParsers.
+const bigOpBody = 16 << 10
+
+// parsers is a pool of fastjson parsers.
+type parsers interface {
+	Get() *fastjson.Parser
+	Put(*fastjson.Parser)
+}
 
 // parserPool is a pool of parsers (a fastjson.ParserPool) behind one slot
 // that every goroutine sees. A sync.Pool keeps what is put back in the
