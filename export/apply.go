@@ -28,7 +28,12 @@ type runner struct {
 	limiter *graph.Limiter
 	http    *http.Client
 	parsers fastjson.ParserPool // for insights bodies (parseInsightValues)
-	budget  *writeBudget        // partition writers and buffered rows of the run
+	// uiParsers is for user insights bodies (userInsights.read): a month
+	// of values of several metrics, tens of KB where a media's insights
+	// are ~3 KB; a parser keeps the size of what it parsed, and these go
+	// once an account's user insights are read.
+	uiParsers fastjson.ParserPool
+	budget    *writeBudget // partition writers and buffered rows of the run
 	// uiCallOps is the operations of one user_insights Batch call (see
 	// insightsPOSTsPerCall), set once the run knows its accounts.
 	uiCallOps int

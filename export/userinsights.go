@@ -446,8 +446,8 @@ func (u *userInsights) apply(vals []uiValue) {
 // reads u's settings, so that it can run on the goroutine of a batch POST.
 func (u *userInsights) read(body []byte, op Op, dst []uiValue) ([]uiValue, error) {
 	endpoint := "/" + u.a.t.ID + "/insights"
-	p := u.a.r.parsers.Get()
-	defer u.a.r.parsers.Put(p)
+	p := u.a.r.uiParsers.Get()
+	defer u.a.r.uiParsers.Put(p)
 	if dst == nil {
 		dst = make([]uiValue, 0, max(1, len(op.Metrics))) // a total_value op: a value per metric
 	}

@@ -326,10 +326,34 @@ func (e *notJSONError) Is(target error) bool { return target == errNotJSON }
 // (several times cheaper than encoding/json, which scans a value twice and
 // a body string once more to unescape it). An element of the wrong shape
 // gets its own error, so that the error stays with that operation. outer
-// and inner are two parsers: one for the array, one for the bodies.
+// and inner are two parsers: one for the array's elements, one for the
+// bodies.
 // decode(k), when not nil, is the Request.Decode of element k: a
 // successful plain body is handed to it where it lies, not copied.
+//
+// When a scan finds body to be an array, its elements are parsed one at a
+// time: outer then holds one element (a few KB), not a copy of the whole
+// response (~170 KB for 50 insights bodies), between batches. Anything
+// else is parsed whole, as before, for its error.
 func decodeBatch(outer, inner *fastjson.Parser, body []byte, decode func(k int) func([]byte) (any, error)) ([]batchElem, error) {
+	spans, ok := arraySpans(body)
+	if !ok {
+		return decodeBatchWhole(outer, inner, body, decode)
+	}
+	elems := decodeBatchElems(len(spans), func(k int) (*fastjson.Value, bool) {
+		el, err := outer.ParseBytes(body[spans[k][0]:spans[k][1]])
+		return el, err == nil
+	}, inner, decode)
+	if elems == nil && len(spans) > 0 {
+		// An element does not parse: neither does body (a JSON
+		// array's elements are where the scan found them).
+		return decodeBatchWhole(outer, inner, body, decode)
+	}
+	return elems, nil
+}
+
+// decodeBatchWhole is decodeBatch parsing body in one piece.
+func decodeBatchWhole(outer, inner *fastjson.Parser, body []byte, decode func(k int) func([]byte) (any, error)) ([]batchElem, error) {
 	v, err := outer.ParseBytes(body)
 	if err != nil {
 		err = &notJSONError{msg: err.Error()}
@@ -340,8 +364,51 @@ func decodeBatch(outer, inner *fastjson.Parser, body []byte, decode func(k int) 
 		err = fmt.Errorf("batch response is a JSON %s, not an array", v.Type())
 		return nil, &batchDecodeError{msg: decodeError(batchEndpoint, err).Error(), err: err}
 	}
-	elems := make([]batchElem, len(arr))
-	for k, el := range arr {
+	return decodeBatchElems(len(arr), func(k int) (*fastjson.Value, bool) { return arr[k], true }, inner, decode), nil
+}
+
+// arraySpans returns the [start, end) offsets of the elements of the JSON
+// array b, found by scanning (see valueEnd: literals are not checked); ok
+// is false when b does not scan as one array.
+func arraySpans(b []byte) (spans [][2]int, ok bool) {
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '[' {
+		return nil, false
+	}
+	i = skipSpace(b, i+1)
+	if i < len(b) && b[i] == ']' {
+		return [][2]int{}, skipSpace(b, i+1) == len(b)
+	}
+	for {
+		end := valueEnd(b, i)
+		if end < 0 {
+			return nil, false
+		}
+		spans = append(spans, [2]int{i, end})
+		i = skipSpace(b, end)
+		switch {
+		case i >= len(b):
+			return nil, false
+		case b[i] == ',':
+			i = skipSpace(b, i+1)
+		case b[i] == ']':
+			return spans, skipSpace(b, i+1) == len(b)
+		default:
+			return nil, false
+		}
+	}
+}
+
+// decodeBatchElems decodes the n elements of a batch response; elem(k)
+// returns element k, valid until the next call, or false when it does not
+// parse (decodeBatchElems then returns nil).
+func decodeBatchElems(n int, elem func(k int) (*fastjson.Value, bool), inner *fastjson.Parser, decode func(k int) func([]byte) (any, error)) []batchElem {
+	elems := make([]batchElem, n)
+	for k := range elems {
+		el, ok := elem(k)
+		if !ok {
+			return nil
+		}
 		switch el.Type() {
 		case fastjson.TypeNull:
 			continue
@@ -379,7 +446,7 @@ func decodeBatch(outer, inner *fastjson.Parser, body []byte, decode func(k int) 
 		}
 		elems[k].op = r
 	}
-	return elems, nil
+	return elems
 }
 
 // flexIntOf reads a number given as a JSON number, a numeric string or
@@ -430,9 +497,13 @@ func (c *Client) postBatch(ctx context.Context, ops []batchOp, pending []int) ([
 	var elems []batchElem
 	anyDecode := slices.ContainsFunc(sel, func(op batchOp) bool { return op.decode != nil })
 	r.decode = func(body []byte) (err error) {
-		outer, inner := batchParsers.Get(), opParsers.Get()
-		defer batchParsers.Put(outer)
-		defer opParsers.Put(inner)
+		var outers, inners parsers = &batchParsers, &opParsers
+		if len(body) > len(sel)*bigOpBody {
+			outers, inners = &bigBatchParsers, &bigOpParsers
+		}
+		outer, inner := outers.Get(), inners.Get()
+		defer outers.Put(outer)
+		defer inners.Put(inner)
 		var decode func(k int) func([]byte) (any, error)
 		if anyDecode {
 			decode = func(k int) func([]byte) (any, error) {

@@ -19,6 +19,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/valyala/fastjson"
@@ -305,14 +306,62 @@ func (c *Client) Get(ctx context.Context, path string, params url.Values, out an
 // decoded with pooled fastjson parsers. A parser keeps its memory between
 // uses (a copy of the last document and a value cache as large as the
 // largest document it parsed), so parsers are pooled by the size of what
-// they parse: a page parser is ~0.4 MB, a batch body parser a few KB. One
-// pool for all clients keeps as many parsers as are in use at once.
+// they parse: a page parser is 0.3–0.5 MB (see pageParser), a batch
+// element or body parser a few KB. One pool for all clients keeps as many
+// parsers as are in use at once. Batches of big bodies (user insights: a
+// month of values of several metrics, tens of KB each) have parsers of
+// their own, without the slot: those go once such batches stop coming,
+// instead of staying on for the small bodies of the rest of the run (media
+// insights: ~3 KB each).
 var (
-	bodyBuffers  sync.Pool           // *bytes.Buffer
-	pageParsers  fastjson.ParserPool // pages of 100 media (PageItems)
-	batchParsers fastjson.ParserPool // batch responses: an array of 50 strings
-	opParsers    fastjson.ParserPool // one operation's body (a few KB)
+	bodyBuffers     sync.Pool                   // *bytes.Buffer
+	pageParsers     parserPool[pageParser]      // pages of 100 media (PageItems)
+	batchParsers    parserPool[fastjson.Parser] // the elements of batch responses
+	opParsers       parserPool[fastjson.Parser] // one operation's body (a few KB)
+	bigBatchParsers fastjson.ParserPool         // batchParsers for big bodies
+	bigOpParsers    fastjson.ParserPool         // opParsers for big bodies
 )
+
+// bigOpBody is the mean size of an operation's body over which a batch
+// response is decoded with bigBatchParsers and bigOpParsers.
+const bigOpBody = 16 << 10
+
+// parsers is a pool of fastjson parsers.
+type parsers interface {
+	Get() *fastjson.Parser
+	Put(*fastjson.Parser)
+}
+
+// parserPool is a pool of parsers (a fastjson.ParserPool) behind one slot
+// that every goroutine sees. A sync.Pool keeps what is put back in the
+// putting P's private slot, which a Get on another P does not look at: a
+// listing whose pages are decoded on one P and then another kept a page
+// parser per P (each the size of the biggest page it parsed, ~0.5 MB),
+// although it never uses more than one at a time. The slot serves one user
+// at a time; the sync.Pool behind it holds what more users at once need,
+// and drops it once unused.
+type parserPool[T any] struct {
+	one  atomic.Pointer[T]
+	more sync.Pool // *T
+}
+
+// Get returns a parser from the pool, or a new one.
+func (pp *parserPool[T]) Get() *T {
+	if p := pp.one.Swap(nil); p != nil {
+		return p
+	}
+	if p, _ := pp.more.Get().(*T); p != nil {
+		return p
+	}
+	return new(T)
+}
+
+// Put gives p back to the pool; p must not be used afterwards.
+func (pp *parserPool[T]) Put(p *T) {
+	if !pp.one.CompareAndSwap(nil, p) {
+		pp.more.Put(p)
+	}
+}
 
 // request is one logical HTTP request, re-sent as is on retry.
 type request struct {
