@@ -1,6 +1,10 @@
 package graph
 
-import "bytes"
+import (
+	"bytes"
+
+	"github.com/valyala/fastjson"
+)
 
 // mayHaveKey reports whether the JSON object b may have a member named key
 // (compared without case, as encoding/json matches struct fields) at its
@@ -84,7 +88,8 @@ func stringEnd(b []byte, i int) int {
 }
 
 // valueEnd returns the index just past the JSON value that starts at b[i],
-// or -1 when it does not end. Literals are not checked.
+// or -1 when it does not end or nests fastjson.MaxDepth deep. Literals are
+// not checked.
 func valueEnd(b []byte, i int) int {
 	if i >= len(b) {
 		return -1
@@ -107,7 +112,12 @@ func valueEnd(b []byte, i int) int {
 				}
 				continue
 			case '{', '[':
-				depth++
+				// A value nested as deep as fastjson allows does not end
+				// here: inside an array (a batch response) it would be
+				// one level too deep for the parse of the whole.
+				if depth++; depth >= fastjson.MaxDepth {
+					return -1
+				}
 			default:
 				depth--
 				if depth == 0 {
