@@ -49,7 +49,7 @@ func accountsInFlight(accounts, concurrency int) int {
 // memoryLimitPerRequest per request in flight. What a run holds grows with
 // its concurrency (accountsInFlight accounts, each with its responses and
 // rows waiting), never with its accounts or history, so the limit follows
-// the concurrency: 30 MiB at the default 8, 36 MiB at 16. Under it the
+// the concurrency: 28 MiB at the default 8, 32 MiB at 16. Under it the
 // garbage collector keeps the heap near the working set instead of letting
 // it grow to twice what was live at the last collection (a burst of
 // responses from many accounts starting together would leave the process
@@ -57,16 +57,17 @@ func accountsInFlight(accounts, concurrency int) int {
 //
 // Measured (GODEBUG=gctrace=1, 100 accounts × 100 media, two years, at 16
 // requests in flight): ~5 MB is live whatever the run (the zstd encoder,
-// package tables), and each request in flight adds ~0.4–0.5 MB (an
-// account's call of insights operations, its days, a page being parsed).
-// 768 KiB per request keeps the working set well under the limit at any
-// concurrency, so the collector is not driven into running back to back;
-// at 1 MiB (40 MiB at 16) a long run's heap settled at twice its working
-// set, 23–25 % above a one-account run's peak, and at 512 KiB the main
-// benchmark's CPU rose by a third.
+// package tables), and each request in flight adds ~0.3 MB (an account's
+// call of insights operations and its days, a page being parsed): a mean
+// of ~10 MB live, 14 at most. At 512 KiB per request the collector runs
+// more often than at 1 MiB (GC ~6 % of the CPU instead of ~5 %) without
+// running back to back; make bench's main scenario keeps its efficiency
+// (0.88 against 0.89), and 100 accounts stay within 15 % of one account's
+// peak RSS (at 1 MiB, 40 MiB at 16, a long run's heap settled at twice its
+// working set: +23–25 %).
 const (
 	memoryLimitBase       = 24 << 20
-	memoryLimitPerRequest = 768 << 10
+	memoryLimitPerRequest = 512 << 10
 )
 
 // MemoryLimit is the soft memory limit (bytes) for a run of the given

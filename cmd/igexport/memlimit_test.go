@@ -31,12 +31,12 @@ func TestApplySizesMemoryLimitByConcurrency(t *testing.T) {
 	}
 }
 
-// TestSetMemoryLimit: the limit follows the concurrency (36 MiB at 16),
+// TestSetMemoryLimit: the limit follows the concurrency (32 MiB at 16),
 // and GOMEMLIMIT, when set, wins.
 func TestSetMemoryLimit(t *testing.T) {
 	orig := debug.SetMemoryLimit(-1)
 	t.Cleanup(func() { debug.SetMemoryLimit(orig) })
-	if got, want := export.MemoryLimit(16), int64(36<<20); got != want {
+	if got, want := export.MemoryLimit(16), int64(32<<20); got != want {
 		t.Fatalf("MemoryLimit(16) = %d, want %d", got, want)
 	}
 	if export.MemoryLimit(0) != export.MemoryLimit(1) || export.MemoryLimit(64) <= export.MemoryLimit(16) {
