@@ -77,11 +77,7 @@ func metricColumns[T any](metrics ...[]catalog.Metric) columns[T] {
 // set stores v in the column metric (a metric name or a column name such
 // as a breakdown bucket's) of row; false when T has no such column.
 func (c columns[T]) set(row *T, metric string, v num) bool {
-	col := metric
-	if a, ok := c.alias[metric]; ok {
-		col = a
-	}
-	i, ok := c.field[col]
+	i, ok := c.fieldOf(metric)
 	if !ok {
 		return false
 	}
@@ -94,6 +90,17 @@ func (c columns[T]) set(row *T, metric string, v num) bool {
 	x := v.i
 	f.Set(reflect.ValueOf(&x))
 	return true
+}
+
+// fieldOf is the field index in T of the column of metric (a metric name
+// or a column name), false when T has no such column.
+func (c columns[T]) fieldOf(metric string) (int, bool) {
+	col := metric
+	if a, ok := c.alias[metric]; ok {
+		col = a
+	}
+	i, ok := c.field[col]
+	return i, ok
 }
 
 // fill stores every value of values in row.

@@ -85,11 +85,7 @@ func (d *uiDays) setSlot(i, s int, v int64) {
 // slotOf is the slot of the column of metric (a metric name or a column
 // name, as columns.set takes it), −1 when there is no such column.
 func (d *uiDays) slotOf(metric string) int {
-	col := metric
-	if a, ok := d.cols.alias[metric]; ok {
-		col = a
-	}
-	f, ok := d.cols.field[col]
+	f, ok := d.cols.fieldOf(metric)
 	if !ok {
 		return -1
 	}
